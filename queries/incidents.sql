@@ -1,0 +1,67 @@
+-- incidents.sql: inbound TLS downgrade incidents.
+-- Purpose: one row per message that our smtpd accepted in a plaintext
+--   session from a client IP that had a failed STARTTLS session on the same
+--   host at most :window_us before it, with no TLS session from that IP in
+--   between. Derived from stored state each time it runs, so later input can
+--   complete, re-grade or withdraw an incident.
+-- Parameters: :window_us (microseconds), :since_us / :until_us (plaintext_at
+--   bounds, NULL for none), :client_ip (NULL for all).
+-- Columns: incident_id, kind, confidence, client_ip, client_name, failure_at,
+--   failure_reason, failed_attempts, plaintext_at, gap_seconds, queue_id,
+--   message_id, sender, recipients, mx_host. Times RFC 3339 UTC, whole seconds.
+WITH plain AS (
+  SELECT m.*, s.counters_present, s.starttls_attempts
+  FROM messages AS m
+  JOIN sessions AS s ON s.id = m.session_id
+  WHERE s.failed = 0 AND s.tls = 0
+    AND (:client_ip IS NULL OR m.client_ip = :client_ip)
+    AND (:since_us IS NULL OR m.accepted_at >= :since_us)
+    AND (:until_us IS NULL OR m.accepted_at < :until_us)
+),
+matched AS (
+  SELECT p.*,
+    (SELECT f.id FROM sessions AS f
+      WHERE f.failed = 1 AND f.mx_host = p.mx_host AND f.client_ip = p.client_ip
+        AND f.failure_at >= p.accepted_at - :window_us
+        AND (f.failure_at, f.failure_ord) < (p.accepted_at, p.accepted_ord)
+      ORDER BY f.failure_at DESC, f.failure_ord DESC LIMIT 1) AS failure_id,
+    (SELECT t.id FROM sessions AS t
+      WHERE t.tls = 1 AND t.failed = 0 AND t.mx_host = p.mx_host AND t.client_ip = p.client_ip
+        AND (t.tls_at, t.tls_ord) < (p.accepted_at, p.accepted_ord)
+      ORDER BY t.tls_at DESC, t.tls_ord DESC LIMIT 1) AS last_tls_id
+  FROM plain AS p
+),
+incident AS (
+  SELECT m.*, f.failure_at, f.failure_ord, f.failure_reason,
+         t.tls_at AS last_tls_at, t.tls_ord AS last_tls_ord
+  FROM matched AS m
+  JOIN sessions AS f ON f.id = m.failure_id
+  LEFT JOIN sessions AS t ON t.id = m.last_tls_id
+  WHERE t.id IS NULL OR (t.tls_at, t.tls_ord) < (f.failure_at, f.failure_ord)
+)
+SELECT
+  i.id AS incident_id,
+  'inbound-downgrade' AS kind,
+  CASE WHEN (i.counters_present = 1 AND coalesce(i.starttls_attempts, 0) = 0)
+         OR coalesce(h.logs_tls_established, 0) = 1
+       THEN 'confirmed' ELSE 'probable' END AS confidence,
+  i.client_ip,
+  i.client_name,
+  strftime('%Y-%m-%dT%H:%M:%SZ', i.failure_at / 1000000, 'unixepoch') AS failure_at,
+  i.failure_reason,
+  (SELECT count(*) FROM sessions AS c
+    WHERE c.failed = 1 AND c.mx_host = i.mx_host AND c.client_ip = i.client_ip
+      AND c.failure_at >= i.accepted_at - :window_us
+      AND (c.failure_at, c.failure_ord) < (i.accepted_at, i.accepted_ord)
+      AND (i.last_tls_at IS NULL OR (c.failure_at, c.failure_ord) > (i.last_tls_at, i.last_tls_ord))
+  ) AS failed_attempts,
+  strftime('%Y-%m-%dT%H:%M:%SZ', i.accepted_at / 1000000, 'unixepoch') AS plaintext_at,
+  i.accepted_at / 1000000 - i.failure_at / 1000000 AS gap_seconds,
+  i.queue_id,
+  i.message_id,
+  i.sender,
+  replace(i.recipients, char(10), ';') AS recipients,
+  i.mx_host
+FROM incident AS i
+LEFT JOIN hosts AS h ON h.mx_host = i.mx_host
+ORDER BY i.accepted_at, i.accepted_ord, i.id;

@@ -1,0 +1,116 @@
+-- schema.sql: the pftls database (PRAGMA user_version = 1).
+-- Purpose: what the named queries need, not every log line: failed STARTTLS
+-- sessions; sessions and accepted messages of clients that failed before
+-- ("watched" clients); per-client counts; per-host facts; the correlation
+-- state still open at the end of a run; one row per run. Times are integer
+-- microseconds since the epoch, UTC; *_ord columns give log order (a global
+-- line counter) to break ties between lines of the same second.
+
+CREATE TABLE IF NOT EXISTS settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS sessions (
+  id                INTEGER PRIMARY KEY,
+  mx_host           TEXT NOT NULL,
+  syslog_name       TEXT NOT NULL,
+  pid               INTEGER NOT NULL,
+  client_ip         TEXT NOT NULL DEFAULT '',
+  client_name       TEXT NOT NULL DEFAULT '',
+  connect_at        INTEGER,           -- NULL: connect line not seen
+  end_at            INTEGER,           -- NULL: still open
+  first_ord         INTEGER NOT NULL,
+  failed            INTEGER NOT NULL DEFAULT 0,
+  failure_at        INTEGER,
+  failure_ord       INTEGER,
+  failure_reason    TEXT,
+  openssl_code      TEXT,
+  tls               INTEGER NOT NULL DEFAULT 0,
+  tls_at            INTEGER,
+  tls_ord           INTEGER,
+  counters_present  INTEGER NOT NULL DEFAULT 0,
+  starttls_attempts INTEGER,           -- NULL: no counters
+  starttls_ok       INTEGER,
+  messages          INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sessions_failed ON sessions (mx_host, client_ip, failure_at)
+  WHERE failed = 1;
+CREATE INDEX IF NOT EXISTS sessions_tls ON sessions (mx_host, client_ip, tls_at)
+  WHERE tls = 1 AND failed = 0;
+
+CREATE TABLE IF NOT EXISTS messages (
+  id            INTEGER PRIMARY KEY,
+  session_id    INTEGER NOT NULL REFERENCES sessions (id),
+  mx_host       TEXT NOT NULL,
+  queue_id      TEXT NOT NULL,
+  client_ip     TEXT NOT NULL,
+  client_name   TEXT NOT NULL,
+  accepted_at   INTEGER NOT NULL,
+  accepted_ord  INTEGER NOT NULL,
+  message_id    TEXT NOT NULL DEFAULT '',
+  sender        TEXT NOT NULL DEFAULT '',
+  recipients    TEXT NOT NULL DEFAULT ''  -- one address per line (char(10))
+);
+CREATE INDEX IF NOT EXISTS messages_client ON messages (mx_host, client_ip, accepted_at);
+CREATE INDEX IF NOT EXISTS messages_session ON messages (session_id);
+
+CREATE TABLE IF NOT EXISTS client_stats (
+  client_ip          TEXT PRIMARY KEY,
+  client_name        TEXT NOT NULL DEFAULT '',
+  sessions           INTEGER NOT NULL DEFAULT 0,
+  tls_sessions       INTEGER NOT NULL DEFAULT 0,
+  plaintext_sessions INTEGER NOT NULL DEFAULT 0,
+  failed_sessions    INTEGER NOT NULL DEFAULT 0,
+  starttls_sessions  INTEGER NOT NULL DEFAULT 0,
+  messages           INTEGER NOT NULL DEFAULT 0,
+  plaintext_messages INTEGER NOT NULL DEFAULT 0,
+  first_seen         INTEGER,
+  last_seen          INTEGER
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS hosts (
+  mx_host              TEXT PRIMARY KEY,
+  newest_at            INTEGER NOT NULL,
+  logs_tls_established INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+-- Correlation state open at the end of the last run, picked up by the next.
+CREATE TABLE IF NOT EXISTS open_sessions (
+  session_id        INTEGER,             -- sessions.id when stored there
+  mx_host           TEXT NOT NULL,
+  syslog_name       TEXT NOT NULL,
+  pid               INTEGER NOT NULL,
+  client_ip         TEXT NOT NULL,
+  client_name       TEXT NOT NULL,
+  connect_at        INTEGER NOT NULL,
+  first_ord         INTEGER NOT NULL,
+  failed            INTEGER NOT NULL,
+  failure_at        INTEGER NOT NULL,
+  failure_ord       INTEGER NOT NULL,
+  failure_reason    TEXT NOT NULL,
+  openssl_code      TEXT NOT NULL,
+  tls               INTEGER NOT NULL,
+  tls_at            INTEGER NOT NULL,
+  tls_ord           INTEGER NOT NULL,
+  messages          INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS open_messages (
+  message_id INTEGER PRIMARY KEY REFERENCES messages (id)
+);
+
+CREATE TABLE IF NOT EXISTS runs (
+  id             INTEGER PRIMARY KEY,
+  started_at     INTEGER NOT NULL,
+  finished_at    INTEGER NOT NULL,
+  inputs         TEXT NOT NULL,
+  lines          INTEGER NOT NULL,
+  postfix_lines  INTEGER NOT NULL,
+  unrecognised   INTEGER NOT NULL,
+  malformed      INTEGER NOT NULL,
+  truncated      INTEGER NOT NULL,
+  sessions       INTEGER NOT NULL,
+  failures       INTEGER NOT NULL,
+  messages       INTEGER NOT NULL,
+  new_incidents  INTEGER NOT NULL
+);

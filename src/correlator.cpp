@@ -1,0 +1,374 @@
+// correlator: smtpd sessions, failures, watched clients and their messages.
+#include "correlator.h"
+
+#include <algorithm>
+
+#include "failure_reason.h"
+
+namespace pftls {
+
+struct Correlator::Session {
+  SessionRecord rec;
+  Micros last_seen = 0;
+};
+
+std::size_t Correlator::SessionKeyHash::operator()(const SessionKey& k) const noexcept {
+  std::uint64_t h = (static_cast<std::uint64_t>(k.host) << 40) ^
+                    (static_cast<std::uint64_t>(k.syslog_name) << 32) ^ k.pid;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return static_cast<std::size_t>(h);
+}
+
+Correlator::Correlator(EventSink& sink, CorrelatorLimits limits) : sink_(sink), limits_(limits) {}
+Correlator::~Correlator() = default;
+
+std::size_t Correlator::open_sessions() const { return sessions_.size(); }
+
+std::uint32_t Correlator::intern(std::string_view s) {
+  auto it = name_ids_.find(s);
+  if (it != name_ids_.end()) return it->second;
+  auto id = static_cast<std::uint32_t>(names_.size());
+  names_.emplace_back(s);
+  name_ids_.emplace(std::string(s), id);
+  return id;
+}
+
+bool Correlator::watched(const std::string& host, std::string_view ip) const {
+  if (watched_.empty()) return false;
+  std::string key;
+  key.reserve(host.size() + 1 + ip.size());
+  key.append(host).push_back('\n');
+  key.append(ip);
+  return watched_.find(key) != watched_.end();
+}
+
+void Correlator::watch(const std::string& host, const std::string& ip) {
+  if (ip.empty() || watched_.size() >= limits_.max_watched) return;
+  watched_.emplace(host + '\n' + ip, 1);
+}
+
+void Correlator::note_host(std::string_view host, Micros t, bool tls_established) {
+  if (!last_host_facts_ || host != last_host_) {
+    auto it = hosts_.find(host);
+    if (it == hosts_.end()) it = hosts_.emplace(std::string(host), HostFacts{}).first;
+    last_host_facts_ = &it->second;
+    last_host_.assign(host);
+  }
+  if (t > last_host_facts_->newest_at) last_host_facts_->newest_at = t;
+  if (tls_established) last_host_facts_->logs_tls_established = true;
+}
+
+void Correlator::restore(CorrelatorState state) {
+  for (auto& [host, ip] : state.watched) watch(host, ip);
+  for (auto& rec : state.open_sessions) {
+    SessionKey key{intern(rec.mx_host), intern(rec.syslog_name), rec.pid};
+    auto s = std::make_unique<Session>();
+    s->last_seen = std::max({rec.connect_at, rec.failure_at, rec.tls_at});
+    s->rec = std::move(rec);
+    sessions_[key] = std::move(s);
+  }
+  for (auto& m : state.tracked_messages) {
+    std::string key = m.mx_host + '\n' + m.queue_id;
+    messages_[key] = std::make_unique<MessageRecord>(std::move(m));
+  }
+}
+
+Correlator::Session& Correlator::session_for(const Envelope& env, std::uint64_t ord, bool* created) {
+  SessionKey key{intern(env.host), intern(env.syslog_name), env.pid};
+  auto it = sessions_.find(key);
+  if (it != sessions_.end()) {
+    it->second->last_seen = env.time;
+    if (created) *created = false;
+    return *it->second;
+  }
+  if (sessions_.size() >= limits_.max_open_sessions) enforce_session_bound(env.time);
+  auto s = std::make_unique<Session>();
+  s->rec.mx_host.assign(env.host);
+  s->rec.syslog_name.assign(env.syslog_name);
+  s->rec.pid = env.pid;
+  s->rec.first_ord = ord;
+  s->last_seen = env.time;
+  if (created) *created = true;
+  return *(sessions_[key] = std::move(s));
+}
+
+void Correlator::set_client(Session& s, std::string_view name, std::string_view ip) {
+  if (!ip.empty() && ip != "unknown" && s.rec.client_ip.empty()) s.rec.client_ip.assign(ip);
+  if (!name.empty() && (s.rec.client_name.empty() || s.rec.client_name == "unknown")) {
+    s.rec.client_name.assign(name);
+  }
+}
+
+void Correlator::persist_if_watched(Session& s) {
+  if (s.rec.failed && !s.rec.client_ip.empty()) watch(s.rec.mx_host, s.rec.client_ip);
+  if (s.rec.id != 0 || s.rec.failed ||
+      (!s.rec.client_ip.empty() && watched(s.rec.mx_host, s.rec.client_ip))) {
+    sink_.save_session(s.rec);
+  }
+}
+
+void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, const std::string& reason,
+                             std::string_view openssl_code) {
+  if (!s.rec.failed) {
+    s.rec.failed = true;
+    s.rec.failure_at = t;
+    s.rec.failure_ord = ord;
+    ++counts_.failures;
+  }
+  if (reason_rank(reason) > reason_rank(s.rec.failure_reason)) {
+    s.rec.failure_reason = reason;
+    s.rec.openssl_code.assign(openssl_code);
+  }
+  if (!s.rec.client_ip.empty()) watch(s.rec.mx_host, s.rec.client_ip);
+  sink_.save_session(s.rec);
+}
+
+void Correlator::mark_tls(Session& s, Micros t, std::uint64_t ord) {
+  if (!s.rec.tls) {
+    s.rec.tls = true;
+    s.rec.tls_at = t;
+    s.rec.tls_ord = ord;
+  }
+}
+
+void Correlator::count_session(const Session& s) {
+  const SessionRecord& r = s.rec;
+  if (r.client_ip.empty()) return;
+  if (client_stats_.size() >= limits_.max_client_stats &&
+      client_stats_.find(r.client_ip) == client_stats_.end()) {
+    sink_.add_client_stats(client_stats_);
+    client_stats_.clear();
+  }
+  ClientStats& c = client_stats_[r.client_ip];
+  if (!r.client_name.empty() && r.client_name != "unknown") c.client_name = r.client_name;
+  Micros first = r.connect_at ? r.connect_at : s.last_seen;
+  if (c.first_seen == 0 || first < c.first_seen) c.first_seen = first;
+  if (s.last_seen > c.last_seen) c.last_seen = s.last_seen;
+  ++c.sessions;
+  bool tls = r.tls && !r.failed;
+  if (r.failed) ++c.failed_sessions;
+  if (tls) ++c.tls_sessions;
+  if (r.failed || r.tls || r.starttls_attempts > 0) ++c.starttls_sessions;
+  c.messages += r.messages;
+  if (!tls && !r.failed && r.messages > 0) {
+    ++c.plaintext_sessions;
+    c.plaintext_messages += r.messages;
+  }
+}
+
+void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) return;
+  Session& s = *it->second;
+  s.rec.end_at = t;
+  if (s.rec.id != 0) sink_.save_session(s.rec);
+  count_session(s);
+  ++counts_.sessions;
+  if (evicted) ++counts_.evicted_sessions;
+  sessions_.erase(it);
+}
+
+void Correlator::enforce_session_bound(Micros now) {
+  // Close idle sessions; if that is not enough, the least recently active half.
+  std::vector<std::pair<Micros, SessionKey>> order;
+  order.reserve(sessions_.size());
+  for (const auto& [key, s] : sessions_) order.emplace_back(s->last_seen, key);
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::size_t target = limits_.max_open_sessions / 2;
+  std::size_t remaining = order.size();
+  for (const auto& [seen, key] : order) {
+    if (remaining <= target && seen >= now - limits_.session_idle) break;
+    close_session(key, seen, true);
+    --remaining;
+  }
+}
+
+void Correlator::enforce_message_bound(Micros now) {
+  std::vector<std::pair<Micros, std::string>> order;
+  for (const auto& [key, m] : messages_) order.emplace_back(m->accepted_at, key);
+  std::sort(order.begin(), order.end());
+  std::size_t target = limits_.max_tracked_messages / 2;
+  std::size_t remaining = order.size();
+  for (const auto& [at, key] : order) {
+    if (remaining <= target && at >= now - limits_.message_age) break;
+    messages_.erase(key);
+    ++counts_.evicted_messages;
+    --remaining;
+  }
+}
+
+void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord) {
+  set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
+  ++s.rec.messages;
+  ++counts_.messages;
+  if (s.rec.client_ip.empty() || !watched(s.rec.mx_host, s.rec.client_ip)) return;
+  sink_.save_session(s.rec);
+  auto m = std::make_unique<MessageRecord>();
+  m->session_id = s.rec.id;
+  m->mx_host = s.rec.mx_host;
+  m->queue_id.assign(ev.get(Field::kQueueId));
+  m->client_ip = s.rec.client_ip;
+  m->client_name.assign(ev.get(Field::kClientName));
+  m->accepted_at = env.time;
+  m->accepted_ord = ord;
+  sink_.save_message(*m);
+  ++counts_.saved_messages;
+  if (messages_.size() >= limits_.max_tracked_messages) enforce_message_bound(env.time);
+  messages_[m->mx_host + '\n' + m->queue_id] = std::move(m);
+}
+
+void Correlator::on_queue_event(const Envelope& env, const Event& ev) {
+  if (messages_.empty()) return;
+  std::string_view qid = ev.get(Field::kQueueId);
+  key_buf_.assign(env.host).push_back('\n');
+  key_buf_.append(qid);
+  auto it = messages_.find(key_buf_);
+  if (it == messages_.end()) return;
+  MessageRecord& m = *it->second;
+  switch (ev.kind) {
+    case EventKind::kMessageId:
+      m.message_id.assign(ev.get(Field::kMessageId));
+      break;
+    case EventKind::kSender:
+      m.sender.assign(ev.get(Field::kSender));
+      break;
+    case EventKind::kRecipient: {
+      std::string_view r = ev.get(Field::kRecipient);
+      if (std::find(m.recipients.begin(), m.recipients.end(), r) != m.recipients.end()) return;
+      if (m.recipients.size() >= 1000) return;  // bound: a message's listed recipients
+      m.recipients.emplace_back(r);
+      break;
+    }
+    case EventKind::kRemoved:
+      messages_.erase(it);
+      return;
+    default:
+      return;
+  }
+  sink_.save_message(m);
+}
+
+namespace {
+// "ehlo=2 starttls=0/1 mail=1 ... commands=5/7" -> starttls ok/attempts.
+bool parse_starttls_counter(std::string_view counters, int& ok, int& attempts) {
+  auto pos = counters.find("starttls=");
+  if (pos == std::string_view::npos || (pos > 0 && counters[pos - 1] != ' ')) return false;
+  pos += 9;
+  auto number = [&](int& out) {
+    std::size_t start = pos;
+    out = 0;
+    while (pos < counters.size() && counters[pos] >= '0' && counters[pos] <= '9' && out < 1000000) {
+      out = out * 10 + (counters[pos] - '0');
+      ++pos;
+    }
+    return pos > start;
+  };
+  if (!number(ok)) return false;
+  attempts = ok;
+  if (pos < counters.size() && counters[pos] == '/') {
+    ++pos;
+    if (!number(attempts)) return false;
+  }
+  return true;
+}
+}  // namespace
+
+void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
+  bool smtpd = env.service == "smtpd";
+  note_host(env.host, env.time, smtpd && ev.kind == EventKind::kTlsEstablished);
+  switch (ev.kind) {
+    case EventKind::kIgnored:
+      return;
+    case EventKind::kMessageId:
+    case EventKind::kSender:
+    case EventKind::kRecipient:
+    case EventKind::kRemoved:
+      on_queue_event(env, ev);
+      return;
+    default:
+      break;
+  }
+  if (!smtpd) return;  // the smtp client's TLS lines are not sessions of ours
+
+  if (ev.kind == EventKind::kConnect) {
+    SessionKey key{intern(env.host), intern(env.syslog_name), env.pid};
+    if (sessions_.count(key)) close_session(key, env.time, false);  // pid reuse
+    Session& s = session_for(env, ord);
+    s.rec.connect_at = env.time;
+    set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
+    return;
+  }
+  Session& s = session_for(env, ord);
+  switch (ev.kind) {
+    case EventKind::kDisconnect: {
+      set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
+      std::string_view counters = ev.get(Field::kCounters);
+      s.rec.counters_present = counters.find('=') != std::string_view::npos;
+      int ok, attempts;
+      if (parse_starttls_counter(counters, ok, attempts)) {
+        s.rec.starttls_ok = ok;
+        s.rec.starttls_attempts = attempts;
+        if (attempts > ok) {
+          mark_failed(s, env.time, ord, "other", {});
+        } else if (ok > 0 && !s.rec.failed) {
+          mark_tls(s, env.time, ord);
+        }
+      } else if (s.rec.counters_present) {
+        s.rec.starttls_ok = s.rec.starttls_attempts = 0;
+      }
+      persist_if_watched(s);
+      close_session(SessionKey{intern(env.host), intern(env.syslog_name), env.pid}, env.time, false);
+      return;
+    }
+    case EventKind::kClient:
+      on_client(s, env, ev, ord);
+      return;
+    case EventKind::kTlsEstablished:
+      set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
+      if (!s.rec.failed) {
+        mark_tls(s, env.time, ord);
+        persist_if_watched(s);
+      }
+      return;
+    case EventKind::kSslAcceptError:
+      set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
+      mark_failed(s, env.time, ord, reason_from_accept_detail(ev.get(Field::kDetail)), {});
+      return;
+    case EventKind::kTlsLibraryProblem: {
+      if (s.rec.tls) return;  // after a successful handshake: not a STARTTLS failure
+      std::string reason =
+          reason_from_openssl(ev.get(Field::kOpensslCode), ev.get(Field::kOpensslReason));
+      mark_failed(s, env.time, ord, reason.empty() ? "other" : reason, ev.get(Field::kOpensslCode));
+      return;
+    }
+    case EventKind::kLostAfterStarttls:
+      set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
+      mark_failed(s, env.time, ord, "lost-connection", {});
+      return;
+    case EventKind::kTimeoutAfterStarttls:
+      set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
+      mark_failed(s, env.time, ord, "timeout", {});
+      return;
+    default:
+      return;
+  }
+}
+
+CorrelatorState Correlator::finish() {
+  CorrelatorState state;
+  for (auto& [key, s] : sessions_) state.open_sessions.push_back(s->rec);
+  for (auto& [key, m] : messages_) state.tracked_messages.push_back(*m);
+  for (auto& [key, v] : watched_) {
+    auto nl = key.find('\n');
+    state.watched.emplace_back(key.substr(0, nl), key.substr(nl + 1));
+  }
+  sink_.add_client_stats(client_stats_);
+  client_stats_.clear();
+  sink_.merge_host_facts(hosts_);
+  return state;
+}
+
+}  // namespace pftls

@@ -1,0 +1,111 @@
+// correlator: smtpd sessions and queue ids, turned into stored facts.
+//
+// Contract: on_event() takes recognised events in log order. An smtpd
+// session is keyed by (host, syslog_name, pid) and runs from "connect from"
+// to "disconnect from"; a line for a pid with no open session opens one (an
+// excerpt may start mid-session) and a new "connect from" on a pid closes
+// the one before (pid reuse). Failure evidence (starttls=0/N, SSL_accept
+// error, lost/timeout after STARTTLS, a TLS library problem before any
+// handshake succeeded) marks a session failed at its first evidence line
+// and puts (host, client IP) on the watch list; sessions and messages of
+// watched clients are saved through the EventSink, all others only counted.
+// Queue ids are followed only for saved messages. Every table is bounded
+// (Limits): the oldest entries are closed first and counted as evicted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "event.h"
+#include "event_sink.h"
+#include "syslog_envelope.h"
+
+namespace pftls {
+
+struct CorrelatorLimits {
+  std::size_t max_open_sessions = 50'000;
+  Micros session_idle = 2LL * 3600 * kMicrosPerSecond;  // smtpd's own limits are minutes
+  std::size_t max_tracked_messages = 100'000;
+  Micros message_age = 10LL * 86400 * kMicrosPerSecond;  // longer than maximal_queue_lifetime
+  std::size_t max_watched = 1'000'000;
+  std::size_t max_client_stats = 200'000;  // flushed to the sink beyond this
+};
+
+struct CorrelatorCounts {
+  std::uint64_t sessions = 0;          // sessions closed in this run
+  std::uint64_t failures = 0;          // sessions that became failed in this run
+  std::uint64_t messages = 0;          // queue ids assigned by smtpd
+  std::uint64_t saved_messages = 0;    // of those, from watched clients
+  std::uint64_t evicted_sessions = 0;  // closed by a bound, not by a disconnect
+  std::uint64_t evicted_messages = 0;
+};
+
+// Open state carried from one run to the next.
+struct CorrelatorState {
+  std::vector<SessionRecord> open_sessions;
+  std::vector<MessageRecord> tracked_messages;
+  std::vector<std::pair<std::string, std::string>> watched;  // (mx_host, client_ip)
+};
+
+class Correlator {
+ public:
+  Correlator(EventSink& sink, CorrelatorLimits limits = {});
+  ~Correlator();
+
+  void restore(CorrelatorState state);
+  void on_event(const Envelope& env, const Event& ev, std::uint64_t ord);
+  // Flushes counts to the sink and returns what is still open.
+  CorrelatorState finish();
+
+  const CorrelatorCounts& counts() const { return counts_; }
+  std::size_t open_sessions() const;
+
+ private:
+  struct Session;
+  struct SessionKey {
+    std::uint32_t host;
+    std::uint32_t syslog_name;
+    std::uint32_t pid;
+    bool operator==(const SessionKey&) const = default;
+  };
+  struct SessionKeyHash {
+    std::size_t operator()(const SessionKey& k) const noexcept;
+  };
+
+  std::uint32_t intern(std::string_view s);
+  Session& session_for(const Envelope& env, std::uint64_t ord, bool* created = nullptr);
+  void set_client(Session& s, std::string_view name, std::string_view ip);
+  void mark_failed(Session& s, Micros t, std::uint64_t ord, const std::string& reason,
+                   std::string_view openssl_code);
+  void mark_tls(Session& s, Micros t, std::uint64_t ord);
+  void close_session(const SessionKey& key, Micros t, bool evicted);
+  void count_session(const Session& s);
+  void persist_if_watched(Session& s);
+  bool watched(const std::string& host, std::string_view ip) const;
+  void watch(const std::string& host, const std::string& ip);
+  void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
+  void on_queue_event(const Envelope& env, const Event& ev);
+  void enforce_session_bound(Micros now);
+  void enforce_message_bound(Micros now);
+  void note_host(std::string_view host, Micros t, bool tls_established);
+
+  EventSink& sink_;
+  CorrelatorLimits limits_;
+  CorrelatorCounts counts_;
+  std::vector<std::string> names_;  // interned hosts and syslog names
+  StringMap<std::uint32_t> name_ids_;
+  std::unordered_map<SessionKey, std::unique_ptr<Session>, SessionKeyHash> sessions_;
+  StringMap<std::unique_ptr<MessageRecord>> messages_;  // key: host + '\n' + queue id
+  StringMap<char> watched_;                                // key: host + '\n' + ip
+  StringMap<ClientStats> client_stats_;
+  StringMap<HostFacts> hosts_;
+  std::string key_buf_;
+  std::string last_host_;
+  HostFacts* last_host_facts_ = nullptr;
+};
+
+}  // namespace pftls

@@ -1,0 +1,62 @@
+// event: what a recognised Postfix log line means, independent of its wording.
+//
+// Contract: produced by PatternSet::match(), consumed by the Correlator. All
+// string_views point into the line being processed and are valid only until
+// the next line is read. Nothing downstream of this header knows regexes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace pftls {
+
+enum class EventKind : std::uint8_t {
+  kIgnored,             // a known line that carries nothing pftls needs
+  kConnect,             // smtpd: connect from NAME[IP]
+  kDisconnect,          // smtpd: disconnect from NAME[IP] [counters]
+  kClient,              // smtpd: QUEUEID: client=NAME[IP]
+  kTlsEstablished,      // smtpd: ... TLS connection established from NAME[IP]
+  kSslAcceptError,      // smtpd: SSL_accept error from NAME[IP]: DETAIL
+  kTlsLibraryProblem,   // any: warning: TLS library problem: ...
+  kLostAfterStarttls,   // smtpd: [NOQUEUE: ]lost connection after STARTTLS from
+  kTimeoutAfterStarttls,// smtpd: [NOQUEUE: ]timeout after STARTTLS from
+  kMessageId,           // cleanup: QUEUEID: message-id=<...>
+  kSender,              // qmgr: QUEUEID: from=<...>
+  kRecipient,           // delivery agents: QUEUEID: to=<...>
+  kRemoved,             // qmgr: QUEUEID: removed
+  kCount
+};
+
+// Named captures a pattern may produce. Patterns name them in parsers/*.
+enum class Field : std::uint8_t {
+  kQueueId,
+  kClientName,
+  kClientIp,
+  kDetail,
+  kCounters,
+  kMessageId,
+  kSender,
+  kRecipient,
+  kOpensslCode,
+  kOpensslReason,
+  kRest,  // matched and discarded
+  kCount
+};
+
+struct Event {
+  EventKind kind = EventKind::kIgnored;
+  std::array<std::string_view, static_cast<std::size_t>(Field::kCount)> fields{};
+  int pattern_index = -1;  // which pattern matched, for accounting
+
+  std::string_view get(Field f) const { return fields[static_cast<std::size_t>(f)]; }
+  void set(Field f, std::string_view v) { fields[static_cast<std::size_t>(f)] = v; }
+};
+
+// Names as written in parsers/*.patterns; empty view for an unknown name.
+std::string_view event_kind_name(EventKind k);
+bool event_kind_from_name(std::string_view name, EventKind& out);
+std::string_view field_name(Field f);
+bool field_from_name(std::string_view name, Field& out);
+
+}  // namespace pftls

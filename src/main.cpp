@@ -1,0 +1,247 @@
+// main: the pftls command line. Parses arguments, runs one subcommand, maps
+// errors to the documented exit codes:
+//   0  done
+//   2  usage error, or a run that could not complete (unreadable input,
+//      corrupt compressed data, damaged or foreign database); the database
+//      is left as it was before the run
+//   75 the database is locked by another pftls run (EX_TEMPFAIL: cron will
+//      simply try again next time)
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "line_source.h"
+#include "log_time.h"
+#include "pattern_set.h"
+#include "result_writer.h"
+#include "sqlite_store.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 2;
+constexpr int kExitBusy = 75;
+
+constexpr const char* kExitCodes =
+    "Exit codes: 0 done; 2 usage error or a run that could not complete (the database is left "
+    "as it was); 75 the database is locked by another pftls run.";
+
+std::string default_db() {
+  const char* env = std::getenv("PFTLS_DB");
+  return env && *env ? env : "pftls.db";
+}
+
+struct QueryOptions {
+  std::string db;
+  std::string window;
+  std::string since;
+  std::string until;
+  std::string client;
+  std::string format = "table";
+  std::string output;
+};
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::optional<std::int64_t> window_arg(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::int64_t seconds;
+  if (!pftls::parse_duration(text, seconds) || seconds <= 0) {
+    throw UsageError("--window: '" + pftls::strip_controls(text) +
+                     "' is not a duration (e.g. 90s, 30m, 24h, 5d)");
+  }
+  return seconds;
+}
+
+pftls::QueryParam time_arg(const std::string& name, const std::string& text) {
+  if (text.empty()) return std::monostate{};
+  pftls::Micros t;
+  if (!pftls::parse_time_arg(text, t)) {
+    throw UsageError(name + ": '" + pftls::strip_controls(text) +
+                     "' is not a time (RFC 3339, or YYYY-MM-DD[THH:MM[:SS]] in UTC)");
+  }
+  return t;
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+void remove_database_files(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
+}
+
+int run_ingest_command(const std::string& db, const std::vector<std::string>& inputs,
+                       const std::string& window, int year, const std::string& tz) {
+  pftls::IngestOptions opt;
+  opt.paths = inputs.empty() ? std::vector<std::string>{"-"} : inputs;
+  if (year != 0) {
+    if (year < 1970 || year > 9999) throw UsageError("--year: out of range");
+    opt.year = year;
+  }
+  opt.zone = tz;
+  opt.window_seconds = window_arg(window);
+  pftls::LocalZone check(tz);  // an unknown zone is a usage error before anything is opened
+  (void)check;
+  bool existed = file_exists(db);
+  try {
+    pftls::SqliteStore store(db, pftls::SqliteStore::Mode::kReadWrite);
+    auto sum = pftls::run_ingest(store, opt, std::cerr);
+    std::cerr << "pftls: ingest: " << sum.lines << " lines read, " << sum.postfix_lines
+              << " Postfix lines, " << sum.unrecognised << " unrecognised, " << sum.malformed
+              << " malformed, " << sum.truncated << " truncated; " << sum.sessions
+              << " sessions, " << sum.failures << " failures, " << sum.messages << " messages, "
+              << sum.new_incidents << " new incidents\n";
+  } catch (...) {
+    if (!existed) remove_database_files(db);
+    throw;
+  }
+  return kExitOk;
+}
+
+int run_query_command(const std::string& query, const QueryOptions& q, bool needs_window,
+                      pftls::OutputFormat format) {
+  if (!file_exists(q.db)) {
+    throw pftls::StoreError(pftls::StoreError::Kind::kFailed,
+                            "no database at " + q.db + " (run 'pftls ingest' first)");
+  }
+  pftls::SqliteStore store(q.db, pftls::SqliteStore::Mode::kReadOnly);
+  std::vector<std::pair<std::string, pftls::QueryParam>> params;
+  if (needs_window) {
+    params.emplace_back("window_us",
+                        pftls::effective_window(store, window_arg(q.window)) * pftls::kMicrosPerSecond);
+  }
+  params.emplace_back("since_us", time_arg("--since", q.since));
+  params.emplace_back("until_us", time_arg("--until", q.until));
+  params.emplace_back("client_ip", q.client.empty() ? pftls::QueryParam{} : pftls::QueryParam{q.client});
+  pftls::ResultSet rs = store.query(query, params);
+  if (q.output.empty()) {
+    pftls::write_result(rs, format, std::cout);
+    std::cout.flush();
+    if (!std::cout) throw std::runtime_error("cannot write to standard output");
+  } else {
+    std::string tmp = q.output + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw std::runtime_error("cannot write " + q.output);
+      pftls::write_result(rs, format, out);
+      out.flush();
+      if (!out) throw std::runtime_error("cannot write " + q.output);
+    }
+    if (std::rename(tmp.c_str(), q.output.c_str()) != 0) {
+      ::unlink(tmp.c_str());
+      throw std::runtime_error("cannot write " + q.output);
+    }
+  }
+  return kExitOk;
+}
+
+pftls::OutputFormat format_arg(const std::string& name) {
+  pftls::OutputFormat f;
+  if (!pftls::output_format_from_name(name, f)) throw UsageError("--format: table, csv or json");
+  return f;
+}
+
+void add_db_option(CLI::App* cmd, std::string& db) {
+  cmd->add_option("--db", db, "SQLite database (default: $PFTLS_DB, else ./pftls.db)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"pftls: finds TLS downgrade incidents in Postfix logs: a sender whose STARTTLS "
+               "handshake failed and that then delivered the mail in plaintext."};
+  app.footer(kExitCodes);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "pftls 0.1.0");
+
+  std::string db = default_db();
+  std::vector<std::string> inputs;
+  std::string window;
+  int year = 0;
+  std::string tz;
+  auto* ingest = app.add_subcommand("ingest", "Read Postfix logs (plain, .gz, .bz2, .xz, .zst or - for stdin) into the database");
+  add_db_option(ingest, db);
+  ingest->add_option("--window", window, "Default incident window stored in the database (90s, 30m, 24h, 5d; default 24h)");
+  ingest->add_option("--year", year, "Year of the first yearless line (default: from the file's mtime)");
+  ingest->add_option("--tz", tz, "IANA zone of timestamps without an offset (default: the system zone)");
+  ingest->add_option("paths", inputs, "Log files, oldest first; '-' or none for stdin");
+
+  QueryOptions q;
+  q.db = db;
+  auto add_query_options = [&](CLI::App* cmd, bool with_format) {
+    add_db_option(cmd, q.db);
+    cmd->add_option("--window", q.window, "Window between failure and plaintext delivery (default: the stored one, else 24h)");
+    cmd->add_option("--since", q.since, "Only incidents whose plaintext delivery is at or after this time");
+    cmd->add_option("--until", q.until, "Only incidents whose plaintext delivery is before this time");
+    cmd->add_option("--client", q.client, "Only this client IP");
+    if (with_format) cmd->add_option("--format", q.format, "table, csv or json (default table)");
+  };
+  auto* incidents = app.add_subcommand("incidents", "Print the TLS downgrade incidents");
+  add_query_options(incidents, true);
+
+  auto* failing = app.add_subcommand("failing", "Print the senders whose STARTTLS handshakes fail");
+  add_db_option(failing, q.db);
+  failing->add_option("--format", q.format, "table, csv or json (default table)");
+  auto* never_tls = app.add_subcommand("never-tls", "Print the senders that never use TLS");
+  add_db_option(never_tls, q.db);
+  never_tls->add_option("--format", q.format, "table, csv or json (default table)");
+  auto* lost = app.add_subcommand("lost", "Print failures never followed by any delivery from that client");
+  add_db_option(lost, q.db);
+  lost->add_option("--window", q.window, "How long a retry may take (default: the stored window, else 24h)");
+  lost->add_option("--format", q.format, "table, csv or json (default table)");
+
+  auto* export_cmd = app.add_subcommand("export", "Write query results as CSV for a disclosure report");
+  export_cmd->require_subcommand(1);
+  auto* export_incidents = export_cmd->add_subcommand("incidents", "The incidents, as CSV");
+  add_query_options(export_incidents, false);
+  export_incidents->add_option("-o,--output", q.output, "Output file (default: standard output)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "pftls: " << pftls::strip_controls(e.what()) << " (see pftls --help)\n";
+    return kExitFailed;
+  }
+
+  try {
+    // Validate the built-in patterns before anything else: a broken set is a build defect.
+    (void)pftls::PatternSet::builtin();
+    if (*ingest) return run_ingest_command(db, inputs, window, year, tz);
+    if (*incidents) return run_query_command("incidents", q, true, format_arg(q.format));
+    if (*export_incidents) return run_query_command("incidents", q, true, pftls::OutputFormat::kCsv);
+    if (*failing) return run_query_command("failing_senders", q, false, format_arg(q.format));
+    if (*never_tls) return run_query_command("never_tls", q, false, format_arg(q.format));
+    if (*lost) return run_query_command("lost_mail", q, true, format_arg(q.format));
+  } catch (const pftls::PatternError& e) {
+    std::cerr << "pftls: " << e.what() << "\n";
+    return kExitFailed;
+  } catch (const UsageError& e) {
+    std::cerr << "pftls: " << e.what() << "\n";
+    return kExitFailed;
+  } catch (const pftls::StoreError& e) {
+    std::cerr << "pftls: " << pftls::strip_controls(e.what()) << "\n";
+    return e.kind() == pftls::StoreError::Kind::kBusy ? kExitBusy : kExitFailed;
+  } catch (const std::exception& e) {
+    std::cerr << "pftls: " << pftls::strip_controls(e.what()) << "\n";
+    return kExitFailed;
+  }
+  return kExitFailed;
+}

@@ -1,0 +1,470 @@
+// pattern_set: loading, checking and matching Postfix message patterns.
+#include "pattern_set.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <sstream>
+#include <unordered_map>
+
+#include "embedded_data.h"
+
+namespace pftls {
+
+bool split_queue_id(std::string_view message, std::string_view& queue_id, std::string_view& body) {
+  constexpr std::size_t kMinShort = 5, kMinLong = 10, kMax = 24;
+  std::size_t n = 0;
+  bool short_form = true, long_form = true;
+  for (; n < message.size() && n <= kMax; ++n) {
+    char c = message[n];
+    if (c == ':') break;
+    bool digit = c >= '0' && c <= '9';
+    bool upper = c >= 'A' && c <= 'Z';
+    bool lower = c >= 'a' && c <= 'z';
+    if (!(digit || (upper && c <= 'F'))) short_form = false;
+    bool vowel = c == 'A' || c == 'E' || c == 'I' || c == 'O' || c == 'U' || c == 'a' || c == 'e' ||
+                 c == 'i' || c == 'o' || c == 'u';
+    if (!(digit || upper || lower) || vowel) long_form = false;
+    if (!short_form && !long_form) return false;
+  }
+  if (n > kMax || n + 1 >= message.size() || message[n] != ':' || message[n + 1] != ' ') return false;
+  if (!((short_form && n >= kMinShort) || (long_form && n >= kMinLong))) return false;
+  queue_id = message.substr(0, n);
+  body = message.substr(n + 2);
+  return true;
+}
+
+namespace {
+
+constexpr std::string_view kQueueIdHead = "{queue_id}: ";
+constexpr std::string_view kAnyService = "*";
+
+struct Template {
+  struct Step {
+    Field field;
+    std::string literal;  // text that must follow the capture; empty: capture to the end
+  };
+  std::string prefix;
+  std::vector<Step> steps;
+  bool ends_with_literal = true;
+};
+
+struct Sample {
+  std::string text;
+  int line = 0;
+  std::vector<std::pair<Field, std::string>> expect;
+};
+
+struct Pattern {
+  std::string id;
+  std::string source;
+  int line = 0;
+  EventKind kind = EventKind::kIgnored;
+  bool kind_set = false;
+  std::vector<std::string> services;
+  bool with_queue_id = false;
+  bool queue_id_set = false;
+  std::vector<Template> templates;
+  std::string regex_text;
+  std::string regex_prefix;
+  std::unique_ptr<RE2> regex;
+  std::vector<std::pair<int, Field>> groups;  // regex group index -> field
+  std::vector<Sample> samples;
+};
+
+struct Candidate {
+  std::string prefix;
+  int pattern = 0;
+  int templ = -1;  // -1: the pattern's regex
+};
+
+struct ServiceTable {
+  std::vector<Candidate> with_queue_id;
+  std::vector<Candidate> without_queue_id;
+};
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+bool match_template(const Template& t, std::string_view text, Event& out) {
+  // The prefix has been checked by the caller.
+  std::size_t pos = t.prefix.size();
+  for (const auto& step : t.steps) {
+    if (step.literal.empty()) {
+      out.set(step.field, text.substr(pos));
+      pos = text.size();
+      break;
+    }
+    std::size_t at = text.find(step.literal, pos);
+    if (at == std::string_view::npos) return false;
+    out.set(step.field, text.substr(pos, at - pos));
+    pos = at + step.literal.size();
+  }
+  return !t.ends_with_literal || pos == text.size();
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+}  // namespace
+
+struct PatternSet::Impl {
+  std::vector<Pattern> patterns;
+  std::unordered_map<std::string, ServiceTable, StringHash, std::equal_to<>> by_service;
+  ServiceTable any;  // services no pattern names: only the "*" patterns
+  std::size_t samples = 0;
+
+  const ServiceTable& table_for(std::string_view service) const {
+    auto it = by_service.find(service);
+    return it == by_service.end() ? any : it->second;
+  }
+
+  bool try_candidates(const std::vector<Candidate>& cands, std::string_view text,
+                      Event& out) const {
+    for (const auto& c : cands) {
+      if (text.size() < c.prefix.size() || text.compare(0, c.prefix.size(), c.prefix) != 0) continue;
+      const Pattern& p = patterns[static_cast<std::size_t>(c.pattern)];
+      if (c.templ >= 0) {
+        if (!match_template(p.templates[static_cast<std::size_t>(c.templ)], text, out)) continue;
+      } else {
+        constexpr int kMaxGroups = 8;
+        re2::StringPiece groups[kMaxGroups + 1];
+        int n = std::min(p.regex->NumberOfCapturingGroups(), kMaxGroups) + 1;
+        if (!p.regex->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
+                            RE2::ANCHOR_START, groups, n)) {
+          continue;
+        }
+        for (const auto& [index, field] : p.groups) {
+          const auto& g = groups[index];
+          out.set(field, g.data() ? std::string_view(g.data(), g.size()) : std::string_view{});
+        }
+      }
+      out.kind = p.kind;
+      out.pattern_index = c.pattern;
+      return true;
+    }
+    return false;
+  }
+
+  bool match(std::string_view service, std::string_view message, Event& out) const {
+    const ServiceTable& table = table_for(service);
+    std::string_view queue_id, body;
+    if (!table.with_queue_id.empty() && split_queue_id(message, queue_id, body)) {
+      out.set(Field::kQueueId, queue_id);
+      if (try_candidates(table.with_queue_id, body, out)) return true;
+      out.set(Field::kQueueId, {});
+    }
+    return try_candidates(table.without_queue_id, message, out);
+  }
+};
+
+PatternSet::PatternSet() : impl_(std::make_unique<Impl>()) {}
+PatternSet::~PatternSet() = default;
+PatternSet::PatternSet(PatternSet&&) noexcept = default;
+PatternSet& PatternSet::operator=(PatternSet&&) noexcept = default;
+
+std::size_t PatternSet::size() const { return impl_->patterns.size(); }
+std::size_t PatternSet::sample_count() const { return impl_->samples; }
+std::string_view PatternSet::pattern_id(int index) const {
+  if (index < 0 || static_cast<std::size_t>(index) >= impl_->patterns.size()) return {};
+  return impl_->patterns[static_cast<std::size_t>(index)].id;
+}
+
+bool PatternSet::match(std::string_view service, std::string_view message, Event& out) const {
+  return impl_->match(service, message, out);
+}
+
+namespace {
+
+class Loader {
+ public:
+  std::vector<Pattern> patterns;
+  std::vector<std::string> errors;
+
+  void parse(const PatternSource& src) {
+    std::istringstream in(src.text);
+    std::string raw;
+    int line_no = 0;
+    Pattern* cur = nullptr;
+    while (std::getline(in, raw)) {
+      ++line_no;
+      std::string line = trim(raw);
+      if (line.empty() || line[0] == '#') continue;
+      auto where = src.name + ":" + std::to_string(line_no) + ": ";
+      if (line.front() == '[') {
+        if (line.back() != ']' || line.size() < 3) {
+          errors.push_back(where + "bad section header");
+          cur = nullptr;
+          continue;
+        }
+        patterns.emplace_back();
+        cur = &patterns.back();
+        cur->id = line.substr(1, line.size() - 2);
+        cur->source = src.name;
+        cur->line = line_no;
+        continue;
+      }
+      auto eq = raw.find('=');
+      if (eq == std::string::npos) {
+        errors.push_back(where + "expected 'key = value'");
+        continue;
+      }
+      if (!cur) {
+        errors.push_back(where + "key outside of a [pattern] section");
+        continue;
+      }
+      std::string key = trim(std::string_view(raw).substr(0, eq));
+      std::string_view value = std::string_view(raw).substr(eq + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && value.back() == '\r') value.remove_suffix(1);
+      apply(*cur, key, value, where, line_no);
+    }
+  }
+
+  void finish_and_check(PatternSet::Impl& impl) {
+    for (auto& p : patterns) validate(p);
+    if (!errors.empty()) return;
+    build_tables(impl);
+    impl.patterns = std::move(patterns);
+    for (std::size_t i = 0; i < impl.patterns.size(); ++i) check_samples(impl, static_cast<int>(i));
+  }
+
+ private:
+  void apply(Pattern& p, const std::string& key, std::string_view value, const std::string& where,
+             int line_no) {
+    if (key == "services") {
+      std::istringstream words{std::string(value)};
+      std::string w;
+      while (words >> w) p.services.push_back(w);
+    } else if (key == "event") {
+      if (!event_kind_from_name(value, p.kind)) errors.push_back(where + "unknown event '" + std::string(value) + "'");
+      p.kind_set = true;
+    } else if (key == "match") {
+      add_template(p, value, where);
+    } else if (key == "regex") {
+      p.regex_text = std::string(value);
+    } else if (key == "prefix") {
+      p.regex_prefix = std::string(value);
+    } else if (key == "sample") {
+      p.samples.push_back(Sample{std::string(value), line_no, {}});
+    } else if (key == "expect") {
+      if (p.samples.empty()) {
+        errors.push_back(where + "'expect' must follow a 'sample'");
+        return;
+      }
+      parse_expect(p.samples.back(), value, where);
+    } else {
+      errors.push_back(where + "unknown key '" + key + "'");
+    }
+  }
+
+  void add_template(Pattern& p, std::string_view text, const std::string& where) {
+    bool qid = text.substr(0, kQueueIdHead.size()) == kQueueIdHead;
+    if (qid) text.remove_prefix(kQueueIdHead.size());
+    if (!p.templates.empty() || !p.regex_text.empty()) {
+      if (qid != p.with_queue_id) {
+        errors.push_back(where + "all templates of a pattern must agree on {queue_id}");
+        return;
+      }
+    }
+    p.with_queue_id = qid;
+    p.queue_id_set = true;
+    Template t;
+    std::size_t pos = 0;
+    std::string literal;
+    bool have_capture = false;
+    Field pending{};
+    auto flush = [&](bool last) {
+      if (!have_capture) {
+        t.prefix = literal;
+      } else {
+        t.steps.push_back({pending, literal});
+        if (literal.empty() && !last) errors.push_back(where + "two captures need literal text between them");
+      }
+      literal.clear();
+    };
+    while (pos < text.size()) {
+      char c = text[pos];
+      if (c == '{') {
+        auto close = text.find('}', pos);
+        if (close == std::string_view::npos) {
+          errors.push_back(where + "unclosed '{' in template");
+          return;
+        }
+        Field f;
+        auto name = text.substr(pos + 1, close - pos - 1);
+        if (!field_from_name(name, f)) {
+          errors.push_back(where + "unknown field '{" + std::string(name) + "}'");
+          return;
+        }
+        if (f == Field::kQueueId) {
+          errors.push_back(where + "{queue_id} may only open a template, as '{queue_id}: '");
+          return;
+        }
+        flush(false);
+        have_capture = true;
+        pending = f;
+        pos = close + 1;
+      } else {
+        literal.push_back(c);
+        ++pos;
+      }
+    }
+    if (have_capture) {
+      t.ends_with_literal = !literal.empty();
+      t.steps.push_back({pending, literal});
+    } else {
+      t.prefix = literal;
+      t.ends_with_literal = true;
+    }
+    if (t.prefix.empty() && !qid) errors.push_back(where + "a template must start with literal text");
+    p.templates.push_back(std::move(t));
+  }
+
+  void parse_expect(Sample& s, std::string_view value, const std::string& where) {
+    // "field=value; field=value" ; a value may contain spaces but not ';'.
+    while (!value.empty()) {
+      auto semi = value.find(';');
+      auto item = value.substr(0, semi);
+      value = semi == std::string_view::npos ? std::string_view{} : value.substr(semi + 1);
+      auto eq = item.find('=');
+      if (eq == std::string_view::npos) {
+        errors.push_back(where + "expect item without '='");
+        continue;
+      }
+      Field f;
+      std::string name = trim(item.substr(0, eq));
+      if (!field_from_name(name, f)) {
+        errors.push_back(where + "unknown field '" + name + "' in expect");
+        continue;
+      }
+      s.expect.emplace_back(f, trim(item.substr(eq + 1)));
+    }
+  }
+
+  void validate(Pattern& p) {
+    std::string where = p.source + ":" + std::to_string(p.line) + ": [" + p.id + "] ";
+    if (p.services.empty()) errors.push_back(where + "no 'services'");
+    if (!p.kind_set) errors.push_back(where + "no 'event'");
+    if (p.samples.empty()) errors.push_back(where + "no 'sample': every pattern carries its own examples");
+    if (p.templates.empty() == p.regex_text.empty()) {
+      errors.push_back(where + "needs either 'match' templates or one 'regex'");
+      return;
+    }
+    if (!p.regex_text.empty()) {
+      if (p.regex_prefix.empty()) errors.push_back(where + "a regex needs a literal 'prefix' for dispatch");
+      std::string_view rx = p.regex_text;
+      if (rx.substr(0, kQueueIdHead.size()) == kQueueIdHead) {
+        p.with_queue_id = true;
+        rx.remove_prefix(kQueueIdHead.size());
+      }
+      RE2::Options opt;
+      opt.set_log_errors(false);
+      p.regex = std::make_unique<RE2>(re2::StringPiece(rx.data(), rx.size()), opt);
+      if (!p.regex->ok()) {
+        errors.push_back(where + "bad regex: " + p.regex->error());
+        return;
+      }
+      if (p.regex->NumberOfCapturingGroups() > 8) errors.push_back(where + "more than 8 groups");
+      for (const auto& [name, index] : p.regex->NamedCapturingGroups()) {
+        Field f;
+        if (!field_from_name(name, f)) {
+          errors.push_back(where + "unknown group name '" + name + "'");
+          continue;
+        }
+        p.groups.emplace_back(index, f);
+      }
+      if (std::string_view(p.regex_prefix).size() > 0 &&
+          rx.substr(0, 1) != "^") {
+        errors.push_back(where + "a regex must be anchored with '^'");
+      }
+    }
+  }
+
+  void build_tables(PatternSet::Impl& impl) {
+    std::vector<std::string> named;
+    for (const auto& p : patterns)
+      for (const auto& s : p.services)
+        if (s != kAnyService && std::find(named.begin(), named.end(), s) == named.end()) named.push_back(s);
+    for (const auto& s : named) impl.by_service.emplace(s, ServiceTable{});
+    // Patterns that name a service come first, "*" patterns (catch-alls)
+    // after them; within each group, file order.
+    for (int pass = 0; pass < 2; ++pass)
+    for (std::size_t i = 0; i < patterns.size(); ++i) {
+      const Pattern& p = patterns[i];
+      bool any = std::find(p.services.begin(), p.services.end(), kAnyService) != p.services.end();
+      if (any != (pass == 1)) continue;
+      std::vector<Candidate> cands;
+      for (std::size_t t = 0; t < p.templates.size(); ++t)
+        cands.push_back({p.templates[t].prefix, static_cast<int>(i), static_cast<int>(t)});
+      if (p.regex) cands.push_back({p.regex_prefix, static_cast<int>(i), -1});
+      auto add = [&](ServiceTable& table) {
+        auto& list = p.with_queue_id ? table.with_queue_id : table.without_queue_id;
+        list.insert(list.end(), cands.begin(), cands.end());
+      };
+      if (any) {
+        add(impl.any);
+        for (auto& [name, table] : impl.by_service) add(table);
+      } else {
+        for (const auto& s : p.services) add(impl.by_service[s]);
+      }
+    }
+  }
+
+  void check_samples(PatternSet::Impl& impl, int index) {
+    const Pattern& p = impl.patterns[static_cast<std::size_t>(index)];
+    std::string service = p.services.front() == kAnyService ? "pftls-any-service" : p.services.front();
+    for (const auto& s : p.samples) {
+      ++impl.samples;
+      std::string where = p.source + ":" + std::to_string(s.line) + ": [" + p.id + "] sample ";
+      Event ev;
+      if (!impl.match(service, s.text, ev)) {
+        errors.push_back(where + "matches no pattern");
+        continue;
+      }
+      if (ev.pattern_index != index) {
+        errors.push_back(where + "is taken by [" + impl.patterns[static_cast<std::size_t>(ev.pattern_index)].id + "]");
+        continue;
+      }
+      for (const auto& [field, want] : s.expect) {
+        if (ev.get(field) != want) {
+          errors.push_back(where + "captures " + std::string(field_name(field)) + "='" +
+                           std::string(ev.get(field)) + "', expected '" + want + "'");
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+PatternSet PatternSet::load(const std::vector<PatternSource>& sources) {
+  Loader loader;
+  for (const auto& src : sources) loader.parse(src);
+  PatternSet set;
+  loader.finish_and_check(*set.impl_);
+  if (!loader.errors.empty()) {
+    std::string msg = "invalid patterns:";
+    for (const auto& e : loader.errors) msg += "\n  " + e;
+    throw PatternError(msg);
+  }
+  return set;
+}
+
+const PatternSet& PatternSet::builtin() {
+  static const PatternSet set = [] {
+    std::vector<PatternSource> sources;
+    for (const auto& f : embedded_files())
+      if (f.path.substr(0, 8) == "parsers/" && f.path.ends_with(".patterns"))
+        sources.push_back({std::string(f.path), std::string(f.content)});
+    return load(sources);
+  }();
+  return set;
+}
+
+}  // namespace pftls

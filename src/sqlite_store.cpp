@@ -1,0 +1,491 @@
+// sqlite_store: SQLite persistence of sessions, messages, counts and state.
+#include "sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include "embedded_data.h"
+
+namespace pftls {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+enum Slot : int {
+  kInsertSession,
+  kUpdateSession,
+  kInsertMessage,
+  kUpdateMessage,
+  kUpsertClient,
+  kUpsertHost,
+  kSlotCount
+};
+
+void bind_text(sqlite3_stmt* st, int i, std::string_view v) {
+  sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void bind_int(sqlite3_stmt* st, int i, std::int64_t v) { sqlite3_bind_int64(st, i, v); }
+void bind_opt(sqlite3_stmt* st, int i, std::int64_t v, bool present) {
+  if (present) sqlite3_bind_int64(st, i, v);
+  else sqlite3_bind_null(st, i);
+}
+std::int64_t col_int(sqlite3_stmt* st, int i) { return sqlite3_column_int64(st, i); }
+std::string col_text(sqlite3_stmt* st, int i) {
+  const unsigned char* p = sqlite3_column_text(st, i);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<std::size_t>(sqlite3_column_bytes(st, i)))
+           : std::string();
+}
+
+std::string join_lines(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out.push_back('\n');
+    out += s;
+  }
+  return out;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, Mode mode, int busy_timeout_ms)
+    : path_(path), cache_(kSlotCount, nullptr) {
+  int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
+                                      : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError(StoreError::Kind::kFailed, "cannot open database " + path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, busy_timeout_ms);
+  try {
+    if (mode == Mode::kReadWrite) {
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=NORMAL");
+      ensure_schema();
+    } else {
+      sqlite3_stmt* st = prepare("PRAGMA user_version");
+      int step = sqlite3_step(st);
+      std::int64_t v = step == SQLITE_ROW ? col_int(st, 0) : -1;
+      sqlite3_finalize(st);
+      if (step != SQLITE_ROW) fail("read schema version", step);
+      if (v != kSchemaVersion) {
+        throw StoreError(StoreError::Kind::kFailed,
+                         "database " + path + " is not a pftls database (schema version " +
+                             std::to_string(v) + ", expected " + std::to_string(kSchemaVersion) + ")");
+      }
+    }
+  } catch (...) {
+    for (auto* st : cache_) sqlite3_finalize(st);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+SqliteStore::~SqliteStore() {
+  if (in_run_) rollback_run();
+  for (auto* st : cache_) sqlite3_finalize(st);
+  sqlite3_close(db_);
+}
+
+void SqliteStore::fail(std::string_view what, int rc) const {
+  int primary = rc & 0xff;
+  std::string msg = "database " + path_ + ": " + std::string(what) + ": " +
+                    (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    throw StoreError(StoreError::Kind::kBusy, "database " + path_ +
+                                                  " is locked by another pftls run (" +
+                                                  std::string(what) + ")");
+  }
+  throw StoreError(StoreError::Kind::kFailed, msg);
+}
+
+void SqliteStore::exec(const char* sql) {
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) fail(sql, rc);
+}
+
+sqlite3_stmt* SqliteStore::prepare(std::string_view sql) {
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr);
+  if (rc != SQLITE_OK) fail("prepare", rc);
+  return st;
+}
+
+sqlite3_stmt* SqliteStore::cached(int slot, const char* sql) {
+  auto& st = cache_[static_cast<std::size_t>(slot)];
+  if (!st) st = prepare(sql);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return st;
+}
+
+void SqliteStore::ensure_schema() {
+  sqlite3_stmt* st = prepare("PRAGMA user_version");
+  int step = sqlite3_step(st);
+  std::int64_t version = step == SQLITE_ROW ? col_int(st, 0) : -1;
+  sqlite3_finalize(st);
+  if (step != SQLITE_ROW) fail("read schema version", step);
+  if (version == kSchemaVersion) return;
+  if (version != 0) {
+    throw StoreError(StoreError::Kind::kFailed,
+                     "database " + path_ + " has schema version " + std::to_string(version) +
+                         "; this pftls knows version " + std::to_string(kSchemaVersion));
+  }
+  // A database with tables of its own but no version is not ours.
+  st = prepare("SELECT count(*) FROM sqlite_schema");
+  step = sqlite3_step(st);
+  std::int64_t tables = step == SQLITE_ROW ? col_int(st, 0) : -1;
+  sqlite3_finalize(st);
+  if (step != SQLITE_ROW) fail("read schema", step);
+  if (tables != 0) {
+    throw StoreError(StoreError::Kind::kFailed,
+                     "database " + path_ + " is not a pftls database (it has other tables)");
+  }
+  std::string sql = "BEGIN IMMEDIATE;\n" + std::string(embedded_file("queries/schema.sql")) +
+                    "\nPRAGMA user_version = " + std::to_string(kSchemaVersion) + ";\nCOMMIT;";
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    fail("create schema", rc);
+  }
+}
+
+void SqliteStore::begin_run() {
+  exec("BEGIN IMMEDIATE");
+  in_run_ = true;
+}
+
+void SqliteStore::commit_run() {
+  exec("COMMIT");
+  in_run_ = false;
+}
+
+void SqliteStore::rollback_run() noexcept {
+  if (!in_run_) return;
+  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  in_run_ = false;
+}
+
+std::optional<std::string> SqliteStore::setting(std::string_view key) {
+  sqlite3_stmt* st = prepare("SELECT value FROM settings WHERE key = ?1");
+  bind_text(st, 1, key);
+  int rc = sqlite3_step(st);
+  std::optional<std::string> out;
+  if (rc == SQLITE_ROW) out = col_text(st, 0);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("read setting", rc);
+  return out;
+}
+
+void SqliteStore::set_setting(std::string_view key, std::string_view value) {
+  sqlite3_stmt* st = prepare(
+      "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  bind_text(st, 1, key);
+  bind_text(st, 2, value);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("write setting", rc);
+}
+
+void SqliteStore::save_session(SessionRecord& s) {
+  sqlite3_stmt* st;
+  if (s.id == 0) {
+    st = cached(kInsertSession,
+                "INSERT INTO sessions (mx_host, syslog_name, pid, client_ip, client_name, "
+                "connect_at, end_at, first_ord, failed, failure_at, failure_ord, failure_reason, "
+                "openssl_code, tls, tls_at, tls_ord, counters_present, starttls_attempts, "
+                "starttls_ok, messages) VALUES "
+                "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                "?18, ?19, ?20)");
+  } else {
+    st = cached(kUpdateSession,
+                "UPDATE sessions SET mx_host = ?1, syslog_name = ?2, pid = ?3, client_ip = ?4, "
+                "client_name = ?5, connect_at = ?6, end_at = ?7, first_ord = ?8, failed = ?9, "
+                "failure_at = ?10, failure_ord = ?11, failure_reason = ?12, openssl_code = ?13, "
+                "tls = ?14, tls_at = ?15, tls_ord = ?16, counters_present = ?17, "
+                "starttls_attempts = ?18, starttls_ok = ?19, messages = ?20 WHERE id = ?21");
+    bind_int(st, 21, s.id);
+  }
+  bind_text(st, 1, s.mx_host);
+  bind_text(st, 2, s.syslog_name);
+  bind_int(st, 3, s.pid);
+  bind_text(st, 4, s.client_ip);
+  bind_text(st, 5, s.client_name);
+  bind_opt(st, 6, s.connect_at, s.connect_at != 0);
+  bind_opt(st, 7, s.end_at, s.end_at != 0);
+  bind_int(st, 8, static_cast<std::int64_t>(s.first_ord));
+  bind_int(st, 9, s.failed);
+  bind_opt(st, 10, s.failure_at, s.failed);
+  bind_opt(st, 11, static_cast<std::int64_t>(s.failure_ord), s.failed);
+  if (s.failed) bind_text(st, 12, s.failure_reason);
+  if (!s.openssl_code.empty()) bind_text(st, 13, s.openssl_code);
+  bind_int(st, 14, s.tls);
+  bind_opt(st, 15, s.tls_at, s.tls);
+  bind_opt(st, 16, static_cast<std::int64_t>(s.tls_ord), s.tls);
+  bind_int(st, 17, s.counters_present);
+  bind_opt(st, 18, s.starttls_attempts, s.starttls_attempts >= 0);
+  bind_opt(st, 19, s.starttls_ok, s.starttls_ok >= 0);
+  bind_int(st, 20, s.messages);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) fail("save session", rc);
+  if (s.id == 0) s.id = sqlite3_last_insert_rowid(db_);
+}
+
+void SqliteStore::save_message(MessageRecord& m) {
+  sqlite3_stmt* st;
+  if (m.id == 0) {
+    st = cached(kInsertMessage,
+                "INSERT INTO messages (session_id, mx_host, queue_id, client_ip, client_name, "
+                "accepted_at, accepted_ord, message_id, sender, recipients) VALUES "
+                "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    bind_int(st, 1, m.session_id);
+    bind_text(st, 2, m.mx_host);
+    bind_text(st, 3, m.queue_id);
+    bind_text(st, 4, m.client_ip);
+    bind_text(st, 5, m.client_name);
+    bind_int(st, 6, m.accepted_at);
+    bind_int(st, 7, static_cast<std::int64_t>(m.accepted_ord));
+  } else {
+    st = cached(kUpdateMessage,
+                "UPDATE messages SET message_id = ?8, sender = ?9, recipients = ?10 WHERE id = ?11");
+    bind_int(st, 11, m.id);
+  }
+  bind_text(st, 8, m.message_id);
+  bind_text(st, 9, m.sender);
+  bind_text(st, 10, join_lines(m.recipients));
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) fail("save message", rc);
+  if (m.id == 0) m.id = sqlite3_last_insert_rowid(db_);
+}
+
+void SqliteStore::add_client_stats(const StringMap<ClientStats>& stats) {
+  for (const auto& [ip, c] : stats) {
+    sqlite3_stmt* st = cached(
+        kUpsertClient,
+        "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
+        "plaintext_sessions, failed_sessions, starttls_sessions, messages, plaintext_messages, "
+        "first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT (client_ip) DO UPDATE SET "
+        "client_name = CASE WHEN excluded.client_name <> '' THEN excluded.client_name "
+        "ELSE client_name END, "
+        "sessions = sessions + excluded.sessions, "
+        "tls_sessions = tls_sessions + excluded.tls_sessions, "
+        "plaintext_sessions = plaintext_sessions + excluded.plaintext_sessions, "
+        "failed_sessions = failed_sessions + excluded.failed_sessions, "
+        "starttls_sessions = starttls_sessions + excluded.starttls_sessions, "
+        "messages = messages + excluded.messages, "
+        "plaintext_messages = plaintext_messages + excluded.plaintext_messages, "
+        "first_seen = min(first_seen, excluded.first_seen), "
+        "last_seen = max(last_seen, excluded.last_seen)");
+    bind_text(st, 1, ip);
+    bind_text(st, 2, c.client_name);
+    bind_int(st, 3, c.sessions);
+    bind_int(st, 4, c.tls_sessions);
+    bind_int(st, 5, c.plaintext_sessions);
+    bind_int(st, 6, c.failed_sessions);
+    bind_int(st, 7, c.starttls_sessions);
+    bind_int(st, 8, c.messages);
+    bind_int(st, 9, c.plaintext_messages);
+    bind_int(st, 10, c.first_seen);
+    bind_int(st, 11, c.last_seen);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail("save client counts", rc);
+  }
+}
+
+void SqliteStore::merge_host_facts(const StringMap<HostFacts>& hosts) {
+  for (const auto& [host, h] : hosts) {
+    sqlite3_stmt* st = cached(
+        kUpsertHost,
+        "INSERT INTO hosts (mx_host, newest_at, logs_tls_established) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (mx_host) DO UPDATE SET newest_at = max(newest_at, excluded.newest_at), "
+        "logs_tls_established = max(logs_tls_established, excluded.logs_tls_established)");
+    bind_text(st, 1, host);
+    bind_int(st, 2, h.newest_at);
+    bind_int(st, 3, h.logs_tls_established);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail("save host facts", rc);
+  }
+}
+
+CorrelatorState SqliteStore::load_state() {
+  CorrelatorState state;
+  sqlite3_stmt* st = prepare("SELECT DISTINCT mx_host, client_ip FROM sessions "
+                             "WHERE failed = 1 AND client_ip <> ''");
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) state.watched.emplace_back(col_text(st, 0), col_text(st, 1));
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("load watched clients", rc);
+
+  st = prepare(
+      "SELECT o.session_id, o.mx_host, o.syslog_name, o.pid, o.client_ip, o.client_name, "
+      "o.connect_at, o.first_ord, o.failed, o.failure_at, o.failure_ord, o.failure_reason, "
+      "o.openssl_code, o.tls, o.tls_at, o.tls_ord, o.messages FROM open_sessions AS o");
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    SessionRecord s;
+    s.id = col_int(st, 0);
+    s.mx_host = col_text(st, 1);
+    s.syslog_name = col_text(st, 2);
+    s.pid = static_cast<std::uint32_t>(col_int(st, 3));
+    s.client_ip = col_text(st, 4);
+    s.client_name = col_text(st, 5);
+    s.connect_at = col_int(st, 6);
+    s.first_ord = static_cast<std::uint64_t>(col_int(st, 7));
+    s.failed = col_int(st, 8) != 0;
+    s.failure_at = col_int(st, 9);
+    s.failure_ord = static_cast<std::uint64_t>(col_int(st, 10));
+    s.failure_reason = col_text(st, 11);
+    s.openssl_code = col_text(st, 12);
+    s.tls = col_int(st, 13) != 0;
+    s.tls_at = col_int(st, 14);
+    s.tls_ord = static_cast<std::uint64_t>(col_int(st, 15));
+    s.messages = static_cast<int>(col_int(st, 16));
+    state.open_sessions.push_back(std::move(s));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("load open sessions", rc);
+
+  st = prepare(
+      "SELECT m.id, m.session_id, m.mx_host, m.queue_id, m.client_ip, m.client_name, "
+      "m.accepted_at, m.accepted_ord, m.message_id, m.sender, m.recipients "
+      "FROM open_messages AS o JOIN messages AS m ON m.id = o.message_id");
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    MessageRecord m;
+    m.id = col_int(st, 0);
+    m.session_id = col_int(st, 1);
+    m.mx_host = col_text(st, 2);
+    m.queue_id = col_text(st, 3);
+    m.client_ip = col_text(st, 4);
+    m.client_name = col_text(st, 5);
+    m.accepted_at = col_int(st, 6);
+    m.accepted_ord = static_cast<std::uint64_t>(col_int(st, 7));
+    m.message_id = col_text(st, 8);
+    m.sender = col_text(st, 9);
+    std::string r = col_text(st, 10);
+    std::size_t pos = 0;
+    while (!r.empty() && pos <= r.size()) {
+      auto nl = r.find('\n', pos);
+      m.recipients.push_back(r.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
+      if (nl == std::string::npos) break;
+      pos = nl + 1;
+    }
+    state.tracked_messages.push_back(std::move(m));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("load open messages", rc);
+  return state;
+}
+
+void SqliteStore::save_state(const CorrelatorState& state) {
+  exec("DELETE FROM open_sessions");
+  exec("DELETE FROM open_messages");
+  sqlite3_stmt* st = prepare(
+      "INSERT INTO open_sessions (session_id, mx_host, syslog_name, pid, client_ip, client_name, "
+      "connect_at, first_ord, failed, failure_at, failure_ord, failure_reason, openssl_code, tls, "
+      "tls_at, tls_ord, messages) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+      "?14, ?15, ?16, ?17)");
+  for (const auto& s : state.open_sessions) {
+    sqlite3_reset(st);
+    bind_opt(st, 1, s.id, s.id != 0);
+    bind_text(st, 2, s.mx_host);
+    bind_text(st, 3, s.syslog_name);
+    bind_int(st, 4, s.pid);
+    bind_text(st, 5, s.client_ip);
+    bind_text(st, 6, s.client_name);
+    bind_int(st, 7, s.connect_at);
+    bind_int(st, 8, static_cast<std::int64_t>(s.first_ord));
+    bind_int(st, 9, s.failed);
+    bind_int(st, 10, s.failure_at);
+    bind_int(st, 11, static_cast<std::int64_t>(s.failure_ord));
+    bind_text(st, 12, s.failure_reason);
+    bind_text(st, 13, s.openssl_code);
+    bind_int(st, 14, s.tls);
+    bind_int(st, 15, s.tls_at);
+    bind_int(st, 16, static_cast<std::int64_t>(s.tls_ord));
+    bind_int(st, 17, s.messages);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+      sqlite3_finalize(st);
+      fail("save open sessions", rc);
+    }
+  }
+  sqlite3_finalize(st);
+  st = prepare("INSERT OR IGNORE INTO open_messages (message_id) VALUES (?1)");
+  for (const auto& m : state.tracked_messages) {
+    sqlite3_reset(st);
+    bind_int(st, 1, m.id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+      sqlite3_finalize(st);
+      fail("save open messages", rc);
+    }
+  }
+  sqlite3_finalize(st);
+}
+
+void SqliteStore::record_run(const RunRecord& r) {
+  sqlite3_stmt* st = prepare(
+      "INSERT INTO runs (started_at, finished_at, inputs, lines, postfix_lines, unrecognised, "
+      "malformed, truncated, sessions, failures, messages, new_incidents) VALUES "
+      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  bind_int(st, 1, r.started_at);
+  bind_int(st, 2, r.finished_at);
+  bind_text(st, 3, r.inputs);
+  bind_int(st, 4, static_cast<std::int64_t>(r.lines));
+  bind_int(st, 5, static_cast<std::int64_t>(r.postfix_lines));
+  bind_int(st, 6, static_cast<std::int64_t>(r.unrecognised));
+  bind_int(st, 7, static_cast<std::int64_t>(r.malformed));
+  bind_int(st, 8, static_cast<std::int64_t>(r.truncated));
+  bind_int(st, 9, static_cast<std::int64_t>(r.sessions));
+  bind_int(st, 10, static_cast<std::int64_t>(r.failures));
+  bind_int(st, 11, static_cast<std::int64_t>(r.messages));
+  bind_int(st, 12, static_cast<std::int64_t>(r.new_incidents));
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("record run", rc);
+}
+
+ResultSet SqliteStore::query(std::string_view name,
+                             const std::vector<std::pair<std::string, QueryParam>>& params) {
+  std::string file = "queries/" + std::string(name) + ".sql";
+  std::string_view sql = embedded_file(file);
+  if (sql.empty()) throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
+  sqlite3_stmt* st = prepare(sql);
+  for (const auto& [pname, value] : params) {
+    int index = sqlite3_bind_parameter_index(st, (":" + pname).c_str());
+    if (index == 0) continue;
+    if (std::holds_alternative<std::int64_t>(value)) {
+      sqlite3_bind_int64(st, index, std::get<std::int64_t>(value));
+    } else if (std::holds_alternative<std::string>(value)) {
+      const auto& s = std::get<std::string>(value);
+      sqlite3_bind_text(st, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    }
+  }
+  ResultSet out;
+  int ncol = sqlite3_column_count(st);
+  for (int i = 0; i < ncol; ++i) out.columns.emplace_back(sqlite3_column_name(st, i));
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    std::vector<Cell> row(static_cast<std::size_t>(ncol));
+    for (int i = 0; i < ncol; ++i) {
+      Cell& c = row[static_cast<std::size_t>(i)];
+      switch (sqlite3_column_type(st, i)) {
+        case SQLITE_NULL: c.type = Cell::Type::kNull; break;
+        case SQLITE_INTEGER: c.type = Cell::Type::kInteger; c.text = col_text(st, i); break;
+        case SQLITE_FLOAT: c.type = Cell::Type::kReal; c.text = col_text(st, i); break;
+        default: c.type = Cell::Type::kText; c.text = col_text(st, i); break;
+      }
+    }
+    out.rows.push_back(std::move(row));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("query " + std::string(name), rc);
+  return out;
+}
+
+}  // namespace pftls

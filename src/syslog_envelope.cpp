@@ -1,0 +1,179 @@
+// syslog_envelope: RFC 3164 / RFC 3339 framing of Postfix log lines.
+#include "syslog_envelope.h"
+
+#include <cstring>
+
+namespace pftls {
+namespace {
+
+inline bool two_digits(const char* p, int& out) {
+  if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') return false;
+  out = (p[0] - '0') * 10 + (p[1] - '0');
+  return true;
+}
+
+// "Jan".."Dec" -> 1..12, 0 otherwise.
+inline unsigned month_number(const char* p) {
+  switch (p[0]) {
+    case 'J':
+      if (p[1] == 'a' && p[2] == 'n') return 1;
+      if (p[1] == 'u' && p[2] == 'n') return 6;
+      if (p[1] == 'u' && p[2] == 'l') return 7;
+      return 0;
+    case 'F': return (p[1] == 'e' && p[2] == 'b') ? 2 : 0;
+    case 'M':
+      if (p[1] == 'a' && p[2] == 'r') return 3;
+      if (p[1] == 'a' && p[2] == 'y') return 5;
+      return 0;
+    case 'A':
+      if (p[1] == 'p' && p[2] == 'r') return 4;
+      if (p[1] == 'u' && p[2] == 'g') return 8;
+      return 0;
+    case 'S': return (p[1] == 'e' && p[2] == 'p') ? 9 : 0;
+    case 'O': return (p[1] == 'c' && p[2] == 't') ? 10 : 0;
+    case 'N': return (p[1] == 'o' && p[2] == 'v') ? 11 : 0;
+    case 'D': return (p[1] == 'e' && p[2] == 'c') ? 12 : 0;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) {
+  std::optional<std::int64_t> local;
+  if (mtime_utc_seconds) local = zone_.to_local(*mtime_utc_seconds);
+  years_.begin_input(first_input_ ? year_ : (year_ ? years_.current_year() : std::nullopt), local);
+  first_input_ = false;
+}
+
+EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
+  // Timestamp: its form is told by the first byte (a digit: RFC 3339).
+  std::size_t stamp_end;
+  bool rfc3339 = !line.empty() && line[0] >= '0' && line[0] <= '9';
+  if (rfc3339) {
+    stamp_end = line.find(' ');
+    if (stamp_end == std::string_view::npos) return EnvelopeStatus::kMalformed;
+  } else {
+    // "Mmm dd hh:mm:ss " is 15 bytes and a space.
+    if (line.size() < 16 || line[15] != ' ') return EnvelopeStatus::kMalformed;
+    stamp_end = 15;
+  }
+  // Host.
+  std::size_t host_begin = stamp_end + 1;
+  const char* host_end_p =
+      static_cast<const char*>(std::memchr(line.data() + host_begin, ' ', line.size() - host_begin));
+  if (!host_end_p) return EnvelopeStatus::kMalformed;
+  std::size_t host_end = static_cast<std::size_t>(host_end_p - line.data());
+  // Program "name[pid]: ".
+  std::size_t prog_begin = host_end + 1;
+  std::string_view rest = line.substr(prog_begin);
+  if (rest.size() < 7 || std::memcmp(rest.data(), "postfix", 7) != 0) {
+    return EnvelopeStatus::kOtherProgram;
+  }
+  std::size_t bracket = rest.find('[');
+  std::size_t space = rest.find(' ');
+  if (bracket == std::string_view::npos || (space != std::string_view::npos && space < bracket)) {
+    return EnvelopeStatus::kOtherProgram;
+  }
+  std::string_view program = rest.substr(0, bracket);
+  std::size_t slash = program.rfind('/');
+  if (slash == std::string_view::npos) return EnvelopeStatus::kOtherProgram;
+  std::size_t close = rest.find("]: ", bracket);
+  if (close == std::string_view::npos) return EnvelopeStatus::kMalformed;
+  std::uint64_t pid = 0;
+  for (std::size_t i = bracket + 1; i < close; ++i) {
+    char c = rest[i];
+    if (c < '0' || c > '9' || pid > 0xFFFFFFFFULL / 10) return EnvelopeStatus::kMalformed;
+    pid = pid * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (close == bracket + 1 || pid > 0xFFFFFFFFULL) return EnvelopeStatus::kMalformed;
+
+  Micros t;
+  if (rfc3339 ? !parse_rfc3339_time(line.substr(0, stamp_end), t) : !parse_rfc3164_time(line, t)) {
+    return EnvelopeStatus::kMalformed;
+  }
+  out.time = t;
+  out.host = line.substr(host_begin, host_end - host_begin);
+  out.syslog_name = program.substr(0, slash);
+  out.service = program.substr(slash + 1);
+  out.pid = static_cast<std::uint32_t>(pid);
+  out.message = rest.substr(close + 3);
+  if (out.host.empty() || out.service.empty()) return EnvelopeStatus::kMalformed;
+  return EnvelopeStatus::kPostfix;
+}
+
+bool EnvelopeParser::parse_rfc3164_time(std::string_view line, Micros& out) {
+  const char* p = line.data();
+  unsigned month = month_number(p);
+  if (month == 0 || p[3] != ' ') return false;
+  int day, h, m, s;
+  if (p[4] == ' ') {
+    if (p[5] < '1' || p[5] > '9') return false;
+    day = p[5] - '0';
+  } else if (!two_digits(p + 4, day)) {
+    return false;
+  }
+  if (p[6] != ' ' || !two_digits(p + 7, h) || p[9] != ':' || !two_digits(p + 10, m) ||
+      p[12] != ':' || !two_digits(p + 13, s)) {
+    return false;
+  }
+  if (day < 1 || day > 31 || h > 23 || m > 59 || s > 60) return false;
+  std::int64_t sod = h * 3600 + m * 60 + s;
+  int year = years_.year_for(month, static_cast<unsigned>(day), sod);
+  std::int64_t local = days_from_civil(year, month, static_cast<unsigned>(day)) * 86400 + sod;
+  out = zone_.to_utc(local) * kMicrosPerSecond;
+  return true;
+}
+
+bool EnvelopeParser::parse_rfc3339_time(std::string_view s, Micros& out) {
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+      s[13] != ':' || s[16] != ':') {
+    return false;
+  }
+  const char* p = s.data();
+  int y1, y2, mo, d, h, mi, se;
+  if (!two_digits(p, y1) || !two_digits(p + 2, y2) || !two_digits(p + 5, mo) ||
+      !two_digits(p + 8, d) || !two_digits(p + 11, h) || !two_digits(p + 14, mi) ||
+      !two_digits(p + 17, se)) {
+    return false;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
+  std::size_t pos = 19;
+  std::int64_t micros = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 6) {
+        micros = micros * 10 + (s[pos] - '0');
+        ++digits;
+      }
+      ++pos;
+    }
+    if (digits == 0) return false;
+    for (; digits < 6; ++digits) micros *= 10;
+  }
+  std::int64_t offset = 0;
+  bool has_offset = false;
+  if (pos < s.size()) {
+    if (s[pos] == 'Z' && pos + 1 == s.size()) {
+      has_offset = true;
+    } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
+      int oh, om;
+      if (!two_digits(p + pos + 1, oh) || !two_digits(p + pos + 4, om)) return false;
+      offset = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+      has_offset = true;
+    } else {
+      return false;
+    }
+  }
+  std::int64_t local = days_from_civil(y1 * 100 + y2, static_cast<unsigned>(mo),
+                                       static_cast<unsigned>(d)) * 86400 +
+                       h * 3600 + mi * 60 + se;
+  std::int64_t utc = has_offset ? local - offset : zone_.to_utc(local);
+  out = utc * kMicrosPerSecond + micros;
+  return true;
+}
+
+}  // namespace pftls

@@ -1,0 +1,52 @@
+// syslog_envelope: the syslog frame around a Postfix message.
+//
+// Contract: parse() takes one log line in RFC 3164 form ("Dec 23 16:01:05
+// host prog[pid]: msg", day space- or zero-padded, as syslog and Postfix's
+// maillog_file write it) or RFC 3339 form ("2026-11-28T23:45:17.123456+01:00
+// host prog[pid]: msg"), detected per line. The program must be a Postfix
+// one: "SYSLOG_NAME/SERVICE[pid]" whose first component starts with
+// "postfix" (postfix, postfix-in, postfix/submission, ...); the service is
+// the last component. Other programs cost a few byte comparisons and no
+// time conversion. Times become UTC: yearless ones through the YearTracker
+// and the LocalZone, RFC 3339 ones through their own offset.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "log_time.h"
+
+namespace pftls {
+
+struct Envelope {
+  Micros time = 0;
+  std::string_view host;
+  std::string_view syslog_name;  // "postfix", "postfix/submission", "postfix-in"
+  std::string_view service;      // "smtpd", "cleanup", ...
+  std::uint32_t pid = 0;
+  std::string_view message;
+};
+
+enum class EnvelopeStatus { kPostfix, kOtherProgram, kMalformed };
+
+class EnvelopeParser {
+ public:
+  EnvelopeParser(LocalZone& zone, std::optional<int> year) : zone_(zone), year_(year) {}
+
+  // Call before the first line of each input; mtime dates yearless lines.
+  void begin_input(std::optional<std::int64_t> mtime_utc_seconds);
+  EnvelopeStatus parse(std::string_view line, Envelope& out);
+  std::optional<int> current_year() const { return years_.current_year(); }
+
+ private:
+  bool parse_rfc3164_time(std::string_view line, Micros& out);
+  bool parse_rfc3339_time(std::string_view stamp, Micros& out);
+
+  LocalZone& zone_;
+  std::optional<int> year_;
+  bool first_input_ = true;
+  YearTracker years_;
+};
+
+}  // namespace pftls
