@@ -21,7 +21,8 @@ std::string csv_cell(std::string_view text) {
                         text[0] == '\t' || text[0] == '\r')) {
     cell.push_back('\'');
   }
-  cell.append(text);
+  // A CSV printed to a terminal must not carry escape sequences either.
+  cell.append(strip_controls(text));
   bool quote = cell.find_first_of(",\"\r\n") != std::string::npos;
   if (!quote) return cell;
   std::string out = "\"";

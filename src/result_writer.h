@@ -3,8 +3,9 @@
 // Contract: every cell is hostile text from a log. CSV is RFC 4180 (CRLF,
 // quotes doubled, a header row) and a cell starting with '=', '+', '-', '@',
 // TAB or CR is prefixed with "'" so spreadsheets do not run it as a
-// formula. The table strips control characters (C0, DEL and C1) so nothing
-// from a log reaches a terminal as a control sequence. JSON escapes them.
+// formula. Table and CSV strip control characters (C0, DEL and C1) so
+// nothing from a log reaches a terminal as a control sequence; JSON escapes
+// them.
 #pragma once
 
 #include <ostream>

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# run_golden.sh: ingest sample logs into a fresh database, run one query
+# command, compare its output with an expected file.
+#
+#   run_golden.sh [--gzip|--split-lines] PFTLS EXPECTED INGEST_ARG... -- QUERY_ARG...
+#
+# --gzip        feed every input file gzip-compressed instead (same result).
+# --split-lines ingest each input line as a run of its own (cron cut at
+#               every line boundary: the result must equal one run).
+set -euo pipefail
+mode=plain
+case "${1:-}" in --gzip) mode=gzip; shift ;; --split-lines) mode=split; shift ;; esac
+pftls=$1 expected=$2
+shift 2
+ingest=()
+while [[ $# -gt 0 && $1 != -- ]]; do ingest+=("$1"); shift; done
+[[ $# -gt 0 ]] && shift
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+opts=() files=()
+for a in "${ingest[@]}"; do
+  if [[ -f $a ]]; then files+=("$a"); else opts+=("$a"); fi
+done
+case $mode in
+  plain) "$pftls" ingest --db "$tmp/db" "${opts[@]}" "${files[@]}" 2>"$tmp/err" ;;
+  gzip)
+    gz=()
+    for f in "${files[@]}"; do n=$tmp/in${#gz[@]}.log.gz; gzip -c "$f" >"$n"; gz+=("$n"); done
+    "$pftls" ingest --db "$tmp/db" "${opts[@]}" "${gz[@]}" 2>"$tmp/err" ;;
+  split)
+    i=0
+    for f in "${files[@]}"; do
+      while IFS= read -r line || [[ -n $line ]]; do
+        printf '%s\n' "$line" >"$tmp/part"
+        "$pftls" ingest --db "$tmp/db" "${opts[@]}" "$tmp/part" 2>>"$tmp/err" || { cat "$tmp/err"; exit 1; }
+        i=$((i + 1))
+      done <"$f"
+    done ;;
+esac
+"$pftls" "$@" --db "$tmp/db" >"$tmp/actual"
+if ! diff -u "$expected" "$tmp/actual"; then
+  echo "golden: output differs from $expected (mode $mode); ingest said:" >&2
+  cat "$tmp/err" >&2
+  exit 1
+fi
