@@ -83,7 +83,8 @@ void remove_database_files(const std::string& path) {
 }
 
 int run_ingest_command(const std::string& db, const std::vector<std::string>& inputs,
-                       const std::string& window, int year, const std::string& tz) {
+                       const std::string& window, int year, const std::string& tz,
+                       double lock_wait) {
   pftls::IngestOptions opt;
   opt.paths = inputs.empty() ? std::vector<std::string>{"-"} : inputs;
   if (year != 0) {
@@ -96,7 +97,8 @@ int run_ingest_command(const std::string& db, const std::vector<std::string>& in
   (void)check;
   bool existed = file_exists(db);
   try {
-    pftls::SqliteStore store(db, pftls::SqliteStore::Mode::kReadWrite);
+    pftls::SqliteStore store(db, pftls::SqliteStore::Mode::kReadWrite,
+                             static_cast<int>(lock_wait * 1000));
     auto sum = pftls::run_ingest(store, opt, std::cerr);
     std::cerr << "pftls: ingest: " << sum.lines << " lines read, " << sum.postfix_lines
               << " Postfix lines, " << sum.unrecognised << " unrecognised, " << sum.malformed
@@ -112,18 +114,20 @@ int run_ingest_command(const std::string& db, const std::vector<std::string>& in
 
 int run_query_command(const std::string& query, const QueryOptions& q, bool needs_window,
                       pftls::OutputFormat format) {
+  // Arguments first: a usage error is reported as such, database or not.
+  auto window_override = window_arg(q.window);
+  std::vector<std::pair<std::string, pftls::QueryParam>> params;
+  params.emplace_back("since_us", time_arg("--since", q.since));
+  params.emplace_back("until_us", time_arg("--until", q.until));
   if (!file_exists(q.db)) {
     throw pftls::StoreError(pftls::StoreError::Kind::kFailed,
                             "no database at " + q.db + " (run 'pftls ingest' first)");
   }
   pftls::SqliteStore store(q.db, pftls::SqliteStore::Mode::kReadOnly);
-  std::vector<std::pair<std::string, pftls::QueryParam>> params;
   if (needs_window) {
     params.emplace_back("window_us",
-                        pftls::effective_window(store, window_arg(q.window)) * pftls::kMicrosPerSecond);
+                        pftls::effective_window(store, window_override) * pftls::kMicrosPerSecond);
   }
-  params.emplace_back("since_us", time_arg("--since", q.since));
-  params.emplace_back("until_us", time_arg("--until", q.until));
   params.emplace_back("client_ip", q.client.empty() ? pftls::QueryParam{} : pftls::QueryParam{q.client});
   pftls::ResultSet rs = store.query(query, params);
   if (q.output.empty()) {
@@ -171,11 +175,14 @@ int main(int argc, char** argv) {
   std::string window;
   int year = 0;
   std::string tz;
+  double lock_wait = 10;
   auto* ingest = app.add_subcommand("ingest", "Read Postfix logs (plain, .gz, .bz2, .xz, .zst or - for stdin) into the database");
   add_db_option(ingest, db);
   ingest->add_option("--window", window, "Default incident window stored in the database (90s, 30m, 24h, 5d; default 24h)");
   ingest->add_option("--year", year, "Year of the first yearless line (default: from the file's mtime)");
   ingest->add_option("--tz", tz, "IANA zone of timestamps without an offset (default: the system zone)");
+  ingest->add_option("--lock-wait", lock_wait, "Seconds to wait for another pftls run to finish before giving up with exit 75 (default 10)")
+      ->check(CLI::Range(0.0, 3600.0));
   ingest->add_option("paths", inputs, "Log files, oldest first; '-' or none for stdin");
 
   QueryOptions q;
@@ -224,7 +231,7 @@ int main(int argc, char** argv) {
   try {
     // Validate the built-in patterns before anything else: a broken set is a build defect.
     (void)pftls::PatternSet::builtin();
-    if (*ingest) return run_ingest_command(db, inputs, window, year, tz);
+    if (*ingest) return run_ingest_command(db, inputs, window, year, tz, lock_wait);
     if (*incidents) return run_query_command("incidents", q, true, format_arg(q.format));
     if (*export_incidents) return run_query_command("incidents", q, true, pftls::OutputFormat::kCsv);
     if (*failing) return run_query_command("failing_senders", q, false, format_arg(q.format));
