@@ -2,6 +2,7 @@
 #include "correlator.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "failure_reason.h"
 
@@ -35,18 +36,31 @@ std::uint32_t Correlator::intern(std::string_view s) {
   return id;
 }
 
-bool Correlator::watched(const std::string& host, std::string_view ip) const {
-  if (watched_.empty()) return false;
-  std::string key;
-  key.reserve(host.size() + 1 + ip.size());
-  key.append(host).push_back('\n');
-  key.append(ip);
-  return watched_.find(key) != watched_.end();
+std::uint32_t Correlator::host_id(std::string_view host) {
+  if (last_host_id_ != UINT32_MAX && names_[last_host_id_] == host) return last_host_id_;
+  return last_host_id_ = intern(host);
 }
 
-void Correlator::watch(const std::string& host, const std::string& ip) {
-  if (ip.empty() || watched_.size() >= limits_.max_watched) return;
-  watched_.emplace(host + '\n' + ip, 1);
+std::uint32_t Correlator::syslog_id(std::string_view name) {
+  if (last_syslog_id_ != UINT32_MAX && names_[last_syslog_id_] == name) return last_syslog_id_;
+  return last_syslog_id_ = intern(name);
+}
+
+bool Correlator::watched(std::uint32_t host, std::string_view ip) const {
+  if (host >= watched_.size() || !watched_filter_.may_contain(PresenceFilter::hash(host, ip))) {
+    return false;
+  }
+  const auto& set = watched_[host];
+  return !set.empty() && set.find(ip) != set.end();
+}
+
+void Correlator::watch(std::uint32_t host, const std::string& ip) {
+  if (ip.empty() || watched_count_ >= limits_.max_watched) return;
+  if (host >= watched_.size()) watched_.resize(host + 1);
+  if (watched_[host].emplace(ip, 1).second) {
+    ++watched_count_;
+    watched_filter_.add(PresenceFilter::hash(host, ip));
+  }
 }
 
 void Correlator::note_host(std::string_view host, Micros t, bool tls_established) {
@@ -61,7 +75,7 @@ void Correlator::note_host(std::string_view host, Micros t, bool tls_established
 }
 
 void Correlator::restore(CorrelatorState state) {
-  for (auto& [host, ip] : state.watched) watch(host, ip);
+  for (auto& [host, ip] : state.watched) watch(intern(host), ip);
   for (auto& rec : state.open_sessions) {
     SessionKey key{intern(rec.mx_host), intern(rec.syslog_name), rec.pid};
     auto s = std::make_unique<Session>();
@@ -70,13 +84,19 @@ void Correlator::restore(CorrelatorState state) {
     sessions_[key] = std::move(s);
   }
   for (auto& m : state.tracked_messages) {
-    std::string key = m.mx_host + '\n' + m.queue_id;
-    messages_[key] = std::make_unique<MessageRecord>(std::move(m));
+    std::uint32_t host = intern(m.mx_host);
+    if (host >= messages_.size()) messages_.resize(host + 1);
+    std::string qid = m.queue_id;
+    std::uint64_t h = PresenceFilter::hash(host, qid);
+    if (messages_[host].insert_or_assign(qid, std::make_unique<MessageRecord>(std::move(m))).second) {
+      ++message_count_;
+      message_filter_.add(h);
+    }
   }
 }
 
 Correlator::Session& Correlator::session_for(const Envelope& env, std::uint64_t ord, bool* created) {
-  SessionKey key{intern(env.host), intern(env.syslog_name), env.pid};
+  SessionKey key{host_id(env.host), syslog_id(env.syslog_name), env.pid};
   auto it = sessions_.find(key);
   if (it != sessions_.end()) {
     it->second->last_seen = env.time;
@@ -102,9 +122,10 @@ void Correlator::set_client(Session& s, std::string_view name, std::string_view 
 }
 
 void Correlator::persist_if_watched(Session& s) {
-  if (s.rec.failed && !s.rec.client_ip.empty()) watch(s.rec.mx_host, s.rec.client_ip);
+  std::uint32_t host = host_id(s.rec.mx_host);
+  if (s.rec.failed && !s.rec.client_ip.empty()) watch(host, s.rec.client_ip);
   if (s.rec.id != 0 || s.rec.failed ||
-      (!s.rec.client_ip.empty() && watched(s.rec.mx_host, s.rec.client_ip))) {
+      (!s.rec.client_ip.empty() && watched(host, s.rec.client_ip))) {
     sink_.save_session(s.rec);
   }
 }
@@ -121,7 +142,7 @@ void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, const std:
     s.rec.failure_reason = reason;
     s.rec.openssl_code.assign(openssl_code);
   }
-  if (!s.rec.client_ip.empty()) watch(s.rec.mx_host, s.rec.client_ip);
+  if (!s.rec.client_ip.empty()) watch(host_id(s.rec.mx_host), s.rec.client_ip);
   sink_.save_session(s.rec);
 }
 
@@ -187,14 +208,17 @@ void Correlator::enforce_session_bound(Micros now) {
 }
 
 void Correlator::enforce_message_bound(Micros now) {
-  std::vector<std::pair<Micros, std::string>> order;
-  for (const auto& [key, m] : messages_) order.emplace_back(m->accepted_at, key);
+  std::vector<std::tuple<Micros, std::uint32_t, std::string>> order;
+  for (std::uint32_t h = 0; h < messages_.size(); ++h)
+    for (const auto& [qid, m] : messages_[h]) order.emplace_back(m->accepted_at, h, qid);
   std::sort(order.begin(), order.end());
   std::size_t target = limits_.max_tracked_messages / 2;
   std::size_t remaining = order.size();
-  for (const auto& [at, key] : order) {
+  for (const auto& [at, h, qid] : order) {
     if (remaining <= target && at >= now - limits_.message_age) break;
-    messages_.erase(key);
+    messages_[h].erase(qid);
+    message_filter_.remove(PresenceFilter::hash(h, qid));
+    --message_count_;
     ++counts_.evicted_messages;
     --remaining;
   }
@@ -204,7 +228,8 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
   ++s.rec.messages;
   ++counts_.messages;
-  if (s.rec.client_ip.empty() || !watched(s.rec.mx_host, s.rec.client_ip)) return;
+  std::uint32_t host = host_id(env.host);
+  if (s.rec.client_ip.empty() || !watched(host, s.rec.client_ip)) return;
   sink_.save_session(s.rec);
   auto m = std::make_unique<MessageRecord>();
   m->session_id = s.rec.id;
@@ -216,17 +241,26 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   m->accepted_ord = ord;
   sink_.save_message(*m);
   ++counts_.saved_messages;
-  if (messages_.size() >= limits_.max_tracked_messages) enforce_message_bound(env.time);
-  messages_[m->mx_host + '\n' + m->queue_id] = std::move(m);
+  if (message_count_ >= limits_.max_tracked_messages) enforce_message_bound(env.time);
+  if (host >= messages_.size()) messages_.resize(host + 1);
+  std::string qid = m->queue_id;
+  std::uint64_t h = PresenceFilter::hash(host, qid);
+  if (messages_[host].insert_or_assign(std::move(qid), std::move(m)).second) {
+    ++message_count_;
+    message_filter_.add(h);
+  }
 }
 
 void Correlator::on_queue_event(const Envelope& env, const Event& ev) {
-  if (messages_.empty()) return;
+  if (message_count_ == 0) return;
+  std::uint32_t host = host_id(env.host);
+  if (host >= messages_.size() || messages_[host].empty()) return;
   std::string_view qid = ev.get(Field::kQueueId);
-  key_buf_.assign(env.host).push_back('\n');
-  key_buf_.append(qid);
-  auto it = messages_.find(key_buf_);
-  if (it == messages_.end()) return;
+  std::uint64_t h = PresenceFilter::hash(host, qid);
+  if (!message_filter_.may_contain(h)) return;
+  auto& by_qid = messages_[host];
+  auto it = by_qid.find(qid);
+  if (it == by_qid.end()) return;
   MessageRecord& m = *it->second;
   switch (ev.kind) {
     case EventKind::kMessageId:
@@ -243,7 +277,9 @@ void Correlator::on_queue_event(const Envelope& env, const Event& ev) {
       break;
     }
     case EventKind::kRemoved:
-      messages_.erase(it);
+      by_qid.erase(it);
+      message_filter_.remove(h);
+      --message_count_;
       return;
     default:
       return;
@@ -294,7 +330,7 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
   if (!smtpd) return;  // the smtp client's TLS lines are not sessions of ours
 
   if (ev.kind == EventKind::kConnect) {
-    SessionKey key{intern(env.host), intern(env.syslog_name), env.pid};
+    SessionKey key{host_id(env.host), syslog_id(env.syslog_name), env.pid};
     if (sessions_.count(key)) close_session(key, env.time, false);  // pid reuse
     Session& s = session_for(env, ord);
     s.rec.connect_at = env.time;
@@ -320,7 +356,8 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
         s.rec.starttls_ok = s.rec.starttls_attempts = 0;
       }
       persist_if_watched(s);
-      close_session(SessionKey{intern(env.host), intern(env.syslog_name), env.pid}, env.time, false);
+      close_session(SessionKey{host_id(env.host), syslog_id(env.syslog_name), env.pid}, env.time,
+                    false);
       return;
     }
     case EventKind::kClient:
@@ -360,11 +397,10 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
 CorrelatorState Correlator::finish() {
   CorrelatorState state;
   for (auto& [key, s] : sessions_) state.open_sessions.push_back(s->rec);
-  for (auto& [key, m] : messages_) state.tracked_messages.push_back(*m);
-  for (auto& [key, v] : watched_) {
-    auto nl = key.find('\n');
-    state.watched.emplace_back(key.substr(0, nl), key.substr(nl + 1));
-  }
+  for (const auto& by_qid : messages_)
+    for (const auto& [qid, m] : by_qid) state.tracked_messages.push_back(*m);
+  for (std::uint32_t h = 0; h < watched_.size(); ++h)
+    for (const auto& [ip, v] : watched_[h]) state.watched.emplace_back(names_[h], ip);
   sink_.add_client_stats(client_stats_);
   client_stats_.clear();
   sink_.merge_host_facts(hosts_);

@@ -22,6 +22,7 @@
 
 #include "event.h"
 #include "event_sink.h"
+#include "presence_filter.h"
 #include "syslog_envelope.h"
 
 namespace pftls {
@@ -77,6 +78,8 @@ class Correlator {
   };
 
   std::uint32_t intern(std::string_view s);
+  std::uint32_t host_id(std::string_view host);
+  std::uint32_t syslog_id(std::string_view name);
   Session& session_for(const Envelope& env, std::uint64_t ord, bool* created = nullptr);
   void set_client(Session& s, std::string_view name, std::string_view ip);
   void mark_failed(Session& s, Micros t, std::uint64_t ord, const std::string& reason,
@@ -85,8 +88,8 @@ class Correlator {
   void close_session(const SessionKey& key, Micros t, bool evicted);
   void count_session(const Session& s);
   void persist_if_watched(Session& s);
-  bool watched(const std::string& host, std::string_view ip) const;
-  void watch(const std::string& host, const std::string& ip);
+  bool watched(std::uint32_t host, std::string_view ip) const;
+  void watch(std::uint32_t host, const std::string& ip);
   void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
   void on_queue_event(const Envelope& env, const Event& ev);
   void enforce_session_bound(Micros now);
@@ -98,12 +101,18 @@ class Correlator {
   CorrelatorCounts counts_;
   std::vector<std::string> names_;  // interned hosts and syslog names
   StringMap<std::uint32_t> name_ids_;
+  std::uint32_t last_host_id_ = UINT32_MAX;
+  std::uint32_t last_syslog_id_ = UINT32_MAX;
   std::unordered_map<SessionKey, std::unique_ptr<Session>, SessionKeyHash> sessions_;
-  StringMap<std::unique_ptr<MessageRecord>> messages_;  // key: host + '\n' + queue id
-  StringMap<char> watched_;                                // key: host + '\n' + ip
+  // Indexed by interned host id: followed queue ids, watched client IPs.
+  std::vector<StringMap<std::unique_ptr<MessageRecord>>> messages_;
+  std::vector<StringMap<char>> watched_;
+  std::size_t message_count_ = 0;
+  std::size_t watched_count_ = 0;
+  PresenceFilter message_filter_;  // (host id, queue id)
+  PresenceFilter watched_filter_;  // (host id, client ip)
   StringMap<ClientStats> client_stats_;
   StringMap<HostFacts> hosts_;
-  std::string key_buf_;
   std::string last_host_;
   HostFacts* last_host_facts_ = nullptr;
 };

@@ -4,31 +4,44 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <sstream>
-#include <unordered_map>
 
 #include "embedded_data.h"
 
 namespace pftls {
 
+namespace {
+
+// Per byte: 1 = may be in a short (hex) queue id, 2 = in a long one.
+constexpr std::array<std::uint8_t, 256> make_queue_id_classes() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = 1 | 2;
+  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = 1;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] |= 2;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = 2;
+  for (char v : {'A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u'})
+    t[static_cast<std::size_t>(v)] &= static_cast<std::uint8_t>(~2u);
+  return t;
+}
+constexpr std::array<std::uint8_t, 256> kQueueIdClass = make_queue_id_classes();
+
+}  // namespace
+
 bool split_queue_id(std::string_view message, std::string_view& queue_id, std::string_view& body) {
   constexpr std::size_t kMinShort = 5, kMinLong = 10, kMax = 24;
+  std::uint8_t classes = 3;
   std::size_t n = 0;
-  bool short_form = true, long_form = true;
-  for (; n < message.size() && n <= kMax; ++n) {
-    char c = message[n];
+  const std::size_t limit = std::min(message.size(), kMax + 1);
+  for (; n < limit; ++n) {
+    auto c = static_cast<unsigned char>(message[n]);
     if (c == ':') break;
-    bool digit = c >= '0' && c <= '9';
-    bool upper = c >= 'A' && c <= 'Z';
-    bool lower = c >= 'a' && c <= 'z';
-    if (!(digit || (upper && c <= 'F'))) short_form = false;
-    bool vowel = c == 'A' || c == 'E' || c == 'I' || c == 'O' || c == 'U' || c == 'a' || c == 'e' ||
-                 c == 'i' || c == 'o' || c == 'u';
-    if (!(digit || upper || lower) || vowel) long_form = false;
-    if (!short_form && !long_form) return false;
+    classes &= kQueueIdClass[c];
+    if (classes == 0) return false;
   }
-  if (n > kMax || n + 1 >= message.size() || message[n] != ':' || message[n + 1] != ' ') return false;
-  if (!((short_form && n >= kMinShort) || (long_form && n >= kMinLong))) return false;
+  if (n >= limit || n + 1 >= message.size() || message[n + 1] != ' ') return false;
+  if (!(((classes & 1) && n >= kMinShort) || ((classes & 2) && n >= kMinLong))) return false;
   queue_id = message.substr(0, n);
   body = message.substr(n + 2);
   return true;
@@ -78,15 +91,31 @@ struct Candidate {
   int templ = -1;  // -1: the pattern's regex
 };
 
-struct ServiceTable {
-  std::vector<Candidate> with_queue_id;
-  std::vector<Candidate> without_queue_id;
+// Candidates in match order, and for each first byte of a message the
+// indices of the candidates whose prefix starts with it (an empty prefix is
+// in every bucket): a line is compared only with prefixes that can match.
+struct CandidateList {
+  std::vector<Candidate> all;
+  std::array<std::vector<std::uint16_t>, 256> by_first_byte;
+
+  void index() {
+    for (auto& bucket : by_first_byte) bucket.clear();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const std::string& prefix = all[i].prefix;
+      for (std::size_t b = 0; b < 256; ++b) {
+        if (prefix.empty() || static_cast<unsigned char>(prefix[0]) == b) {
+          by_first_byte[b].push_back(static_cast<std::uint16_t>(i));
+        }
+      }
+    }
+  }
 };
 
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+struct ServiceTable {
+  CandidateList with_queue_id;
+  CandidateList without_queue_id;
 };
+
 
 bool match_template(const Template& t, std::string_view text, Event& out) {
   // The prefix has been checked by the caller.
@@ -115,18 +144,29 @@ std::string trim(std::string_view s) {
 
 struct PatternSet::Impl {
   std::vector<Pattern> patterns;
-  std::unordered_map<std::string, ServiceTable, StringHash, std::equal_to<>> by_service;
+  // A few dozen services at most: a linear scan comparing lengths first
+  // beats hashing the name on every line.
+  std::vector<std::pair<std::string, ServiceTable>> by_service;
   ServiceTable any;  // services no pattern names: only the "*" patterns
   std::size_t samples = 0;
 
+  ServiceTable* find_table(std::string_view service) {
+    for (auto& [name, table] : by_service)
+      if (name.size() == service.size() && std::memcmp(name.data(), service.data(), name.size()) == 0)
+        return &table;
+    return nullptr;
+  }
   const ServiceTable& table_for(std::string_view service) const {
-    auto it = by_service.find(service);
-    return it == by_service.end() ? any : it->second;
+    for (const auto& [name, table] : by_service)
+      if (name.size() == service.size() && std::memcmp(name.data(), service.data(), name.size()) == 0)
+        return table;
+    return any;
   }
 
-  bool try_candidates(const std::vector<Candidate>& cands, std::string_view text,
-                      Event& out) const {
-    for (const auto& c : cands) {
+  bool try_candidates(const CandidateList& list, std::string_view text, Event& out) const {
+    if (text.empty()) return false;
+    for (std::uint16_t i : list.by_first_byte[static_cast<unsigned char>(text[0])]) {
+      const Candidate& c = list.all[i];
       if (text.size() < c.prefix.size() || text.compare(0, c.prefix.size(), c.prefix) != 0) continue;
       const Pattern& p = patterns[static_cast<std::size_t>(c.pattern)];
       if (c.templ >= 0) {
@@ -154,7 +194,7 @@ struct PatternSet::Impl {
   bool match(std::string_view service, std::string_view message, Event& out) const {
     const ServiceTable& table = table_for(service);
     std::string_view queue_id, body;
-    if (!table.with_queue_id.empty() && split_queue_id(message, queue_id, body)) {
+    if (!table.with_queue_id.all.empty() && split_queue_id(message, queue_id, body)) {
       out.set(Field::kQueueId, queue_id);
       if (try_candidates(table.with_queue_id, body, out)) return true;
       out.set(Field::kQueueId, {});
@@ -391,7 +431,7 @@ class Loader {
     for (const auto& p : patterns)
       for (const auto& s : p.services)
         if (s != kAnyService && std::find(named.begin(), named.end(), s) == named.end()) named.push_back(s);
-    for (const auto& s : named) impl.by_service.emplace(s, ServiceTable{});
+    for (const auto& s : named) impl.by_service.emplace_back(s, ServiceTable{});
     // Patterns that name a service come first, "*" patterns (catch-alls)
     // after them; within each group, file order.
     for (int pass = 0; pass < 2; ++pass)
@@ -404,15 +444,23 @@ class Loader {
         cands.push_back({p.templates[t].prefix, static_cast<int>(i), static_cast<int>(t)});
       if (p.regex) cands.push_back({p.regex_prefix, static_cast<int>(i), -1});
       auto add = [&](ServiceTable& table) {
-        auto& list = p.with_queue_id ? table.with_queue_id : table.without_queue_id;
+        auto& list = p.with_queue_id ? table.with_queue_id.all : table.without_queue_id.all;
         list.insert(list.end(), cands.begin(), cands.end());
       };
       if (any) {
         add(impl.any);
         for (auto& [name, table] : impl.by_service) add(table);
       } else {
-        for (const auto& s : p.services) add(impl.by_service[s]);
+        for (const auto& s : p.services) add(*impl.find_table(s));
       }
+    }
+    for (auto* table : {&impl.any}) {
+      table->with_queue_id.index();
+      table->without_queue_id.index();
+    }
+    for (auto& [name, table] : impl.by_service) {
+      table.with_queue_id.index();
+      table.without_queue_id.index();
     }
   }
 

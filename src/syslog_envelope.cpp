@@ -44,6 +44,7 @@ void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) 
   if (mtime_utc_seconds) local = zone_.to_local(*mtime_utc_seconds);
   years_.begin_input(first_input_ ? year_ : (year_ ? years_.current_year() : std::nullopt), local);
   first_input_ = false;
+  last_stamp_size_ = 0;  // the same stamp may mean another year in another file
 }
 
 EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
@@ -89,8 +90,18 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
   if (close == bracket + 1 || pid > 0xFFFFFFFFULL) return EnvelopeStatus::kMalformed;
 
   Micros t;
-  if (rfc3339 ? !parse_rfc3339_time(line.substr(0, stamp_end), t) : !parse_rfc3164_time(line, t)) {
-    return EnvelopeStatus::kMalformed;
+  if (stamp_end == last_stamp_size_ && std::memcmp(line.data(), last_stamp_, stamp_end) == 0) {
+    t = last_time_;
+  } else {
+    if (rfc3339 ? !parse_rfc3339_time(line.substr(0, stamp_end), t)
+                : !parse_rfc3164_time(line, t)) {
+      return EnvelopeStatus::kMalformed;
+    }
+    if (stamp_end <= sizeof last_stamp_) {
+      std::memcpy(last_stamp_, line.data(), stamp_end);
+      last_stamp_size_ = stamp_end;
+      last_time_ = t;
+    }
   }
   out.time = t;
   out.host = line.substr(host_begin, host_end - host_begin);

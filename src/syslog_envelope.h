@@ -45,6 +45,10 @@ class EnvelopeParser {
 
   LocalZone& zone_;
   std::optional<int> year_;
+  // Many lines share a timestamp: the last one is converted only once.
+  char last_stamp_[40] = {};
+  std::size_t last_stamp_size_ = 0;
+  Micros last_time_ = 0;
   bool first_input_ = true;
   YearTracker years_;
 };
