@@ -46,12 +46,29 @@ enum class Field : std::uint8_t {
 
 struct Event {
   EventKind kind = EventKind::kIgnored;
-  std::array<std::string_view, static_cast<std::size_t>(Field::kCount)> fields{};
   int pattern_index = -1;  // which pattern matched, for accounting
 
-  std::string_view get(Field f) const { return fields[static_cast<std::size_t>(f)]; }
-  void set(Field f, std::string_view v) { fields[static_cast<std::size_t>(f)] = v; }
+  // A field not set reads as empty. Only the mask is cleared between lines.
+  std::string_view get(Field f) const {
+    auto i = static_cast<std::size_t>(f);
+    return (set_ >> i) & 1u ? fields_[i] : std::string_view{};
+  }
+  void set(Field f, std::string_view v) {
+    auto i = static_cast<std::size_t>(f);
+    fields_[i] = v;
+    set_ = static_cast<std::uint16_t>(set_ | (1u << i));
+  }
+  void clear() {
+    set_ = 0;
+    kind = EventKind::kIgnored;
+    pattern_index = -1;
+  }
+
+ private:
+  std::uint16_t set_ = 0;
+  std::array<std::string_view, static_cast<std::size_t>(Field::kCount)> fields_;
 };
+static_assert(static_cast<std::size_t>(Field::kCount) <= 16);
 
 // Names as written in parsers/*.patterns; empty view for an unknown name.
 std::string_view event_kind_name(EventKind k);

@@ -71,6 +71,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
       const std::string shown = strip_controls(source->name());
       Line line;
       Envelope env;
+      Event ev;
       while (source->next(line)) {
         ++sum.lines;
         if (line.truncated && reported_truncated++ < options.max_reported) {
@@ -91,7 +92,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
           continue;
         }
         ++sum.postfix_lines;
-        Event ev;
+        ev.clear();
         if (!patterns.match(env.service, env.message, ev)) {
           ++sum.unrecognised;
           ++sum.unrecognised_by_service[strip_controls(env.service).substr(0, 64)];

@@ -89,6 +89,28 @@ struct Candidate {
   std::string prefix;
   int pattern = 0;
   int templ = -1;  // -1: the pattern's regex
+  // The prefix's first (up to) 8 bytes as a word and the mask of those
+  // bytes: most non-matching prefixes are told apart by one comparison.
+  std::uint64_t head = 0;
+  std::uint64_t head_mask = 0;
+
+  void set_head() {
+    std::size_t n = std::min<std::size_t>(prefix.size(), 8);
+    head = 0;
+    std::memcpy(&head, prefix.data(), n);
+    head_mask = n == 8 ? ~0ULL : ((1ULL << (8 * n)) - 1);
+  }
+  bool prefix_matches(std::string_view text) const {
+    if (text.size() < prefix.size()) return false;
+    if (text.size() >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data(), 8);
+      if ((word ^ head) & head_mask) return false;
+      return prefix.size() <= 8 ||
+             std::memcmp(text.data() + 8, prefix.data() + 8, prefix.size() - 8) == 0;
+    }
+    return text.compare(0, prefix.size(), prefix) == 0;
+  }
 };
 
 // Candidates in match order, and for each first byte of a message the
@@ -99,6 +121,7 @@ struct CandidateList {
   std::array<std::vector<std::uint16_t>, 256> by_first_byte;
 
   void index() {
+    for (auto& c : all) c.set_head();
     for (auto& bucket : by_first_byte) bucket.clear();
     for (std::size_t i = 0; i < all.size(); ++i) {
       const std::string& prefix = all[i].prefix;
@@ -157,8 +180,10 @@ struct PatternSet::Impl {
     return nullptr;
   }
   const ServiceTable& table_for(std::string_view service) const {
+    if (service.empty()) return any;
     for (const auto& [name, table] : by_service)
-      if (name.size() == service.size() && std::memcmp(name.data(), service.data(), name.size()) == 0)
+      if (name.size() == service.size() && name[0] == service[0] &&
+          std::memcmp(name.data(), service.data(), name.size()) == 0)
         return table;
     return any;
   }
@@ -167,7 +192,7 @@ struct PatternSet::Impl {
     if (text.empty()) return false;
     for (std::uint16_t i : list.by_first_byte[static_cast<unsigned char>(text[0])]) {
       const Candidate& c = list.all[i];
-      if (text.size() < c.prefix.size() || text.compare(0, c.prefix.size(), c.prefix) != 0) continue;
+      if (!c.prefix_matches(text)) continue;
       const Pattern& p = patterns[static_cast<std::size_t>(c.pattern)];
       if (c.templ >= 0) {
         if (!match_template(p.templates[static_cast<std::size_t>(c.templ)], text, out)) continue;

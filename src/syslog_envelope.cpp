@@ -71,26 +71,33 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
   if (rest.size() < 7 || std::memcmp(rest.data(), "postfix", 7) != 0) {
     return EnvelopeStatus::kOtherProgram;
   }
-  std::size_t bracket = rest.find('[');
-  std::size_t space = rest.find(' ');
-  if (bracket == std::string_view::npos || (space != std::string_view::npos && space < bracket)) {
-    return EnvelopeStatus::kOtherProgram;
+  // "SYSLOG_NAME/SERVICE[PID]: " in one pass.
+  std::size_t bracket = 7, slash = std::string_view::npos;
+  for (; bracket < rest.size(); ++bracket) {
+    char c = rest[bracket];
+    if (c == '[') break;
+    if (c == '/') slash = bracket;
+    if (c == ' ' || c == ':') return EnvelopeStatus::kOtherProgram;
   }
-  std::string_view program = rest.substr(0, bracket);
-  std::size_t slash = program.rfind('/');
+  if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
   if (slash == std::string_view::npos) return EnvelopeStatus::kOtherProgram;
-  std::size_t close = rest.find("]: ", bracket);
-  if (close == std::string_view::npos) return EnvelopeStatus::kMalformed;
+  std::string_view program = rest.substr(0, bracket);
   std::uint64_t pid = 0;
-  for (std::size_t i = bracket + 1; i < close; ++i) {
-    char c = rest[i];
-    if (c < '0' || c > '9' || pid > 0xFFFFFFFFULL / 10) return EnvelopeStatus::kMalformed;
-    pid = pid * 10 + static_cast<unsigned>(c - '0');
+  std::size_t close = bracket + 1;
+  for (; close < rest.size() && rest[close] >= '0' && rest[close] <= '9'; ++close) {
+    if (pid > 0xFFFFFFFFULL / 10) return EnvelopeStatus::kMalformed;
+    pid = pid * 10 + static_cast<unsigned>(rest[close] - '0');
   }
-  if (close == bracket + 1 || pid > 0xFFFFFFFFULL) return EnvelopeStatus::kMalformed;
+  if (close == bracket + 1 || pid > 0xFFFFFFFFULL || close + 2 >= rest.size() ||
+      rest[close] != ']' || rest[close + 1] != ':' || rest[close + 2] != ' ') {
+    return EnvelopeStatus::kMalformed;
+  }
 
   Micros t;
-  if (stamp_end == last_stamp_size_ && std::memcmp(line.data(), last_stamp_, stamp_end) == 0) {
+  bool same_stamp = stamp_end == 15 ? (last_stamp_size_ == 15 && std::memcmp(line.data(), last_stamp_, 15) == 0)
+                                    : (stamp_end == last_stamp_size_ &&
+                                       std::memcmp(line.data(), last_stamp_, stamp_end) == 0);
+  if (same_stamp) {
     t = last_time_;
   } else {
     if (rfc3339 ? !parse_rfc3339_time(line.substr(0, stamp_end), t)
