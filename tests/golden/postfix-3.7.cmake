@@ -1,0 +1,15 @@
+# Golden tests on logs written by Debian's real Postfix 3.7.11 / OpenSSL 3.0
+# (samples/postfix-3.7/, captured by tests/e2e/run_e2e.sh): every build is
+# checked against real Postfix output, also where Postfix cannot be installed.
+set(P37 ${SAMPLES}/postfix-3.7)
+foreach(log mx.test mail.weak.test mta.bank.test)
+  pftls_golden(postfix37_${log}_incidents postfix-3.7.${log}.incidents.csv
+    INGEST --year 2026 --tz UTC ${P37}/${log}.log
+    QUERY export incidents)
+endforeach()
+pftls_golden(postfix37_mx_failing postfix-3.7.mx.test.failing.csv
+  INGEST --year 2026 --tz UTC ${P37}/mx.test.log
+  QUERY failing --format csv)
+pftls_golden(postfix37_mx_never_tls postfix-3.7.mx.test.never-tls.csv
+  INGEST --year 2026 --tz UTC ${P37}/mx.test.log
+  QUERY never-tls --format csv)
