@@ -11,7 +11,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(EventKind::kCoun
     "removed"};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(Field::kCount)> kFieldNames = {
-    "queue_id",  "client_name", "client_ip", "detail",         "counters",       "message_id",
+    "queue_id",  "client_name", "client_ip", "client_port", "detail",         "counters",       "message_id",
     "sender",    "recipient",   "openssl_code", "openssl_reason", "rest"};
 
 template <typename E, std::size_t N>

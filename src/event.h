@@ -33,6 +33,7 @@ enum class Field : std::uint8_t {
   kQueueId,
   kClientName,
   kClientIp,
+  kClientPort,  // with smtpd_client_port_logging = yes
   kDetail,
   kCounters,
   kMessageId,

@@ -209,6 +209,12 @@ bool parse_time_arg(std::string_view s, Micros& out) {
     }
   }
   if (h > 23 || mi > 59 || se > 60) return false;
+  {
+    int ry;
+    unsigned rm, rd;  // reject dates like 2016-02-30 instead of rolling them over
+    civil_from_days(days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)), ry, rm, rd);
+    if (rd != static_cast<unsigned>(d)) return false;
+  }
   std::int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
                       h * 3600 + mi * 60 + se - offset;
   out = secs * kMicrosPerSecond;

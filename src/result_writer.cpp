@@ -16,13 +16,16 @@ bool output_format_from_name(std::string_view name, OutputFormat& out) {
 }
 
 std::string csv_cell(std::string_view text) {
+  // A CSV printed to a terminal must not carry escape sequences either; the
+  // formula check looks at what is left, so "\a=cmd" cannot slip through.
+  const std::string clean = strip_controls(text);
   std::string cell;
-  if (!text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@' ||
-                        text[0] == '\t' || text[0] == '\r')) {
+  bool lead_control = !text.empty() && (text[0] == '\t' || text[0] == '\r');
+  if (lead_control || (!clean.empty() && (clean[0] == '=' || clean[0] == '+' || clean[0] == '-' ||
+                                          clean[0] == '@'))) {
     cell.push_back('\'');
   }
-  // A CSV printed to a terminal must not carry escape sequences either.
-  cell.append(strip_controls(text));
+  cell.append(clean);
   bool quote = cell.find_first_of(",\"\r\n") != std::string::npos;
   if (!quote) return cell;
   std::string out = "\"";
@@ -112,10 +115,32 @@ void write_table(const ResultSet& rs, std::ostream& out) {
   if (rs.rows.empty()) out << "(no rows)\n";
 }
 
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is not valid.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  if (n == 2 && c < 0xC2) return 0;  // overlong
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
 void json_string(std::string_view s, std::ostream& out) {
   out << '"';
-  for (char ch : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char ch = s[i];
     auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) {
+      std::size_t n = utf8_length(s, i);
+      if (n == 0) {
+        out << "\ufffd";  // not UTF-8: JSON must stay valid
+      } else {
+        out << s.substr(i, n);
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out << "\\\""; break;
       case '\\': out << "\\\\"; break;

@@ -77,7 +77,11 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
     char c = rest[bracket];
     if (c == '[') break;
     if (c == '/') slash = bracket;
-    if (c == ' ' || c == ':') return EnvelopeStatus::kOtherProgram;
+    if (c == ' ' || c == ':') {
+      // "postfix/smtpd: msg" is Postfix without a pid: malformed, not foreign.
+      return (c == ':' && slash != std::string_view::npos) ? EnvelopeStatus::kMalformed
+                                                         : EnvelopeStatus::kOtherProgram;
+    }
   }
   if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
   if (slash == std::string_view::npos) return EnvelopeStatus::kOtherProgram;
@@ -116,6 +120,8 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
   out.service = program.substr(slash + 1);
   out.pid = static_cast<std::uint32_t>(pid);
   out.message = rest.substr(close + 3);
+  // A log with CRLF line ends: the CR is not part of the message.
+  if (!out.message.empty() && out.message.back() == '\r') out.message.remove_suffix(1);
   if (out.host.empty() || out.service.empty()) return EnvelopeStatus::kMalformed;
   return EnvelopeStatus::kPostfix;
 }
@@ -145,7 +151,7 @@ bool EnvelopeParser::parse_rfc3164_time(std::string_view line, Micros& out) {
 
 bool EnvelopeParser::parse_rfc3339_time(std::string_view s, Micros& out) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
       s[13] != ':' || s[16] != ':') {
     return false;
   }

@@ -1,0 +1,281 @@
+// Unit tests for result_writer: CSV cells (formula neutralising, RFC 4180
+// quoting), the CSV document, control stripping for the table, JSON escaping
+// and typing, and output format names.
+#include "result_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace pftls {
+namespace {
+
+Cell text(std::string s) { return Cell{Cell::Type::kText, std::move(s)}; }
+Cell integer(std::string s) { return Cell{Cell::Type::kInteger, std::move(s)}; }
+Cell null() { return Cell{Cell::Type::kNull, ""}; }
+
+std::string render(const ResultSet& rs, OutputFormat f) {
+  std::ostringstream out;
+  write_result(rs, f, out);
+  return out.str();
+}
+
+// ---------------------------------------------------------------------------
+// csv_cell
+
+struct CsvCase {
+  const char* what;
+  std::string in;
+  std::string want;
+};
+
+void PrintTo(const CsvCase& c, std::ostream* os) { *os << c.what; }
+
+class CsvCellTest : public ::testing::TestWithParam<CsvCase> {};
+
+TEST_P(CsvCellTest, Encodes) {
+  EXPECT_EQ(csv_cell(GetParam().in), GetParam().want) << GetParam().what;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cells, CsvCellTest,
+    ::testing::Values(
+        CsvCase{"plain", "148.173.96.86", "148.173.96.86"},
+        CsvCase{"empty", "", ""},
+        CsvCase{"time", "2016-12-23T15:01:05Z", "2016-12-23T15:01:05Z"},
+        CsvCase{"= at start", "=SUM(A1:A9)", "'=SUM(A1:A9)"},
+        CsvCase{"+ at start", "+31 20 555", "'+31 20 555"},
+        CsvCase{"- at start", "-1", "'-1"},
+        CsvCase{"@ at start", "@SUM(1)", "'@SUM(1)"},
+        // TAB and CR at the start: prefixed; as control characters they are
+        // then stripped (the header: "Table and CSV strip control characters").
+        CsvCase{"TAB at start", "\t=1", "'=1"},
+        CsvCase{"CR at start", "\r=1", "'=1"},
+        CsvCase{"= inside is harmless", "a=b", "a=b"},
+        CsvCase{"comma", "a,b", "\"a,b\""},
+        CsvCase{"quote, doubled", "say \"hi\"", "\"say \"\"hi\"\"\""},
+        CsvCase{"lone quote", "\"", "\"\"\"\""},
+        CsvCase{"LF stripped", "a\nb", "ab"},
+        CsvCase{"CR stripped", "a\rb", "ab"},
+        CsvCase{"CRLF stripped", "a\r\nb", "ab"},
+        CsvCase{"comma and LF", "a,\nb", "\"a,b\""},
+        CsvCase{"ESC and C1 stripped", "a\x1b[31mb\xc2\x9b", "a[31mb"},
+        CsvCase{"formula with comma", "=HYPERLINK(\"http://x\",\"y\")",
+                "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+        CsvCase{"UTF-8 untouched", "Grüße", "Grüße"}));
+
+// ---------------------------------------------------------------------------
+// CSV document
+
+TEST(WriteResultCsv, HeaderRowAndCrlf) {
+  ResultSet rs;
+  rs.columns = {"incident_id", "client_ip", "sender", "recipients"};
+  rs.rows.push_back({integer("1"), text("148.173.96.86"), text("=cmd|' /C calc'!A0"),
+                     text("a@example.com;b@example.com")});
+  rs.rows.push_back({integer("2"), text("192.0.2.1"), null(), text("x,y \"z\"")});
+  const std::string got = render(rs, OutputFormat::kCsv);
+  EXPECT_EQ(got,
+            "incident_id,client_ip,sender,recipients\r\n"
+            "1,148.173.96.86,'=cmd|' /C calc'!A0,a@example.com;b@example.com\r\n"
+            "2,192.0.2.1,,\"x,y \"\"z\"\"\"\r\n");
+}
+
+TEST(WriteResultCsv, EveryLineEndsInCrlfEvenWithEmbeddedNewlines) {
+  ResultSet rs;
+  rs.columns = {"a", "b"};
+  rs.rows.push_back({text("line1\nline2\r\nline3"), text("x\r")});
+  const std::string got = render(rs, OutputFormat::kCsv);
+  EXPECT_EQ(got, "a,b\r\nline1line2line3,x\r\n");
+  // Every LF is the second half of a record's CRLF.
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (got[i] == '\n') {
+      EXPECT_TRUE(i > 0 && got[i - 1] == '\r') << i;
+    }
+  }
+}
+
+// A control character in front of a formula is stripped; what is left must
+// still be neutralised, or "\x07=cmd|..." reaches the spreadsheet as
+// "=cmd|...". The prefix has to be decided on the stripped text.
+TEST(CsvCell, FormulaBehindLeadingControlIsNeutralised) {
+  struct Case {
+    const char* what;
+    std::string in;
+    std::string want;
+  };
+  const Case cases[] = {
+      {"BEL then =", "\x07=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"},
+      {"LF then -", "\n-1+1", "'-1+1"},
+      {"ESC then +", std::string("\x1b") + "+1", "'+1"},
+      {"NUL then @", std::string("\0@SUM(1)", 8), "'@SUM(1)"},
+      {"C1 NEL then =", "\xc2\x85=1", "'=1"},
+      {"two controls then TAB then =", "\x01\x02\t=1", "'=1"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(csv_cell(c.in), c.want) << c.what;
+}
+
+TEST(WriteResultCsv, NoRowsStillHasHeader) {
+  ResultSet rs;
+  rs.columns = {"incident_id", "kind"};
+  EXPECT_EQ(render(rs, OutputFormat::kCsv), "incident_id,kind\r\n");
+}
+
+// ---------------------------------------------------------------------------
+// Table output: no control characters reach the terminal
+
+bool has_c1(const std::string& s) {
+  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    auto d = static_cast<unsigned char>(s[i + 1]);
+    if (c == 0xC2 && d >= 0x80 && d <= 0x9F) return true;
+  }
+  return false;
+}
+
+bool has_c0_except_newline(const std::string& s) {
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\n') || c == 0x7f) return true;
+  }
+  return false;
+}
+
+TEST(StripControls, Table) {
+  struct Case {
+    const char* what;
+    std::string in;
+    std::string want;
+  };
+  const Case cases[] = {
+      {"plain", "mx.example.org", "mx.example.org"},
+      {"BEL", "a\x07z", "az"},
+      {"NUL", std::string("a\0z", 3), "az"},
+      {"TAB CR LF", "a\tb\rc\nd", "abcd"},
+      {"DEL", "a\x7fz", "az"},
+      {"C1 NEL U+0085", "a\xc2\x85z", "az"},
+      {"C1 CSI U+009B", "a\xc2\x9b" "31mz", "a31mz"},
+      {"C1 first U+0080", "a\xc2\x80z", "az"},
+      {"C1 last U+009F", "a\xc2\x9fz", "az"},
+      {"NBSP U+00A0 is not a control", "a\xc2\xa0z", "a\xc2\xa0z"},
+      {"UTF-8 with C3 9F (sharp s) kept", "Grüße", "Grüße"},
+      {"three-byte UTF-8 kept", "\xe2\x82\xac 5", "\xe2\x82\xac 5"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(strip_controls(c.in), c.want) << c.what;
+}
+
+TEST(StripControls, EscapeSequenceLosesItsEscape) {
+  const std::string got = strip_controls("\x1b[31mred\x1b[0m\x1b]0;title\x07");
+  EXPECT_EQ(got.find('\x1b'), std::string::npos);
+  EXPECT_EQ(got.find('\x07'), std::string::npos);
+  EXPECT_NE(got.find("red"), std::string::npos);
+}
+
+TEST(WriteResultTable, StripsControlsKeepsUtf8) {
+  ResultSet rs;
+  rs.columns = {"client_name", "note"};
+  rs.rows.push_back({text("\x1b[2J\x1b[31mevil\x1b[0m.example"), text("Grüße aus Köln")});
+  rs.rows.push_back({text("bell\x07" "del\x7f"), text("c1\xc2\x9b" "csi\xc2\x85nel")});
+  rs.rows.push_back({text("multi\nline\r\nname"), null()});
+  const std::string got = render(rs, OutputFormat::kTable);
+  EXPECT_EQ(got.find('\x1b'), std::string::npos) << got;
+  EXPECT_FALSE(has_c0_except_newline(got)) << got;
+  EXPECT_FALSE(has_c1(got)) << got;
+  EXPECT_NE(got.find("Grüße aus Köln"), std::string::npos) << got;
+  EXPECT_NE(got.find("evil"), std::string::npos) << got;
+  EXPECT_NE(got.find("belldel"), std::string::npos) << got;
+  EXPECT_NE(got.find("c1csinel"), std::string::npos) << got;
+  EXPECT_NE(got.find("multilinename"), std::string::npos) << got;
+  // Header plus three rows: embedded newlines did not add lines.
+  std::size_t lines = 0;
+  for (char c : got) lines += c == '\n' ? 1u : 0u;
+  EXPECT_EQ(lines, 4u) << got;
+  EXPECT_NE(got.find("client_name"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// JSON
+
+// Removes whitespace outside string literals, so the test checks content and
+// escaping, not layout.
+std::string compact_json(const std::string& s) {
+  std::string out;
+  bool in_string = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < s.size()) {
+        out.push_back(s[++i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      out.push_back(c);
+    } else if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+TEST(WriteResultJson, EscapesAndTypes) {
+  ResultSet rs;
+  rs.columns = {"id", "name", "note", "gap"};
+  rs.rows.push_back({integer("1"), text("a\"b\\c"), text("x\ny\tz\r\x01"), null()});
+  rs.rows.push_back({integer("2"), text("Grüße"), text(""), integer("1692")});
+  const std::string got = render(rs, OutputFormat::kJson);
+  EXPECT_EQ(compact_json(got),
+            "[{\"id\":1,\"name\":\"a\\\"b\\\\c\",\"note\":\"x\\ny\\tz\\r\\u0001\",\"gap\":null},"
+            "{\"id\":2,\"name\":\"Grüße\",\"note\":\"\",\"gap\":1692}]")
+      << got;
+  // No raw control byte anywhere (layout newlines aside).
+  EXPECT_FALSE(has_c0_except_newline(got)) << got;
+}
+
+TEST(WriteResultJson, EscapeAndDelAreEscaped) {
+  ResultSet rs;
+  rs.columns = {"v"};
+  rs.rows.push_back({text("\x1b[31m\x7f")});
+  const std::string got = render(rs, OutputFormat::kJson);
+  EXPECT_EQ(got.find('\x1b'), std::string::npos) << got;
+  EXPECT_EQ(got.find('\x7f'), std::string::npos) << got;
+  EXPECT_NE(compact_json(got).find("[31m"), std::string::npos) << got;
+}
+
+TEST(WriteResultJson, NoRowsIsEmptyArray) {
+  ResultSet rs;
+  rs.columns = {"id"};
+  EXPECT_EQ(compact_json(render(rs, OutputFormat::kJson)), "[]");
+}
+
+TEST(WriteResultJson, TextThatLooksLikeANumberStaysAString) {
+  ResultSet rs;
+  rs.columns = {"queue_id", "n"};
+  rs.rows.push_back({text("12345"), integer("12345")});
+  EXPECT_EQ(compact_json(render(rs, OutputFormat::kJson)), "[{\"queue_id\":\"12345\",\"n\":12345}]");
+}
+
+// ---------------------------------------------------------------------------
+// output_format_from_name
+
+TEST(OutputFormatFromName, KnownAndUnknown) {
+  OutputFormat f = OutputFormat::kJson;
+  ASSERT_TRUE(output_format_from_name("table", f));
+  EXPECT_EQ(f, OutputFormat::kTable);
+  ASSERT_TRUE(output_format_from_name("csv", f));
+  EXPECT_EQ(f, OutputFormat::kCsv);
+  ASSERT_TRUE(output_format_from_name("json", f));
+  EXPECT_EQ(f, OutputFormat::kJson);
+  for (const char* bad : {"", "CSV", "Table", "xml", "tsv", "jsonl", " csv", "csv "}) {
+    OutputFormat g = OutputFormat::kTable;
+    EXPECT_FALSE(output_format_from_name(bad, g)) << "'" << bad << "'";
+    EXPECT_EQ(g, OutputFormat::kTable) << "unchanged on failure: '" << bad << "'";
+  }
+}
+
+}  // namespace
+}  // namespace pftls

@@ -1,0 +1,326 @@
+// Unit tests for syslog_envelope: RFC 3164 and RFC 3339 stamps, Postfix
+// program names, other programs and malformed lines.
+//
+// Expected instants were checked with GNU date (`date -u -d ... +%s`).
+#include "syslog_envelope.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace pftls {
+namespace {
+
+Micros utc(int y, unsigned mo, unsigned d, int h, int mi, int s, std::int64_t micros = 0) {
+  return (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * kMicrosPerSecond + micros;
+}
+
+const char* status_name(EnvelopeStatus s) {
+  switch (s) {
+    case EnvelopeStatus::kPostfix: return "kPostfix";
+    case EnvelopeStatus::kOtherProgram: return "kOtherProgram";
+    case EnvelopeStatus::kMalformed: return "kMalformed";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------------------
+// Well-formed Postfix lines
+
+struct GoodCase {
+  const char* what;
+  const char* line;
+  Micros time;
+  const char* host;
+  const char* syslog_name;
+  const char* service;
+  std::uint32_t pid;
+  const char* message;
+};
+
+void PrintTo(const GoodCase& c, std::ostream* os) { *os << c.what; }
+
+class EnvelopeGoodUtcTest : public ::testing::TestWithParam<GoodCase> {};
+
+TEST_P(EnvelopeGoodUtcTest, Parses) {
+  const GoodCase& c = GetParam();
+  LocalZone zone("UTC");
+  EnvelopeParser parser(zone, 2016);
+  parser.begin_input(std::nullopt);
+  Envelope env;
+  const EnvelopeStatus st = parser.parse(c.line, env);
+  ASSERT_EQ(st, EnvelopeStatus::kPostfix) << c.what << ": " << status_name(st);
+  EXPECT_EQ(env.time, c.time) << c.what << ": " << format_utc(env.time);
+  EXPECT_EQ(env.host, c.host) << c.what;
+  EXPECT_EQ(env.syslog_name, c.syslog_name) << c.what;
+  EXPECT_EQ(env.service, c.service) << c.what;
+  EXPECT_EQ(env.pid, c.pid) << c.what;
+  EXPECT_EQ(env.message, c.message) << c.what;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Forms, EnvelopeGoodUtcTest,
+    ::testing::Values(
+        GoodCase{"RFC 3164, space-padded day",
+                 "Dec  3 16:01:05 box postfix/smtpd[25349]: connect from a.example[192.0.2.1]",
+                 utc(2016, 12, 3, 16, 1, 5), "box", "postfix", "smtpd", 25349,
+                 "connect from a.example[192.0.2.1]"},
+        GoodCase{"RFC 3164, zero-padded day (maillog_file)",
+                 "Dec 03 16:01:05 box postfix/smtpd[25349]: connect from a.example[192.0.2.1]",
+                 utc(2016, 12, 3, 16, 1, 5), "box", "postfix", "smtpd", 25349,
+                 "connect from a.example[192.0.2.1]"},
+        GoodCase{"RFC 3164, two-digit day",
+                 "Dec 23 16:01:05 box postfix/cleanup[30017]: 1FBCDAE88B: message-id=<a@b>",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "cleanup", 30017,
+                 "1FBCDAE88B: message-id=<a@b>"},
+        GoodCase{"RFC 3164, leap day", "Feb 29 00:00:00 mx1 postfix/qmgr[1]: 0F5383D: removed",
+                 utc(2016, 2, 29, 0, 0, 0), "mx1", "postfix", "qmgr", 1, "0F5383D: removed"},
+        GoodCase{"RFC 3339 with fraction and offset",
+                 "2026-11-29T00:45:17.000000+01:00 mx postfix/smtpd[4477]: disconnect from x[192.0.2.9]",
+                 utc(2026, 11, 28, 23, 45, 17), "mx", "postfix", "smtpd", 4477,
+                 "disconnect from x[192.0.2.9]"},
+        GoodCase{"RFC 3339 fraction kept in microseconds",
+                 "2026-11-28T23:45:17.123456+00:00 mx postfix/smtpd[4477]: m",
+                 utc(2026, 11, 28, 23, 45, 17, 123456), "mx", "postfix", "smtpd", 4477, "m"},
+        GoodCase{"RFC 3339 short fraction",
+                 "2026-11-28T23:45:17.5Z mx postfix/smtpd[4477]: m",
+                 utc(2026, 11, 28, 23, 45, 17, 500000), "mx", "postfix", "smtpd", 4477, "m"},
+        GoodCase{"RFC 3339 negative offset",
+                 "2026-11-28T18:45:17-05:00 mx postfix/smtpd[4477]: m",
+                 utc(2026, 11, 28, 23, 45, 17), "mx", "postfix", "smtpd", 4477, "m"},
+        GoodCase{"RFC 3339 Z suffix", "2026-11-28T23:45:17Z mx postfix/smtpd[4477]: m",
+                 utc(2026, 11, 28, 23, 45, 17), "mx", "postfix", "smtpd", 4477, "m"},
+        GoodCase{"submission service",
+                 "Dec 23 16:01:05 box postfix/submission/smtpd[77]: connect from a[192.0.2.1]",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix/submission", "smtpd", 77,
+                 "connect from a[192.0.2.1]"},
+        GoodCase{"multi-instance syslog_name",
+                 "Dec 23 16:01:05 box postfix-in/smtpd[78]: connect from a[192.0.2.1]",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix-in", "smtpd", 78,
+                 "connect from a[192.0.2.1]"},
+        GoodCase{"message containing brackets and ]: ",
+                 "Dec 23 16:01:05 box postfix/smtpd[25349]: SSL_accept error from a[192.0.2.1]: -1",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 25349,
+                 "SSL_accept error from a[192.0.2.1]: -1"},
+        GoodCase{"empty message", "Dec 23 16:01:05 box postfix/smtpd[1]: ",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 1, ""},
+        GoodCase{"largest pid", "Dec 23 16:01:05 box postfix/smtpd[4294967295]: m",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 4294967295u, "m"}));
+
+TEST(Envelope, Rfc3339WithoutOffsetUsesLocalZone) {
+  // No offset: the --tz zone applies (Berlin in winter is +1).
+  LocalZone zone("Europe/Berlin");
+  EnvelopeParser parser(zone, std::nullopt);
+  parser.begin_input(std::nullopt);
+  Envelope env;
+  ASSERT_EQ(parser.parse("2016-12-23T16:01:05.250 box postfix/smtpd[1]: m", env),
+            EnvelopeStatus::kPostfix);
+  EXPECT_EQ(env.time, utc(2016, 12, 23, 15, 1, 5, 250000));
+  // The same without a fraction: still a valid timestamp in the local zone.
+  ASSERT_EQ(parser.parse("2016-12-23T16:01:05 box postfix/smtpd[1]: m", env),
+            EnvelopeStatus::kPostfix);
+  EXPECT_EQ(env.time, utc(2016, 12, 23, 15, 1, 5));
+}
+
+TEST(Envelope, Rfc3339WithOffsetIgnoresLocalZone) {
+  LocalZone zone("Europe/Berlin");
+  EnvelopeParser parser(zone, std::nullopt);
+  parser.begin_input(std::nullopt);
+  Envelope env;
+  ASSERT_EQ(parser.parse("2026-11-29T00:45:17.000000+01:00 mx postfix/smtpd[4477]: m", env),
+            EnvelopeStatus::kPostfix);
+  EXPECT_EQ(env.time, utc(2026, 11, 28, 23, 45, 17));
+  ASSERT_EQ(parser.parse("2016-07-01T10:00:00Z mx postfix/smtpd[4477]: m", env),
+            EnvelopeStatus::kPostfix);
+  EXPECT_EQ(env.time, utc(2016, 7, 1, 10, 0, 0));
+}
+
+TEST(Envelope, Rfc3164UsesLocalZone) {
+  LocalZone zone("Europe/Berlin");
+  EnvelopeParser parser(zone, 2016);
+  parser.begin_input(std::nullopt);
+  Envelope env;
+  ASSERT_EQ(parser.parse("Jul  1 12:00:00 box postfix/smtpd[1]: m", env), EnvelopeStatus::kPostfix);
+  EXPECT_EQ(env.time, utc(2016, 7, 1, 10, 0, 0));  // CEST, +2
+}
+
+// ---------------------------------------------------------------------------
+// Other programs and malformed lines
+
+struct StatusCase {
+  const char* what;
+  const char* line;
+  EnvelopeStatus want;
+};
+
+void PrintTo(const StatusCase& c, std::ostream* os) { *os << c.what; }
+
+class EnvelopeStatusTest : public ::testing::TestWithParam<StatusCase> {};
+
+TEST_P(EnvelopeStatusTest, Classifies) {
+  const StatusCase& c = GetParam();
+  LocalZone zone("UTC");
+  EnvelopeParser parser(zone, 2016);
+  parser.begin_input(std::nullopt);
+  Envelope env;
+  EXPECT_EQ(parser.parse(c.line, env), c.want)
+      << c.what << ": got " << status_name(parser.parse(c.line, env)) << " for '" << c.line << "'";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    OtherPrograms, EnvelopeStatusTest,
+    ::testing::Values(
+        StatusCase{"dovecot", "Dec 23 16:01:05 box dovecot: imap-login: Login: user=<a>",
+                   EnvelopeStatus::kOtherProgram},
+        StatusCase{"dovecot with pid", "Dec 23 16:01:05 box dovecot[123]: master: started",
+                   EnvelopeStatus::kOtherProgram},
+        StatusCase{"CRON", "Dec 23 16:17:01 box CRON[4242]: (root) CMD (run-parts /etc/cron.hourly)",
+                   EnvelopeStatus::kOtherProgram},
+        StatusCase{"kernel", "Dec 23 16:01:05 box kernel: [12345.678901] eth0: link up",
+                   EnvelopeStatus::kOtherProgram},
+        StatusCase{"opendkim", "Dec 23 16:01:05 box opendkim[99]: 1FBCDAE88B: s=sel d=example.com",
+                   EnvelopeStatus::kOtherProgram},
+        StatusCase{"RFC 3339 other program",
+                   "2026-11-28T23:45:17.123456+01:00 box sshd[1]: Accepted publickey",
+                   EnvelopeStatus::kOtherProgram}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Malformed, EnvelopeStatusTest,
+    ::testing::Values(
+        StatusCase{"empty", "", EnvelopeStatus::kMalformed},
+        StatusCase{"short", "Dec 23 16:01", EnvelopeStatus::kMalformed},
+        StatusCase{"stamp only", "Dec 23 16:01:05", EnvelopeStatus::kMalformed},
+        StatusCase{"stamp and host only", "Dec 23 16:01:05 box", EnvelopeStatus::kMalformed},
+        StatusCase{"bad month", "Foo 23 16:01:05 box postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"lower-case month", "dec 23 16:01:05 box postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"day 32", "Dec 32 16:01:05 box postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"day 00", "Dec 00 16:01:05 box postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"hour 24", "Dec 23 24:01:05 box postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"bad time separators", "Dec 23 16-01-05 box postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"empty pid", "Dec 23 16:01:05 box postfix/smtpd[]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"missing pid", "Dec 23 16:01:05 box postfix/smtpd: connect from a[192.0.2.1]",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"non-numeric pid", "Dec 23 16:01:05 box postfix/smtpd[12a]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"pid overflow", "Dec 23 16:01:05 box postfix/smtpd[4294967296]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"missing ']: '", "Dec 23 16:01:05 box postfix/smtpd[123] connect from a",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"missing ']: ' at end of line", "Dec 23 16:01:05 box postfix/smtpd[123]",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"empty service", "Dec 23 16:01:05 box postfix/[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 bad month", "2026-13-28T23:45:17Z mx postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 bad offset", "2026-11-28T23:45:17+0100 mx postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 empty fraction", "2026-11-28T23:45:17.Z mx postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 truncated", "2026-11-28T23:45 mx postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"digits only", "12345", EnvelopeStatus::kMalformed}));
+
+// ---------------------------------------------------------------------------
+// Years across lines and inputs
+
+TEST(Envelope, ForcedYearAdvancesAcrossInputsAtNewYear) {
+  // pftls ingest --year 2024 mail.log.1 mail.log
+  LocalZone zone("UTC");
+  EnvelopeParser parser(zone, 2024);
+  Envelope env;
+  parser.begin_input(utc(2025, 1, 1, 0, 0, 0) / kMicrosPerSecond);
+  ASSERT_EQ(parser.parse("Dec 31 23:59:59 box postfix/smtpd[1]: m", env), EnvelopeStatus::kPostfix);
+  EXPECT_EQ(format_utc(env.time), "2024-12-31T23:59:59Z");
+  parser.begin_input(utc(2025, 1, 1, 12, 0, 0) / kMicrosPerSecond);
+  ASSERT_EQ(parser.parse("Jan  1 00:00:01 box postfix/smtpd[1]: m", env), EnvelopeStatus::kPostfix);
+  EXPECT_EQ(format_utc(env.time), "2025-01-01T00:00:01Z");
+  EXPECT_EQ(parser.current_year(), 2025);
+}
+
+TEST(Envelope, MtimeDatesYearlessLines) {
+  LocalZone zone("UTC");
+  EnvelopeParser parser(zone, std::nullopt);
+  Envelope env;
+  parser.begin_input(utc(2017, 1, 2, 10, 0, 0) / kMicrosPerSecond);
+  ASSERT_EQ(parser.parse("Dec 31 23:59:59 box postfix/smtpd[1]: m", env), EnvelopeStatus::kPostfix);
+  EXPECT_EQ(format_utc(env.time), "2016-12-31T23:59:59Z");
+  ASSERT_EQ(parser.parse("Jan  1 00:00:01 box postfix/smtpd[1]: m", env), EnvelopeStatus::kPostfix);
+  EXPECT_EQ(format_utc(env.time), "2017-01-01T00:00:01Z");
+}
+
+TEST(Envelope, SameStampInAnotherInputIsDatedByThatInput) {
+  // Without --year each input is dated by its own mtime: the same yearless
+  // stamp in two files can mean two different years.
+  LocalZone zone("UTC");
+  EnvelopeParser parser(zone, std::nullopt);
+  Envelope env;
+  parser.begin_input(utc(2017, 1, 2, 10, 0, 0) / kMicrosPerSecond);
+  ASSERT_EQ(parser.parse("Dec 31 23:59:59 box postfix/smtpd[1]: m", env), EnvelopeStatus::kPostfix);
+  EXPECT_EQ(format_utc(env.time), "2016-12-31T23:59:59Z");
+  parser.begin_input(utc(2018, 1, 2, 10, 0, 0) / kMicrosPerSecond);
+  ASSERT_EQ(parser.parse("Dec 31 23:59:59 box postfix/smtpd[1]: m", env), EnvelopeStatus::kPostfix);
+  EXPECT_EQ(format_utc(env.time), "2017-12-31T23:59:59Z");
+}
+
+TEST(Envelope, RepeatedStampsAndStragglersAcrossNewYear) {
+  LocalZone zone("UTC");
+  EnvelopeParser parser(zone, 2016);
+  parser.begin_input(std::nullopt);
+  const char* lines[] = {
+      "Dec 31 23:59:59 box postfix/smtpd[1]: a",  "Dec 31 23:59:59 box postfix/smtpd[2]: b",
+      "Jan  1 00:00:00 box postfix/smtpd[1]: c",  "Jan  1 00:00:00 box postfix/smtpd[2]: d",
+      "Dec 31 23:59:59 box postfix/smtpd[3]: e",  "Jan  1 00:00:00 box postfix/smtpd[3]: f",
+      "Jan  1 00:00:01 box postfix/smtpd[3]: g",
+  };
+  const char* want[] = {"2016-12-31T23:59:59Z", "2016-12-31T23:59:59Z", "2017-01-01T00:00:00Z",
+                        "2017-01-01T00:00:00Z", "2016-12-31T23:59:59Z", "2017-01-01T00:00:00Z",
+                        "2017-01-01T00:00:01Z"};
+  for (std::size_t i = 0; i < std::size(lines); ++i) {
+    Envelope env;
+    ASSERT_EQ(parser.parse(lines[i], env), EnvelopeStatus::kPostfix) << lines[i];
+    EXPECT_EQ(format_utc(env.time), want[i]) << lines[i];
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The AMEX excerpt
+
+TEST(Envelope, AmexSampleWithYear2016InBerlin) {
+  std::ifstream in(std::string(PFTLS_SOURCE_DIR) + "/samples/amex/mail.log");
+  ASSERT_TRUE(in) << "samples/amex/mail.log";
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_GE(lines.size(), 5u);
+
+  LocalZone zone("Europe/Berlin");
+  EnvelopeParser parser(zone, 2016);
+  parser.begin_input(std::nullopt);
+  std::vector<std::string> times;
+  for (const auto& l : lines) {
+    Envelope env;
+    ASSERT_EQ(parser.parse(l, env), EnvelopeStatus::kPostfix) << l;
+    EXPECT_EQ(env.host, "box");
+    EXPECT_EQ(env.syslog_name, "postfix");
+    times.push_back(format_utc(env.time));
+  }
+  // Dec 23 16:01:05 CET (+1) is 15:01:05Z; 16:29:17 CET is 15:29:17Z.
+  EXPECT_EQ(times[0], "2016-12-23T15:01:05Z");
+  EXPECT_EQ(times[1], "2016-12-23T15:01:05Z");
+  EXPECT_EQ(times[2], "2016-12-23T15:29:16Z");
+  EXPECT_EQ(times[3], "2016-12-23T15:29:17Z");
+
+  Envelope first;
+  ASSERT_EQ(parser.parse(lines[0], first), EnvelopeStatus::kPostfix);
+  EXPECT_EQ(first.service, "smtpd");
+  EXPECT_EQ(first.pid, 25349u);
+  EXPECT_EQ(first.message, "SSL_accept error from extmta1-new.aexp.com[148.173.96.86]: -1");
+  EXPECT_EQ(first.time, 1482505265 * kMicrosPerSecond);
+}
+
+}  // namespace
+}  // namespace pftls
