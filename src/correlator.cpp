@@ -104,7 +104,13 @@ Correlator::Session& Correlator::session_for(const Envelope& env, std::uint64_t 
     return *it->second;
   }
   if (sessions_.size() >= limits_.max_open_sessions) enforce_session_bound(env.time);
-  auto s = std::make_unique<Session>();
+  std::unique_ptr<Session> s;
+  if (spare_sessions_.empty()) {
+    s = std::make_unique<Session>();
+  } else {
+    s = std::move(spare_sessions_.back());
+    spare_sessions_.pop_back();
+  }
   s->rec.mx_host.assign(env.host);
   s->rec.syslog_name.assign(env.syslog_name);
   s->rec.pid = env.pid;
@@ -157,12 +163,10 @@ void Correlator::mark_tls(Session& s, Micros t, std::uint64_t ord) {
 void Correlator::count_session(const Session& s) {
   const SessionRecord& r = s.rec;
   if (r.client_ip.empty()) return;
-  if (client_stats_.size() >= limits_.max_client_stats &&
-      client_stats_.find(r.client_ip) == client_stats_.end()) {
-    sink_.add_client_stats(client_stats_);
-    client_stats_.clear();
+  if (client_stats_.size() >= limits_.max_client_stats && !client_stats_.contains(r.client_ip)) {
+    sink_.add_client_stats(client_stats_.take());
   }
-  ClientStats& c = client_stats_[r.client_ip];
+  ClientStats& c = client_stats_.get(r.client_ip);
   if (!r.client_name.empty() && r.client_name != "unknown") c.client_name = r.client_name;
   Micros first = r.connect_at ? r.connect_at : s.last_seen;
   if (c.first_seen == 0 || first < c.first_seen) c.first_seen = first;
@@ -188,6 +192,29 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
   count_session(s);
   ++counts_.sessions;
   if (evicted) ++counts_.evicted_sessions;
+  // Keep the object (and its strings' capacity) for the next session.
+  if (spare_sessions_.size() < 256) {
+    SessionRecord& r = s.rec;
+    r.id = 0;
+    r.mx_host.clear();
+    r.syslog_name.clear();
+    r.client_ip.clear();
+    r.client_name.clear();
+    r.failure_reason.clear();
+    r.openssl_code.clear();
+    std::string keep[] = {std::move(r.mx_host), std::move(r.syslog_name), std::move(r.client_ip),
+                          std::move(r.client_name), std::move(r.failure_reason),
+                          std::move(r.openssl_code)};
+    r = SessionRecord{};
+    r.mx_host = std::move(keep[0]);
+    r.syslog_name = std::move(keep[1]);
+    r.client_ip = std::move(keep[2]);
+    r.client_name = std::move(keep[3]);
+    r.failure_reason = std::move(keep[4]);
+    r.openssl_code = std::move(keep[5]);
+    s.last_seen = 0;
+    spare_sessions_.push_back(std::move(it->second));
+  }
   sessions_.erase(it);
 }
 
@@ -401,8 +428,7 @@ CorrelatorState Correlator::finish() {
     for (const auto& [qid, m] : by_qid) state.tracked_messages.push_back(*m);
   for (std::uint32_t h = 0; h < watched_.size(); ++h)
     for (const auto& [ip, v] : watched_[h]) state.watched.emplace_back(names_[h], ip);
-  sink_.add_client_stats(client_stats_);
-  client_stats_.clear();
+  sink_.add_client_stats(client_stats_.take());
   sink_.merge_host_facts(hosts_);
   return state;
 }

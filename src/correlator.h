@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "event.h"
+#include "client_tally.h"
 #include "event_sink.h"
 #include "presence_filter.h"
 #include "syslog_envelope.h"
@@ -111,7 +112,8 @@ class Correlator {
   std::size_t watched_count_ = 0;
   PresenceFilter message_filter_;  // (host id, queue id)
   PresenceFilter watched_filter_;  // (host id, client ip)
-  StringMap<ClientStats> client_stats_;
+  ClientTally client_stats_;
+  std::vector<std::unique_ptr<Session>> spare_sessions_;  // closed ones, reused
   StringMap<HostFacts> hosts_;
   std::string last_host_;
   HostFacts* last_host_facts_ = nullptr;

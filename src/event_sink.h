@@ -86,13 +86,15 @@ struct StringHash {
 template <typename V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
+using ClientStatsList = std::vector<std::pair<std::string, ClientStats>>;
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void save_session(SessionRecord& s) = 0;
   virtual void save_message(MessageRecord& m) = 0;
   // Adds `stats` to the stored counts (first_seen/last_seen widen).
-  virtual void add_client_stats(const StringMap<ClientStats>& stats) = 0;
+  virtual void add_client_stats(const ClientStatsList& stats) = 0;
   virtual void merge_host_facts(const StringMap<HostFacts>& hosts) = 0;
 };
 

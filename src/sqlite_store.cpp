@@ -263,7 +263,7 @@ void SqliteStore::save_message(MessageRecord& m) {
   if (m.id == 0) m.id = sqlite3_last_insert_rowid(db_);
 }
 
-void SqliteStore::add_client_stats(const StringMap<ClientStats>& stats) {
+void SqliteStore::add_client_stats(const ClientStatsList& stats) {
   for (const auto& [ip, c] : stats) {
     sqlite3_stmt* st = cached(
         kUpsertClient,

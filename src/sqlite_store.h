@@ -74,7 +74,7 @@ class SqliteStore final : public EventSink {
 
   void save_session(SessionRecord& s) override;
   void save_message(MessageRecord& m) override;
-  void add_client_stats(const StringMap<ClientStats>& stats) override;
+  void add_client_stats(const ClientStatsList& stats) override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
 
  private:
