@@ -21,9 +21,11 @@ namespace pftls {
 
 class ClientTally {
  public:
-  ClientStats& get(std::string_view ip) {
+  // The hash get() and contains() take; never 0 (0 marks an empty slot).
+  static std::uint64_t hash(std::string_view ip) { return PresenceFilter::hash(0, ip) | 1; }
+
+  ClientStats& get(std::string_view ip, std::uint64_t h) {
     if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-    std::uint64_t h = PresenceFilter::hash(0, ip) | 1;  // 0 marks an empty slot
     std::size_t mask = slots_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
@@ -39,7 +41,7 @@ class ClientTally {
   std::size_t size() const { return entries_.size(); }
   bool contains(std::string_view ip) const {
     if (slots_.empty()) return false;
-    std::uint64_t h = PresenceFilter::hash(0, ip) | 1;
+    std::uint64_t h = hash(ip);
     std::size_t mask = slots_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];

@@ -11,7 +11,19 @@ namespace pftls {
 struct Correlator::Session {
   SessionRecord rec;
   Micros last_seen = 0;
+  std::uint64_t ip_hash = 0;  // of rec.client_ip, computed once; 0 = not yet
+
+  std::uint64_t client_hash() {
+    if (ip_hash == 0) ip_hash = ClientTally::hash(rec.client_ip);
+    return ip_hash;
+  }
 };
+
+namespace {
+std::uint64_t host_mix(std::uint32_t host, std::uint64_t ip_hash) {
+  return ip_hash ^ ((static_cast<std::uint64_t>(host) + 1) * 0x9E3779B97F4A7C15ULL);
+}
+}  // namespace
 
 std::size_t Correlator::SessionKeyHash::operator()(const SessionKey& k) const noexcept {
   std::uint64_t h = (static_cast<std::uint64_t>(k.host) << 40) ^
@@ -46,10 +58,8 @@ std::uint32_t Correlator::syslog_id(std::string_view name) {
   return last_syslog_id_ = intern(name);
 }
 
-bool Correlator::watched(std::uint32_t host, std::string_view ip) const {
-  if (host >= watched_.size() || !watched_filter_.may_contain(PresenceFilter::hash(host, ip))) {
-    return false;
-  }
+bool Correlator::watched(std::uint32_t host, std::string_view ip, std::uint64_t ip_hash) const {
+  if (host >= watched_.size() || !watched_filter_.may_contain(host_mix(host, ip_hash))) return false;
   const auto& set = watched_[host];
   return !set.empty() && set.find(ip) != set.end();
 }
@@ -59,7 +69,7 @@ void Correlator::watch(std::uint32_t host, const std::string& ip) {
   if (host >= watched_.size()) watched_.resize(host + 1);
   if (watched_[host].emplace(ip, 1).second) {
     ++watched_count_;
-    watched_filter_.add(PresenceFilter::hash(host, ip));
+    watched_filter_.add(host_mix(host, ClientTally::hash(ip)));
   }
 }
 
@@ -131,7 +141,7 @@ void Correlator::persist_if_watched(Session& s) {
   std::uint32_t host = host_id(s.rec.mx_host);
   if (s.rec.failed && !s.rec.client_ip.empty()) watch(host, s.rec.client_ip);
   if (s.rec.id != 0 || s.rec.failed ||
-      (!s.rec.client_ip.empty() && watched(host, s.rec.client_ip))) {
+      (!s.rec.client_ip.empty() && watched(host, s.rec.client_ip, s.client_hash()))) {
     sink_.save_session(s.rec);
   }
 }
@@ -160,13 +170,13 @@ void Correlator::mark_tls(Session& s, Micros t, std::uint64_t ord) {
   }
 }
 
-void Correlator::count_session(const Session& s) {
+void Correlator::count_session(Session& s) {
   const SessionRecord& r = s.rec;
   if (r.client_ip.empty()) return;
   if (client_stats_.size() >= limits_.max_client_stats && !client_stats_.contains(r.client_ip)) {
     sink_.add_client_stats(client_stats_.take());
   }
-  ClientStats& c = client_stats_.get(r.client_ip);
+  ClientStats& c = client_stats_.get(r.client_ip, s.client_hash());
   if (!r.client_name.empty() && r.client_name != "unknown") c.client_name = r.client_name;
   Micros first = r.connect_at ? r.connect_at : s.last_seen;
   if (c.first_seen == 0 || first < c.first_seen) c.first_seen = first;
@@ -213,6 +223,7 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
     r.failure_reason = std::move(keep[4]);
     r.openssl_code = std::move(keep[5]);
     s.last_seen = 0;
+    s.ip_hash = 0;
     spare_sessions_.push_back(std::move(it->second));
   }
   sessions_.erase(it);
@@ -256,7 +267,7 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   ++s.rec.messages;
   ++counts_.messages;
   std::uint32_t host = host_id(env.host);
-  if (s.rec.client_ip.empty() || !watched(host, s.rec.client_ip)) return;
+  if (s.rec.client_ip.empty() || !watched(host, s.rec.client_ip, s.client_hash())) return;
   sink_.save_session(s.rec);
   auto m = std::make_unique<MessageRecord>();
   m->session_id = s.rec.id;

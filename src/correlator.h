@@ -87,9 +87,9 @@ class Correlator {
                    std::string_view openssl_code);
   void mark_tls(Session& s, Micros t, std::uint64_t ord);
   void close_session(const SessionKey& key, Micros t, bool evicted);
-  void count_session(const Session& s);
+  void count_session(Session& s);
   void persist_if_watched(Session& s);
-  bool watched(std::uint32_t host, std::string_view ip) const;
+  bool watched(std::uint32_t host, std::string_view ip, std::uint64_t ip_hash) const;
   void watch(std::uint32_t host, const std::string& ip);
   void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
   void on_queue_event(const Envelope& env, const Event& ev);

@@ -179,12 +179,33 @@ struct PatternSet::Impl {
         return &table;
     return nullptr;
   }
+  // Services by (length, first byte, last byte): one probe and one compare.
+  static std::size_t service_slot(std::string_view s) {
+    return ((s.size() & 15) << 6) ^ ((static_cast<unsigned char>(s[0]) & 7) << 3) ^
+           (static_cast<unsigned char>(s.back()) & 7) ^ ((static_cast<unsigned char>(s[1 % s.size()]) & 7) << 10);
+  }
+  static constexpr std::size_t kServiceSlots = 1 << 13;
+  static constexpr std::int16_t kNoService = -1, kCollision = -2;
+  std::array<std::int16_t, kServiceSlots> service_index{};
+
+  void index_services() {
+    service_index.fill(kNoService);
+    for (std::size_t i = 0; i < by_service.size(); ++i) {
+      auto& slot = service_index[service_slot(by_service[i].first)];
+      slot = slot == kNoService ? static_cast<std::int16_t>(i) : kCollision;
+    }
+  }
+
   const ServiceTable& table_for(std::string_view service) const {
     if (service.empty()) return any;
+    std::int16_t i = service_index[service_slot(service)];
+    if (i == kNoService) return any;
+    if (i >= 0) {
+      const auto& [name, table] = by_service[static_cast<std::size_t>(i)];
+      return name == service ? table : any;
+    }
     for (const auto& [name, table] : by_service)
-      if (name.size() == service.size() && name[0] == service[0] &&
-          std::memcmp(name.data(), service.data(), name.size()) == 0)
-        return table;
+      if (name == service) return table;
     return any;
   }
 
@@ -487,6 +508,7 @@ class Loader {
       table.with_queue_id.index();
       table.without_queue_id.index();
     }
+    impl.index_services();
   }
 
   void check_samples(PatternSet::Impl& impl, int index) {
