@@ -99,6 +99,24 @@ CREATE TABLE IF NOT EXISTS open_messages (
   message_id INTEGER PRIMARY KEY REFERENCES messages (id)
 );
 
+-- Every log file read, how far: a cron run reads only what is new.
+CREATE TABLE IF NOT EXISTS inputs (
+  id             INTEGER PRIMARY KEY,
+  path           TEXT NOT NULL,      -- where it was last read
+  fingerprint    BLOB NOT NULL,      -- its first decoded bytes (up to 1024)
+  device         INTEGER NOT NULL,
+  inode          INTEGER NOT NULL,
+  offset         INTEGER NOT NULL,   -- decoded bytes read (whole lines)
+  lines          INTEGER NOT NULL,
+  year           INTEGER,            -- year state at offset, for yearless logs
+  last_month     INTEGER NOT NULL,
+  complete       INTEGER NOT NULL,   -- read to the end of a file that no longer grows
+  pending_bytes  INTEGER NOT NULL,   -- a torn last line held back
+  size           INTEGER NOT NULL,   -- on-disk size when last read
+  mtime          INTEGER NOT NULL,
+  last_read_at   INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS runs (
   id             INTEGER PRIMARY KEY,
   started_at     INTEGER NOT NULL,

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "correlator.h"
+#include "input_catalog.h"
 #include "line_source.h"
 #include "pattern_set.h"
 #include "result_writer.h"
@@ -47,79 +48,129 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
   try {
     if (options.window_seconds) store.set_setting("window_seconds", std::to_string(*options.window_seconds));
     std::int64_t window = effective_window(store, std::nullopt);
-    std::uint64_t before = count_incidents(store, window);
-    std::uint64_t ord = 0;
-    if (auto next = store.setting("next_ord")) ord = std::stoull(*next);
+    InputCatalog catalog(store.load_inputs());
+    std::vector<std::string> warnings;
+    std::vector<PlannedInput> planned = catalog.plan(options.paths, warnings);
+    for (const auto& w : warnings) diag << "pftls: warning: " << strip_controls(w) << "\n";
 
-    Correlator correlator(store);
-    correlator.restore(store.load_state());
+    // The correlator and the incident count are set up only when there is
+    // something to read: a run with nothing new stays cheap.
+    std::optional<Correlator> correlator;
+    std::uint64_t before = 0;
+    std::uint64_t ord = 0;
+    auto start_correlating = [&] {
+      if (correlator) return;
+      before = count_incidents(store, window);
+      if (auto next = store.setting("next_ord")) ord = std::stoull(*next);
+      correlator.emplace(store);
+      correlator->restore(store.load_state());
+    };
 
     std::size_t reported_malformed = 0, reported_unrecognised = 0, reported_truncated = 0;
     std::string inputs;
-    for (const auto& path : options.paths) {
-      auto source = LineSource::open(path);
+    const std::int64_t now_seconds = now_micros() / kMicrosPerSecond;
+    for (auto& in : planned) {
+      InputRecord* rec = in.record;
+      if (in.path != "-" && !rec) continue;  // an empty file
+      if (rec && rec->complete) continue;    // read to its end, and it no longer grows
+      auto source = LineSource::open(in.path);
+      const auto& id = source->identity();
+      if (rec && id && InputCatalog::unchanged(in, id->size, id->mtime_seconds)) continue;
+      start_correlating();
       if (!inputs.empty()) inputs += ' ';
-      inputs += path;
-      std::optional<std::int64_t> mtime;
-      if (source->mtime()) {
-        mtime = std::chrono::duration_cast<std::chrono::seconds>(
-                    source->mtime()->time_since_epoch()).count();
-      } else {
-        mtime = now_micros() / kMicrosPerSecond;
-      }
+      inputs += in.path;
+
+      const bool final_file = in.path == "-" || in.rotated || source->compression() != Compression::kNone;
+      std::optional<std::int64_t> mtime =
+          id ? std::optional<std::int64_t>(id->mtime_seconds) : std::optional<std::int64_t>(now_seconds);
       envelope.begin_input(mtime);
+      std::uint64_t line_base = 0;
+      if (rec && rec->id != 0) {
+        if (rec->year) envelope.years().resume(*rec->year, rec->last_month);
+        source->skip(rec->offset);
+        line_base = rec->lines;
+      }
+      // A live file's unterminated last line may still be being written.
+      const bool may_hold_back = !final_file && id && now_seconds - id->mtime_seconds < kTornLineQuietSeconds;
+
       const std::string shown = strip_controls(source->name());
       Line line;
       Envelope env;
       Event ev;
+      std::uint64_t lines_here = 0;
+      std::uint64_t held_back = 0;
+      std::uint64_t before_line = source->offset();
       while (source->next(line)) {
+        if (!line.terminated && may_hold_back) {
+          held_back = line.text.size();
+          break;
+        }
         ++sum.lines;
+        ++lines_here;
+        const std::uint64_t number = line_base + line.number;
         if (line.truncated && reported_truncated++ < options.max_reported) {
-          diag << "pftls: warning: " << shown << ":" << line.number
+          diag << "pftls: warning: " << shown << ":" << number
                << ": line longer than 65536 bytes, truncated\n";
         }
         EnvelopeStatus st = envelope.parse(line.text, env);
         if (st == EnvelopeStatus::kOtherProgram) {
           ++sum.other_lines;
-          continue;
-        }
-        if (st == EnvelopeStatus::kMalformed) {
+        } else if (st == EnvelopeStatus::kMalformed) {
           ++sum.malformed;
           if (reported_malformed++ < options.max_reported) {
-            diag << "pftls: warning: " << shown << ":" << line.number
-                 << ": not a syslog line, skipped\n";
+            diag << "pftls: warning: " << shown << ":" << number << ": not a syslog line, skipped\n";
           }
-          continue;
-        }
-        ++sum.postfix_lines;
-        ev.clear();
-        if (!patterns.match(env.service, env.message, ev)) {
-          ++sum.unrecognised;
-          ++sum.unrecognised_by_service[strip_controls(env.service).substr(0, 64)];
-          if (reported_unrecognised++ < options.max_reported) {
-            diag << "pftls: warning: " << shown << ":" << line.number << ": unrecognised "
-                 << strip_controls(env.syslog_name).substr(0, 64) << "/"
-                 << strip_controls(env.service).substr(0, 64) << " line\n";
+        } else {
+          ++sum.postfix_lines;
+          ev.clear();
+          if (patterns.match(env.service, env.message, ev)) {
+            correlator->on_event(env, ev, ord++);
+          } else {
+            ++sum.unrecognised;
+            ++sum.unrecognised_by_service[strip_controls(env.service).substr(0, 64)];
+            if (reported_unrecognised++ < options.max_reported) {
+              diag << "pftls: warning: " << shown << ":" << number << ": unrecognised "
+                   << strip_controls(env.syslog_name).substr(0, 64) << "/"
+                   << strip_controls(env.service).substr(0, 64) << " line\n";
+            }
           }
-          continue;
         }
-        correlator.on_event(env, ev, ord++);
+        before_line = source->offset();
       }
       sum.truncated += source->truncated_lines();
+      if (!rec) continue;  // stdin: nothing to remember
+      rec->offset = held_back ? before_line : source->offset();
+      rec->lines = line_base + lines_here;
+      rec->pending_bytes = held_back;
+      rec->path = in.path;
+      if (in.prefix.size() > rec->fingerprint.size()) rec->fingerprint = in.prefix;
+      if (id) {
+        rec->device = id->device;
+        rec->inode = id->inode;
+        rec->size = id->size;
+        rec->mtime = id->mtime_seconds;
+      }
+      rec->complete = final_file && !held_back;
+      rec->year = envelope.current_year();
+      rec->last_month = envelope.years().last_month();
+      rec->last_read_at = now_micros();
+      store.save_input(*rec);
     }
     if (reported_malformed > options.max_reported || reported_unrecognised > options.max_reported ||
         reported_truncated > options.max_reported) {
       diag << "pftls: warning: further bad lines not listed (see the counts below)\n";
     }
 
-    CorrelatorState state = correlator.finish();
-    store.save_state(state);
-    store.set_setting("next_ord", std::to_string(ord));
-    sum.sessions = correlator.counts().sessions;
-    sum.failures = correlator.counts().failures;
-    sum.messages = correlator.counts().messages;
-    std::uint64_t after = count_incidents(store, window);
-    sum.new_incidents = after >= before ? after - before : 0;
+    if (correlator) {
+      CorrelatorState state = correlator->finish();
+      store.save_state(state);
+      store.set_setting("next_ord", std::to_string(ord));
+      sum.sessions = correlator->counts().sessions;
+      sum.failures = correlator->counts().failures;
+      sum.messages = correlator->counts().messages;
+      std::uint64_t after = count_incidents(store, window);
+      sum.new_incidents = after >= before ? after - before : 0;
+    }
 
     RunRecord run;
     run.started_at = started;

@@ -72,6 +72,18 @@ class RawInput {
     return prefix_;
   }
 
+  // Moves a plain regular file to byte n (the peeked prefix included).
+  void seek(std::uint64_t n) {
+    if (n < prefix_.size()) {
+      prefix_pos_ = static_cast<std::size_t>(n);
+      return;
+    }
+    prefix_pos_ = prefix_.size();
+    if (::lseek(fd_, static_cast<off_t>(n), SEEK_SET) < 0) {
+      throw StreamError("seek error", errno_text(errno));
+    }
+  }
+
   // Up to n bytes into dst; 0 only at the end of the input.
   std::size_t read(char* dst, std::size_t n) {
     if (prefix_pos_ < prefix_.size()) {
@@ -299,6 +311,35 @@ class Reader final : public LineSource {
         buf_(std::make_unique_for_overwrite<char[]>(kLineBufferBytes)) {}
 
   void set_mtime(std::chrono::system_clock::time_point t) { mtime_ = t; }
+  void set_identity(const FileIdentity& id) { identity_ = id; }
+
+  std::uint64_t offset() const override { return safe_offset_; }
+
+  void skip(std::uint64_t n) override {
+    if (n == 0) return;
+    if (compression_ == Compression::kNone && identity_) {
+      try {
+        raw_->seek(n);
+      } catch (const StreamError& e) {
+        throw InputError(name_ + ": " + e.what() + ": " + e.detail());
+      }
+      base_offset_ = safe_offset_ = n;
+      return;
+    }
+    // Compressed or a pipe: decode and drop.
+    std::uint64_t left = n;
+    while (left > 0) {
+      fill();
+      std::size_t have = end_ - begin_;
+      if (have == 0 && at_end_) break;
+      std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(left, have));
+      begin_ += take;
+      scan_ = begin_;
+      left -= take;
+      if (at_end_ && begin_ == end_) break;
+    }
+    safe_offset_ = base_offset_ + begin_;
+  }
 
   bool next(Line& out) override {
     for (;;) {
@@ -308,21 +349,24 @@ class Reader final : public LineSource {
           std::size_t start = begin_;
           std::size_t stop = static_cast<std::size_t>(hit - base);
           begin_ = scan_ = stop + 1;
+          safe_offset_ = base_offset_ + begin_;
           if (skipping_) {  // the tail of a truncated line
             skipping_ = false;
             continue;
           }
-          return emit(out, start, stop - start);
+          return emit(out, start, stop - start, true);
         }
         scan_ = end_;
       }
       if (skipping_) {
         begin_ = scan_ = end_;
+        if (at_end_) safe_offset_ = base_offset_ + end_;
       } else if (end_ - begin_ > kMaxLineBytes || (at_end_ && begin_ < end_)) {
         std::size_t start = begin_;
         skipping_ = end_ - begin_ > kMaxLineBytes;
         begin_ = scan_ = end_;
-        return emit(out, start, end_ - start);
+        if (!skipping_) safe_offset_ = base_offset_ + end_;  // the unterminated last line
+        return emit(out, start, end_ - start, skipping_);
       }
       if (at_end_) {
         return false;
@@ -332,7 +376,8 @@ class Reader final : public LineSource {
   }
 
  private:
-  bool emit(Line& out, std::size_t start, std::size_t length) {
+  bool emit(Line& out, std::size_t start, std::size_t length, bool terminated) {
+    out.terminated = terminated;
     out.truncated = length > kMaxLineBytes;
     if (out.truncated) {
       length = kMaxLineBytes;
@@ -348,6 +393,7 @@ class Reader final : public LineSource {
     char* base = buf_.get();
     if (begin_ > 0) {
       std::memmove(base, base + begin_, end_ - begin_);
+      base_offset_ += begin_;
       end_ -= begin_;
       scan_ -= begin_;
       begin_ = 0;
@@ -377,6 +423,8 @@ class Reader final : public LineSource {
   bool at_end_ = false;
   bool skipping_ = false;
   std::uint64_t line_number_ = 0;
+  std::uint64_t base_offset_ = 0;  // decoded offset of buf_[0]
+  std::uint64_t safe_offset_ = 0;  // see offset()
 };
 
 }  // namespace
@@ -426,6 +474,9 @@ std::unique_ptr<LineSource> LineSource::open(const std::string& path) {
   }
   auto reader = std::make_unique<Reader>(name, c, std::move(raw));
   if (regular && !is_stdin) {
+    reader->set_identity(FileIdentity{static_cast<std::uint64_t>(st.st_dev),
+                                      static_cast<std::uint64_t>(st.st_ino),
+                                      static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec});
     using std::chrono::duration_cast;
     using std::chrono::system_clock;
     auto since_epoch =
@@ -433,6 +484,28 @@ std::unique_ptr<LineSource> LineSource::open(const std::string& path) {
     reader->set_mtime(system_clock::time_point(duration_cast<system_clock::duration>(since_epoch)));
   }
   return reader;
+}
+
+std::string LineSource::read_prefix(const std::string& path, std::size_t n) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError("cannot open " + path + ": " + errno_text(errno));
+  RawInput raw(fd, true);
+  std::string out(n, '\0');
+  std::size_t got = 0;
+  try {
+    Compression c = detect(raw.peek());
+    auto decoder = make_decoder(c, raw);
+    while (got < n) {
+      std::size_t k = decoder->read(out.data() + got, n - got);
+      if (k == 0) break;
+      got += k;
+    }
+  } catch (const StreamError& e) {
+    // A prefix decoded before the damage still identifies the file.
+    if (got == 0) throw InputError(path + ": " + e.what() + ": " + e.detail());
+  }
+  out.resize(got);
+  return out;
 }
 
 }  // namespace pftls

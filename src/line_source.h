@@ -33,8 +33,17 @@ std::string_view compression_name(Compression c);
 
 struct Line {
   std::string_view text;
-  std::uint64_t number = 0;  // 1-based line number within the input
+  std::uint64_t number = 0;  // 1-based line number within the input (after skip())
   bool truncated = false;    // the line was longer than kMaxLineBytes
+  bool terminated = true;    // false: the input ended without a '\n' after it
+};
+
+// What fstat said about a regular file when it was opened.
+struct FileIdentity {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t size = 0;  // on-disk bytes (compressed size for compressed files)
+  std::int64_t mtime_seconds = 0;
 };
 
 class LineSource {
@@ -50,6 +59,23 @@ class LineSource {
   // decompression error ("PATH: corrupt gzip stream at line N", ...).
   virtual bool next(Line& out) = 0;
 
+  // Decoded bytes from the start of the input up to the end of the last
+  // line returned whole (its '\n' included). Before the first next(), the
+  // position skip() moved to. The tail of a truncated line counts only once
+  // its '\n' has been read.
+  virtual std::uint64_t offset() const = 0;
+  // Skips the first n decoded bytes; only before the first next(). Plain
+  // files seek (nothing is read); compressed ones are decoded and dropped.
+  // Skipping past the end leaves the input at its end.
+  virtual void skip(std::uint64_t n) = 0;
+
+  // The first up to n decoded bytes of `path` (plain or compressed), for
+  // telling files apart. Throws InputError like open().
+  static std::string read_prefix(const std::string& path, std::size_t n);
+
+  // For a regular file; empty for stdin and pipes.
+  const std::optional<FileIdentity>& identity() const { return identity_; }
+
   const std::string& name() const { return name_; }
   Compression compression() const { return compression_; }
   // Last modification time of a regular file; empty for stdin and pipes.
@@ -61,6 +87,7 @@ class LineSource {
   std::string name_;
   Compression compression_;
   std::optional<std::chrono::system_clock::time_point> mtime_;
+  std::optional<FileIdentity> identity_;
   std::uint64_t truncated_lines_ = 0;
 };
 

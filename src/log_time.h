@@ -62,6 +62,12 @@ class YearTracker {
   // The year of a yearless line at month/day and seconds into that day.
   int year_for(unsigned month, unsigned day, std::int64_t second_of_day);
   std::optional<int> current_year() const { return year_; }
+  unsigned last_month() const { return last_month_; }
+  // Continues a file read in an earlier run: its year state at the offset.
+  void resume(int year, unsigned last_month) {
+    year_ = year;
+    last_month_ = last_month;
+  }
 
  private:
   std::optional<int> year_;

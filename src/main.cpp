@@ -151,6 +151,20 @@ int run_query_command(const std::string& query, const QueryOptions& q, bool need
   return kExitOk;
 }
 
+int run_status_command(const std::string& db, int runs) {
+  if (!file_exists(db)) {
+    throw pftls::StoreError(pftls::StoreError::Kind::kFailed,
+                            "no database at " + db + " (run 'pftls ingest' first)");
+  }
+  pftls::SqliteStore store(db, pftls::SqliteStore::Mode::kReadOnly);
+  std::cout << "Inputs\n";
+  pftls::write_result(store.query("status_inputs", {}), pftls::OutputFormat::kTable, std::cout);
+  std::cout << "\nRuns (most recent first)\n";
+  pftls::write_result(store.query("status_runs", {{"limit", std::int64_t{runs}}}),
+                      pftls::OutputFormat::kTable, std::cout);
+  return kExitOk;
+}
+
 pftls::OutputFormat format_arg(const std::string& name) {
   pftls::OutputFormat f;
   if (!pftls::output_format_from_name(name, f)) throw UsageError("--format: table, csv or json");
@@ -209,6 +223,12 @@ int main(int argc, char** argv) {
   lost->add_option("--window", q.window, "How long a retry may take (default: the stored window, else 24h)");
   lost->add_option("--format", q.format, "table, csv or json (default table)");
 
+  auto* status = app.add_subcommand("status", "Show the log files read so far, how far, and the last runs");
+  add_db_option(status, q.db);
+  int status_runs = 10;
+  status->add_option("--runs", status_runs, "How many recent runs to list (default 10)")
+      ->check(CLI::Range(1, 100000));
+
   auto* export_cmd = app.add_subcommand("export", "Write query results as CSV for a disclosure report");
   export_cmd->require_subcommand(1);
   auto* export_incidents = export_cmd->add_subcommand("incidents", "The incidents, as CSV");
@@ -237,6 +257,7 @@ int main(int argc, char** argv) {
     if (*failing) return run_query_command("failing_senders", q, false, format_arg(q.format));
     if (*never_tls) return run_query_command("never_tls", q, false, format_arg(q.format));
     if (*lost) return run_query_command("lost_mail", q, true, format_arg(q.format));
+    if (*status) return run_status_command(q.db, status_runs);
   } catch (const pftls::PatternError& e) {
     std::cerr << "pftls: " << e.what() << "\n";
     return kExitFailed;

@@ -488,4 +488,65 @@ ResultSet SqliteStore::query(std::string_view name,
   return out;
 }
 
+std::vector<InputRecord> SqliteStore::load_inputs() {
+  std::vector<InputRecord> out;
+  sqlite3_stmt* st = prepare(
+      "SELECT id, path, fingerprint, device, inode, offset, lines, year, last_month, complete, "
+      "pending_bytes, size, mtime, last_read_at FROM inputs ORDER BY id");
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    InputRecord r;
+    r.id = col_int(st, 0);
+    r.path = col_text(st, 1);
+    const void* blob = sqlite3_column_blob(st, 2);
+    r.fingerprint.assign(static_cast<const char*>(blob),
+                         blob ? static_cast<std::size_t>(sqlite3_column_bytes(st, 2)) : 0);
+    r.device = static_cast<std::uint64_t>(col_int(st, 3));
+    r.inode = static_cast<std::uint64_t>(col_int(st, 4));
+    r.offset = static_cast<std::uint64_t>(col_int(st, 5));
+    r.lines = static_cast<std::uint64_t>(col_int(st, 6));
+    if (sqlite3_column_type(st, 7) != SQLITE_NULL) r.year = static_cast<int>(col_int(st, 7));
+    r.last_month = static_cast<unsigned>(col_int(st, 8));
+    r.complete = col_int(st, 9) != 0;
+    r.pending_bytes = static_cast<std::uint64_t>(col_int(st, 10));
+    r.size = static_cast<std::uint64_t>(col_int(st, 11));
+    r.mtime = col_int(st, 12);
+    r.last_read_at = col_int(st, 13);
+    out.push_back(std::move(r));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("load inputs", rc);
+  return out;
+}
+
+void SqliteStore::save_input(InputRecord& r) {
+  sqlite3_stmt* st = prepare(
+      r.id == 0
+          ? "INSERT INTO inputs (path, fingerprint, device, inode, offset, lines, year, last_month, "
+            "complete, pending_bytes, size, mtime, last_read_at) VALUES "
+            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+          : "UPDATE inputs SET path = ?1, fingerprint = ?2, device = ?3, inode = ?4, offset = ?5, "
+            "lines = ?6, year = ?7, last_month = ?8, complete = ?9, pending_bytes = ?10, size = ?11, "
+            "mtime = ?12, last_read_at = ?13 WHERE id = ?14");
+  bind_text(st, 1, r.path);
+  sqlite3_bind_blob(st, 2, r.fingerprint.data(), static_cast<int>(r.fingerprint.size()),
+                    SQLITE_TRANSIENT);
+  bind_int(st, 3, static_cast<std::int64_t>(r.device));
+  bind_int(st, 4, static_cast<std::int64_t>(r.inode));
+  bind_int(st, 5, static_cast<std::int64_t>(r.offset));
+  bind_int(st, 6, static_cast<std::int64_t>(r.lines));
+  bind_opt(st, 7, r.year.value_or(0), r.year.has_value());
+  bind_int(st, 8, r.last_month);
+  bind_int(st, 9, r.complete);
+  bind_int(st, 10, static_cast<std::int64_t>(r.pending_bytes));
+  bind_int(st, 11, static_cast<std::int64_t>(r.size));
+  bind_int(st, 12, r.mtime);
+  bind_int(st, 13, r.last_read_at);
+  if (r.id != 0) bind_int(st, 14, r.id);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("save input", rc);
+  if (r.id == 0) r.id = sqlite3_last_insert_rowid(db_);
+}
+
 }  // namespace pftls

@@ -19,6 +19,7 @@
 
 #include "correlator.h"
 #include "event_sink.h"
+#include "input_catalog.h"
 #include "result_set.h"
 
 struct sqlite3;
@@ -66,6 +67,8 @@ class SqliteStore final : public EventSink {
   std::optional<std::string> setting(std::string_view key);
   void set_setting(std::string_view key, std::string_view value);
   void record_run(const RunRecord& run);
+  std::vector<InputRecord> load_inputs();
+  void save_input(InputRecord& r);
 
   // Runs queries/NAME.sql with the named parameters it uses; parameters the
   // query does not use are ignored.

@@ -1,4 +1,4 @@
-// syslog_envelope: RFC 3164 / RFC 3339 framing of Postfix log lines.
+// syslog_envelope: RFC 3164 / RFC 3339 / journalctl short-* framing of Postfix log lines.
 #include "syslog_envelope.h"
 
 #include <cstring>
@@ -37,6 +37,25 @@ inline unsigned month_number(const char* p) {
   }
 }
 
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Microseconds of the fraction digits [p, end) (at least one digit; digits
+// past the sixth are dropped).
+inline Micros fraction_micros(const char* p, const char* end) {
+  Micros micros = 0;
+  int digits = 0;
+  for (; p != end && digits < 6; ++p, ++digits) micros = micros * 10 + (*p - '0');
+  for (; digits < 6; ++digits) micros *= 10;
+  return micros;
+}
+
+// journalctl's own lines between entries: "-- Boot 0f3c... --",
+// "-- Logs begin at ... --", "-- No entries --". Not Postfix, not damage.
+inline bool is_journal_marker(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line.size() >= 6 && line.substr(0, 3) == "-- " && line.substr(line.size() - 3) == " --";
+}
+
 }  // namespace
 
 void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) {
@@ -48,16 +67,25 @@ void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) 
 }
 
 EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
-  // Timestamp: its form is told by the first byte (a digit: RFC 3339).
+  // Timestamp: its form is told by the first byte (a digit: RFC 3339 and
+  // journalctl's short-iso forms; else the yearless RFC 3164 forms).
   std::size_t stamp_end;
   bool rfc3339 = !line.empty() && line[0] >= '0' && line[0] <= '9';
   if (rfc3339) {
     stamp_end = line.find(' ');
     if (stamp_end == std::string_view::npos) return EnvelopeStatus::kMalformed;
-  } else {
-    // "Mmm dd hh:mm:ss " is 15 bytes and a space.
-    if (line.size() < 16 || line[15] != ' ') return EnvelopeStatus::kMalformed;
+  } else if (line.size() >= 16 && line[15] == ' ') {
+    // "Mmm dd hh:mm:ss " is 15 bytes and a space: the common case.
     stamp_end = 15;
+  } else if (line.size() >= 16 && line[15] == '.') {
+    // journalctl -o short-precise: "Mmm dd hh:mm:ss.ffffff ".
+    stamp_end = 16;
+    while (stamp_end < line.size() && is_digit(line[stamp_end])) ++stamp_end;
+    if (stamp_end == 16 || stamp_end >= line.size() || line[stamp_end] != ' ') {
+      return EnvelopeStatus::kMalformed;
+    }
+  } else {
+    return is_journal_marker(line) ? EnvelopeStatus::kOtherProgram : EnvelopeStatus::kMalformed;
   }
   // Host.
   std::size_t host_begin = stamp_end + 1;
@@ -97,23 +125,25 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
     return EnvelopeStatus::kMalformed;
   }
 
+  // Many lines share a stamp: the last one is converted only once. Yearless
+  // stamps are cached by their 15 whole-second bytes (a fraction is added
+  // after), RFC 3339 ones (at least 19 bytes) by the whole stamp.
   Micros t;
-  bool same_stamp = stamp_end == 15 ? (last_stamp_size_ == 15 && std::memcmp(line.data(), last_stamp_, 15) == 0)
-                                    : (stamp_end == last_stamp_size_ &&
-                                       std::memcmp(line.data(), last_stamp_, stamp_end) == 0);
-  if (same_stamp) {
+  const std::size_t key_size = rfc3339 ? stamp_end : 15;
+  if (key_size == last_stamp_size_ && std::memcmp(line.data(), last_stamp_, key_size) == 0) {
     t = last_time_;
   } else {
     if (rfc3339 ? !parse_rfc3339_time(line.substr(0, stamp_end), t)
                 : !parse_rfc3164_time(line, t)) {
       return EnvelopeStatus::kMalformed;
     }
-    if (stamp_end <= sizeof last_stamp_) {
-      std::memcpy(last_stamp_, line.data(), stamp_end);
-      last_stamp_size_ = stamp_end;
+    if (key_size <= sizeof last_stamp_) {
+      std::memcpy(last_stamp_, line.data(), key_size);
+      last_stamp_size_ = key_size;
       last_time_ = t;
     }
   }
+  if (!rfc3339 && stamp_end != 15) t += fraction_micros(line.data() + 16, line.data() + stamp_end);
   out.time = t;
   out.host = line.substr(host_begin, host_end - host_begin);
   out.syslog_name = program.substr(0, slash);
@@ -166,26 +196,24 @@ bool EnvelopeParser::parse_rfc3339_time(std::string_view s, Micros& out) {
   std::size_t pos = 19;
   std::int64_t micros = 0;
   if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int digits = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (digits < 6) {
-        micros = micros * 10 + (s[pos] - '0');
-        ++digits;
-      }
-      ++pos;
-    }
-    if (digits == 0) return false;
-    for (; digits < 6; ++digits) micros *= 10;
+    const std::size_t first = ++pos;
+    while (pos < s.size() && is_digit(s[pos])) ++pos;
+    if (pos == first) return false;
+    micros = fraction_micros(p + first, p + pos);
   }
   std::int64_t offset = 0;
   bool has_offset = false;
   if (pos < s.size()) {
-    if (s[pos] == 'Z' && pos + 1 == s.size()) {
+    // Z, +HH:MM (RFC 3339) or +HHMM (journalctl -o short-iso).
+    const std::size_t rest = s.size() - pos;
+    int oh = 0, om = 0;
+    if (s[pos] == 'Z' && rest == 1) {
       has_offset = true;
-    } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
-      int oh, om;
-      if (!two_digits(p + pos + 1, oh) || !two_digits(p + pos + 4, om)) return false;
+    } else if ((s[pos] == '+' || s[pos] == '-') &&
+               ((rest == 6 && s[pos + 3] == ':' && two_digits(p + pos + 1, oh) &&
+                 two_digits(p + pos + 4, om)) ||
+                (rest == 5 && two_digits(p + pos + 1, oh) && two_digits(p + pos + 3, om))) &&
+               oh <= 23 && om <= 59) {
       offset = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
       has_offset = true;
     } else {

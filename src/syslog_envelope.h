@@ -1,14 +1,23 @@
 // syslog_envelope: the syslog frame around a Postfix message.
 //
-// Contract: parse() takes one log line in RFC 3164 form ("Dec 23 16:01:05
-// host prog[pid]: msg", day space- or zero-padded, as syslog and Postfix's
-// maillog_file write it) or RFC 3339 form ("2026-11-28T23:45:17.123456+01:00
-// host prog[pid]: msg"), detected per line. The program must be a Postfix
-// one: "SYSLOG_NAME/SERVICE[pid]" whose first component starts with
-// "postfix" (postfix, postfix-in, postfix/submission, ...); the service is
-// the last component. Other programs cost a few byte comparisons and no
-// time conversion. Times become UTC: yearless ones through the YearTracker
-// and the LocalZone, RFC 3339 ones through their own offset.
+// Contract: parse() takes one log line in any of these forms, detected per
+// line by its first bytes:
+//   RFC 3164            "Dec 23 16:01:05 host prog[pid]: msg" (day space- or
+//                       zero-padded: syslog, Postfix's maillog_file,
+//                       journalctl -o short)
+//   short-precise       "Dec 23 16:01:05.123456 host ..." (journalctl)
+//   RFC 3339            "2026-11-28T23:45:17.123456+01:00 host ..." (rsyslog;
+//                       any fraction, offset +HH:MM, -HH:MM or Z; none: --tz)
+//   short-iso[-precise] "2026-11-28T23:45:17[.123456]+0100 host ..."
+//                       (journalctl: the offset without a colon)
+// The program must be a Postfix one: "SYSLOG_NAME/SERVICE[pid]" whose first
+// component starts with "postfix" (postfix, postfix-in, postfix/submission,
+// ...); the service is the last component. Other programs, and journalctl's
+// "-- Boot ... --" marker lines, cost a few byte comparisons and no time
+// conversion (kOtherProgram). Times become UTC microseconds: yearless ones
+// through the YearTracker and the LocalZone, RFC 3339 ones through their own
+// offset; fractions are kept. journalctl -o json is read by JournalJsonParser
+// (journal_json.h), which fills the same Envelope.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +47,8 @@ class EnvelopeParser {
   void begin_input(std::optional<std::int64_t> mtime_utc_seconds);
   EnvelopeStatus parse(std::string_view line, Envelope& out);
   std::optional<int> current_year() const { return years_.current_year(); }
+  // The year state, saved with a file's offset and restored on resume.
+  YearTracker& years() { return years_; }
 
  private:
   bool parse_rfc3164_time(std::string_view line, Micros& out);

@@ -5,8 +5,9 @@
 #   run_golden.sh [--gzip|--split-lines] PFTLS EXPECTED INGEST_ARG... -- QUERY_ARG...
 #
 # --gzip        feed every input file gzip-compressed instead (same result).
-# --split-lines ingest each input line as a run of its own (cron cut at
-#               every line boundary: the result must equal one run).
+# --split-lines the inputs are appended to one growing file, one line at a
+#               time, with a run after each line (cron at every line
+#               boundary): the result must equal one run.
 set -euo pipefail
 mode=plain
 case "${1:-}" in --gzip) mode=gzip; shift ;; --split-lines) mode=split; shift ;; esac
@@ -29,12 +30,12 @@ case $mode in
     for f in "${files[@]}"; do n=$tmp/in${#gz[@]}.log.gz; gzip -c "$f" >"$n"; gz+=("$n"); done
     "$pftls" ingest --db "$tmp/db" "${opts[@]}" "${gz[@]}" 2>"$tmp/err" ;;
   split)
-    i=0
+    # The log grows by one line between runs, as under cron.
+    : >"$tmp/grow.log"
     for f in "${files[@]}"; do
       while IFS= read -r line || [[ -n $line ]]; do
-        printf '%s\n' "$line" >"$tmp/part"
-        "$pftls" ingest --db "$tmp/db" "${opts[@]}" "$tmp/part" 2>>"$tmp/err" || { cat "$tmp/err"; exit 1; }
-        i=$((i + 1))
+        printf '%s\n' "$line" >>"$tmp/grow.log"
+        "$pftls" ingest --db "$tmp/db" "${opts[@]}" "$tmp/grow.log" 2>>"$tmp/err" || { cat "$tmp/err"; exit 1; }
       done <"$f"
     done ;;
 esac
