@@ -1,14 +1,20 @@
 -- incidents.sql: inbound TLS downgrade incidents.
 -- Purpose: one row per message that our smtpd accepted in a plaintext
---   session from a client IP that had a failed STARTTLS session on the same
---   host at most :window_us before it, with no TLS session from that IP in
---   between. Derived from stored state each time it runs, so later input can
---   complete, re-grade or withdraw an incident.
+--   session from a sender that had a failed STARTTLS session on the same
+--   host at most :window_us before it, with no TLS session from that sender
+--   in between. "That sender" is the same client IP, or with :match =
+--   'subnet' the same IPv4 /24 or IPv6 /64, or with :match = 'org' the same
+--   registrable domain of the client name (sending pools). Derived from
+--   stored state each time it runs, so later input can complete, re-grade
+--   or withdraw an incident.
 -- Parameters: :window_us (microseconds), :since_us / :until_us (plaintext_at
---   bounds, NULL for none), :client_ip (NULL for all).
+--   bounds, NULL for none), :client_ip (NULL for all), :match ('ip',
+--   'subnet' or 'org'; NULL means 'ip').
 -- Columns: incident_id, kind, confidence, client_ip, client_name, failure_at,
 --   failure_reason, failed_attempts, plaintext_at, gap_seconds, queue_id,
---   message_id, sender, recipients, mx_host. Times RFC 3339 UTC, whole seconds.
+--   message_id, sender, recipients, mx_host, matched_by ('ip', or how a
+--   failure from another address was tied to this one). Times RFC 3339 UTC,
+--   whole seconds.
 WITH plain AS (
   SELECT m.*, s.counters_present, s.starttls_attempts
   FROM messages AS m
@@ -21,18 +27,24 @@ WITH plain AS (
 matched AS (
   SELECT p.*,
     (SELECT f.id FROM sessions AS f
-      WHERE f.failed = 1 AND f.mx_host = p.mx_host AND f.client_ip = p.client_ip
+      WHERE f.failed = 1 AND f.mx_host = p.mx_host
+        AND (f.client_ip = p.client_ip
+             OR (:match = 'subnet' AND p.client_subnet <> '' AND f.client_subnet = p.client_subnet)
+             OR (:match = 'org' AND p.org_domain <> '' AND f.org_domain = p.org_domain))
         AND f.failure_at >= p.accepted_at - :window_us
         AND (f.failure_at, f.failure_ord) < (p.accepted_at, p.accepted_ord)
       ORDER BY f.failure_at DESC, f.failure_ord DESC LIMIT 1) AS failure_id,
     (SELECT t.id FROM sessions AS t
-      WHERE t.tls = 1 AND t.failed = 0 AND t.mx_host = p.mx_host AND t.client_ip = p.client_ip
+      WHERE t.tls = 1 AND t.failed = 0 AND t.mx_host = p.mx_host
+        AND (t.client_ip = p.client_ip
+             OR (:match = 'subnet' AND p.client_subnet <> '' AND t.client_subnet = p.client_subnet)
+             OR (:match = 'org' AND p.org_domain <> '' AND t.org_domain = p.org_domain))
         AND (t.tls_at, t.tls_ord) < (p.accepted_at, p.accepted_ord)
       ORDER BY t.tls_at DESC, t.tls_ord DESC LIMIT 1) AS last_tls_id
   FROM plain AS p
 ),
 incident AS (
-  SELECT m.*, f.failure_at, f.failure_ord, f.failure_reason,
+  SELECT m.*, f.failure_at, f.failure_ord, f.failure_reason, f.client_ip AS failed_ip,
          t.tls_at AS last_tls_at, t.tls_ord AS last_tls_ord
   FROM matched AS m
   JOIN sessions AS f ON f.id = m.failure_id
@@ -50,7 +62,10 @@ SELECT
   strftime('%Y-%m-%dT%H:%M:%SZ', i.failure_at / 1000000, 'unixepoch') AS failure_at,
   i.failure_reason,
   (SELECT count(*) FROM sessions AS c
-    WHERE c.failed = 1 AND c.mx_host = i.mx_host AND c.client_ip = i.client_ip
+    WHERE c.failed = 1 AND c.mx_host = i.mx_host
+      AND (c.client_ip = i.client_ip
+             OR (:match = 'subnet' AND i.client_subnet <> '' AND c.client_subnet = i.client_subnet)
+             OR (:match = 'org' AND i.org_domain <> '' AND c.org_domain = i.org_domain))
       AND c.failure_at >= i.accepted_at - :window_us
       AND (c.failure_at, c.failure_ord) < (i.accepted_at, i.accepted_ord)
       AND (i.last_tls_at IS NULL OR (c.failure_at, c.failure_ord) > (i.last_tls_at, i.last_tls_ord))
@@ -61,7 +76,8 @@ SELECT
   i.message_id,
   i.sender,
   replace(i.recipients, char(10), ';') AS recipients,
-  i.mx_host
+  i.mx_host,
+  CASE WHEN i.failed_ip = i.client_ip THEN 'ip' ELSE :match END AS matched_by
 FROM incident AS i
 LEFT JOIN hosts AS h ON h.mx_host = i.mx_host
 ORDER BY i.accepted_at, i.accepted_ord, i.id;

@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   pid               INTEGER NOT NULL,
   client_ip         TEXT NOT NULL DEFAULT '',
   client_name       TEXT NOT NULL DEFAULT '',
+  client_subnet     TEXT NOT NULL DEFAULT '',  -- IPv4 /24, IPv6 /64
+  org_domain        TEXT NOT NULL DEFAULT '',  -- registrable domain of client_name
   connect_at        INTEGER,           -- NULL: connect line not seen
   end_at            INTEGER,           -- NULL: still open
   first_ord         INTEGER NOT NULL,
@@ -38,6 +40,10 @@ CREATE INDEX IF NOT EXISTS sessions_failed ON sessions (mx_host, client_ip, fail
   WHERE failed = 1;
 CREATE INDEX IF NOT EXISTS sessions_tls ON sessions (mx_host, client_ip, tls_at)
   WHERE tls = 1 AND failed = 0;
+CREATE INDEX IF NOT EXISTS sessions_failed_subnet ON sessions (mx_host, client_subnet, failure_at)
+  WHERE failed = 1;
+CREATE INDEX IF NOT EXISTS sessions_failed_org ON sessions (mx_host, org_domain, failure_at)
+  WHERE failed = 1;
 
 CREATE TABLE IF NOT EXISTS messages (
   id            INTEGER PRIMARY KEY,
@@ -46,6 +52,8 @@ CREATE TABLE IF NOT EXISTS messages (
   queue_id      TEXT NOT NULL,
   client_ip     TEXT NOT NULL,
   client_name   TEXT NOT NULL,
+  client_subnet TEXT NOT NULL DEFAULT '',
+  org_domain    TEXT NOT NULL DEFAULT '',
   accepted_at   INTEGER NOT NULL,
   accepted_ord  INTEGER NOT NULL,
   message_id    TEXT NOT NULL DEFAULT '',
@@ -58,6 +66,7 @@ CREATE INDEX IF NOT EXISTS messages_session ON messages (session_id);
 CREATE TABLE IF NOT EXISTS client_stats (
   client_ip          TEXT PRIMARY KEY,
   client_name        TEXT NOT NULL DEFAULT '',
+  org_domain         TEXT NOT NULL DEFAULT '',
   sessions           INTEGER NOT NULL DEFAULT 0,
   tls_sessions       INTEGER NOT NULL DEFAULT 0,
   plaintext_sessions INTEGER NOT NULL DEFAULT 0,
@@ -83,6 +92,8 @@ CREATE TABLE IF NOT EXISTS open_sessions (
   pid               INTEGER NOT NULL,
   client_ip         TEXT NOT NULL,
   client_name       TEXT NOT NULL,
+  client_subnet     TEXT NOT NULL,
+  org_domain        TEXT NOT NULL,
   connect_at        INTEGER NOT NULL,
   first_ord         INTEGER NOT NULL,
   failed            INTEGER NOT NULL,

@@ -1,11 +1,14 @@
-// client_tally: per-client-IP counts, in a flat open-addressing table.
+// client_tally: per-client-IP counts and identity keys, in a flat
+// open-addressing table.
 //
-// Contract: get(ip) returns the counts of `ip`, creating them at zero. One
-// lookup per smtpd session; the table is small (thousands of IPs) but the
-// log streaming past evicts caches, so it keeps a compact slot array of
-// (hash, index) and the entries apart: a lookup costs about one cache miss
-// instead of the three of a node-based map. take() hands the entries over
-// and empties the table.
+// Contract: index_of(ip, hash) finds or creates the entry of `ip` and
+// returns its index, valid until take(); at(index) gives its counts and its
+// identity keys (subnet, registrable domain, computed once per IP). The
+// table is small (thousands of IPs) but the log streaming past evicts
+// caches, so it keeps a compact slot array of (hash, index) apart from the
+// entries: a lookup costs about one cache miss, not the three of a
+// node-based map. take() hands the counts over, empties the table and
+// starts a new generation.
 #pragma once
 
 #include <cstdint>
@@ -19,26 +22,37 @@
 
 namespace pftls {
 
+struct ClientKeys {
+  bool known = false;  // computed
+  std::string subnet;
+  std::string org_domain;
+  std::uint64_t subnet_hash = 0;
+  std::uint64_t org_hash = 0;
+};
+
 class ClientTally {
  public:
-  // The hash get() and contains() take; never 0 (0 marks an empty slot).
-  static std::uint64_t hash(std::string_view ip) { return PresenceFilter::hash(0, ip) | 1; }
+  // The hash index_of() and contains() take; never 0 (0 marks an empty slot).
+  static std::uint64_t hash(std::string_view s) { return PresenceFilter::hash(0, s) | 1; }
 
-  ClientStats& get(std::string_view ip, std::uint64_t h) {
+  std::size_t index_of(std::string_view ip, std::uint64_t h) {
     if ((entries_.size() + 1) * 2 > slots_.size()) grow();
     std::size_t mask = slots_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
       if (s.hash == 0) {
         s.hash = h;
-        s.index = static_cast<std::uint32_t>(entries_.size());
-        entries_.emplace_back(std::string(ip), ClientStats{});
-        return entries_.back().second;
+        s.index = entries_.size();
+        entries_.push_back(Entry{std::string(ip), {}, {}});
+        return s.index;
       }
-      if (s.hash == h && entries_[s.index].first == ip) return entries_[s.index].second;
+      if (s.hash == h && entries_[s.index].ip == ip) return s.index;
     }
   }
+  ClientStats& stats(std::size_t index) { return entries_[index].stats; }
+  ClientKeys& keys(std::size_t index) { return entries_[index].keys; }
   std::size_t size() const { return entries_.size(); }
+  std::uint64_t generation() const { return generation_; }
   bool contains(std::string_view ip) const {
     if (slots_.empty()) return false;
     std::uint64_t h = hash(ip);
@@ -46,20 +60,32 @@ class ClientTally {
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
       if (s.hash == 0) return false;
-      if (s.hash == h && entries_[s.index].first == ip) return true;
+      if (s.hash == h && entries_[s.index].ip == ip) return true;
     }
   }
   ClientStatsList take() {
-    ClientStatsList out = std::move(entries_);
+    ClientStatsList out;
+    out.reserve(entries_.size());
+    for (auto& e : entries_) {
+      if (e.stats.sessions == 0) continue;  // made only for its identity keys
+      e.stats.org_domain = e.keys.org_domain;
+      out.emplace_back(std::move(e.ip), std::move(e.stats));
+    }
     entries_.clear();
     slots_.assign(slots_.size(), Slot{});
+    ++generation_;
     return out;
   }
 
  private:
-  struct Slot {
+  struct Slot {  // 16 bytes: four to a cache line
     std::uint64_t hash = 0;
-    std::uint32_t index = 0;
+    std::uint64_t index = 0;
+  };
+  struct Entry {
+    std::string ip;
+    ClientStats stats;
+    ClientKeys keys;
   };
   void grow() {
     std::vector<Slot> bigger(slots_.empty() ? 1024 : slots_.size() * 2);
@@ -73,7 +99,8 @@ class ClientTally {
     slots_.swap(bigger);
   }
   std::vector<Slot> slots_;
-  ClientStatsList entries_;
+  std::vector<Entry> entries_;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace pftls

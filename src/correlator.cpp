@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "client_identity.h"
 #include "failure_reason.h"
 
 namespace pftls {
@@ -12,6 +13,8 @@ struct Correlator::Session {
   SessionRecord rec;
   Micros last_seen = 0;
   std::uint64_t ip_hash = 0;  // of rec.client_ip, computed once; 0 = not yet
+  std::size_t tally = 0;      // index in client_stats_ of that generation
+  std::uint64_t tally_gen = UINT64_MAX;
 
   std::uint64_t client_hash() {
     if (ip_hash == 0) ip_hash = ClientTally::hash(rec.client_ip);
@@ -20,8 +23,13 @@ struct Correlator::Session {
 };
 
 namespace {
-std::uint64_t host_mix(std::uint32_t host, std::uint64_t ip_hash) {
-  return ip_hash ^ ((static_cast<std::uint64_t>(host) + 1) * 0x9E3779B97F4A7C15ULL);
+// Key kinds of the watch list: a client is watched by IP, by subnet or by
+// registrable domain (the last two serve --match subnet|org).
+enum WatchKind : std::uint32_t { kByIp = 0, kBySubnet = 1, kByOrg = 2 };
+
+std::uint64_t host_mix(std::uint32_t host, WatchKind kind, std::uint64_t key_hash) {
+  std::uint64_t k = (static_cast<std::uint64_t>(host) << 2 | kind) + 1;
+  return key_hash ^ (k * 0x9E3779B97F4A7C15ULL);
 }
 }  // namespace
 
@@ -58,19 +66,73 @@ std::uint32_t Correlator::syslog_id(std::string_view name) {
   return last_syslog_id_ = intern(name);
 }
 
-bool Correlator::watched(std::uint32_t host, std::string_view ip, std::uint64_t ip_hash) const {
-  if (host >= watched_.size() || !watched_filter_.may_contain(host_mix(host, ip_hash))) return false;
-  const auto& set = watched_[host];
-  return !set.empty() && set.find(ip) != set.end();
+std::size_t Correlator::tally_index(Session& s) {
+  if (s.tally_gen != client_stats_.generation()) {
+    if (client_stats_.size() >= limits_.max_client_stats && !client_stats_.contains(s.rec.client_ip)) {
+      sink_.add_client_stats(client_stats_.take());
+    }
+    s.tally = client_stats_.index_of(s.rec.client_ip, s.client_hash());
+    s.tally_gen = client_stats_.generation();
+  }
+  return s.tally;
 }
 
-void Correlator::watch(std::uint32_t host, const std::string& ip) {
-  if (ip.empty() || watched_count_ >= limits_.max_watched) return;
-  if (host >= watched_.size()) watched_.resize(host + 1);
-  if (watched_[host].emplace(ip, 1).second) {
-    ++watched_count_;
-    watched_filter_.add(host_mix(host, ClientTally::hash(ip)));
+const ClientKeys& Correlator::keys_of(Session& s) {
+  ClientKeys& k = client_stats_.keys(tally_index(s));
+  if (!k.known) {
+    k.known = true;
+    k.subnet = subnet_of(s.rec.client_ip);
+    k.org_domain = org_domain_of(s.rec.client_name);
+    k.subnet_hash = k.subnet.empty() ? 0 : ClientTally::hash(k.subnet);
+    k.org_hash = k.org_domain.empty() ? 0 : ClientTally::hash(k.org_domain);
   }
+  return k;
+}
+
+bool Correlator::watched_key(std::uint32_t host, int kind, std::string_view key,
+                             std::uint64_t key_hash) const {
+  if (key.empty() || host >= watched_.size()) return false;
+  const auto& set = watched_[host][static_cast<std::size_t>(kind)];
+  if (set.empty() || !watched_filter_.may_contain(host_mix(host, static_cast<WatchKind>(kind), key_hash))) {
+    return false;
+  }
+  return set.find(key) != set.end();
+}
+
+bool Correlator::watched(std::uint32_t host, Session& s) {
+  if (s.rec.client_ip.empty() || host >= watched_.size()) return false;
+  if (watched_key(host, kByIp, s.rec.client_ip, s.client_hash())) return true;
+  const auto& sets = watched_[host];
+  if (sets[kBySubnet].empty() && sets[kByOrg].empty()) return false;
+  const ClientKeys& k = keys_of(s);
+  return watched_key(host, kBySubnet, k.subnet, k.subnet_hash) ||
+         watched_key(host, kByOrg, k.org_domain, k.org_hash);
+}
+
+void Correlator::watch_key(std::uint32_t host, int kind, const std::string& key) {
+  if (key.empty() || watched_count_ >= limits_.max_watched) return;
+  if (host >= watched_.size()) watched_.resize(host + 1);
+  if (watched_[host][static_cast<std::size_t>(kind)].emplace(key, 1).second) {
+    ++watched_count_;
+    watched_filter_.add(host_mix(host, static_cast<WatchKind>(kind), ClientTally::hash(key)));
+  }
+}
+
+void Correlator::watch(std::uint32_t host, Session& s) {
+  if (s.rec.client_ip.empty()) return;
+  const ClientKeys& k = keys_of(s);
+  watch_key(host, kByIp, s.rec.client_ip);
+  watch_key(host, kBySubnet, k.subnet);
+  watch_key(host, kByOrg, k.org_domain);
+}
+
+void Correlator::save(Session& s) {
+  if (!s.rec.client_ip.empty()) {
+    const ClientKeys& k = keys_of(s);
+    if (s.rec.client_subnet != k.subnet) s.rec.client_subnet = k.subnet;
+    if (s.rec.org_domain != k.org_domain) s.rec.org_domain = k.org_domain;
+  }
+  sink_.save_session(s.rec);
 }
 
 void Correlator::note_host(std::string_view host, Micros t, bool tls_established) {
@@ -85,7 +147,12 @@ void Correlator::note_host(std::string_view host, Micros t, bool tls_established
 }
 
 void Correlator::restore(CorrelatorState state) {
-  for (auto& [host, ip] : state.watched) watch(intern(host), ip);
+  for (auto& w : state.watched) {
+    std::uint32_t host = intern(w.mx_host);
+    watch_key(host, kByIp, w.client_ip);
+    watch_key(host, kBySubnet, w.client_subnet);
+    watch_key(host, kByOrg, w.org_domain);
+  }
   for (auto& rec : state.open_sessions) {
     SessionKey key{intern(rec.mx_host), intern(rec.syslog_name), rec.pid};
     auto s = std::make_unique<Session>();
@@ -139,11 +206,8 @@ void Correlator::set_client(Session& s, std::string_view name, std::string_view 
 
 void Correlator::persist_if_watched(Session& s) {
   std::uint32_t host = host_id(s.rec.mx_host);
-  if (s.rec.failed && !s.rec.client_ip.empty()) watch(host, s.rec.client_ip);
-  if (s.rec.id != 0 || s.rec.failed ||
-      (!s.rec.client_ip.empty() && watched(host, s.rec.client_ip, s.client_hash()))) {
-    sink_.save_session(s.rec);
-  }
+  if (s.rec.failed) watch(host, s);
+  if (s.rec.id != 0 || s.rec.failed || watched(host, s)) save(s);
 }
 
 void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, const std::string& reason,
@@ -158,8 +222,8 @@ void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, const std:
     s.rec.failure_reason = reason;
     s.rec.openssl_code.assign(openssl_code);
   }
-  if (!s.rec.client_ip.empty()) watch(host_id(s.rec.mx_host), s.rec.client_ip);
-  sink_.save_session(s.rec);
+  watch(host_id(s.rec.mx_host), s);
+  save(s);
 }
 
 void Correlator::mark_tls(Session& s, Micros t, std::uint64_t ord) {
@@ -173,10 +237,8 @@ void Correlator::mark_tls(Session& s, Micros t, std::uint64_t ord) {
 void Correlator::count_session(Session& s) {
   const SessionRecord& r = s.rec;
   if (r.client_ip.empty()) return;
-  if (client_stats_.size() >= limits_.max_client_stats && !client_stats_.contains(r.client_ip)) {
-    sink_.add_client_stats(client_stats_.take());
-  }
-  ClientStats& c = client_stats_.get(r.client_ip, s.client_hash());
+  ClientStats& c = client_stats_.stats(tally_index(s));
+  if (!client_stats_.keys(s.tally).known && r.client_name != "unknown") keys_of(s);
   if (!r.client_name.empty() && r.client_name != "unknown") c.client_name = r.client_name;
   Micros first = r.connect_at ? r.connect_at : s.last_seen;
   if (c.first_seen == 0 || first < c.first_seen) c.first_seen = first;
@@ -198,7 +260,7 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
   if (it == sessions_.end()) return;
   Session& s = *it->second;
   s.rec.end_at = t;
-  if (s.rec.id != 0) sink_.save_session(s.rec);
+  if (s.rec.id != 0) save(s);
   count_session(s);
   ++counts_.sessions;
   if (evicted) ++counts_.evicted_sessions;
@@ -224,6 +286,9 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
     r.openssl_code = std::move(keep[5]);
     s.last_seen = 0;
     s.ip_hash = 0;
+    s.tally_gen = UINT64_MAX;
+    r.client_subnet.clear();
+    r.org_domain.clear();
     spare_sessions_.push_back(std::move(it->second));
   }
   sessions_.erase(it);
@@ -267,14 +332,16 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   ++s.rec.messages;
   ++counts_.messages;
   std::uint32_t host = host_id(env.host);
-  if (s.rec.client_ip.empty() || !watched(host, s.rec.client_ip, s.client_hash())) return;
-  sink_.save_session(s.rec);
+  if (!watched(host, s)) return;
+  save(s);
   auto m = std::make_unique<MessageRecord>();
   m->session_id = s.rec.id;
   m->mx_host = s.rec.mx_host;
   m->queue_id.assign(ev.get(Field::kQueueId));
   m->client_ip = s.rec.client_ip;
   m->client_name.assign(ev.get(Field::kClientName));
+  m->client_subnet = s.rec.client_subnet;
+  m->org_domain = s.rec.org_domain;
   m->accepted_at = env.time;
   m->accepted_ord = ord;
   sink_.save_message(*m);
@@ -437,8 +504,7 @@ CorrelatorState Correlator::finish() {
   for (auto& [key, s] : sessions_) state.open_sessions.push_back(s->rec);
   for (const auto& by_qid : messages_)
     for (const auto& [qid, m] : by_qid) state.tracked_messages.push_back(*m);
-  for (std::uint32_t h = 0; h < watched_.size(); ++h)
-    for (const auto& [ip, v] : watched_[h]) state.watched.emplace_back(names_[h], ip);
+
   sink_.add_client_stats(client_stats_.take());
   sink_.merge_host_facts(hosts_);
   return state;

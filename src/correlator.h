@@ -13,6 +13,7 @@
 // (Limits): the oldest entries are closed first and counted as evicted.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,11 +47,20 @@ struct CorrelatorCounts {
   std::uint64_t evicted_messages = 0;
 };
 
-// Open state carried from one run to the next.
+// A client that failed on a host: by IP, subnet and registrable domain.
+struct WatchKey {
+  std::string mx_host;
+  std::string client_ip;
+  std::string client_subnet;
+  std::string org_domain;
+};
+
+// Open state carried from one run to the next. The watch list is rebuilt
+// from the stored failed sessions, so finish() leaves it empty.
 struct CorrelatorState {
   std::vector<SessionRecord> open_sessions;
   std::vector<MessageRecord> tracked_messages;
-  std::vector<std::pair<std::string, std::string>> watched;  // (mx_host, client_ip)
+  std::vector<WatchKey> watched;
 };
 
 class Correlator {
@@ -89,8 +99,13 @@ class Correlator {
   void close_session(const SessionKey& key, Micros t, bool evicted);
   void count_session(Session& s);
   void persist_if_watched(Session& s);
-  bool watched(std::uint32_t host, std::string_view ip, std::uint64_t ip_hash) const;
-  void watch(std::uint32_t host, const std::string& ip);
+  std::size_t tally_index(Session& s);
+  const ClientKeys& keys_of(Session& s);
+  bool watched_key(std::uint32_t host, int kind, std::string_view key, std::uint64_t key_hash) const;
+  bool watched(std::uint32_t host, Session& s);
+  void watch_key(std::uint32_t host, int kind, const std::string& key);
+  void watch(std::uint32_t host, Session& s);
+  void save(Session& s);
   void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
   void on_queue_event(const Envelope& env, const Event& ev);
   void enforce_session_bound(Micros now);
@@ -107,7 +122,7 @@ class Correlator {
   std::unordered_map<SessionKey, std::unique_ptr<Session>, SessionKeyHash> sessions_;
   // Indexed by interned host id: followed queue ids, watched client IPs.
   std::vector<StringMap<std::unique_ptr<MessageRecord>>> messages_;
-  std::vector<StringMap<char>> watched_;
+  std::vector<std::array<StringMap<char>, 3>> watched_;  // by host: ip, subnet, org
   std::size_t message_count_ = 0;
   std::size_t watched_count_ = 0;
   PresenceFilter message_filter_;  // (host id, queue id)

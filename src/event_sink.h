@@ -26,6 +26,8 @@ struct SessionRecord {
   std::uint32_t pid = 0;
   std::string client_ip;
   std::string client_name;
+  std::string client_subnet;  // see client_identity.h; set when stored
+  std::string org_domain;
   Micros connect_at = 0;  // 0: the connect line was not seen
   Micros end_at = 0;      // 0: still open
   std::uint64_t first_ord = 0;
@@ -50,6 +52,8 @@ struct MessageRecord {
   std::string queue_id;
   std::string client_ip;
   std::string client_name;
+  std::string client_subnet;
+  std::string org_domain;
   Micros accepted_at = 0;
   std::uint64_t accepted_ord = 0;
   std::string message_id;
@@ -60,6 +64,7 @@ struct MessageRecord {
 // Per client IP, over all hosts: how it talks to us.
 struct ClientStats {
   std::string client_name;  // the last name other than "unknown"
+  std::string org_domain;   // registrable domain of that name
   std::int64_t sessions = 0;
   std::int64_t tls_sessions = 0;
   std::int64_t plaintext_sessions = 0;  // sessions that got a queue id without TLS

@@ -44,6 +44,7 @@ struct QueryOptions {
   std::string since;
   std::string until;
   std::string client;
+  std::string match = "ip";
   std::string format = "table";
   std::string output;
 };
@@ -129,6 +130,7 @@ int run_query_command(const std::string& query, const QueryOptions& q, bool need
                         pftls::effective_window(store, window_override) * pftls::kMicrosPerSecond);
   }
   params.emplace_back("client_ip", q.client.empty() ? pftls::QueryParam{} : pftls::QueryParam{q.client});
+  params.emplace_back("match", q.match);
   pftls::ResultSet rs = store.query(query, params);
   if (q.output.empty()) {
     pftls::write_result(rs, format, std::cout);
@@ -207,6 +209,10 @@ int main(int argc, char** argv) {
     cmd->add_option("--since", q.since, "Only incidents whose plaintext delivery is at or after this time");
     cmd->add_option("--until", q.until, "Only incidents whose plaintext delivery is before this time");
     cmd->add_option("--client", q.client, "Only this client IP");
+    cmd->add_option("--match", q.match,
+                    "What ties a failure to a later plaintext delivery: ip (the same address, default), "
+                    "subnet (the same IPv4 /24 or IPv6 /64) or org (the same registrable domain)")
+        ->check(CLI::IsMember({"ip", "subnet", "org"}));
     if (with_format) cmd->add_option("--format", q.format, "table, csv or json (default table)");
   };
   auto* incidents = app.add_subcommand("incidents", "Print the TLS downgrade incidents");

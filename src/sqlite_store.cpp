@@ -199,16 +199,17 @@ void SqliteStore::save_session(SessionRecord& s) {
                 "INSERT INTO sessions (mx_host, syslog_name, pid, client_ip, client_name, "
                 "connect_at, end_at, first_ord, failed, failure_at, failure_ord, failure_reason, "
                 "openssl_code, tls, tls_at, tls_ord, counters_present, starttls_attempts, "
-                "starttls_ok, messages) VALUES "
+                "starttls_ok, messages, client_subnet, org_domain) VALUES "
                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                "?18, ?19, ?20)");
+                "?18, ?19, ?20, ?22, ?23)");
   } else {
     st = cached(kUpdateSession,
                 "UPDATE sessions SET mx_host = ?1, syslog_name = ?2, pid = ?3, client_ip = ?4, "
                 "client_name = ?5, connect_at = ?6, end_at = ?7, first_ord = ?8, failed = ?9, "
                 "failure_at = ?10, failure_ord = ?11, failure_reason = ?12, openssl_code = ?13, "
                 "tls = ?14, tls_at = ?15, tls_ord = ?16, counters_present = ?17, "
-                "starttls_attempts = ?18, starttls_ok = ?19, messages = ?20 WHERE id = ?21");
+                "starttls_attempts = ?18, starttls_ok = ?19, messages = ?20, client_subnet = ?22, "
+                "org_domain = ?23 WHERE id = ?21");
     bind_int(st, 21, s.id);
   }
   bind_text(st, 1, s.mx_host);
@@ -231,6 +232,8 @@ void SqliteStore::save_session(SessionRecord& s) {
   bind_opt(st, 18, s.starttls_attempts, s.starttls_attempts >= 0);
   bind_opt(st, 19, s.starttls_ok, s.starttls_ok >= 0);
   bind_int(st, 20, s.messages);
+  bind_text(st, 22, s.client_subnet);
+  bind_text(st, 23, s.org_domain);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) fail("save session", rc);
   if (s.id == 0) s.id = sqlite3_last_insert_rowid(db_);
@@ -241,8 +244,8 @@ void SqliteStore::save_message(MessageRecord& m) {
   if (m.id == 0) {
     st = cached(kInsertMessage,
                 "INSERT INTO messages (session_id, mx_host, queue_id, client_ip, client_name, "
-                "accepted_at, accepted_ord, message_id, sender, recipients) VALUES "
-                "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+                "accepted_at, accepted_ord, message_id, sender, recipients, client_subnet, "
+                "org_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13)");
     bind_int(st, 1, m.session_id);
     bind_text(st, 2, m.mx_host);
     bind_text(st, 3, m.queue_id);
@@ -250,6 +253,8 @@ void SqliteStore::save_message(MessageRecord& m) {
     bind_text(st, 5, m.client_name);
     bind_int(st, 6, m.accepted_at);
     bind_int(st, 7, static_cast<std::int64_t>(m.accepted_ord));
+    bind_text(st, 12, m.client_subnet);
+    bind_text(st, 13, m.org_domain);
   } else {
     st = cached(kUpdateMessage,
                 "UPDATE messages SET message_id = ?8, sender = ?9, recipients = ?10 WHERE id = ?11");
@@ -269,10 +274,12 @@ void SqliteStore::add_client_stats(const ClientStatsList& stats) {
         kUpsertClient,
         "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
         "plaintext_sessions, failed_sessions, starttls_sessions, messages, plaintext_messages, "
-        "first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-        "ON CONFLICT (client_ip) DO UPDATE SET "
+        "first_seen, last_seen, org_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+        "?12) ON CONFLICT (client_ip) DO UPDATE SET "
         "client_name = CASE WHEN excluded.client_name <> '' THEN excluded.client_name "
         "ELSE client_name END, "
+        "org_domain = CASE WHEN excluded.org_domain <> '' THEN excluded.org_domain "
+        "ELSE org_domain END, "
         "sessions = sessions + excluded.sessions, "
         "tls_sessions = tls_sessions + excluded.tls_sessions, "
         "plaintext_sessions = plaintext_sessions + excluded.plaintext_sessions, "
@@ -280,7 +287,8 @@ void SqliteStore::add_client_stats(const ClientStatsList& stats) {
         "starttls_sessions = starttls_sessions + excluded.starttls_sessions, "
         "messages = messages + excluded.messages, "
         "plaintext_messages = plaintext_messages + excluded.plaintext_messages, "
-        "first_seen = min(first_seen, excluded.first_seen), "
+        "first_seen = CASE WHEN coalesce(first_seen, 0) = 0 THEN excluded.first_seen "
+        "ELSE min(first_seen, excluded.first_seen) END, "
         "last_seen = max(last_seen, excluded.last_seen)");
     bind_text(st, 1, ip);
     bind_text(st, 2, c.client_name);
@@ -293,6 +301,7 @@ void SqliteStore::add_client_stats(const ClientStatsList& stats) {
     bind_int(st, 9, c.plaintext_messages);
     bind_int(st, 10, c.first_seen);
     bind_int(st, 11, c.last_seen);
+    bind_text(st, 12, c.org_domain);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) fail("save client counts", rc);
   }
@@ -315,17 +324,20 @@ void SqliteStore::merge_host_facts(const StringMap<HostFacts>& hosts) {
 
 CorrelatorState SqliteStore::load_state() {
   CorrelatorState state;
-  sqlite3_stmt* st = prepare("SELECT DISTINCT mx_host, client_ip FROM sessions "
-                             "WHERE failed = 1 AND client_ip <> ''");
+  sqlite3_stmt* st = prepare("SELECT DISTINCT mx_host, client_ip, client_subnet, org_domain "
+                             "FROM sessions WHERE failed = 1 AND client_ip <> ''");
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) state.watched.emplace_back(col_text(st, 0), col_text(st, 1));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    state.watched.push_back(WatchKey{col_text(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3)});
+  }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) fail("load watched clients", rc);
 
   st = prepare(
       "SELECT o.session_id, o.mx_host, o.syslog_name, o.pid, o.client_ip, o.client_name, "
       "o.connect_at, o.first_ord, o.failed, o.failure_at, o.failure_ord, o.failure_reason, "
-      "o.openssl_code, o.tls, o.tls_at, o.tls_ord, o.messages FROM open_sessions AS o");
+      "o.openssl_code, o.tls, o.tls_at, o.tls_ord, o.messages, o.client_subnet, o.org_domain "
+      "FROM open_sessions AS o");
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     SessionRecord s;
     s.id = col_int(st, 0);
@@ -345,6 +357,8 @@ CorrelatorState SqliteStore::load_state() {
     s.tls_at = col_int(st, 14);
     s.tls_ord = static_cast<std::uint64_t>(col_int(st, 15));
     s.messages = static_cast<int>(col_int(st, 16));
+    s.client_subnet = col_text(st, 17);
+    s.org_domain = col_text(st, 18);
     state.open_sessions.push_back(std::move(s));
   }
   sqlite3_finalize(st);
@@ -352,8 +366,8 @@ CorrelatorState SqliteStore::load_state() {
 
   st = prepare(
       "SELECT m.id, m.session_id, m.mx_host, m.queue_id, m.client_ip, m.client_name, "
-      "m.accepted_at, m.accepted_ord, m.message_id, m.sender, m.recipients "
-      "FROM open_messages AS o JOIN messages AS m ON m.id = o.message_id");
+      "m.accepted_at, m.accepted_ord, m.message_id, m.sender, m.recipients, m.client_subnet, "
+      "m.org_domain FROM open_messages AS o JOIN messages AS m ON m.id = o.message_id");
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     MessageRecord m;
     m.id = col_int(st, 0);
@@ -366,6 +380,8 @@ CorrelatorState SqliteStore::load_state() {
     m.accepted_ord = static_cast<std::uint64_t>(col_int(st, 7));
     m.message_id = col_text(st, 8);
     m.sender = col_text(st, 9);
+    m.client_subnet = col_text(st, 11);
+    m.org_domain = col_text(st, 12);
     std::string r = col_text(st, 10);
     std::size_t pos = 0;
     while (!r.empty() && pos <= r.size()) {
@@ -387,8 +403,8 @@ void SqliteStore::save_state(const CorrelatorState& state) {
   sqlite3_stmt* st = prepare(
       "INSERT INTO open_sessions (session_id, mx_host, syslog_name, pid, client_ip, client_name, "
       "connect_at, first_ord, failed, failure_at, failure_ord, failure_reason, openssl_code, tls, "
-      "tls_at, tls_ord, messages) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-      "?14, ?15, ?16, ?17)");
+      "tls_at, tls_ord, messages, client_subnet, org_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+      "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
   for (const auto& s : state.open_sessions) {
     sqlite3_reset(st);
     bind_opt(st, 1, s.id, s.id != 0);
@@ -408,6 +424,8 @@ void SqliteStore::save_state(const CorrelatorState& state) {
     bind_int(st, 15, s.tls_at);
     bind_int(st, 16, static_cast<std::int64_t>(s.tls_ord));
     bind_int(st, 17, s.messages);
+    bind_text(st, 18, s.client_subnet);
+    bind_text(st, 19, s.org_domain);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
       sqlite3_finalize(st);
