@@ -84,6 +84,17 @@ CREATE TABLE IF NOT EXISTS hosts (
   logs_tls_established INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
+-- The raw log lines of stored sessions (failed ones and those of watched
+-- clients), as read at ingest time: the evidence for a disclosure report.
+CREATE TABLE IF NOT EXISTS evidence (
+  id          INTEGER PRIMARY KEY,
+  session_id  INTEGER NOT NULL REFERENCES sessions (id),
+  input       TEXT NOT NULL,     -- the file it was read from
+  line        INTEGER NOT NULL,  -- its line number there
+  raw         TEXT NOT NULL      -- cut at 2048 bytes
+);
+CREATE INDEX IF NOT EXISTS evidence_session ON evidence (session_id, id);
+
 -- Correlation state open at the end of the last run, picked up by the next.
 CREATE TABLE IF NOT EXISTS open_sessions (
   session_id        INTEGER,             -- sessions.id when stored there
@@ -104,7 +115,8 @@ CREATE TABLE IF NOT EXISTS open_sessions (
   tls               INTEGER NOT NULL,
   tls_at            INTEGER NOT NULL,
   tls_ord           INTEGER NOT NULL,
-  messages          INTEGER NOT NULL
+  messages          INTEGER NOT NULL,
+  evidence          TEXT NOT NULL DEFAULT ''  -- raw lines not stored yet: input US line US raw RS ...
 );
 CREATE TABLE IF NOT EXISTS open_messages (
   message_id INTEGER PRIMARY KEY REFERENCES messages (id)

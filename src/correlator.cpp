@@ -15,6 +15,10 @@ struct Correlator::Session {
   std::uint64_t ip_hash = 0;  // of rec.client_ip, computed once; 0 = not yet
   std::size_t tally = 0;      // index in client_stats_ of that generation
   std::uint64_t tally_gen = UINT64_MAX;
+  // Raw lines of this session (bounded); [0, stored) are in the store.
+  std::vector<EvidenceLine> evidence;
+  std::size_t evidence_used = 0;
+  std::size_t evidence_stored = 0;
 
   std::uint64_t client_hash() {
     if (ip_hash == 0) ip_hash = ClientTally::hash(rec.client_ip);
@@ -133,6 +137,20 @@ void Correlator::save(Session& s) {
     if (s.rec.org_domain != k.org_domain) s.rec.org_domain = k.org_domain;
   }
   sink_.save_session(s.rec);
+  if (s.evidence_stored < s.evidence_used) {
+    sink_.save_evidence(s.rec.id, s.evidence.data() + s.evidence_stored,
+                        s.evidence_used - s.evidence_stored);
+    s.evidence_stored = s.evidence_used;
+  }
+}
+
+void Correlator::keep_line(Session& s, const RawLine& raw) {
+  if (raw.text.empty() || s.evidence_used >= limits_.evidence_lines) return;
+  if (s.evidence.size() <= s.evidence_used) s.evidence.emplace_back();
+  EvidenceLine& e = s.evidence[s.evidence_used++];
+  e.input.assign(raw.input);
+  e.line = raw.number;
+  e.raw.assign(raw.text.substr(0, limits_.evidence_bytes));
 }
 
 void Correlator::note_host(std::string_view host, Micros t, bool tls_established) {
@@ -153,11 +171,17 @@ void Correlator::restore(CorrelatorState state) {
     watch_key(host, kBySubnet, w.client_subnet);
     watch_key(host, kByOrg, w.org_domain);
   }
-  for (auto& rec : state.open_sessions) {
+  for (std::size_t i = 0; i < state.open_sessions.size(); ++i) {
+    SessionRecord& rec = state.open_sessions[i];
     SessionKey key{intern(rec.mx_host), intern(rec.syslog_name), rec.pid};
     auto s = std::make_unique<Session>();
     s->last_seen = std::max({rec.connect_at, rec.failure_at, rec.tls_at});
     s->rec = std::move(rec);
+    if (i < state.open_evidence.size()) {
+      s->evidence = std::move(state.open_evidence[i]);
+      if (s->evidence.size() > limits_.evidence_lines) s->evidence.resize(limits_.evidence_lines);
+      s->evidence_used = s->evidence.size();
+    }
     sessions_[key] = std::move(s);
   }
   for (auto& m : state.tracked_messages) {
@@ -287,6 +311,7 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
     s.last_seen = 0;
     s.ip_hash = 0;
     s.tally_gen = UINT64_MAX;
+    s.evidence_used = s.evidence_stored = 0;
     r.client_subnet.clear();
     r.org_domain.clear();
     spare_sessions_.push_back(std::move(it->second));
@@ -417,7 +442,8 @@ bool parse_starttls_counter(std::string_view counters, int& ok, int& attempts) {
 }
 }  // namespace
 
-void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
+void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t ord,
+                          const RawLine& raw) {
   bool smtpd = env.service == "smtpd";
   note_host(env.host, env.time, smtpd && ev.kind == EventKind::kTlsEstablished);
   switch (ev.kind) {
@@ -439,10 +465,12 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
     if (sessions_.count(key)) close_session(key, env.time, false);  // pid reuse
     Session& s = session_for(env, ord);
     s.rec.connect_at = env.time;
+    keep_line(s, raw);
     set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
     return;
   }
   Session& s = session_for(env, ord);
+  keep_line(s, raw);
   switch (ev.kind) {
     case EventKind::kDisconnect: {
       set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
@@ -501,7 +529,11 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
 
 CorrelatorState Correlator::finish() {
   CorrelatorState state;
-  for (auto& [key, s] : sessions_) state.open_sessions.push_back(s->rec);
+  for (auto& [key, s] : sessions_) {
+    state.open_sessions.push_back(s->rec);
+    state.open_evidence.emplace_back(s->evidence.begin() + static_cast<std::ptrdiff_t>(s->evidence_stored),
+                                     s->evidence.begin() + static_cast<std::ptrdiff_t>(s->evidence_used));
+  }
   for (const auto& by_qid : messages_)
     for (const auto& [qid, m] : by_qid) state.tracked_messages.push_back(*m);
 

@@ -30,6 +30,8 @@
 namespace pftls {
 
 struct CorrelatorLimits {
+  std::size_t evidence_lines = 40;     // raw lines kept per session
+  std::size_t evidence_bytes = 2048;   // of each line
   std::size_t max_open_sessions = 50'000;
   Micros session_idle = 2LL * 3600 * kMicrosPerSecond;  // smtpd's own limits are minutes
   std::size_t max_tracked_messages = 100'000;
@@ -59,8 +61,17 @@ struct WatchKey {
 // from the stored failed sessions, so finish() leaves it empty.
 struct CorrelatorState {
   std::vector<SessionRecord> open_sessions;
+  // Per open session (same order), its raw lines not yet in the store.
+  std::vector<std::vector<EvidenceLine>> open_evidence;
   std::vector<MessageRecord> tracked_messages;
   std::vector<WatchKey> watched;
+};
+
+// A log line as read, for evidence.
+struct RawLogLine {
+  std::string_view text;
+  std::string_view input;
+  std::uint64_t number = 0;
 };
 
 class Correlator {
@@ -69,7 +80,10 @@ class Correlator {
   ~Correlator();
 
   void restore(CorrelatorState state);
-  void on_event(const Envelope& env, const Event& ev, std::uint64_t ord);
+  // `raw` is the whole log line and where it came from: smtpd session lines
+  // are kept (bounded) and stored as evidence once their session is stored.
+  using RawLine = RawLogLine;
+  void on_event(const Envelope& env, const Event& ev, std::uint64_t ord, const RawLine& raw = {});
   // Flushes counts to the sink and returns what is still open.
   CorrelatorState finish();
 
@@ -106,6 +120,7 @@ class Correlator {
   void watch_key(std::uint32_t host, int kind, const std::string& key);
   void watch(std::uint32_t host, Session& s);
   void save(Session& s);
+  void keep_line(Session& s, const RawLine& raw);
   void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
   void on_queue_event(const Envelope& env, const Event& ev);
   void enforce_session_bound(Micros now);

@@ -45,6 +45,13 @@ struct SessionRecord {
   int messages = 0;
 };
 
+// One raw log line kept as evidence for a stored session.
+struct EvidenceLine {
+  std::string input;  // file name as given
+  std::uint64_t line = 0;
+  std::string raw;
+};
+
 struct MessageRecord {
   std::int64_t id = 0;
   std::int64_t session_id = 0;
@@ -98,6 +105,8 @@ class EventSink {
   virtual ~EventSink() = default;
   virtual void save_session(SessionRecord& s) = 0;
   virtual void save_message(MessageRecord& m) = 0;
+  // Appends raw lines to a stored session's evidence.
+  virtual void save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) = 0;
   // Adds `stats` to the stored counts (first_seen/last_seen widen).
   virtual void add_client_stats(const ClientStatsList& stats) = 0;
   virtual void merge_host_facts(const StringMap<HostFacts>& hosts) = 0;

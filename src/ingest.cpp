@@ -124,7 +124,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
           ++sum.postfix_lines;
           ev.clear();
           if (patterns.match(env.service, env.message, ev)) {
-            correlator->on_event(env, ev, ord++);
+            correlator->on_event(env, ev, ord++, Correlator::RawLine{line.text, shown, number});
           } else {
             ++sum.unrecognised;
             ++sum.unrecognised_by_service[strip_controls(env.service).substr(0, 64)];

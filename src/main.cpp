@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "evidence_report.h"
 #include "ingest.h"
 #include "line_source.h"
 #include "log_time.h"
@@ -113,8 +114,44 @@ int run_ingest_command(const std::string& db, const std::vector<std::string>& in
   return kExitOk;
 }
 
-int run_query_command(const std::string& query, const QueryOptions& q, bool needs_window,
-                      pftls::OutputFormat format) {
+// A named query and what it needs before it runs.
+struct QuerySpec {
+  const char* name;
+  bool needs_window = false;
+  bool on_incidents = false;    // reads temp.incidents_now (clients)
+  const char* outcome = nullptr;  // failures: keep only this outcome
+};
+
+// Writes to -o FILE (through FILE.tmp and a rename: no half-written report)
+// or to standard output.
+template <typename Write>
+void write_output(const std::string& path, Write&& write) {
+  if (path.empty()) {
+    write(std::cout);
+    std::cout.flush();
+    if (!std::cout) throw std::runtime_error("cannot write to standard output");
+    return;
+  }
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + path);
+    write(out);
+    out.flush();
+    if (!out) {
+      ::unlink(tmp.c_str());
+      throw std::runtime_error("cannot write " + path);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write " + path);
+  }
+}
+
+int run_query_command(const QuerySpec& spec, const QueryOptions& q, pftls::OutputFormat format) {
+  const std::string query = spec.name;
+  const bool needs_window = spec.needs_window || spec.on_incidents;
   // Arguments first: a usage error is reported as such, database or not.
   auto window_override = window_arg(q.window);
   std::vector<std::pair<std::string, pftls::QueryParam>> params;
@@ -129,27 +166,59 @@ int run_query_command(const std::string& query, const QueryOptions& q, bool need
     params.emplace_back("window_us",
                         pftls::effective_window(store, window_override) * pftls::kMicrosPerSecond);
   }
-  params.emplace_back("client_ip", q.client.empty() ? pftls::QueryParam{} : pftls::QueryParam{q.client});
   params.emplace_back("match", q.match);
-  pftls::ResultSet rs = store.query(query, params);
-  if (q.output.empty()) {
-    pftls::write_result(rs, format, std::cout);
-    std::cout.flush();
-    if (!std::cout) throw std::runtime_error("cannot write to standard output");
-  } else {
-    std::string tmp = q.output + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out) throw std::runtime_error("cannot write " + q.output);
-      pftls::write_result(rs, format, out);
-      out.flush();
-      if (!out) throw std::runtime_error("cannot write " + q.output);
-    }
-    if (std::rename(tmp.c_str(), q.output.c_str()) != 0) {
-      ::unlink(tmp.c_str());
-      throw std::runtime_error("cannot write " + q.output);
-    }
+  params.emplace_back("outcome", spec.outcome ? pftls::QueryParam{std::string(spec.outcome)}
+                                              : pftls::QueryParam{});
+  if (spec.on_incidents) {
+    auto all = params;
+    all.emplace_back("client_ip", pftls::QueryParam{});
+    store.materialize("incidents", all, "incidents_now");
   }
+  params.emplace_back("client_ip", q.client.empty() ? pftls::QueryParam{} : pftls::QueryParam{q.client});
+  pftls::ResultSet rs = store.query(query, params);
+  write_output(q.output, [&](std::ostream& out) { pftls::write_result(rs, format, out); });
+  return kExitOk;
+}
+
+struct EvidenceOptions {
+  std::int64_t incident_id = 0;  // 0: not given
+  std::string client;
+  std::string org;
+  bool redact = false;
+};
+
+int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
+  auto window_override = window_arg(q.window);
+  if (!file_exists(q.db)) {
+    throw pftls::StoreError(pftls::StoreError::Kind::kFailed,
+                            "no database at " + q.db + " (run 'pftls ingest' first)");
+  }
+  pftls::SqliteStore store(q.db, pftls::SqliteStore::Mode::kReadOnly);
+  std::int64_t window = pftls::effective_window(store, window_override);
+  std::vector<std::pair<std::string, pftls::QueryParam>> params = {
+      {"window_us", window * pftls::kMicrosPerSecond},
+      {"match", q.match},
+      {"since_us", pftls::QueryParam{}},
+      {"until_us", pftls::QueryParam{}},
+      {"client_ip", pftls::QueryParam{}}};
+  store.materialize("incidents", params, "incidents_now");
+  params.pop_back();
+  params.emplace_back("incident_id", e.incident_id ? pftls::QueryParam{e.incident_id} : pftls::QueryParam{});
+  params.emplace_back("client_ip", e.client.empty() ? pftls::QueryParam{} : pftls::QueryParam{e.client});
+  params.emplace_back("org", e.org.empty() ? pftls::QueryParam{} : pftls::QueryParam{e.org});
+  pftls::ResultSet incidents = store.query("incidents_selected", params);
+  if (e.incident_id && incidents.rows.empty()) {
+    throw UsageError("no incident " + std::to_string(e.incident_id) + " (with window " +
+                     std::to_string(window) + "s, match " + q.match + ")");
+  }
+  pftls::ResultSet evidence = store.query("evidence", params);
+  pftls::ReportOptions opt;
+  opt.redact = e.redact;
+  opt.heading = "window " + std::to_string(window) + "s, match " + q.match +
+                (e.redact ? ", redacted" : "");
+  write_output(q.output, [&](std::ostream& out) {
+    pftls::write_evidence_report(incidents, evidence, opt, out);
+  });
   return kExitOk;
 }
 
@@ -224,10 +293,34 @@ int main(int argc, char** argv) {
   auto* never_tls = app.add_subcommand("never-tls", "Print the senders that never use TLS");
   add_db_option(never_tls, q.db);
   never_tls->add_option("--format", q.format, "table, csv or json (default table)");
-  auto* lost = app.add_subcommand("lost", "Print failures never followed by any delivery from that client");
-  add_db_option(lost, q.db);
-  lost->add_option("--window", q.window, "How long a retry may take (default: the stored window, else 24h)");
-  lost->add_option("--format", q.format, "table, csv or json (default table)");
+  auto add_failure_options = [&](CLI::App* cmd, bool with_format) {
+    add_db_option(cmd, q.db);
+    cmd->add_option("--window", q.window, "How long a retry may take (default: the stored window, else 24h)");
+    cmd->add_option("--client", q.client, "Only this client IP");
+    if (with_format) cmd->add_option("--format", q.format, "table, csv or json (default table)");
+  };
+  auto* failures = app.add_subcommand("failures", "Print every failed inbound STARTTLS session and its outcome");
+  add_failure_options(failures, true);
+  auto* lost = app.add_subcommand("lost", "Print failures never followed by any delivery from that client (outcome no-delivery)");
+  add_failure_options(lost, true);
+  auto* clients = app.add_subcommand("clients", "Print each sending client's TLS profile");
+  add_failure_options(clients, true);
+  clients->add_option("--match", q.match, "How incidents are matched (ip, subnet, org; default ip)")
+      ->check(CLI::IsMember({"ip", "subnet", "org"}));
+
+  EvidenceOptions ev;
+  auto add_evidence_options = [&](CLI::App* cmd) {
+    add_db_option(cmd, q.db);
+    cmd->add_option("--window", q.window, "Window between failure and plaintext delivery (default: the stored one, else 24h)");
+    cmd->add_option("--match", q.match, "How incidents are matched (ip, subnet, org; default ip)")
+        ->check(CLI::IsMember({"ip", "subnet", "org"}));
+    cmd->add_flag("--redact", ev.redact, "Replace recipient local parts and our own host name with stable pseudonyms");
+  };
+  auto* show = app.add_subcommand("show", "Print one incident with the raw log lines of its failed and plaintext sessions");
+  show->add_option("incident_id", ev.incident_id, "The incident_id column of 'pftls incidents'")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  add_evidence_options(show);
 
   auto* status = app.add_subcommand("status", "Show the log files read so far, how far, and the last runs");
   add_db_option(status, q.db);
@@ -240,6 +333,20 @@ int main(int argc, char** argv) {
   auto* export_incidents = export_cmd->add_subcommand("incidents", "The incidents, as CSV");
   add_query_options(export_incidents, false);
   export_incidents->add_option("-o,--output", q.output, "Output file (default: standard output)");
+  auto* export_failures = export_cmd->add_subcommand("failures", "Every failed inbound STARTTLS session with its outcome, as CSV");
+  add_failure_options(export_failures, false);
+  export_failures->add_option("-o,--output", q.output, "Output file (default: standard output)");
+  auto* export_evidence = export_cmd->add_subcommand("evidence", "Every incident of one sender with its raw log lines, as a text report");
+  auto* by_client = export_evidence->add_option("--client", ev.client, "The sender's IP");
+  auto* by_org = export_evidence->add_option("--org", ev.org, "The sender's registrable domain (e.g. aexp.com)");
+  by_client->excludes(by_org);
+  add_evidence_options(export_evidence);
+  export_evidence->add_option("-o,--output", q.output, "Output file (default: standard output)");
+  auto* export_clients = export_cmd->add_subcommand("clients", "Every client's TLS profile, as CSV");
+  add_failure_options(export_clients, false);
+  export_clients->add_option("--match", q.match, "How incidents are matched (ip, subnet, org; default ip)")
+      ->check(CLI::IsMember({"ip", "subnet", "org"}));
+  export_clients->add_option("-o,--output", q.output, "Output file (default: standard output)");
 
   try {
     app.parse(argc, argv);
@@ -258,12 +365,25 @@ int main(int argc, char** argv) {
     // Validate the built-in patterns before anything else: a broken set is a build defect.
     (void)pftls::PatternSet::builtin();
     if (*ingest) return run_ingest_command(db, inputs, window, year, tz, lock_wait);
-    if (*incidents) return run_query_command("incidents", q, true, format_arg(q.format));
-    if (*export_incidents) return run_query_command("incidents", q, true, pftls::OutputFormat::kCsv);
-    if (*failing) return run_query_command("failing_senders", q, false, format_arg(q.format));
-    if (*never_tls) return run_query_command("never_tls", q, false, format_arg(q.format));
-    if (*lost) return run_query_command("lost_mail", q, true, format_arg(q.format));
+    const auto csv = pftls::OutputFormat::kCsv;
+    const QuerySpec incidents_q{"incidents", true};
+    const QuerySpec failures_q{"failures", true};
+    const QuerySpec lost_q{"failures", true, false, "no-delivery"};
+    const QuerySpec clients_q{"clients", true, true};
+    if (*incidents) return run_query_command(incidents_q, q, format_arg(q.format));
+    if (*export_incidents) return run_query_command(incidents_q, q, csv);
+    if (*failures) return run_query_command(failures_q, q, format_arg(q.format));
+    if (*export_failures) return run_query_command(failures_q, q, csv);
+    if (*lost) return run_query_command(lost_q, q, format_arg(q.format));
+    if (*clients) return run_query_command(clients_q, q, format_arg(q.format));
+    if (*export_clients) return run_query_command(clients_q, q, csv);
+    if (*failing) return run_query_command(QuerySpec{"failing_senders"}, q, format_arg(q.format));
+    if (*never_tls) return run_query_command(QuerySpec{"never_tls"}, q, format_arg(q.format));
     if (*status) return run_status_command(q.db, status_runs);
+    if (*export_evidence && ev.client.empty() && ev.org.empty()) {
+      throw UsageError("export evidence: give --client IP or --org DOMAIN");
+    }
+    if (*show || *export_evidence) return run_evidence_command(q, ev);
   } catch (const pftls::PatternError& e) {
     std::cerr << "pftls: " << e.what() << "\n";
     return kExitFailed;

@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <cstdlib>
+
 #include "embedded_data.h"
 
 namespace pftls {
@@ -17,6 +19,7 @@ enum Slot : int {
   kUpdateMessage,
   kUpsertClient,
   kUpsertHost,
+  kInsertEvidence,
   kSlotCount
 };
 
@@ -34,6 +37,49 @@ std::string col_text(sqlite3_stmt* st, int i) {
   return p ? std::string(reinterpret_cast<const char*>(p),
                          static_cast<std::size_t>(sqlite3_column_bytes(st, i)))
            : std::string();
+}
+
+// Open sessions' raw lines, between runs: fields split by US (0x1f),
+// lines ended by RS (0x1e). Log lines never hold either: control bytes in
+// a raw line are replaced by '?' before they are kept here.
+std::string encode_evidence(const std::vector<EvidenceLine>& lines) {
+  std::string out;
+  auto clean = [](std::string_view s) {
+    std::string c(s);
+    for (char& ch : c)
+      if (ch == '\x1e' || ch == '\x1f') ch = '?';
+    return c;
+  };
+  for (const auto& l : lines) {
+    out += clean(l.input);
+    out += '\x1f';
+    out += std::to_string(l.line);
+    out += '\x1f';
+    out += clean(l.raw);
+    out += '\x1e';
+  }
+  return out;
+}
+
+std::vector<EvidenceLine> decode_evidence(const std::string& text) {
+  std::vector<EvidenceLine> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\x1e', pos);
+    if (end == std::string::npos) break;
+    std::string_view rec(text.data() + pos, end - pos);
+    auto a = rec.find('\x1f');
+    auto b = a == std::string_view::npos ? a : rec.find('\x1f', a + 1);
+    if (b != std::string_view::npos) {
+      EvidenceLine l;
+      l.input = std::string(rec.substr(0, a));
+      l.line = std::strtoull(std::string(rec.substr(a + 1, b - a - 1)).c_str(), nullptr, 10);
+      l.raw = std::string(rec.substr(b + 1));
+      out.push_back(std::move(l));
+    }
+    pos = end + 1;
+  }
+  return out;
 }
 
 std::string join_lines(const std::vector<std::string>& v) {
@@ -268,6 +314,19 @@ void SqliteStore::save_message(MessageRecord& m) {
   if (m.id == 0) m.id = sqlite3_last_insert_rowid(db_);
 }
 
+void SqliteStore::save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    sqlite3_stmt* st = cached(kInsertEvidence,
+                              "INSERT INTO evidence (session_id, input, line, raw) VALUES (?1, ?2, ?3, ?4)");
+    bind_int(st, 1, session_id);
+    bind_text(st, 2, lines[i].input);
+    bind_int(st, 3, static_cast<std::int64_t>(lines[i].line));
+    bind_text(st, 4, lines[i].raw);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) fail("save evidence", rc);
+  }
+}
+
 void SqliteStore::add_client_stats(const ClientStatsList& stats) {
   for (const auto& [ip, c] : stats) {
     sqlite3_stmt* st = cached(
@@ -336,8 +395,8 @@ CorrelatorState SqliteStore::load_state() {
   st = prepare(
       "SELECT o.session_id, o.mx_host, o.syslog_name, o.pid, o.client_ip, o.client_name, "
       "o.connect_at, o.first_ord, o.failed, o.failure_at, o.failure_ord, o.failure_reason, "
-      "o.openssl_code, o.tls, o.tls_at, o.tls_ord, o.messages, o.client_subnet, o.org_domain "
-      "FROM open_sessions AS o");
+      "o.openssl_code, o.tls, o.tls_at, o.tls_ord, o.messages, o.client_subnet, o.org_domain, "
+      "o.evidence FROM open_sessions AS o");
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     SessionRecord s;
     s.id = col_int(st, 0);
@@ -360,6 +419,7 @@ CorrelatorState SqliteStore::load_state() {
     s.client_subnet = col_text(st, 17);
     s.org_domain = col_text(st, 18);
     state.open_sessions.push_back(std::move(s));
+    state.open_evidence.push_back(decode_evidence(col_text(st, 19)));
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) fail("load open sessions", rc);
@@ -403,9 +463,10 @@ void SqliteStore::save_state(const CorrelatorState& state) {
   sqlite3_stmt* st = prepare(
       "INSERT INTO open_sessions (session_id, mx_host, syslog_name, pid, client_ip, client_name, "
       "connect_at, first_ord, failed, failure_at, failure_ord, failure_reason, openssl_code, tls, "
-      "tls_at, tls_ord, messages, client_subnet, org_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-      "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
-  for (const auto& s : state.open_sessions) {
+      "tls_at, tls_ord, messages, client_subnet, org_domain, evidence) VALUES (?1, ?2, ?3, ?4, ?5, "
+      "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)");
+  for (std::size_t i = 0; i < state.open_sessions.size(); ++i) {
+    const SessionRecord& s = state.open_sessions[i];
     sqlite3_reset(st);
     bind_opt(st, 1, s.id, s.id != 0);
     bind_text(st, 2, s.mx_host);
@@ -426,6 +487,7 @@ void SqliteStore::save_state(const CorrelatorState& state) {
     bind_int(st, 17, s.messages);
     bind_text(st, 18, s.client_subnet);
     bind_text(st, 19, s.org_domain);
+    bind_text(st, 20, i < state.open_evidence.size() ? encode_evidence(state.open_evidence[i]) : "");
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) {
       sqlite3_finalize(st);
@@ -468,12 +530,8 @@ void SqliteStore::record_run(const RunRecord& r) {
   if (rc != SQLITE_DONE) fail("record run", rc);
 }
 
-ResultSet SqliteStore::query(std::string_view name,
-                             const std::vector<std::pair<std::string, QueryParam>>& params) {
-  std::string file = "queries/" + std::string(name) + ".sql";
-  std::string_view sql = embedded_file(file);
-  if (sql.empty()) throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
-  sqlite3_stmt* st = prepare(sql);
+namespace {
+void bind_params(sqlite3_stmt* st, const std::vector<std::pair<std::string, QueryParam>>& params) {
   for (const auto& [pname, value] : params) {
     int index = sqlite3_bind_parameter_index(st, (":" + pname).c_str());
     if (index == 0) continue;
@@ -484,6 +542,34 @@ ResultSet SqliteStore::query(std::string_view name,
       sqlite3_bind_text(st, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
     }
   }
+}
+
+std::string_view named_sql(std::string_view name) {
+  std::string file = "queries/" + std::string(name) + ".sql";
+  std::string_view sql = embedded_file(file);
+  if (sql.empty()) throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
+  return sql;
+}
+}  // namespace
+
+void SqliteStore::materialize(std::string_view name,
+                              const std::vector<std::pair<std::string, QueryParam>>& params,
+                              std::string_view table) {
+  std::string_view sql = named_sql(name);
+  while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ' || sql.back() == ';')) sql.remove_suffix(1);
+  exec(("DROP TABLE IF EXISTS temp." + std::string(table)).c_str());
+  std::string create = "CREATE TEMP TABLE " + std::string(table) + " AS " + std::string(sql);
+  sqlite3_stmt* st = prepare(create);
+  bind_params(st, params);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("query " + std::string(name), rc);
+}
+
+ResultSet SqliteStore::query(std::string_view name,
+                             const std::vector<std::pair<std::string, QueryParam>>& params) {
+  sqlite3_stmt* st = prepare(named_sql(name));
+  bind_params(st, params);
   ResultSet out;
   int ncol = sqlite3_column_count(st);
   for (int i = 0; i < ncol; ++i) out.columns.emplace_back(sqlite3_column_name(st, i));

@@ -74,9 +74,15 @@ class SqliteStore final : public EventSink {
   // query does not use are ignored.
   ResultSet query(std::string_view name,
                   const std::vector<std::pair<std::string, QueryParam>>& params);
+  // Runs queries/NAME.sql into TEMP table `table` (for queries built on
+  // another query's rows, such as clients on incidents).
+  void materialize(std::string_view name,
+                   const std::vector<std::pair<std::string, QueryParam>>& params,
+                   std::string_view table);
 
   void save_session(SessionRecord& s) override;
   void save_message(MessageRecord& m) override;
+  void save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) override;
   void add_client_stats(const ClientStatsList& stats) override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
 

@@ -5,6 +5,7 @@
 #   run_golden.sh [--gzip|--split-lines] PFTLS EXPECTED INGEST_ARG... -- QUERY_ARG...
 #
 # --gzip        feed every input file gzip-compressed instead (same result).
+# File names in the output (evidence) read INPUT.
 # --split-lines the inputs are appended to one growing file, one line at a
 #               time, with a run after each line (cron at every line
 #               boundary): the result must equal one run.
@@ -39,7 +40,11 @@ case $mode in
       done <"$f"
     done ;;
 esac
-"$pftls" "$@" --db "$tmp/db" >"$tmp/actual"
+"$pftls" "$@" --db "$tmp/db" >"$tmp/raw"
+# Evidence names the file a line came from: one name, whatever the mode.
+sed_args=(-e "s|$tmp/grow\.log|INPUT|g" -e "s|$tmp/in[0-9]*\.log\.gz|INPUT|g")
+for f in "${files[@]}"; do sed_args+=(-e "s|$f|INPUT|g"); done
+sed "${sed_args[@]}" "$tmp/raw" >"$tmp/actual"
 if ! diff -u "$expected" "$tmp/actual"; then
   echo "golden: output differs from $expected (mode $mode); ingest said:" >&2
   cat "$tmp/err" >&2

@@ -217,7 +217,7 @@ INSTANTIATE_TEST_SUITE_P(
         StatusCase{"empty service", "Dec 23 16:01:05 box postfix/[1]: m", EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 bad month", "2026-13-28T23:45:17Z mx postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
-        StatusCase{"RFC 3339 bad offset", "2026-11-28T23:45:17+0100 mx postfix/smtpd[1]: m",
+        StatusCase{"RFC 3339 bad offset (hours only)", "2026-11-28T23:45:17+01 mx postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 empty fraction", "2026-11-28T23:45:17.Z mx postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},

@@ -1,0 +1,37 @@
+-- evidence.sql: the raw log lines behind inbound incidents.
+-- Purpose: for each incident, the lines of the failed session(s) counted
+--   against it and of the plaintext session, as read at ingest time, with
+--   the file and line they came from.
+-- Requires: temp.incidents_now, the incidents query's rows (same window and
+--   match), made by pftls before this query runs.
+-- Parameters: :incident_id, :client_ip, :org (each NULL for all),
+--   :window_us, :match.
+-- Columns: incident_id, role ('failed' or 'plaintext'), session_id, input,
+--   line, raw.
+WITH inc AS (
+  SELECT i.incident_id, m.mx_host, m.client_ip, m.client_subnet, m.org_domain, m.session_id,
+         m.accepted_at, m.accepted_ord
+  FROM temp.incidents_now AS i
+  JOIN messages AS m ON m.id = i.incident_id
+  WHERE i.kind = 'inbound-downgrade'
+    AND (:incident_id IS NULL OR i.incident_id = :incident_id)
+    AND (:client_ip IS NULL OR m.client_ip = :client_ip)
+    AND (:org IS NULL OR m.org_domain = :org)
+),
+involved AS (
+  SELECT inc.incident_id, 'failed' AS role, f.id AS session_id, f.failure_at AS at, f.failure_ord AS ord
+  FROM inc
+  JOIN sessions AS f
+    ON f.failed = 1 AND f.mx_host = inc.mx_host
+   AND (f.client_ip = inc.client_ip
+        OR (:match = 'subnet' AND inc.client_subnet <> '' AND f.client_subnet = inc.client_subnet)
+        OR (:match = 'org' AND inc.org_domain <> '' AND f.org_domain = inc.org_domain))
+   AND f.failure_at >= inc.accepted_at - :window_us
+   AND (f.failure_at, f.failure_ord) < (inc.accepted_at, inc.accepted_ord)
+  UNION ALL
+  SELECT incident_id, 'plaintext', session_id, accepted_at, accepted_ord FROM inc
+)
+SELECT v.incident_id, v.role, v.session_id, e.input, e.line, e.raw
+FROM involved AS v
+JOIN evidence AS e ON e.session_id = v.session_id
+ORDER BY v.incident_id, v.at, v.ord, v.session_id, e.id;
