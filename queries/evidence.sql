@@ -5,11 +5,12 @@
 -- Requires: temp.incidents_now, the incidents query's rows (same window and
 --   match), made by pftls before this query runs.
 -- Parameters: :incident_id, :client_ip, :org (each NULL for all),
---   :window_us, :match.
+--   :window_us; {sender}: the column chosen by --match (client_ip,
+--   subnet_key, org_key).
 -- Columns: incident_id, role ('failed' or 'plaintext'), session_id, input,
 --   line, raw.
 WITH inc AS (
-  SELECT i.incident_id, m.mx_host, m.client_ip, m.client_subnet, m.org_domain, m.session_id,
+  SELECT i.incident_id, m.mx_host, m.client_ip, m.subnet_key, m.org_key, m.session_id,
          m.accepted_at, m.accepted_ord
   FROM temp.incidents_now AS i
   JOIN messages AS m ON m.id = i.incident_id
@@ -23,9 +24,7 @@ involved AS (
   FROM inc
   JOIN sessions AS f
     ON f.failed = 1 AND f.mx_host = inc.mx_host
-   AND (f.client_ip = inc.client_ip
-        OR (:match = 'subnet' AND inc.client_subnet <> '' AND f.client_subnet = inc.client_subnet)
-        OR (:match = 'org' AND inc.org_domain <> '' AND f.org_domain = inc.org_domain))
+   AND f.{sender} = inc.{sender}
    AND f.failure_at >= inc.accepted_at - :window_us
    AND (f.failure_at, f.failure_ord) < (inc.accepted_at, inc.accepted_ord)
   UNION ALL

@@ -9,7 +9,9 @@
 --   or withdraw an incident.
 -- Parameters: :window_us (microseconds), :since_us / :until_us (plaintext_at
 --   bounds, NULL for none), :client_ip (NULL for all), :match ('ip',
---   'subnet' or 'org'; NULL means 'ip').
+--   'subnet' or 'org', for matched_by). {sender} is not a parameter but a
+--   column pftls puts in by --match, from a fixed list: client_ip,
+--   subnet_key or org_key (an index serves each).
 -- Columns: incident_id, kind, confidence, client_ip, client_name, failure_at,
 --   failure_reason, failed_attempts, plaintext_at, gap_seconds, queue_id,
 --   message_id, sender, recipients, mx_host, matched_by ('ip', or how a
@@ -28,17 +30,13 @@ matched AS (
   SELECT p.*,
     (SELECT f.id FROM sessions AS f
       WHERE f.failed = 1 AND f.mx_host = p.mx_host
-        AND (f.client_ip = p.client_ip
-             OR (:match = 'subnet' AND p.client_subnet <> '' AND f.client_subnet = p.client_subnet)
-             OR (:match = 'org' AND p.org_domain <> '' AND f.org_domain = p.org_domain))
+        AND f.{sender} = p.{sender}
         AND f.failure_at >= p.accepted_at - :window_us
         AND (f.failure_at, f.failure_ord) < (p.accepted_at, p.accepted_ord)
       ORDER BY f.failure_at DESC, f.failure_ord DESC LIMIT 1) AS failure_id,
     (SELECT t.id FROM sessions AS t
       WHERE t.tls = 1 AND t.failed = 0 AND t.mx_host = p.mx_host
-        AND (t.client_ip = p.client_ip
-             OR (:match = 'subnet' AND p.client_subnet <> '' AND t.client_subnet = p.client_subnet)
-             OR (:match = 'org' AND p.org_domain <> '' AND t.org_domain = p.org_domain))
+        AND t.{sender} = p.{sender}
         AND (t.tls_at, t.tls_ord) < (p.accepted_at, p.accepted_ord)
       ORDER BY t.tls_at DESC, t.tls_ord DESC LIMIT 1) AS last_tls_id
   FROM plain AS p
@@ -63,9 +61,7 @@ SELECT
   i.failure_reason,
   (SELECT count(*) FROM sessions AS c
     WHERE c.failed = 1 AND c.mx_host = i.mx_host
-      AND (c.client_ip = i.client_ip
-             OR (:match = 'subnet' AND i.client_subnet <> '' AND c.client_subnet = i.client_subnet)
-             OR (:match = 'org' AND i.org_domain <> '' AND c.org_domain = i.org_domain))
+      AND c.{sender} = i.{sender}
       AND c.failure_at >= i.accepted_at - :window_us
       AND (c.failure_at, c.failure_ord) < (i.accepted_at, i.accepted_ord)
       AND (i.last_tls_at IS NULL OR (c.failure_at, c.failure_ord) > (i.last_tls_at, i.last_tls_ord))

@@ -20,6 +20,11 @@ CREATE TABLE IF NOT EXISTS sessions (
   client_name       TEXT NOT NULL DEFAULT '',
   client_subnet     TEXT NOT NULL DEFAULT '',  -- IPv4 /24, IPv6 /64
   org_domain        TEXT NOT NULL DEFAULT '',  -- registrable domain of client_name
+  -- The sender under --match subnet / org (the IP where there is no subnet or domain).
+  subnet_key        TEXT GENERATED ALWAYS AS
+                      (CASE WHEN client_subnet = '' THEN client_ip ELSE client_subnet END) STORED,
+  org_key           TEXT GENERATED ALWAYS AS
+                      (CASE WHEN org_domain = '' THEN client_ip ELSE org_domain END) STORED,
   connect_at        INTEGER,           -- NULL: connect line not seen
   end_at            INTEGER,           -- NULL: still open
   first_ord         INTEGER NOT NULL,
@@ -40,10 +45,14 @@ CREATE INDEX IF NOT EXISTS sessions_failed ON sessions (mx_host, client_ip, fail
   WHERE failed = 1;
 CREATE INDEX IF NOT EXISTS sessions_tls ON sessions (mx_host, client_ip, tls_at)
   WHERE tls = 1 AND failed = 0;
-CREATE INDEX IF NOT EXISTS sessions_failed_subnet ON sessions (mx_host, client_subnet, failure_at)
+CREATE INDEX IF NOT EXISTS sessions_failed_subnet ON sessions (mx_host, subnet_key, failure_at)
   WHERE failed = 1;
-CREATE INDEX IF NOT EXISTS sessions_failed_org ON sessions (mx_host, org_domain, failure_at)
+CREATE INDEX IF NOT EXISTS sessions_failed_org ON sessions (mx_host, org_key, failure_at)
   WHERE failed = 1;
+CREATE INDEX IF NOT EXISTS sessions_tls_subnet ON sessions (mx_host, subnet_key, tls_at)
+  WHERE tls = 1 AND failed = 0;
+CREATE INDEX IF NOT EXISTS sessions_tls_org ON sessions (mx_host, org_key, tls_at)
+  WHERE tls = 1 AND failed = 0;
 
 CREATE TABLE IF NOT EXISTS messages (
   id            INTEGER PRIMARY KEY,
@@ -54,6 +63,10 @@ CREATE TABLE IF NOT EXISTS messages (
   client_name   TEXT NOT NULL,
   client_subnet TEXT NOT NULL DEFAULT '',
   org_domain    TEXT NOT NULL DEFAULT '',
+  subnet_key    TEXT GENERATED ALWAYS AS
+                  (CASE WHEN client_subnet = '' THEN client_ip ELSE client_subnet END) STORED,
+  org_key       TEXT GENERATED ALWAYS AS
+                  (CASE WHEN org_domain = '' THEN client_ip ELSE org_domain END) STORED,
   accepted_at   INTEGER NOT NULL,
   accepted_ord  INTEGER NOT NULL,
   message_id    TEXT NOT NULL DEFAULT '',
@@ -61,6 +74,8 @@ CREATE TABLE IF NOT EXISTS messages (
   recipients    TEXT NOT NULL DEFAULT ''  -- one address per line (char(10))
 );
 CREATE INDEX IF NOT EXISTS messages_client ON messages (mx_host, client_ip, accepted_at);
+CREATE INDEX IF NOT EXISTS messages_subnet ON messages (mx_host, subnet_key, accepted_at);
+CREATE INDEX IF NOT EXISTS messages_org ON messages (mx_host, org_key, accepted_at);
 CREATE INDEX IF NOT EXISTS messages_session ON messages (session_id);
 
 CREATE TABLE IF NOT EXISTS client_stats (

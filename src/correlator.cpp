@@ -94,40 +94,49 @@ const ClientKeys& Correlator::keys_of(Session& s) {
 }
 
 bool Correlator::watched_key(std::uint32_t host, int kind, std::string_view key,
-                             std::uint64_t key_hash) const {
+                             std::uint64_t key_hash, Micros now) const {
   if (key.empty() || host >= watched_.size()) return false;
   const auto& set = watched_[host][static_cast<std::size_t>(kind)];
   if (set.empty() || !watched_filter_.may_contain(host_mix(host, static_cast<WatchKind>(kind), key_hash))) {
     return false;
   }
-  return set.find(key) != set.end();
+  auto it = set.find(key);
+  return it != set.end() && it->second >= now;
 }
 
-bool Correlator::watched(std::uint32_t host, Session& s) {
-  if (s.rec.client_ip.empty() || host >= watched_.size()) return false;
-  if (watched_key(host, kByIp, s.rec.client_ip, s.client_hash())) return true;
+Correlator::Watch Correlator::watched(std::uint32_t host, Session& s, Micros now) {
+  if (s.rec.client_ip.empty() || host >= watched_.size()) return Watch::kNo;
+  if (watched_key(host, kByIp, s.rec.client_ip, s.client_hash(), now)) return Watch::kByIp;
   const auto& sets = watched_[host];
-  if (sets[kBySubnet].empty() && sets[kByOrg].empty()) return false;
+  if (sets[kBySubnet].empty() && sets[kByOrg].empty()) return Watch::kNo;
   const ClientKeys& k = keys_of(s);
-  return watched_key(host, kBySubnet, k.subnet, k.subnet_hash) ||
-         watched_key(host, kByOrg, k.org_domain, k.org_hash);
+  return watched_key(host, kBySubnet, k.subnet, k.subnet_hash, now) ||
+                 watched_key(host, kByOrg, k.org_domain, k.org_hash, now)
+             ? Watch::kByGroup
+             : Watch::kNo;
 }
 
-void Correlator::watch_key(std::uint32_t host, int kind, const std::string& key) {
-  if (key.empty() || watched_count_ >= limits_.max_watched) return;
+void Correlator::watch_key(std::uint32_t host, int kind, const std::string& key, Micros until) {
+  if (key.empty()) return;
   if (host >= watched_.size()) watched_.resize(host + 1);
-  if (watched_[host][static_cast<std::size_t>(kind)].emplace(key, 1).second) {
-    ++watched_count_;
-    watched_filter_.add(host_mix(host, static_cast<WatchKind>(kind), ClientTally::hash(key)));
+  auto& set = watched_[host][static_cast<std::size_t>(kind)];
+  auto it = set.find(key);
+  if (it != set.end()) {
+    it->second = std::max(it->second, until);
+    return;
   }
+  if (watched_count_ >= limits_.max_watched) return;
+  set.emplace(key, until);
+  ++watched_count_;
+  watched_filter_.add(host_mix(host, static_cast<WatchKind>(kind), ClientTally::hash(key)));
 }
 
-void Correlator::watch(std::uint32_t host, Session& s) {
+void Correlator::watch(std::uint32_t host, Session& s, Micros failure_at) {
   if (s.rec.client_ip.empty()) return;
   const ClientKeys& k = keys_of(s);
-  watch_key(host, kByIp, s.rec.client_ip);
-  watch_key(host, kBySubnet, k.subnet);
-  watch_key(host, kByOrg, k.org_domain);
+  watch_key(host, kByIp, s.rec.client_ip, failure_at + limits_.watch_ip_for);
+  watch_key(host, kBySubnet, k.subnet, failure_at + limits_.watch_group_for);
+  watch_key(host, kByOrg, k.org_domain, failure_at + limits_.watch_group_for);
 }
 
 void Correlator::save(Session& s) {
@@ -167,9 +176,9 @@ void Correlator::note_host(std::string_view host, Micros t, bool tls_established
 void Correlator::restore(CorrelatorState state) {
   for (auto& w : state.watched) {
     std::uint32_t host = intern(w.mx_host);
-    watch_key(host, kByIp, w.client_ip);
-    watch_key(host, kBySubnet, w.client_subnet);
-    watch_key(host, kByOrg, w.org_domain);
+    watch_key(host, kByIp, w.client_ip, w.failure_at + limits_.watch_ip_for);
+    watch_key(host, kBySubnet, w.client_subnet, w.failure_at + limits_.watch_group_for);
+    watch_key(host, kByOrg, w.org_domain, w.failure_at + limits_.watch_group_for);
   }
   for (std::size_t i = 0; i < state.open_sessions.size(); ++i) {
     SessionRecord& rec = state.open_sessions[i];
@@ -230,8 +239,8 @@ void Correlator::set_client(Session& s, std::string_view name, std::string_view 
 
 void Correlator::persist_if_watched(Session& s) {
   std::uint32_t host = host_id(s.rec.mx_host);
-  if (s.rec.failed) watch(host, s);
-  if (s.rec.id != 0 || s.rec.failed || watched(host, s)) save(s);
+  if (s.rec.failed) watch(host, s, s.rec.failure_at);
+  if (s.rec.id != 0 || s.rec.failed || watched(host, s, s.last_seen) == Watch::kByIp) save(s);
 }
 
 void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, const std::string& reason,
@@ -246,7 +255,7 @@ void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, const std:
     s.rec.failure_reason = reason;
     s.rec.openssl_code.assign(openssl_code);
   }
-  watch(host_id(s.rec.mx_host), s);
+  watch(host_id(s.rec.mx_host), s, s.rec.failure_at);
   save(s);
 }
 
@@ -284,7 +293,7 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
   if (it == sessions_.end()) return;
   Session& s = *it->second;
   s.rec.end_at = t;
-  if (s.rec.id != 0) save(s);
+  persist_if_watched(s);
   count_session(s);
   ++counts_.sessions;
   if (evicted) ++counts_.evicted_sessions;
@@ -344,6 +353,7 @@ void Correlator::enforce_message_bound(Micros now) {
   std::size_t remaining = order.size();
   for (const auto& [at, h, qid] : order) {
     if (remaining <= target && at >= now - limits_.message_age) break;
+    sink_.save_message(*messages_[h].find(qid)->second);
     messages_[h].erase(qid);
     message_filter_.remove(PresenceFilter::hash(h, qid));
     --message_count_;
@@ -357,7 +367,11 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   ++s.rec.messages;
   ++counts_.messages;
   std::uint32_t host = host_id(env.host);
-  if (!watched(host, s)) return;
+  // A client watched by IP: every message. One watched only as a member of a
+  // failed client's subnet or domain (a pool): its messages outside TLS
+  // (whole pools of large senders would otherwise be stored).
+  Watch w = watched(host, s, env.time);
+  if (w == Watch::kNo || (w == Watch::kByGroup && s.rec.tls)) return;
   save(s);
   auto m = std::make_unique<MessageRecord>();
   m->session_id = s.rec.id;
@@ -369,8 +383,7 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   m->org_domain = s.rec.org_domain;
   m->accepted_at = env.time;
   m->accepted_ord = ord;
-  sink_.save_message(*m);
-  ++counts_.saved_messages;
+  ++counts_.saved_messages;  // written once its queue id is done (removed, evicted, end of run)
   if (message_count_ >= limits_.max_tracked_messages) enforce_message_bound(env.time);
   if (host >= messages_.size()) messages_.resize(host + 1);
   std::string qid = m->queue_id;
@@ -407,6 +420,7 @@ void Correlator::on_queue_event(const Envelope& env, const Event& ev) {
       break;
     }
     case EventKind::kRemoved:
+      sink_.save_message(m);
       by_qid.erase(it);
       message_filter_.remove(h);
       --message_count_;
@@ -414,7 +428,6 @@ void Correlator::on_queue_event(const Envelope& env, const Event& ev) {
     default:
       return;
   }
-  sink_.save_message(m);
 }
 
 namespace {
@@ -488,7 +501,6 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
       } else if (s.rec.counters_present) {
         s.rec.starttls_ok = s.rec.starttls_attempts = 0;
       }
-      persist_if_watched(s);
       close_session(SessionKey{host_id(env.host), syslog_id(env.syslog_name), env.pid}, env.time,
                     false);
       return;
@@ -498,10 +510,7 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
       return;
     case EventKind::kTlsEstablished:
       set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
-      if (!s.rec.failed) {
-        mark_tls(s, env.time, ord);
-        persist_if_watched(s);
-      }
+      if (!s.rec.failed) mark_tls(s, env.time, ord);  // stored when the session ends
       return;
     case EventKind::kSslAcceptError:
       set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
@@ -530,12 +539,17 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
 CorrelatorState Correlator::finish() {
   CorrelatorState state;
   for (auto& [key, s] : sessions_) {
+    if (s->rec.id != 0) save(*s);  // stored sessions carry their state so far
     state.open_sessions.push_back(s->rec);
     state.open_evidence.emplace_back(s->evidence.begin() + static_cast<std::ptrdiff_t>(s->evidence_stored),
                                      s->evidence.begin() + static_cast<std::ptrdiff_t>(s->evidence_used));
   }
-  for (const auto& by_qid : messages_)
-    for (const auto& [qid, m] : by_qid) state.tracked_messages.push_back(*m);
+  for (auto& by_qid : messages_) {
+    for (auto& [qid, m] : by_qid) {
+      sink_.save_message(*m);  // gives it an id for the next run
+      state.tracked_messages.push_back(*m);
+    }
+  }
 
   sink_.add_client_stats(client_stats_.take());
   sink_.merge_host_facts(hosts_);

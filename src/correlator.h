@@ -30,6 +30,11 @@
 namespace pftls {
 
 struct CorrelatorLimits {
+  // How long after its last failure a client stays watched (its sessions and
+  // messages stored): by IP a week, by subnet or domain the incident window
+  // (a pool such as a large provider's domain would otherwise be stored whole).
+  Micros watch_ip_for = 7LL * 86400 * kMicrosPerSecond;
+  Micros watch_group_for = 24LL * 3600 * kMicrosPerSecond;
   std::size_t evidence_lines = 40;     // raw lines kept per session
   std::size_t evidence_bytes = 2048;   // of each line
   std::size_t max_open_sessions = 50'000;
@@ -55,6 +60,7 @@ struct WatchKey {
   std::string client_ip;
   std::string client_subnet;
   std::string org_domain;
+  Micros failure_at = 0;  // the latest failure
 };
 
 // Open state carried from one run to the next. The watch list is rebuilt
@@ -115,10 +121,12 @@ class Correlator {
   void persist_if_watched(Session& s);
   std::size_t tally_index(Session& s);
   const ClientKeys& keys_of(Session& s);
-  bool watched_key(std::uint32_t host, int kind, std::string_view key, std::uint64_t key_hash) const;
-  bool watched(std::uint32_t host, Session& s);
-  void watch_key(std::uint32_t host, int kind, const std::string& key);
-  void watch(std::uint32_t host, Session& s);
+  bool watched_key(std::uint32_t host, int kind, std::string_view key, std::uint64_t key_hash,
+                   Micros now) const;
+  enum class Watch { kNo, kByIp, kByGroup };
+  Watch watched(std::uint32_t host, Session& s, Micros now);
+  void watch_key(std::uint32_t host, int kind, const std::string& key, Micros until);
+  void watch(std::uint32_t host, Session& s, Micros failure_at);
   void save(Session& s);
   void keep_line(Session& s, const RawLine& raw);
   void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
@@ -137,7 +145,8 @@ class Correlator {
   std::unordered_map<SessionKey, std::unique_ptr<Session>, SessionKeyHash> sessions_;
   // Indexed by interned host id: followed queue ids, watched client IPs.
   std::vector<StringMap<std::unique_ptr<MessageRecord>>> messages_;
-  std::vector<std::array<StringMap<char>, 3>> watched_;  // by host: ip, subnet, org
+  // By host: ip, subnet, org -> watched until (microseconds).
+  std::vector<std::array<StringMap<Micros>, 3>> watched_;
   std::size_t message_count_ = 0;
   std::size_t watched_count_ = 0;
   PresenceFilter message_filter_;  // (host id, queue id)

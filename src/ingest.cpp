@@ -62,7 +62,9 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
       if (correlator) return;
       before = count_incidents(store, window);
       if (auto next = store.setting("next_ord")) ord = std::stoull(*next);
-      correlator.emplace(store);
+      CorrelatorLimits limits;
+      limits.watch_group_for = window * kMicrosPerSecond;
+      correlator.emplace(store, limits);
       correlator->restore(store.load_state());
     };
 

@@ -383,11 +383,17 @@ void SqliteStore::merge_host_facts(const StringMap<HostFacts>& hosts) {
 
 CorrelatorState SqliteStore::load_state() {
   CorrelatorState state;
-  sqlite3_stmt* st = prepare("SELECT DISTINCT mx_host, client_ip, client_subnet, org_domain "
-                             "FROM sessions WHERE failed = 1 AND client_ip <> ''");
+  // Clients that failed recently enough to matter (a week: the longest
+  // a client stays watched).
+  sqlite3_stmt* st = prepare(
+      "SELECT s.mx_host, s.client_ip, s.client_subnet, s.org_domain, max(s.failure_at) "
+      "FROM sessions AS s JOIN hosts AS h ON h.mx_host = s.mx_host "
+      "WHERE s.failed = 1 AND s.client_ip <> '' AND s.failure_at >= h.newest_at - 604800000000 "
+      "GROUP BY s.mx_host, s.client_ip, s.client_subnet, s.org_domain");
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    state.watched.push_back(WatchKey{col_text(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3)});
+    state.watched.push_back(
+        WatchKey{col_text(st, 0), col_text(st, 1), col_text(st, 2), col_text(st, 3), col_int(st, 4)});
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) fail("load watched clients", rc);
@@ -544,10 +550,22 @@ void bind_params(sqlite3_stmt* st, const std::vector<std::pair<std::string, Quer
   }
 }
 
-std::string_view named_sql(std::string_view name) {
+// The text of queries/NAME.sql, with {sender} replaced by the column that
+// the "match" parameter chooses from a fixed list (never by caller text).
+std::string named_sql(std::string_view name,
+                      const std::vector<std::pair<std::string, QueryParam>>& params) {
   std::string file = "queries/" + std::string(name) + ".sql";
-  std::string_view sql = embedded_file(file);
+  std::string sql(embedded_file(file));
   if (sql.empty()) throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
+  std::string column = "client_ip";
+  for (const auto& [pname, value] : params) {
+    if (pname != "match" || !std::holds_alternative<std::string>(value)) continue;
+    const auto& m = std::get<std::string>(value);
+    if (m == "subnet") column = "subnet_key";
+    else if (m == "org") column = "org_key";
+    else if (m != "ip") throw StoreError(StoreError::Kind::kFailed, "unknown match '" + m + "'");
+  }
+  for (std::size_t pos; (pos = sql.find("{sender}")) != std::string::npos;) sql.replace(pos, 8, column);
   return sql;
 }
 }  // namespace
@@ -555,8 +573,8 @@ std::string_view named_sql(std::string_view name) {
 void SqliteStore::materialize(std::string_view name,
                               const std::vector<std::pair<std::string, QueryParam>>& params,
                               std::string_view table) {
-  std::string_view sql = named_sql(name);
-  while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ' || sql.back() == ';')) sql.remove_suffix(1);
+  std::string sql = named_sql(name, params);
+  while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ' || sql.back() == ';')) sql.pop_back();
   exec(("DROP TABLE IF EXISTS temp." + std::string(table)).c_str());
   std::string create = "CREATE TEMP TABLE " + std::string(table) + " AS " + std::string(sql);
   sqlite3_stmt* st = prepare(create);
@@ -568,7 +586,7 @@ void SqliteStore::materialize(std::string_view name,
 
 ResultSet SqliteStore::query(std::string_view name,
                              const std::vector<std::pair<std::string, QueryParam>>& params) {
-  sqlite3_stmt* st = prepare(named_sql(name));
+  sqlite3_stmt* st = prepare(named_sql(name, params));
   bind_params(st, params);
   ResultSet out;
   int ncol = sqlite3_column_count(st);
