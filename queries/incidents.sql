@@ -1,12 +1,14 @@
--- incidents.sql: inbound TLS downgrade incidents.
--- Purpose: one row per message that our smtpd accepted in a plaintext
+-- incidents.sql: TLS downgrade incidents, inbound and outbound.
+-- Purpose: kind inbound-downgrade: one row per message that our smtpd accepted in a plaintext
 --   session from a sender that had a failed STARTTLS session on the same
 --   host at most :window_us before it, with no TLS session from that sender
 --   in between. "That sender" is the same client IP, or with :match =
 --   'subnet' the same IPv4 /24 or IPv6 /64, or with :match = 'org' the same
 --   registrable domain of the client name (sending pools). Derived from
 --   stored state each time it runs, so later input can complete, re-grade
---   or withdraw an incident.
+--   or withdraw an incident. Kind outbound-downgrade: one row per message
+--   and remote MX to which our own smtp client fell back to plaintext after
+--   a failed handshake (table outbound; ids "o<N>").
 -- Parameters: :window_us (microseconds), :since_us / :until_us (plaintext_at
 --   bounds, NULL for none), :client_ip (NULL for all), :match ('ip',
 --   'subnet' or 'org', for matched_by). {sender} is not a parameter but a
@@ -48,7 +50,8 @@ incident AS (
   JOIN sessions AS f ON f.id = m.failure_id
   LEFT JOIN sessions AS t ON t.id = m.last_tls_id
   WHERE t.id IS NULL OR (t.tls_at, t.tls_ord) < (f.failure_at, f.failure_ord)
-)
+),
+inbound AS (
 SELECT
   i.id AS incident_id,
   'inbound-downgrade' AS kind,
@@ -74,6 +77,40 @@ SELECT
   replace(i.recipients, char(10), ';') AS recipients,
   i.mx_host,
   CASE WHEN i.failed_ip = i.client_ip THEN 'ip' ELSE :match END AS matched_by
+  , i.accepted_at AS sort_at, i.accepted_ord AS sort_ord
 FROM incident AS i
 LEFT JOIN hosts AS h ON h.mx_host = i.mx_host
-ORDER BY i.accepted_at, i.accepted_ord, i.id;
+),
+outbound_rows AS (
+  -- Our own smtp client fell back to plaintext after a failed handshake:
+  -- the remote MX is the "client" here; "o" marks these ids.
+  SELECT
+    'o' || o.id AS incident_id,
+    'outbound-downgrade' AS kind,
+    'confirmed' AS confidence,
+    o.relay_ip AS client_ip,
+    o.relay_name AS client_name,
+    strftime('%Y-%m-%dT%H:%M:%SZ', o.failure_at / 1000000, 'unixepoch') AS failure_at,
+    o.failure_reason,
+    o.failed_attempts,
+    strftime('%Y-%m-%dT%H:%M:%SZ', o.plaintext_at / 1000000, 'unixepoch') AS plaintext_at,
+    o.plaintext_at / 1000000 - o.failure_at / 1000000 AS gap_seconds,
+    o.queue_id,
+    coalesce(m.message_id, '') AS message_id,
+    coalesce(m.sender, '') AS sender,
+    replace(o.recipients, char(10), ';') AS recipients,
+    o.mx_host,
+    'ip' AS matched_by,
+    o.plaintext_at AS sort_at, o.plaintext_ord AS sort_ord
+  FROM outbound AS o
+  LEFT JOIN messages AS m ON m.mx_host = o.mx_host AND m.queue_id = o.queue_id
+  WHERE (:client_ip IS NULL OR o.relay_ip = :client_ip)
+    AND (:since_us IS NULL OR o.plaintext_at >= :since_us)
+    AND (:until_us IS NULL OR o.plaintext_at < :until_us)
+    AND o.plaintext_at - o.failure_at <= :window_us
+)
+SELECT incident_id, kind, confidence, client_ip, client_name, failure_at, failure_reason,
+       failed_attempts, plaintext_at, gap_seconds, queue_id, message_id, sender, recipients,
+       mx_host, matched_by
+FROM (SELECT * FROM inbound UNION ALL SELECT * FROM outbound_rows)
+ORDER BY sort_at, sort_ord, kind, incident_id;

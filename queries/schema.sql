@@ -137,6 +137,32 @@ CREATE TABLE IF NOT EXISTS open_messages (
   message_id INTEGER PRIMARY KEY REFERENCES messages (id)
 );
 
+-- Outbound downgrades: our smtp client failed the handshake with a remote
+-- MX and then delivered the message in plaintext (see outbound_tracker.h).
+CREATE TABLE IF NOT EXISTS outbound (
+  id               INTEGER PRIMARY KEY,
+  mx_host          TEXT NOT NULL,
+  queue_id         TEXT NOT NULL,
+  relay_name       TEXT NOT NULL,
+  relay_ip         TEXT NOT NULL,
+  relay_port       TEXT NOT NULL,
+  failure_at       INTEGER NOT NULL,
+  failure_ord      INTEGER NOT NULL,
+  failure_reason   TEXT NOT NULL,
+  openssl_code     TEXT NOT NULL,
+  failed_attempts  INTEGER NOT NULL,
+  plaintext_at     INTEGER NOT NULL,
+  plaintext_ord    INTEGER NOT NULL,
+  recipients       TEXT NOT NULL,   -- one address per line
+  fallback_seen    INTEGER NOT NULL
+);
+
+-- The outbound tracker's pending state between runs, one text blob.
+CREATE TABLE IF NOT EXISTS open_outbound (
+  id     INTEGER PRIMARY KEY CHECK (id = 1),
+  state  TEXT NOT NULL
+);
+
 -- Every log file read, how far: a cron run reads only what is new.
 CREATE TABLE IF NOT EXISTS inputs (
   id             INTEGER PRIMARY KEY,

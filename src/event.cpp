@@ -8,11 +8,12 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(EventKind::kCoun
     "ignore",          "connect",       "disconnect",         "client",
     "tls-established", "ssl-accept-error", "tls-library-problem", "lost-after-starttls",
     "timeout-after-starttls", "message-id", "sender",          "recipient",
-    "removed"};
+    "removed",         "ssl-connect-error", "tls-established-to", "cannot-start-tls"};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(Field::kCount)> kFieldNames = {
     "queue_id",  "client_name", "client_ip", "client_port", "detail",         "counters",       "message_id",
-    "sender",    "recipient",   "openssl_code", "openssl_reason", "rest"};
+    "sender",    "recipient",   "openssl_code", "openssl_reason", "rest",           "status",
+    "tls"};
 
 template <typename E, std::size_t N>
 bool lookup(const std::array<std::string_view, N>& names, std::string_view name, E& out) {

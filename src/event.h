@@ -1,8 +1,10 @@
 // event: what a recognised Postfix log line means, independent of its wording.
 //
-// Contract: produced by PatternSet::match(), consumed by the Correlator. All
-// string_views point into the line being processed and are valid only until
-// the next line is read. Nothing downstream of this header knows regexes.
+// Contract: produced by PatternSet::match(), consumed by the Correlator
+// (smtpd sessions, queue ids) and the OutboundTracker (the smtp/lmtp
+// client's STARTTLS failures and plaintext fallbacks). All string_views point
+// into the line being processed and are valid only until the next line is
+// read. Nothing downstream of this header knows regexes.
 #pragma once
 
 #include <array>
@@ -23,17 +25,23 @@ enum class EventKind : std::uint8_t {
   kTimeoutAfterStarttls,// smtpd: [NOQUEUE: ]timeout after STARTTLS from
   kMessageId,           // cleanup: QUEUEID: message-id=<...>
   kSender,              // qmgr: QUEUEID: from=<...>
-  kRecipient,           // delivery agents: QUEUEID: to=<...>
+  kRecipient,           // delivery agents: QUEUEID: to=<...> (smtp/lmtp: with relay, status, tls)
   kRemoved,             // qmgr: QUEUEID: removed
+  kSslConnectError,     // smtp/lmtp: SSL_connect error to NAME[IP]:PORT: DETAIL
+  kTlsEstablishedTo,    // smtp/lmtp: ... TLS connection established to NAME[IP]:PORT: ...
+  kCannotStartTls,      // smtp/lmtp: QUEUEID: Cannot start TLS: DETAIL (standalone:
+                        // this server is given up on for TLS; plaintext retry or next MX)
   kCount
 };
 
 // Named captures a pattern may produce. Patterns name them in parsers/*.
+// For smtp/lmtp lines client_name/client_ip/client_port name the peer, i.e.
+// the remote server (the relay), as "NAME[IP]:PORT" does in those lines.
 enum class Field : std::uint8_t {
   kQueueId,
   kClientName,
   kClientIp,
-  kClientPort,  // with smtpd_client_port_logging = yes
+  kClientPort,  // with smtpd_client_port_logging = yes; the relay's port for smtp
   kDetail,
   kCounters,
   kMessageId,
@@ -41,7 +49,9 @@ enum class Field : std::uint8_t {
   kRecipient,
   kOpensslCode,
   kOpensslReason,
-  kRest,  // matched and discarded
+  kRest,    // matched and discarded
+  kStatus,  // delivery status word: sent, deferred, bounced, ... (detail: the text after "(")
+  kTls,     // Postfix >= 3.11 delivery "tls=" feature: LEVEL[?][:DOWNGRADE][/...]
   kCount
 };
 

@@ -56,6 +56,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
     // The correlator and the incident count are set up only when there is
     // something to read: a run with nothing new stays cheap.
     std::optional<Correlator> correlator;
+    std::optional<OutboundTracker> outbound;
     std::uint64_t before = 0;
     std::uint64_t ord = 0;
     auto start_correlating = [&] {
@@ -66,6 +67,8 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
       limits.watch_group_for = window * kMicrosPerSecond;
       correlator.emplace(store, limits);
       correlator->restore(store.load_state());
+      outbound.emplace(store);
+      outbound->restore(store.load_outbound_state());
     };
 
     std::size_t reported_malformed = 0, reported_unrecognised = 0, reported_truncated = 0;
@@ -126,6 +129,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
           ++sum.postfix_lines;
           ev.clear();
           if (patterns.match(env.service, env.message, ev)) {
+            outbound->on_event(env, ev, ord);
             correlator->on_event(env, ev, ord++, Correlator::RawLine{line.text, shown, number});
           } else {
             ++sum.unrecognised;
@@ -166,6 +170,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
     if (correlator) {
       CorrelatorState state = correlator->finish();
       store.save_state(state);
+      store.save_outbound_state(outbound->export_state());
       store.set_setting("next_ord", std::to_string(ord));
       sum.sessions = correlator->counts().sessions;
       sum.failures = correlator->counts().failures;

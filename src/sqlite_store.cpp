@@ -110,6 +110,9 @@ SqliteStore::SqliteStore(const std::string& path, Mode mode, int busy_timeout_ms
     if (mode == Mode::kReadWrite) {
       exec("PRAGMA journal_mode=WAL");
       exec("PRAGMA synchronous=NORMAL");
+      // One run is one transaction: a page cache this size keeps it from
+      // spilling to the WAL in small pieces (bounded: 24 MiB).
+      exec("PRAGMA cache_size=-24576");
       ensure_schema();
     } else {
       sqlite3_stmt* st = prepare("PRAGMA user_version");
@@ -669,6 +672,143 @@ void SqliteStore::save_input(InputRecord& r) {
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) fail("save input", rc);
   if (r.id == 0) r.id = sqlite3_last_insert_rowid(db_);
+}
+
+void SqliteStore::save_outbound(OutboundRecord& r) {
+  sqlite3_stmt* st = prepare(
+      r.id == 0
+          ? "INSERT INTO outbound (mx_host, queue_id, relay_name, relay_ip, relay_port, failure_at, "
+            "failure_ord, failure_reason, openssl_code, failed_attempts, plaintext_at, plaintext_ord, "
+            "recipients, fallback_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+            "?13, ?14)"
+          : "UPDATE outbound SET mx_host = ?1, queue_id = ?2, relay_name = ?3, relay_ip = ?4, "
+            "relay_port = ?5, failure_at = ?6, failure_ord = ?7, failure_reason = ?8, "
+            "openssl_code = ?9, failed_attempts = ?10, plaintext_at = ?11, plaintext_ord = ?12, "
+            "recipients = ?13, fallback_seen = ?14 WHERE id = ?15");
+  bind_text(st, 1, r.mx_host);
+  bind_text(st, 2, r.queue_id);
+  bind_text(st, 3, r.relay_name);
+  bind_text(st, 4, r.relay_ip);
+  bind_text(st, 5, r.relay_port);
+  bind_int(st, 6, r.failure_at);
+  bind_int(st, 7, static_cast<std::int64_t>(r.failure_ord));
+  bind_text(st, 8, r.failure_reason);
+  bind_text(st, 9, r.openssl_code);
+  bind_int(st, 10, r.failed_attempts);
+  bind_int(st, 11, r.plaintext_at);
+  bind_int(st, 12, static_cast<std::int64_t>(r.plaintext_ord));
+  bind_text(st, 13, join_lines(r.recipients));
+  bind_int(st, 14, r.fallback_seen);
+  if (r.id != 0) bind_int(st, 15, r.id);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("save outbound", rc);
+  if (r.id == 0) r.id = sqlite3_last_insert_rowid(db_);
+}
+
+namespace {
+// The outbound tracker's pending state as text: records separated by RS
+// (0x1e), fields by US (0x1f); log text never holds either (see
+// encode_evidence), list fields (recipients) are joined by GS (0x1d).
+class Fields {
+ public:
+  explicit Fields(std::string_view rec) : rec_(rec) {}
+  std::string str() {
+    auto end = rec_.find('\x1f', pos_);
+    std::string out(rec_.substr(pos_, end == std::string_view::npos ? std::string_view::npos : end - pos_));
+    pos_ = end == std::string_view::npos ? rec_.size() : end + 1;
+    return out;
+  }
+  std::int64_t num() { return std::strtoll(str().c_str(), nullptr, 10); }
+
+ private:
+  std::string_view rec_;
+  std::size_t pos_ = 0;
+};
+
+std::string safe(std::string_view s) {
+  std::string c(s);
+  for (char& ch : c)
+    if (ch == '\x1d' || ch == '\x1e' || ch == '\x1f') ch = '?';
+  return c;
+}
+}  // namespace
+
+void SqliteStore::save_outbound_state(const OutboundState& state) {
+  std::string text;
+  auto put = [&](std::string_view v) { text += safe(v); text += '\x1f'; };
+  auto num = [&](std::int64_t v) { text += std::to_string(v); text += '\x1f'; };
+  for (const auto& f : state.failures) {
+    put("F");
+    put(f.mx_host); put(f.syslog_name); num(f.pid); put(f.relay_name); put(f.relay_ip);
+    put(f.relay_port); num(f.failure_at); num(static_cast<std::int64_t>(f.failure_ord));
+    put(f.failure_reason); put(f.openssl_code); num(f.seen_at);
+    text += '\x1e';
+  }
+  for (const auto& m : state.messages) {
+    const auto& r = m.record;
+    std::string rcpts;
+    for (const auto& x : r.recipients) { if (!rcpts.empty()) rcpts += '\x1d'; rcpts += safe(x); }
+    put("M");
+    num(r.id); put(r.mx_host); put(r.queue_id); put(r.relay_name); put(r.relay_ip); put(r.relay_port);
+    num(r.failure_at); num(static_cast<std::int64_t>(r.failure_ord)); put(r.failure_reason);
+    put(r.openssl_code); num(r.failed_attempts); num(r.plaintext_at);
+    num(static_cast<std::int64_t>(r.plaintext_ord)); text += rcpts; text += '\x1f';
+    num(r.fallback_seen); put(m.syslog_name); num(m.pid); num(static_cast<std::int64_t>(m.attempt_ord));
+    num(m.fallback_open); num(m.seen_at);
+    text += '\x1e';
+  }
+  sqlite3_stmt* st = prepare("INSERT INTO open_outbound (id, state) VALUES (1, ?1) "
+                             "ON CONFLICT (id) DO UPDATE SET state = excluded.state");
+  bind_text(st, 1, text);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) fail("save outbound state", rc);
+}
+
+OutboundState SqliteStore::load_outbound_state() {
+  OutboundState state;
+  sqlite3_stmt* st = prepare("SELECT state FROM open_outbound WHERE id = 1");
+  int rc = sqlite3_step(st);
+  std::string text = rc == SQLITE_ROW ? col_text(st, 0) : std::string();
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("load outbound state", rc);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\x1e', pos);
+    if (end == std::string::npos) break;
+    Fields f(std::string_view(text).substr(pos, end - pos));
+    pos = end + 1;
+    std::string kind = f.str();
+    if (kind == "F") {
+      OutboundPendingFailure p;
+      p.mx_host = f.str(); p.syslog_name = f.str(); p.pid = static_cast<std::uint32_t>(f.num());
+      p.relay_name = f.str(); p.relay_ip = f.str(); p.relay_port = f.str();
+      p.failure_at = f.num(); p.failure_ord = static_cast<std::uint64_t>(f.num());
+      p.failure_reason = f.str(); p.openssl_code = f.str(); p.seen_at = f.num();
+      state.failures.push_back(std::move(p));
+    } else if (kind == "M") {
+      OutboundPendingMessage m;
+      auto& r = m.record;
+      r.id = f.num(); r.mx_host = f.str(); r.queue_id = f.str(); r.relay_name = f.str();
+      r.relay_ip = f.str(); r.relay_port = f.str(); r.failure_at = f.num();
+      r.failure_ord = static_cast<std::uint64_t>(f.num()); r.failure_reason = f.str();
+      r.openssl_code = f.str(); r.failed_attempts = static_cast<int>(f.num()); r.plaintext_at = f.num();
+      r.plaintext_ord = static_cast<std::uint64_t>(f.num());
+      std::string rcpts = f.str();
+      for (std::size_t a = 0; !rcpts.empty() && a <= rcpts.size();) {
+        std::size_t b = rcpts.find('\x1d', a);
+        r.recipients.push_back(rcpts.substr(a, b == std::string::npos ? std::string::npos : b - a));
+        if (b == std::string::npos) break;
+        a = b + 1;
+      }
+      r.fallback_seen = f.num() != 0; m.syslog_name = f.str(); m.pid = static_cast<std::uint32_t>(f.num());
+      m.attempt_ord = static_cast<std::uint64_t>(f.num()); m.fallback_open = f.num() != 0;
+      m.seen_at = f.num();
+      state.messages.push_back(std::move(m));
+    }
+  }
+  return state;
 }
 
 }  // namespace pftls

@@ -20,6 +20,7 @@
 #include "correlator.h"
 #include "event_sink.h"
 #include "input_catalog.h"
+#include "outbound_tracker.h"
 #include "result_set.h"
 
 struct sqlite3;
@@ -47,7 +48,7 @@ struct RunRecord {
   std::uint64_t sessions = 0, failures = 0, messages = 0, new_incidents = 0;
 };
 
-class SqliteStore final : public EventSink {
+class SqliteStore final : public EventSink, public OutboundSink {
  public:
   enum class Mode { kReadWrite, kReadOnly };
   // busy_timeout_ms: how long to wait for another pftls holding the lock.
@@ -83,6 +84,9 @@ class SqliteStore final : public EventSink {
   void save_session(SessionRecord& s) override;
   void save_message(MessageRecord& m) override;
   void save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) override;
+  void save_outbound(OutboundRecord& r) override;
+  OutboundState load_outbound_state();
+  void save_outbound_state(const OutboundState& state);
   void add_client_stats(const ClientStatsList& stats) override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
 

@@ -8,9 +8,9 @@
 #
 # Usage: run_e2e.sh [options] [PFTLS_BIN]        (as root)
 #   PFTLS_BIN            the pftls binary (default: $PFTLS_BIN)
-#   --assert LEVEL       issue2 (default) asserts the rows of scenarios.tsv with
-#                        since=issue2; issue6 also asserts the outbound rows
-#                        (default: $PFTLS_E2E_ASSERT, else issue2)
+#   --assert LEVEL       issue6 (default) asserts every row of scenarios.tsv;
+#                        issue2 only the rows with since=issue2 (no outbound)
+#                        (default: $PFTLS_E2E_ASSERT, else issue6)
 #   --logs-only          run the scenarios and print the logs; no pftls needed,
 #                        nothing asserted
 #   --capture DIR        copy the logs of this run into DIR (samples/postfix-3.7)
@@ -34,7 +34,7 @@ usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 # ---------------------------------------------------------------- arguments --
 PFTLS=${PFTLS_BIN:-}
-ASSERT=${PFTLS_E2E_ASSERT:-issue2}
+ASSERT=${PFTLS_E2E_ASSERT:-issue6}
 LOGS_ONLY=0
 CAPTURE_DIR=
 KEEP=0

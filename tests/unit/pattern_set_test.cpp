@@ -324,12 +324,24 @@ INSTANTIATE_TEST_SUITE_P(
                   "7EE668039: to=<admin@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=3.6, "
                   "delays=0.2/0.02/0.04/3.3, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 153053D)",
                   EventKind::kRecipient,
-                  {{Field::kQueueId, "7EE668039"}, {Field::kRecipient, "admin@example.com"}}},
+                  {{Field::kQueueId, "7EE668039"},
+                   {Field::kRecipient, "admin@example.com"},
+                   {Field::kClientName, "127.0.0.1"},  // smtp/lmtp: the relay
+                   {Field::kClientIp, "127.0.0.1"},
+                   {Field::kClientPort, "2525"},
+                   {Field::kStatus, "sent"},
+                   {Field::kDetail, "250 2.0.0 Ok: queued as 153053D)"}}},
         MatchCase{"delivery to= with brackets (smtp)", "smtp",
                   "0D9633D: to=<jos@example.com>, orig_to=<bestuur@example.com>, "
                   "relay=mail1.example.net[10.74.103.11]:25, delay=11, dsn=2.0.0, status=sent (250 ok)",
                   EventKind::kRecipient,
-                  {{Field::kQueueId, "0D9633D"}, {Field::kRecipient, "jos@example.com"}}},
+                  {{Field::kQueueId, "0D9633D"},
+                   {Field::kRecipient, "jos@example.com"},
+                   {Field::kClientName, "mail1.example.net"},
+                   {Field::kClientIp, "10.74.103.11"},
+                   {Field::kClientPort, "25"},
+                   {Field::kStatus, "sent"},
+                   {Field::kDetail, "250 ok)"}}},
         MatchCase{"delivery to= without brackets (local)", "local",
                   "2A22C263F6: to=user@hostname.example.com, orig_to=root@localhost, relay=local, "
                   "delay=0.07, dsn=2.0.0, status=sent (delivered to command: procmail)",
@@ -395,13 +407,17 @@ TEST(PatternSetMatch, ReusedEventClearedBetweenLinesCarriesNothingOver) {
 
 TEST(PatternSetMatch, ServiceDispatch) {
   // Session lines count only from smtpd: an smtp client "connect to" and a
-  // "TLS connection established to" are not smtpd events.
+  // "TLS connection established to" are not smtpd events (the latter is the
+  // smtp client's own event, for the outbound tracker).
   const PatternSet& set = PatternSet::builtin();
   Event ev;
   ASSERT_TRUE(set.match("smtp", "Untrusted TLS connection established to mx4.hotmail.com[65.55.92.136]:25: "
                                 "TLSv1.2 with cipher ECDHE-RSA-AES256-SHA384 (256/256 bits)",
                         ev));
-  EXPECT_EQ(ev.kind, EventKind::kIgnored);
+  EXPECT_EQ(ev.kind, EventKind::kTlsEstablishedTo);
+  Event ev1;
+  ASSERT_TRUE(set.match("smtp", "connect to intern.nl[194.109.6.98]:25: Connection timed out", ev1));
+  EXPECT_EQ(ev1.kind, EventKind::kIgnored);
   Event ev2;
   EXPECT_FALSE(set.match("cleanup", "connect from a.example[192.0.2.1]", ev2));
   Event ev3;

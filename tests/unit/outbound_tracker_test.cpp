@@ -1,0 +1,616 @@
+// Unit tests for outbound_tracker: real Postfix 3.7 smtp client lines (and
+// Postfix 3.11's tls= field) through PatternSet::builtin() and the tracker,
+// into an in-memory OutboundSink.
+#include "outbound_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "pattern_set.h"
+#include "syslog_envelope.h"
+
+namespace pftls {
+namespace {
+
+struct MemorySink : OutboundSink {
+  std::map<std::int64_t, OutboundRecord> rows;
+  int inserts = 0;
+  int updates = 0;
+  std::int64_t next_id = 1;
+  void save_outbound(OutboundRecord& r) override {
+    if (r.id == 0) {
+      r.id = next_id++;
+      ++inserts;
+    } else {
+      ++updates;
+    }
+    rows[r.id] = r;
+  }
+  std::vector<OutboundRecord> records() const {
+    std::vector<OutboundRecord> out;
+    for (const auto& [id, r] : rows) out.push_back(r);
+    return out;
+  }
+};
+
+// Feeds syslog lines (year 2026, UTC) through the envelope, the built-in
+// patterns and a tracker; `ord` runs on across trackers like ingest's.
+class Feeder {
+ public:
+  Feeder() : zone_("UTC"), parser_(zone_, 2026) { parser_.begin_input(std::nullopt); }
+  void feed(OutboundTracker& t, const std::string& line) {
+    Envelope env;
+    ASSERT_EQ(parser_.parse(line, env), EnvelopeStatus::kPostfix) << line;
+    Event ev;
+    if (PatternSet::builtin().match(env.service, env.message, ev)) t.on_event(env, ev, ord_);
+    ++ord_;
+  }
+  void feed(OutboundTracker& t, const std::vector<std::string>& lines) {
+    for (const auto& l : lines) feed(t, l);
+  }
+
+ private:
+  LocalZone zone_;
+  EnvelopeParser parser_;
+  std::uint64_t ord_ = 0;
+};
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  std::string l;
+  while (std::getline(in, l)) lines.push_back(l);
+  return lines;
+}
+
+const std::string kSamples = std::string(PFTLS_SOURCE_DIR) + "/samples/postfix-3.7/";
+
+// 2026-11-29 hh:mm:ss UTC
+Micros at(int h, int m, int s) {
+  return (days_from_civil(2026, 11, 29) * 86400 + h * 3600 + m * 60 + s) * kMicrosPerSecond;
+}
+
+// ---------------------------------------------------------------------------
+// Line builders: the wording of real Postfix 3.7 / OpenSSL 3 lines.
+
+constexpr const char* kWeak = "mail.weak.test[127.0.0.19]:25";
+
+std::string head(const std::string& time, const std::string& host, int pid,
+                 const std::string& service = "smtp") {
+  return "Nov 29 " + time + " " + host + " postfix/" + service + "[" + std::to_string(pid) + "]: ";
+}
+std::string ssl_error(const std::string& time, int pid, const std::string& host = "mx",
+                      const std::string& relay = kWeak) {
+  return head(time, host, pid) + "SSL_connect error to " + relay + ": -1";
+}
+std::string library(const std::string& time, int pid, const std::string& host = "mx") {
+  return head(time, host, pid) +
+         "warning: TLS library problem: error:0A000410:SSL routines::sslv3 alert handshake "
+         "failure:../ssl/record/rec_layer_s3.c:1601:SSL alert number 40:";
+}
+std::string deferred(const std::string& time, int pid, const std::string& qid,
+                     const std::string& host = "mx", const std::string& rcpt = "ap@weak.test",
+                     const std::string& relay = kWeak) {
+  return head(time, host, pid) + qid + ": to=<" + rcpt + ">, relay=" + relay +
+         ", delay=0.19, delays=0.05/0.06/0.09/0, dsn=4.7.5, status=deferred (Cannot start TLS: "
+         "handshake failure)";
+}
+std::string cannot_start(const std::string& time, int pid, const std::string& qid,
+                         const std::string& host = "mx") {
+  return head(time, host, pid) + qid + ": Cannot start TLS: handshake failure";
+}
+std::string sent(const std::string& time, int pid, const std::string& qid, const std::string& host = "mx",
+                 const std::string& rcpt = "ap@weak.test", const std::string& relay = kWeak,
+                 const std::string& tls = "") {
+  return head(time, host, pid) + qid + ": to=<" + rcpt + ">, relay=" + relay +
+         ", delay=3.2, delays=3.2/0/0/0.01, " + (tls.empty() ? "" : "tls=" + tls + ", ") +
+         "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 578CA110332)";
+}
+std::string greylisted(const std::string& time, int pid, const std::string& qid,
+                       const std::string& host = "mx") {
+  return head(time, host, pid) + qid + ": to=<ap@weak.test>, relay=" + kWeak +
+         ", delay=5, delays=5/0/0/0, dsn=4.2.0, status=deferred (host mail.weak.test[127.0.0.19] "
+         "said: 450 4.2.0 Greylisted (in reply to RCPT TO command))";
+}
+std::string tls_ok(const std::string& time, int pid, const std::string& host = "mx",
+                   const std::string& relay = kWeak) {
+  return head(time, host, pid) + "Untrusted TLS connection established to " + relay +
+         ": TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)";
+}
+std::string removed(const std::string& time, const std::string& qid, const std::string& host = "mx") {
+  return head(time, host, 100, "qmgr") + qid + ": removed";
+}
+
+// ---------------------------------------------------------------------------
+// The patterns the tracker lives on
+
+TEST(OutboundPatterns, SmtpClientLinesAreTheirOwnEvents) {
+  const PatternSet& set = PatternSet::builtin();
+  Event ev;
+  ASSERT_TRUE(set.match("smtp", "SSL_connect error to mail.weak.test[127.0.0.19]:25: -1", ev));
+  EXPECT_EQ(ev.kind, EventKind::kSslConnectError);
+  EXPECT_EQ(ev.get(Field::kClientName), "mail.weak.test");
+  EXPECT_EQ(ev.get(Field::kClientIp), "127.0.0.19");
+  EXPECT_EQ(ev.get(Field::kClientPort), "25");
+  EXPECT_EQ(ev.get(Field::kDetail), "-1");
+
+  ev.clear();
+  ASSERT_TRUE(set.match("smtp", "30BA91102C2: Cannot start TLS: handshake failure", ev));
+  EXPECT_EQ(ev.kind, EventKind::kCannotStartTls);
+  EXPECT_EQ(ev.get(Field::kQueueId), "30BA91102C2");
+
+  ev.clear();
+  ASSERT_TRUE(set.match("lmtp", "Verified TLS connection established to mail.sys4.de[2001:1578:400:111::7]:25: "
+                                "TLSv1 with cipher ECDHE-RSA-AES256-SHA (256/256 bits)",
+                        ev));
+  EXPECT_EQ(ev.kind, EventKind::kTlsEstablishedTo);
+  EXPECT_EQ(ev.get(Field::kClientIp), "2001:1578:400:111::7");
+
+  ev.clear();
+  ASSERT_TRUE(set.match("smtp",
+                        "warning: TLS library problem: error:0A000410:SSL routines::sslv3 alert handshake "
+                        "failure:../ssl/record/rec_layer_s3.c:1601:SSL alert number 40:",
+                        ev));
+  EXPECT_EQ(ev.kind, EventKind::kTlsLibraryProblem);
+  EXPECT_EQ(ev.get(Field::kOpensslCode), "0A000410");
+}
+
+TEST(OutboundPatterns, DeliveryLinesStayRecipientsWithRelayAndStatus) {
+  const PatternSet& set = PatternSet::builtin();
+  struct Case {
+    const char* message;
+    const char* status;
+    const char* detail_prefix;
+    const char* tls;
+  };
+  const Case cases[] = {
+      {"30BA91102C2: to=<ap@weak.test>, relay=mail.weak.test[127.0.0.19]:25, delay=0.26, "
+       "delays=0.06/0.1/0.1/0, dsn=4.7.5, status=deferred (Cannot start TLS: handshake failure)",
+       "deferred", "Cannot start TLS", ""},
+      {"30BA91102C2: to=<ap@weak.test>, relay=mail.weak.test[127.0.0.19]:25, delay=4.2, "
+       "delays=4.2/0/0/0.04, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 61FA8110626)",
+       "sent", "250 ", ""},
+      {"30BA91102C2: to=<ap@weak.test>, relay=mail.weak.test[127.0.0.19]:25, delay=3.6, "
+       "delays=0.08/0.02/0.85/0.14, tls=may:none, dsn=2.1.5, status=sent (250 2.0.0 Ok)",
+       "sent", "250 ", "may:none"},
+  };
+  for (const auto& c : cases) {
+    Event ev;
+    ASSERT_TRUE(set.match("smtp", c.message, ev)) << c.message;
+    EXPECT_EQ(ev.kind, EventKind::kRecipient) << c.message;
+    EXPECT_EQ(ev.get(Field::kQueueId), "30BA91102C2");
+    EXPECT_EQ(ev.get(Field::kRecipient), "ap@weak.test");
+    EXPECT_EQ(ev.get(Field::kClientName), "mail.weak.test");
+    EXPECT_EQ(ev.get(Field::kClientIp), "127.0.0.19");
+    EXPECT_EQ(ev.get(Field::kClientPort), "25");
+    EXPECT_EQ(ev.get(Field::kStatus), c.status);
+    EXPECT_TRUE(ev.get(Field::kDetail).starts_with(c.detail_prefix)) << ev.get(Field::kDetail);
+    EXPECT_EQ(ev.get(Field::kTls), c.tls);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The captured Postfix 3.7 logs (samples/postfix-3.7/README.md)
+
+TEST(OutboundTracker, CapturedLogOfOurServer) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, read_lines(kSamples + "mx.test.log"));
+  const auto recs = sink.records();
+  ASSERT_EQ(recs.size(), 1u);
+  const OutboundRecord& r = recs[0];
+  EXPECT_EQ(r.mx_host, "mx");
+  EXPECT_EQ(r.queue_id, "30BA91102C2");
+  EXPECT_EQ(r.relay_name, "mail.weak.test");
+  EXPECT_EQ(r.relay_ip, "127.0.0.19");
+  EXPECT_EQ(r.relay_port, "25");
+  EXPECT_EQ(r.failed_attempts, 3);  // deferred at 00:34:12 and 00:34:14, fallback at 00:34:16
+  EXPECT_EQ(r.failure_at, at(0, 34, 16));
+  EXPECT_EQ(r.plaintext_at, at(0, 34, 16));
+  EXPECT_LT(r.failure_ord, r.plaintext_ord);
+  EXPECT_EQ(r.failure_reason, "alert-handshake-failure");
+  EXPECT_EQ(r.openssl_code, "0A000410");
+  EXPECT_EQ(r.recipients, std::vector<std::string>{"ap@weak.test"});
+  EXPECT_TRUE(r.fallback_seen);
+  EXPECT_EQ(t.counts().fallbacks, 1u);
+  EXPECT_EQ(t.counts().failures, 3u);
+  // qmgr's "removed" ended the queue id; nothing is left pending.
+  EXPECT_EQ(t.pending_messages(), 0u);
+  EXPECT_EQ(t.pending_failures(), 0u);
+}
+
+TEST(OutboundTracker, CapturedLogOfTheSendingBank) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, read_lines(kSamples + "mta.bank.test.log"));
+  const auto recs = sink.records();
+  ASSERT_EQ(recs.size(), 1u);
+  const OutboundRecord& r = recs[0];
+  EXPECT_EQ(r.mx_host, "mta");
+  EXPECT_EQ(r.queue_id, "291581102A3");
+  EXPECT_EQ(r.relay_name, "mx.test");
+  EXPECT_EQ(r.relay_ip, "127.0.0.10");
+  EXPECT_EQ(r.failed_attempts, 2);
+  EXPECT_EQ(r.failure_at, at(0, 34, 15));
+  EXPECT_EQ(r.plaintext_at, at(0, 34, 15));
+  EXPECT_EQ(r.failure_reason, "alert-handshake-failure");
+  EXPECT_EQ(r.recipients, std::vector<std::string>{"bank@mx.test"});
+}
+
+TEST(OutboundTracker, CapturedLogOfTheWeakPartnerHasNone) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, read_lines(kSamples + "mail.weak.test.log"));
+  EXPECT_TRUE(sink.rows.empty());
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios
+
+struct Expect {
+  std::string host;
+  std::string queue_id;
+  std::string relay_ip;
+  int failed_attempts;
+  Micros failure_at;
+  Micros plaintext_at;
+  std::vector<std::string> recipients;
+  bool fallback_seen;
+};
+
+struct Scenario {
+  const char* name;
+  std::vector<std::string> lines;
+  std::vector<Expect> expect;  // in insertion order
+  std::size_t pending_after = SIZE_MAX;  // pending messages at the end; SIZE_MAX: not checked
+};
+
+void PrintTo(const Scenario& s, std::ostream* os) { *os << s.name; }
+
+std::vector<Scenario> scenarios() {
+  const std::string Q = "CDF4F11E17E";
+  return {
+      {"fallback after a deferral, retry on another pid",
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073), deferred("00:41:38", 30073, Q),
+        ssl_error("00:46:40", 30100), library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
+        sent("00:46:41", 30100, Q), removed("00:46:41", Q)},
+       {{"mx", Q, "127.0.0.19", 2, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}},
+       0},
+      {"deferrals only",
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073), deferred("00:41:38", 30073, Q),
+        ssl_error("00:46:40", 30100), library("00:46:40", 30100), deferred("00:46:40", 30100, Q)},
+       {},
+       1},
+      {"Cannot start TLS inside status=deferred is no fallback",
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073), deferred("00:41:38", 30073, Q),
+        sent("00:46:41", 30073, Q)},
+       {},
+       0},
+      {"TLS after failures",
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073), deferred("00:41:38", 30073, Q),
+        ssl_error("00:46:40", 30100), library("00:46:40", 30100), deferred("00:46:40", 30100, Q),
+        tls_ok("00:56:40", 30111), sent("00:56:41", 30111, Q)},
+       {},
+       0},
+      {"a plaintext retry that was deferred, then a fallback",
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073), cannot_start("00:41:38", 30073, Q),
+        greylisted("00:41:39", 30073, Q), ssl_error("00:51:38", 30073), library("00:51:38", 30073),
+        cannot_start("00:51:38", 30073, Q), sent("00:51:39", 30073, Q)},
+       {{"mx", Q, "127.0.0.19", 2, at(0, 51, 38), at(0, 51, 39), {"ap@weak.test"}, true}}},
+      {"next MX over TLS after Cannot start TLS",
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073), cannot_start("00:41:38", 30073, Q),
+        tls_ok("00:41:39", 30073, "mx", "mx2.weak.test[127.0.0.29]:25"),
+        sent("00:41:39", 30073, Q, "mx", "ap@weak.test", "mx2.weak.test[127.0.0.29]:25")},
+       {}},
+      {"three recipients in the fallback attempt, one record",
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073),
+        deferred("00:41:38", 30073, Q, "mx", "a@weak.test"), deferred("00:41:38", 30073, Q, "mx", "b@weak.test"),
+        deferred("00:41:38", 30073, Q, "mx", "c@weak.test"), ssl_error("00:46:40", 30100),
+        library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
+        sent("00:46:41", 30100, Q, "mx", "a@weak.test"), sent("00:46:41", 30100, Q, "mx", "b@weak.test"),
+        sent("00:46:41", 30100, Q, "mx", "c@weak.test")},
+       {{"mx", Q, "127.0.0.19", 2, at(0, 46, 40), at(0, 46, 41), {"a@weak.test", "b@weak.test", "c@weak.test"},
+         true}}},
+      {"retries on different pids, interleaved with other deliveries",
+       {ssl_error("00:41:38", 30073), ssl_error("00:41:38", 30074, "mx", "mx.other.test[192.0.2.7]:25"),
+        library("00:41:38", 30073), deferred("00:41:38", 30073, Q),
+        tls_ok("00:41:38", 30074, "mx", "mx.other.test[192.0.2.7]:25"),
+        sent("00:41:39", 30074, "AAAAA11111", "mx", "x@other.test", "mx.other.test[192.0.2.7]:25"),
+        ssl_error("00:43:00", 30090), library("00:43:00", 30090), deferred("00:43:00", 30090, Q),
+        ssl_error("00:46:40", 30100), library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
+        sent("00:46:41", 30100, Q)},
+       {{"mx", Q, "127.0.0.19", 3, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}}},
+      {"two hosts, the same pids and queue ids",
+       {ssl_error("00:41:38", 30073, "mx"), ssl_error("00:41:38", 30073, "mx2"), library("00:41:38", 30073, "mx"),
+        library("00:41:38", 30073, "mx2"), deferred("00:41:38", 30073, Q, "mx"), deferred("00:41:38", 30073, Q, "mx2"),
+        ssl_error("00:46:40", 30100, "mx"), library("00:46:40", 30100, "mx"), cannot_start("00:46:40", 30100, Q, "mx"),
+        tls_ok("00:46:40", 30100, "mx2"), sent("00:46:41", 30100, Q, "mx2"), sent("00:46:41", 30100, Q, "mx")},
+       {{"mx", Q, "127.0.0.19", 2, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}},
+       1},  // mx2's queue id went out over TLS and is gone; mx's waits for "removed
+      {"two hosts, the fallback on the other one",
+       {ssl_error("00:41:38", 30073, "mx"), library("00:41:38", 30073, "mx"), deferred("00:41:38", 30073, Q, "mx"),
+        ssl_error("00:46:40", 30100, "mx2"), library("00:46:40", 30100, "mx2"),
+        cannot_start("00:46:40", 30100, Q, "mx2"), sent("00:46:41", 30100, Q, "mx2")},
+       {{"mx2", Q, "127.0.0.19", 1, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}}},
+      {"Postfix 3.11 tls=may:none after a failure",
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073), deferred("00:41:38", 30073, Q),
+        ssl_error("00:46:40", 30100), library("00:46:40", 30100),
+        sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may:none")},
+       {{"mx", Q, "127.0.0.19", 2, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, false}}},
+      {"Postfix 3.11 tls=may:none with the Cannot start TLS line",
+       {ssl_error("00:46:40", 30100), library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
+        sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may:none")},
+       {{"mx", Q, "127.0.0.19", 1, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}}},
+      {"Postfix 3.11 tls=may:none without any failure",
+       {sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may:none")},
+       {},
+       0},
+      {"Postfix 3.11 tls=may (TLS used) after Cannot start TLS",
+       {ssl_error("00:46:40", 30100), library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
+        sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may")},
+       {},
+       0},
+      {"Cannot start TLS without a failure line before it",
+       {cannot_start("00:46:40", 30100, Q), sent("00:46:41", 30100, Q)},
+       {{"mx", Q, "127.0.0.19", 1, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}}},
+      {"a library problem alone is no handshake failure",
+       {library("00:46:40", 30100), sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may:none")},
+       {},
+       0},
+      {"a TLS success on the pid drops its failure",
+       {ssl_error("00:46:40", 30100), tls_ok("00:46:41", 30100), sent("00:46:42", 30100, Q, "mx", "ap@weak.test",
+                                                                      kWeak, "may:none")},
+       {},
+       0},
+      {"removed ends a queue id",
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073), deferred("00:41:38", 30073, Q),
+        removed("00:42:00", Q), cannot_start("00:46:40", 30100, Q), sent("00:46:41", 30100, Q)},
+       {{"mx", Q, "127.0.0.19", 1, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}}},
+  };
+}
+
+class OutboundScenario : public ::testing::TestWithParam<Scenario> {};
+
+void check(const Scenario& s, const MemorySink& sink) {
+  const auto recs = sink.records();
+  ASSERT_EQ(recs.size(), s.expect.size()) << s.name;
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    const OutboundRecord& r = recs[i];
+    const Expect& e = s.expect[i];
+    EXPECT_EQ(r.mx_host, e.host) << s.name;
+    EXPECT_EQ(r.queue_id, e.queue_id) << s.name;
+    EXPECT_EQ(r.relay_ip, e.relay_ip) << s.name;
+    EXPECT_EQ(r.failed_attempts, e.failed_attempts) << s.name;
+    EXPECT_EQ(r.failure_at, e.failure_at) << s.name;
+    EXPECT_EQ(r.plaintext_at, e.plaintext_at) << s.name;
+    EXPECT_EQ(r.recipients, e.recipients) << s.name;
+    EXPECT_EQ(r.fallback_seen, e.fallback_seen) << s.name;
+    EXPECT_FALSE(r.failure_reason.empty()) << s.name;
+  }
+}
+
+TEST_P(OutboundScenario, OnePass) {
+  const Scenario& s = GetParam();
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, s.lines);
+  check(s, sink);
+  EXPECT_EQ(sink.inserts, static_cast<int>(s.expect.size())) << s.name;
+  if (s.pending_after != SIZE_MAX) {
+    EXPECT_EQ(t.pending_messages(), s.pending_after) << s.name;
+  }
+}
+
+// However the log is cut into runs, with the state carried over, the
+// records are those of one pass.
+TEST_P(OutboundScenario, EveryCutBetweenTwoRuns) {
+  const Scenario& s = GetParam();
+  MemorySink whole;
+  {
+    OutboundTracker t(whole);
+    Feeder f;
+    f.feed(t, s.lines);
+  }
+  for (std::size_t cut = 0; cut <= s.lines.size(); ++cut) {
+    MemorySink sink;
+    Feeder f;
+    OutboundTracker::State state;
+    {
+      OutboundTracker first(sink);
+      for (std::size_t i = 0; i < cut; ++i) f.feed(first, s.lines[i]);
+      state = first.export_state();
+    }
+    OutboundTracker second(sink);
+    second.restore(state);
+    for (std::size_t i = cut; i < s.lines.size(); ++i) f.feed(second, s.lines[i]);
+    ASSERT_EQ(sink.rows.size(), whole.rows.size()) << s.name << ", cut before line " << cut;
+    for (const auto& [id, r] : whole.rows) {
+      const OutboundRecord& got = sink.rows.at(id);
+      EXPECT_EQ(got.queue_id, r.queue_id) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.relay_ip, r.relay_ip) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.failed_attempts, r.failed_attempts) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.failure_at, r.failure_at) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.failure_ord, r.failure_ord) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.failure_reason, r.failure_reason) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.openssl_code, r.openssl_code) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.plaintext_at, r.plaintext_at) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.plaintext_ord, r.plaintext_ord) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.recipients, r.recipients) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.fallback_seen, r.fallback_seen) << s.name << ", cut " << cut;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, OutboundScenario, ::testing::ValuesIn(scenarios()));
+
+TEST(OutboundTracker, CapturedLogCutEverywhereGivesTheSameRecord) {
+  const auto lines = read_lines(kSamples + "mx.test.log");
+  MemorySink whole;
+  {
+    OutboundTracker t(whole);
+    Feeder f;
+    f.feed(t, lines);
+  }
+  ASSERT_EQ(whole.rows.size(), 1u);
+  for (std::size_t cut = 0; cut <= lines.size(); ++cut) {
+    MemorySink sink;
+    Feeder f;
+    OutboundTracker first(sink);
+    for (std::size_t i = 0; i < cut; ++i) f.feed(first, lines[i]);
+    OutboundTracker second(sink);
+    second.restore(first.export_state());
+    for (std::size_t i = cut; i < lines.size(); ++i) f.feed(second, lines[i]);
+    ASSERT_EQ(sink.rows.size(), 1u) << "cut " << cut;
+    const OutboundRecord& got = sink.rows.begin()->second;
+    const OutboundRecord& want = whole.rows.begin()->second;
+    EXPECT_EQ(got.failed_attempts, want.failed_attempts) << "cut " << cut;
+    EXPECT_EQ(got.failure_at, want.failure_at) << "cut " << cut;
+    EXPECT_EQ(got.failure_reason, want.failure_reason) << "cut " << cut;
+    EXPECT_EQ(got.plaintext_at, want.plaintext_at) << "cut " << cut;
+    EXPECT_EQ(got.recipients, want.recipients) << "cut " << cut;
+  }
+}
+
+TEST(OutboundTracker, StateHoldsWhatIsPending) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, {ssl_error("00:41:38", 30073), library("00:41:38", 30073), deferred("00:41:38", 30073, "CDF4F11E17E"),
+             ssl_error("00:41:40", 30080, "mx2")});
+  const OutboundState s = t.export_state();
+  ASSERT_EQ(s.failures.size(), 1u);
+  EXPECT_EQ(s.failures[0].mx_host, "mx2");
+  EXPECT_EQ(s.failures[0].syslog_name, "postfix");
+  EXPECT_EQ(s.failures[0].pid, 30080u);
+  EXPECT_EQ(s.failures[0].relay_ip, "127.0.0.19");
+  EXPECT_EQ(s.failures[0].failure_at, at(0, 41, 40));
+  ASSERT_EQ(s.messages.size(), 1u);
+  const OutboundPendingMessage& m = s.messages[0];
+  EXPECT_EQ(m.record.id, 0);
+  EXPECT_EQ(m.record.mx_host, "mx");
+  EXPECT_EQ(m.record.queue_id, "CDF4F11E17E");
+  EXPECT_EQ(m.record.relay_name, "mail.weak.test");
+  EXPECT_EQ(m.record.failed_attempts, 1);
+  EXPECT_EQ(m.record.failure_reason, "alert-handshake-failure");
+  EXPECT_EQ(m.record.plaintext_at, 0);
+  EXPECT_EQ(m.pid, 30073u);
+  EXPECT_FALSE(m.fallback_open);
+  EXPECT_TRUE(sink.rows.empty());
+}
+
+// ---------------------------------------------------------------------------
+// Bounds and ages
+
+TEST(OutboundTracker, FailureBoundEvictsTheOldest) {
+  MemorySink sink;
+  OutboundLimits limits;
+  limits.max_failures = 2;
+  OutboundTracker t(sink, limits);
+  Feeder f;
+  f.feed(t, {ssl_error("00:41:38", 1), ssl_error("00:41:39", 2), ssl_error("00:41:40", 3)});
+  EXPECT_EQ(t.pending_failures(), 2u);
+  EXPECT_EQ(t.counts().evicted_failures, 1u);
+  const auto s = t.export_state();
+  ASSERT_EQ(s.failures.size(), 2u);
+  EXPECT_EQ(s.failures[0].pid, 2u);
+  EXPECT_EQ(s.failures[1].pid, 3u);
+}
+
+TEST(OutboundTracker, MessageBoundEvictsTheOldest) {
+  MemorySink sink;
+  OutboundLimits limits;
+  limits.max_messages = 2;
+  OutboundTracker t(sink, limits);
+  Feeder f;
+  f.feed(t, {deferred("00:41:38", 1, "AAAAA11111"), deferred("00:41:39", 2, "BBBBB22222"),
+             deferred("00:41:40", 3, "CCCCC33333"), deferred("00:41:41", 4, "BBBBB22222")});
+  EXPECT_EQ(t.pending_messages(), 2u);
+  EXPECT_EQ(t.counts().evicted_messages, 1u);
+  const auto s = t.export_state();
+  ASSERT_EQ(s.messages.size(), 2u);
+  EXPECT_EQ(s.messages[0].record.queue_id, "CCCCC33333");
+  EXPECT_EQ(s.messages[1].record.queue_id, "BBBBB22222");  // touched last
+  EXPECT_EQ(s.messages[1].record.failed_attempts, 2);
+}
+
+TEST(OutboundTracker, AgeLimitsDropStaleEntries) {
+  MemorySink sink;
+  OutboundLimits limits;
+  limits.failure_age = 60 * kMicrosPerSecond;
+  limits.message_age = 3600 * kMicrosPerSecond;
+  OutboundTracker t(sink, limits);
+  Feeder f;
+  f.feed(t, {ssl_error("00:00:00", 1), deferred("00:00:00", 2, "AAAAA11111")});
+  EXPECT_EQ(t.pending_failures(), 1u);
+  EXPECT_EQ(t.pending_messages(), 1u);
+  f.feed(t, ssl_error("00:02:00", 3));  // 2 minutes on: pid 1's failure is stale
+  EXPECT_EQ(t.pending_failures(), 1u);
+  EXPECT_EQ(t.export_state().failures[0].pid, 3u);
+  EXPECT_EQ(t.pending_messages(), 1u);
+  f.feed(t, ssl_error("01:00:01", 4));  // past the message age
+  EXPECT_EQ(t.pending_messages(), 0u);
+  EXPECT_EQ(t.counts().evicted_failures, 2u);
+  EXPECT_EQ(t.counts().evicted_messages, 1u);
+  // A fallback for the aged queue id is no longer tied to the old deferral.
+  f.feed(t, {cannot_start("01:00:02", 5, "AAAAA11111"), sent("01:00:02", 5, "AAAAA11111")});
+  ASSERT_EQ(sink.rows.size(), 1u);
+  EXPECT_EQ(sink.rows.begin()->second.failed_attempts, 1);
+}
+
+TEST(OutboundTracker, RelayBoundPerMessage) {
+  MemorySink sink;
+  OutboundLimits limits;
+  limits.max_relays_per_message = 1;
+  OutboundTracker t(sink, limits);
+  Feeder f;
+  f.feed(t, {deferred("00:41:38", 1, "AAAAA11111"),
+             deferred("00:41:38", 1, "AAAAA11111", "mx", "b@other.test", "mx.other.test[192.0.2.7]:25")});
+  const auto s = t.export_state();
+  ASSERT_EQ(s.messages.size(), 1u);
+  EXPECT_EQ(s.messages[0].record.relay_ip, "127.0.0.19");
+  EXPECT_EQ(t.counts().dropped, 1u);
+}
+
+TEST(OutboundTracker, OrdinaryDeliveriesLeaveNothingBehind) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  for (int i = 0; i < 100; ++i) {
+    const std::string pid = std::to_string(2000 + i);
+    f.feed(t, {tls_ok("00:41:38", 2000 + i, "mx", "mx.other.test[192.0.2.7]:25"),
+               sent("00:41:38", 2000 + i, "AAAAA" + std::to_string(10000 + i), "mx", "x@other.test",
+                    "mx.other.test[192.0.2.7]:25"),
+               removed("00:41:38", "AAAAA" + std::to_string(10000 + i))});
+  }
+  EXPECT_EQ(t.pending_failures(), 0u);
+  EXPECT_EQ(t.pending_messages(), 0u);
+  EXPECT_TRUE(sink.rows.empty());
+}
+
+TEST(OutboundTracker, OnlySmtpAndLmtpLinesCount) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  // An smtpd TLS library problem and a local delivery of the same queue id.
+  f.feed(t, {head("00:41:38", "mx", 30073, "smtpd") +
+                 "warning: TLS library problem: error:0A0000C1:SSL routines::no shared cipher:../ssl/statem/"
+                 "statem_srvr.c:2226:",
+             head("00:41:39", "mx", 30074, "local") +
+                 "CDF4F11E17E: to=<ap@mx.test>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, "
+                 "status=sent (delivered to mailbox)"});
+  EXPECT_EQ(t.pending_failures(), 0u);
+  EXPECT_EQ(t.pending_messages(), 0u);
+}
+
+}  // namespace
+}  // namespace pftls
