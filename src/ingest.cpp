@@ -5,6 +5,7 @@
 
 #include "correlator.h"
 #include "input_catalog.h"
+#include "journal_json.h"
 #include "line_source.h"
 #include "pattern_set.h"
 #include "result_writer.h"
@@ -42,6 +43,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
   const PatternSet& patterns = PatternSet::builtin();
   LocalZone zone(options.zone);
   EnvelopeParser envelope(zone, options.year);
+  JournalJsonParser journal;
   Micros started = now_micros();
 
   store.begin_run();
@@ -99,6 +101,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
       const bool may_hold_back = !final_file && id && now_seconds - id->mtime_seconds < kTornLineQuietSeconds;
 
       const std::string shown = strip_controls(source->name());
+      InputFormat format = options.format;  // kAuto: told by the first non-empty line
       Line line;
       Envelope env;
       Event ev;
@@ -117,13 +120,16 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
           diag << "pftls: warning: " << shown << ":" << number
                << ": line longer than 65536 bytes, truncated\n";
         }
-        EnvelopeStatus st = envelope.parse(line.text, env);
+        if (format == InputFormat::kAuto && !line.text.empty()) format = detect_format(line.text);
+        const bool json = format == InputFormat::kJournalJson;
+        EnvelopeStatus st = json ? journal.parse(line.text, env) : envelope.parse(line.text, env);
         if (st == EnvelopeStatus::kOtherProgram) {
           ++sum.other_lines;
         } else if (st == EnvelopeStatus::kMalformed) {
           ++sum.malformed;
           if (reported_malformed++ < options.max_reported) {
-            diag << "pftls: warning: " << shown << ":" << number << ": not a syslog line, skipped\n";
+            diag << "pftls: warning: " << shown << ":" << number
+                 << (json ? ": not a journal JSON entry, skipped\n" : ": not a syslog line, skipped\n");
           }
         } else {
           ++sum.postfix_lines;

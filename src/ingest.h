@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "input_format.h"
 #include "sqlite_store.h"
 
 namespace pftls {
@@ -26,6 +27,7 @@ struct IngestOptions {
   std::string zone;                  // "" = system zone
   std::optional<std::int64_t> window_seconds;  // stored as the default window
   std::size_t max_reported = 10;     // bad lines reported one by one, per kind
+  InputFormat format = InputFormat::kAuto;  // --format; kAuto: each input by its first non-empty line
 };
 
 struct IngestSummary {

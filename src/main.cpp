@@ -18,6 +18,7 @@
 
 #include "evidence_report.h"
 #include "ingest.h"
+#include "input_format.h"
 #include "line_source.h"
 #include "log_time.h"
 #include "pattern_set.h"
@@ -86,8 +87,11 @@ void remove_database_files(const std::string& path) {
 
 int run_ingest_command(const std::string& db, const std::vector<std::string>& inputs,
                        const std::string& window, int year, const std::string& tz,
-                       double lock_wait) {
+                       double lock_wait, const std::string& input_format) {
   pftls::IngestOptions opt;
+  if (!pftls::input_format_from_name(input_format, opt.format)) {
+    throw UsageError("--format: auto, syslog or journal");
+  }
   opt.paths = inputs.empty() ? std::vector<std::string>{"-"} : inputs;
   if (year != 0) {
     if (year < 1970 || year > 9999) throw UsageError("--year: out of range");
@@ -268,6 +272,9 @@ int main(int argc, char** argv) {
   ingest->add_option("--tz", tz, "IANA zone of timestamps without an offset (default: the system zone)");
   ingest->add_option("--lock-wait", lock_wait, "Seconds to wait for another pftls run to finish before giving up with exit 75 (default 10)")
       ->check(CLI::Range(0.0, 3600.0));
+  std::string input_format = "auto";
+  ingest->add_option("--format", input_format,
+                     "Input form: auto (default: each input by its first line), syslog, or journal (journalctl -o json)");
   ingest->add_option("paths", inputs, "Log files, oldest first; '-' or none for stdin");
 
   QueryOptions q;
@@ -364,7 +371,7 @@ int main(int argc, char** argv) {
   try {
     // Validate the built-in patterns before anything else: a broken set is a build defect.
     (void)pftls::PatternSet::builtin();
-    if (*ingest) return run_ingest_command(db, inputs, window, year, tz, lock_wait);
+    if (*ingest) return run_ingest_command(db, inputs, window, year, tz, lock_wait, input_format);
     const auto csv = pftls::OutputFormat::kCsv;
     const QuerySpec incidents_q{"incidents", true};
     const QuerySpec failures_q{"failures", true};

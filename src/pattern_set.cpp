@@ -181,8 +181,10 @@ struct PatternSet::Impl {
   }
   // Services by (length, first byte, last byte): one probe and one compare.
   static std::size_t service_slot(std::string_view s) {
-    return ((s.size() & 15) << 6) ^ ((static_cast<unsigned char>(s[0]) & 7) << 3) ^
-           (static_cast<unsigned char>(s.back()) & 7) ^ ((static_cast<unsigned char>(s[1 % s.size()]) & 7) << 10);
+    const std::size_t first = static_cast<unsigned char>(s[0]) & 7u;
+    const std::size_t last = static_cast<unsigned char>(s.back()) & 7u;
+    const std::size_t second = static_cast<unsigned char>(s[1 % s.size()]) & 7u;
+    return ((s.size() & 15u) << 6) ^ (first << 3) ^ last ^ (second << 10);
   }
   static constexpr std::size_t kServiceSlots = 1 << 13;
   static constexpr std::int16_t kNoService = -1, kCollision = -2;

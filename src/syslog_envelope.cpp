@@ -1,6 +1,7 @@
 // syslog_envelope: RFC 3164 / RFC 3339 / journalctl short-* framing of Postfix log lines.
 #include "syslog_envelope.h"
 
+#include <bit>
 #include <cstring>
 
 namespace pftls {
@@ -37,16 +38,75 @@ inline unsigned month_number(const char* p) {
   }
 }
 
+// The 15 bytes of "Mmm dd hh:mm:ss" compared as two overlapping words
+// (a libc memcmp call costs more than the rest of the stamp check).
+inline bool same_15_bytes(const char* a, const char* b) {
+  std::uint64_t a0, a1, b0, b1;
+  std::memcpy(&a0, a, 8);
+  std::memcpy(&a1, a + 7, 8);
+  std::memcpy(&b0, b, 8);
+  std::memcpy(&b1, b + 7, 8);
+  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// Microseconds of the fraction digits [p, end) (at least one digit; digits
-// past the sixth are dropped).
-inline Micros fraction_micros(const char* p, const char* end) {
-  Micros micros = 0;
-  int digits = 0;
-  for (; p != end && digits < 6; ++p, ++digits) micros = micros * 10 + (*p - '0');
-  for (; digits < 6; ++digits) micros *= 10;
-  return micros;
+inline bool digit_value(char c, unsigned& d) {
+  d = static_cast<unsigned>(static_cast<unsigned char>(c)) - '0';
+  return d < 10;
+}
+
+// Reads the fraction digits of a stamp from `pos` (just after the '.') up to
+// the first non-digit or `end`: their value in microseconds (digits past the
+// sixth dropped) into `micros`; returns where the digits end (== pos: none).
+inline std::size_t scan_fraction(std::string_view s, std::size_t pos, std::size_t end, Micros& micros) {
+  unsigned d[6];
+  // The usual case: exactly six digits (rsyslog, journalctl).
+  if (end - pos >= 6 && digit_value(s[pos], d[0]) && digit_value(s[pos + 1], d[1]) &&
+      digit_value(s[pos + 2], d[2]) && digit_value(s[pos + 3], d[3]) &&
+      digit_value(s[pos + 4], d[4]) && digit_value(s[pos + 5], d[5]) &&
+      (end - pos == 6 || !is_digit(s[pos + 6]))) {
+    micros = ((((d[0] * 10 + d[1]) * 10 + d[2]) * 10 + d[3]) * 10 + d[4]) * 10 + d[5];
+    return pos + 6;
+  }
+  static constexpr Micros kScale[7] = {0, 100000, 10000, 1000, 100, 10, 1};
+  Micros v = 0;
+  std::size_t digits = 0;
+  for (; pos < end && is_digit(s[pos]); ++pos) {
+    if (digits < 6) {
+      v = v * 10 + (s[pos] - '0');
+      ++digits;
+    }
+  }
+  micros = v * kScale[digits];
+  return pos;
+}
+
+// The first 19 bytes ("YYYY-MM-DDTHH:MM:SS") as three overlapping words.
+inline bool same_19_bytes(const char* a, const char* b) {
+  std::uint64_t a0, a1, a2, b0, b1, b2;
+  std::memcpy(&a0, a, 8);
+  std::memcpy(&a1, a + 8, 8);
+  std::memcpy(&a2, a + 11, 8);
+  std::memcpy(&b0, b, 8);
+  std::memcpy(&b1, b + 8, 8);
+  std::memcpy(&b2, b + 11, 8);
+  return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) == 0;
+}
+
+// The n bytes at a and b are equal; at least 8 bytes may be read at b, and
+// `a_room` at a. An offset ("+01:00", "Z", "") fits in one masked word.
+inline bool same_short(const char* a, const char* b, std::size_t n, std::size_t a_room) {
+  if constexpr (std::endian::native == std::endian::little) {
+    if (n < 8 && a_room >= 8) {
+      std::uint64_t x, y;
+      std::memcpy(&x, a, 8);
+      std::memcpy(&y, b, 8);
+      const std::uint64_t mask = (std::uint64_t{1} << (8 * n)) - 1;
+      return ((x ^ y) & mask) == 0;
+    }
+  }
+  return std::memcmp(a, b, n) == 0;
 }
 
 // journalctl's own lines between entries: "-- Boot 0f3c... --",
@@ -68,19 +128,29 @@ void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) 
 
 EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
   // Timestamp: its form is told by the first byte (a digit: RFC 3339 and
-  // journalctl's short-iso forms; else the yearless RFC 3164 forms).
+  // journalctl's short-iso forms; else the yearless RFC 3164 forms). A
+  // fraction of a second is read here; the rest of the stamp is converted
+  // (or found in the cache) once the line is known to be Postfix's.
   std::size_t stamp_end;
-  bool rfc3339 = !line.empty() && line[0] >= '0' && line[0] <= '9';
+  std::size_t suffix_begin = 0;  // RFC 3339: where the stamp goes on after the fraction
+  Micros fraction = 0;
+  const bool rfc3339 = !line.empty() && line[0] >= '0' && line[0] <= '9';
   if (rfc3339) {
-    stamp_end = line.find(' ');
-    if (stamp_end == std::string_view::npos) return EnvelopeStatus::kMalformed;
+    const char* space = static_cast<const char*>(std::memchr(line.data(), ' ', line.size()));
+    if (!space) return EnvelopeStatus::kMalformed;
+    stamp_end = static_cast<std::size_t>(space - line.data());
+    suffix_begin = stamp_end < 19 ? stamp_end : 19;
+    if (stamp_end > 19 && line[19] == '.') {
+      // No digits ("17.Z"): the '.' stays in the offset, which then fails.
+      const std::size_t digits_end = scan_fraction(line, 20, stamp_end, fraction);
+      if (digits_end > 20) suffix_begin = digits_end;
+    }
   } else if (line.size() >= 16 && line[15] == ' ') {
     // "Mmm dd hh:mm:ss " is 15 bytes and a space: the common case.
     stamp_end = 15;
   } else if (line.size() >= 16 && line[15] == '.') {
     // journalctl -o short-precise: "Mmm dd hh:mm:ss.ffffff ".
-    stamp_end = 16;
-    while (stamp_end < line.size() && is_digit(line[stamp_end])) ++stamp_end;
+    stamp_end = scan_fraction(line, 16, line.size(), fraction);
     if (stamp_end == 16 || stamp_end >= line.size() || line[stamp_end] != ' ') {
       return EnvelopeStatus::kMalformed;
     }
@@ -125,26 +195,37 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
     return EnvelopeStatus::kMalformed;
   }
 
-  // Many lines share a stamp: the last one is converted only once. Yearless
-  // stamps are cached by their 15 whole-second bytes (a fraction is added
-  // after), RFC 3339 ones (at least 19 bytes) by the whole stamp.
+  // Many lines share a stamp: the last one is converted only once, without
+  // its fraction. The cache key is the stamp's 15 bytes for RFC 3164 forms;
+  // for RFC 3339 ones its first 19 bytes (to the second) and what follows
+  // the fraction (the offset), at least 19 bytes.
   Micros t;
-  const std::size_t key_size = rfc3339 ? stamp_end : 15;
-  if (key_size == last_stamp_size_ && std::memcmp(line.data(), last_stamp_, key_size) == 0) {
-    t = last_time_;
-  } else {
-    if (rfc3339 ? !parse_rfc3339_time(line.substr(0, stamp_end), t)
-                : !parse_rfc3164_time(line, t)) {
-      return EnvelopeStatus::kMalformed;
-    }
-    if (key_size <= sizeof last_stamp_) {
-      std::memcpy(last_stamp_, line.data(), key_size);
-      last_stamp_size_ = key_size;
+  if (!rfc3339) {
+    if (last_stamp_size_ == 15 && same_15_bytes(line.data(), last_stamp_)) {
+      t = last_time_;
+    } else {
+      if (!parse_rfc3164_time(line, t)) return EnvelopeStatus::kMalformed;
+      std::memcpy(last_stamp_, line.data(), 15);
+      last_stamp_size_ = 15;
       last_time_ = t;
     }
+  } else {
+    const std::size_t head = stamp_end < 19 ? stamp_end : 19;
+    const std::string_view suffix = line.substr(suffix_begin, stamp_end - suffix_begin);
+    if (head == 19 && last_stamp_size_ == 19 + suffix.size() && same_19_bytes(line.data(), last_stamp_) &&
+        same_short(suffix.data(), last_stamp_ + 19, suffix.size(), line.size() - suffix_begin)) {
+      t = last_time_;
+    } else {
+      if (!parse_rfc3339_time(line.substr(0, head), suffix, t)) return EnvelopeStatus::kMalformed;
+      if (19 + suffix.size() <= sizeof last_stamp_ - 8) {  // room for same_short's word
+        std::memcpy(last_stamp_, line.data(), 19);
+        std::memcpy(last_stamp_ + 19, suffix.data(), suffix.size());
+        last_stamp_size_ = 19 + suffix.size();
+        last_time_ = t;
+      }
+    }
   }
-  if (!rfc3339 && stamp_end != 15) t += fraction_micros(line.data() + 16, line.data() + stamp_end);
-  out.time = t;
+  out.time = t + fraction;
   out.host = line.substr(host_begin, host_end - host_begin);
   out.syslog_name = program.substr(0, slash);
   out.service = program.substr(slash + 1);
@@ -179,10 +260,11 @@ bool EnvelopeParser::parse_rfc3164_time(std::string_view line, Micros& out) {
   return true;
 }
 
-bool EnvelopeParser::parse_rfc3339_time(std::string_view s, Micros& out) {
-  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-      s[13] != ':' || s[16] != ':') {
+bool EnvelopeParser::parse_rfc3339_time(std::string_view s, std::string_view offset, Micros& out) {
+  // s: YYYY-MM-DDTHH:MM:SS (the fraction is read by the caller);
+  // offset: empty (the local zone), Z, +HH:MM / -HH:MM (RFC 3339) or
+  // +HHMM / -HHMM (journalctl -o short-iso).
+  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') {
     return false;
   }
   const char* p = s.data();
@@ -193,38 +275,27 @@ bool EnvelopeParser::parse_rfc3339_time(std::string_view s, Micros& out) {
     return false;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
-  std::size_t pos = 19;
-  std::int64_t micros = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    const std::size_t first = ++pos;
-    while (pos < s.size() && is_digit(s[pos])) ++pos;
-    if (pos == first) return false;
-    micros = fraction_micros(p + first, p + pos);
-  }
-  std::int64_t offset = 0;
-  bool has_offset = false;
-  if (pos < s.size()) {
-    // Z, +HH:MM (RFC 3339) or +HHMM (journalctl -o short-iso).
-    const std::size_t rest = s.size() - pos;
-    int oh = 0, om = 0;
-    if (s[pos] == 'Z' && rest == 1) {
-      has_offset = true;
-    } else if ((s[pos] == '+' || s[pos] == '-') &&
-               ((rest == 6 && s[pos + 3] == ':' && two_digits(p + pos + 1, oh) &&
-                 two_digits(p + pos + 4, om)) ||
-                (rest == 5 && two_digits(p + pos + 1, oh) && two_digits(p + pos + 3, om))) &&
-               oh <= 23 && om <= 59) {
-      offset = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
-      has_offset = true;
-    } else {
-      return false;
-    }
-  }
   std::int64_t local = days_from_civil(y1 * 100 + y2, static_cast<unsigned>(mo),
                                        static_cast<unsigned>(d)) * 86400 +
                        h * 3600 + mi * 60 + se;
-  std::int64_t utc = has_offset ? local - offset : zone_.to_utc(local);
-  out = utc * kMicrosPerSecond + micros;
+  if (offset.empty()) {
+    out = zone_.to_utc(local) * kMicrosPerSecond;
+    return true;
+  }
+  const char* o = offset.data();
+  int oh = 0, om = 0;
+  if (offset.size() == 1 && o[0] == 'Z') {
+    out = local * kMicrosPerSecond;
+    return true;
+  }
+  if ((o[0] != '+' && o[0] != '-') ||
+      !((offset.size() == 6 && o[3] == ':' && two_digits(o + 1, oh) && two_digits(o + 4, om)) ||
+        (offset.size() == 5 && two_digits(o + 1, oh) && two_digits(o + 3, om))) ||
+      oh > 23 || om > 59) {
+    return false;
+  }
+  const std::int64_t seconds = oh * 3600 + om * 60;
+  out = (o[0] == '-' ? local + seconds : local - seconds) * kMicrosPerSecond;
   return true;
 }
 

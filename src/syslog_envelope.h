@@ -52,11 +52,13 @@ class EnvelopeParser {
 
  private:
   bool parse_rfc3164_time(std::string_view line, Micros& out);
-  bool parse_rfc3339_time(std::string_view stamp, Micros& out);
+  // The stamp to the second and its offset ("" for --tz); UTC, whole seconds.
+  bool parse_rfc3339_time(std::string_view stamp, std::string_view offset, Micros& out);
 
   LocalZone& zone_;
   std::optional<int> year_;
-  // Many lines share a timestamp: the last one is converted only once.
+  // Many lines share a timestamp: the last one is converted only once
+  // (without its fraction; see parse()).
   char last_stamp_[40] = {};
   std::size_t last_stamp_size_ = 0;
   Micros last_time_ = 0;
