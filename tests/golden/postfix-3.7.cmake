@@ -13,3 +13,12 @@ pftls_golden(postfix37_mx_failing postfix-3.7.mx.test.failing.csv
 pftls_golden(postfix37_mx_never_tls postfix-3.7.mx.test.never-tls.csv
   INGEST --year 2026 --tz UTC ${P37}/mx.test.log
   QUERY never-tls --format csv)
+# Every failure's outcome and every client's TLS profile on real Postfix
+# output. The capture spans seconds, so a 2 s window closes inside it: the
+# client that gave up comes out no-delivery, the TLS retry tls-retry.
+pftls_golden(postfix37_mx_failures postfix-3.7.mx.test.failures.csv
+  INGEST --year 2026 --tz UTC ${P37}/mx.test.log
+  QUERY export failures --window 2s)
+pftls_golden(postfix37_mx_clients postfix-3.7.mx.test.clients.csv
+  INGEST --year 2026 --tz UTC ${P37}/mx.test.log
+  QUERY export clients --window 2s)
