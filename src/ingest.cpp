@@ -139,7 +139,11 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
             correlator->on_event(env, ev, ord++, Correlator::RawLine{line.text, shown, number});
           } else {
             ++sum.unrecognised;
-            ++sum.unrecognised_by_service[strip_controls(env.service).substr(0, 64)];
+            std::string service = strip_controls(env.service).substr(0, 64);
+            if (sum.unrecognised_by_service.size() < 64 || sum.unrecognised_by_service.count(service)) {
+              ++sum.unrecognised_by_service[service];
+            }
+            if (options.unrecognised_out) *options.unrecognised_out << line.text << '\n';
             if (reported_unrecognised++ < options.max_reported) {
               diag << "pftls: warning: " << shown << ":" << number << ": unrecognised "
                    << strip_controls(env.syslog_name).substr(0, 64) << "/"

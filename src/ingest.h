@@ -27,6 +27,7 @@ struct IngestOptions {
   std::string zone;                  // "" = system zone
   std::optional<std::int64_t> window_seconds;  // stored as the default window
   std::size_t max_reported = 10;     // bad lines reported one by one, per kind
+  std::ostream* unrecognised_out = nullptr;  // every unrecognised Postfix line, as read
   InputFormat format = InputFormat::kAuto;  // --format; kAuto: each input by its first non-empty line
 };
 
@@ -37,7 +38,7 @@ struct IngestSummary {
   std::uint64_t malformed = 0;
   std::uint64_t unrecognised = 0;
   std::uint64_t truncated = 0;
-  std::map<std::string, std::uint64_t> unrecognised_by_service;
+  std::map<std::string, std::uint64_t> unrecognised_by_service;  // bounded: 64 names
   std::uint64_t sessions = 0;
   std::uint64_t failures = 0;
   std::uint64_t messages = 0;

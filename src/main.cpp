@@ -87,8 +87,15 @@ void remove_database_files(const std::string& path) {
 
 int run_ingest_command(const std::string& db, const std::vector<std::string>& inputs,
                        const std::string& window, int year, const std::string& tz,
-                       double lock_wait, const std::string& input_format) {
+                       double lock_wait, const std::string& input_format,
+                       const std::string& unrecognised_path) {
   pftls::IngestOptions opt;
+  std::ofstream unrecognised;
+  if (!unrecognised_path.empty()) {
+    unrecognised.open(unrecognised_path, std::ios::binary | std::ios::trunc);
+    if (!unrecognised) throw std::runtime_error("cannot write " + unrecognised_path);
+    opt.unrecognised_out = &unrecognised;
+  }
   if (!pftls::input_format_from_name(input_format, opt.format)) {
     throw UsageError("--format: auto, syslog or journal");
   }
@@ -111,6 +118,16 @@ int run_ingest_command(const std::string& db, const std::vector<std::string>& in
               << " malformed, " << sum.truncated << " truncated; " << sum.sessions
               << " sessions, " << sum.failures << " failures, " << sum.messages << " messages, "
               << sum.new_incidents << " new incidents\n";
+    if (!sum.unrecognised_by_service.empty()) {
+      std::cerr << "pftls: unrecognised lines by program:";
+      for (const auto& [service, n] : sum.unrecognised_by_service) std::cerr << " " << service << "=" << n;
+      std::cerr << "\n";
+    }
+    if (unrecognised.is_open()) {
+      unrecognised.flush();
+      // The run is committed by now: a short file is worth a warning only.
+      if (!unrecognised) std::cerr << "pftls: warning: cannot write all of " << unrecognised_path << "\n";
+    }
   } catch (...) {
     if (!existed) remove_database_files(db);
     throw;
@@ -273,6 +290,9 @@ int main(int argc, char** argv) {
   ingest->add_option("--lock-wait", lock_wait, "Seconds to wait for another pftls run to finish before giving up with exit 75 (default 10)")
       ->check(CLI::Range(0.0, 3600.0));
   std::string input_format = "auto";
+  std::string unrecognised_path;
+  ingest->add_option("--unrecognised", unrecognised_path,
+                     "Write every Postfix line no pattern knows to this file (as pflogsumm's --unprocd-file)");
   ingest->add_option("--format", input_format,
                      "Input form: auto (default: each input by its first line), syslog, or journal (journalctl -o json)");
   ingest->add_option("paths", inputs, "Log files, oldest first; '-' or none for stdin");
@@ -371,7 +391,9 @@ int main(int argc, char** argv) {
   try {
     // Validate the built-in patterns before anything else: a broken set is a build defect.
     (void)pftls::PatternSet::builtin();
-    if (*ingest) return run_ingest_command(db, inputs, window, year, tz, lock_wait, input_format);
+    if (*ingest) {
+      return run_ingest_command(db, inputs, window, year, tz, lock_wait, input_format, unrecognised_path);
+    }
     const auto csv = pftls::OutputFormat::kCsv;
     const QuerySpec incidents_q{"incidents", true};
     const QuerySpec failures_q{"failures", true};

@@ -128,6 +128,12 @@ case $CASE in
     expect_err "mail.log:4: not a syslog line"
     expect_err "mail.log:5: unrecognised postfix/smtpd line"
     expect_err "1 unrecognised, 1 malformed" ;;
+  unrecognised_file)
+    run ingest --db db --year 2026 --tz UTC --unrecognised unknown.txt "$SAMPLES/hostile/mail.log"
+    expect_rc 0
+    expect_err "unrecognised lines by program: smtpd=1"
+    [[ $(cat unknown.txt) == 'Mar  4 12:00:01 mx1 postfix/smtpd[3002]: an smtpd line no pattern knows' ]] ||
+      fail "--unrecognised wrote: $(cat unknown.txt)" ;;
   long_line_truncated)
     { head -3 "$SAMPLES/sessions/mail.log"
       printf 'Mar  4 10:00:03 mx1 postfix/smtpd[9]: warning: %s\n' "$(head -c 100000 /dev/zero | tr '\0' x)"
