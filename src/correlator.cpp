@@ -49,7 +49,6 @@ std::size_t Correlator::SessionKeyHash::operator()(const SessionKey& k) const no
 Correlator::Correlator(EventSink& sink, CorrelatorLimits limits) : sink_(sink), limits_(limits) {}
 Correlator::~Correlator() = default;
 
-std::size_t Correlator::open_sessions() const { return sessions_.size(); }
 
 std::uint32_t Correlator::intern(std::string_view s) {
   auto it = name_ids_.find(s);
@@ -205,12 +204,11 @@ void Correlator::restore(CorrelatorState state) {
   }
 }
 
-Correlator::Session& Correlator::session_for(const Envelope& env, std::uint64_t ord, bool* created) {
+Correlator::Session& Correlator::session_for(const Envelope& env, std::uint64_t ord) {
   SessionKey key{host_id(env.host), syslog_id(env.syslog_name), env.pid};
   auto it = sessions_.find(key);
   if (it != sessions_.end()) {
     it->second->last_seen = env.time;
-    if (created) *created = false;
     return *it->second;
   }
   if (sessions_.size() >= limits_.max_open_sessions) enforce_session_bound(env.time);
@@ -226,7 +224,6 @@ Correlator::Session& Correlator::session_for(const Envelope& env, std::uint64_t 
   s->rec.pid = env.pid;
   s->rec.first_ord = ord;
   s->last_seen = env.time;
-  if (created) *created = true;
   return *(sessions_[key] = std::move(s));
 }
 

@@ -94,7 +94,6 @@ class Correlator {
   CorrelatorState finish();
 
   const CorrelatorCounts& counts() const { return counts_; }
-  std::size_t open_sessions() const;
 
  private:
   struct Session;
@@ -111,7 +110,7 @@ class Correlator {
   std::uint32_t intern(std::string_view s);
   std::uint32_t host_id(std::string_view host);
   std::uint32_t syslog_id(std::string_view name);
-  Session& session_for(const Envelope& env, std::uint64_t ord, bool* created = nullptr);
+  Session& session_for(const Envelope& env, std::uint64_t ord);
   void set_client(Session& s, std::string_view name, std::string_view ip);
   void mark_failed(Session& s, Micros t, std::uint64_t ord, const std::string& reason,
                    std::string_view openssl_code);

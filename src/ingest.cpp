@@ -147,7 +147,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
             if (reported_unrecognised++ < options.max_reported) {
               diag << "pftls: warning: " << shown << ":" << number << ": unrecognised "
                    << strip_controls(env.syslog_name).substr(0, 64) << "/"
-                   << strip_controls(env.service).substr(0, 64) << " line\n";
+                   << service << " line\n";
             }
           }
         }

@@ -160,7 +160,7 @@ std::vector<PlannedInput> InputCatalog::plan(const std::vector<std::string>& pat
       int number;
       std::string base;
       split_rotation(m.path, base, number);
-      in.rotated = number > 0 || m.path != base;  // numbered, or a compressed file
+      in.rotated = number > 0;  // a numbered rotation; compressed files are final in any case
       if (prefix.empty()) {
         in.record = nullptr;  // an empty file: nothing to read, nothing to remember
       } else {

@@ -135,6 +135,15 @@ int run_ingest_command(const std::string& db, const std::vector<std::string>& in
   return kExitOk;
 }
 
+// Queries never create a database: a missing one is an error that says so.
+pftls::SqliteStore open_for_reading(const std::string& db) {
+  if (!file_exists(db)) {
+    throw pftls::StoreError(pftls::StoreError::Kind::kFailed,
+                            "no database at " + db + " (run 'pftls ingest' first)");
+  }
+  return pftls::SqliteStore(db, pftls::SqliteStore::Mode::kReadOnly);
+}
+
 // A named query and what it needs before it runs.
 struct QuerySpec {
   const char* name;
@@ -178,11 +187,7 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q, pftls::Outpu
   std::vector<std::pair<std::string, pftls::QueryParam>> params;
   params.emplace_back("since_us", time_arg("--since", q.since));
   params.emplace_back("until_us", time_arg("--until", q.until));
-  if (!file_exists(q.db)) {
-    throw pftls::StoreError(pftls::StoreError::Kind::kFailed,
-                            "no database at " + q.db + " (run 'pftls ingest' first)");
-  }
-  pftls::SqliteStore store(q.db, pftls::SqliteStore::Mode::kReadOnly);
+  pftls::SqliteStore store = open_for_reading(q.db);
   if (needs_window) {
     params.emplace_back("window_us",
                         pftls::effective_window(store, window_override) * pftls::kMicrosPerSecond);
@@ -210,11 +215,7 @@ struct EvidenceOptions {
 
 int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
   auto window_override = window_arg(q.window);
-  if (!file_exists(q.db)) {
-    throw pftls::StoreError(pftls::StoreError::Kind::kFailed,
-                            "no database at " + q.db + " (run 'pftls ingest' first)");
-  }
-  pftls::SqliteStore store(q.db, pftls::SqliteStore::Mode::kReadOnly);
+  pftls::SqliteStore store = open_for_reading(q.db);
   std::int64_t window = pftls::effective_window(store, window_override);
   std::vector<std::pair<std::string, pftls::QueryParam>> params = {
       {"window_us", window * pftls::kMicrosPerSecond},
@@ -244,11 +245,7 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
 }
 
 int run_status_command(const std::string& db, int runs) {
-  if (!file_exists(db)) {
-    throw pftls::StoreError(pftls::StoreError::Kind::kFailed,
-                            "no database at " + db + " (run 'pftls ingest' first)");
-  }
-  pftls::SqliteStore store(db, pftls::SqliteStore::Mode::kReadOnly);
+  pftls::SqliteStore store = open_for_reading(db);
   std::cout << "Inputs\n";
   pftls::write_result(store.query("status_inputs", {}), pftls::OutputFormat::kTable, std::cout);
   std::cout << "\nRuns (most recent first)\n";
