@@ -226,8 +226,12 @@ const std::vector<std::string> kOrgs = {
 const std::vector<std::string> kSectors = {"bank",     "card",      "insurer",   "airline",
                                            "bookings", "payroll",   "courier",   "telecom",
                                            "utility",  "taxoffice", "brokerage", "pension"};
-const std::vector<std::string> kTlds = {"example", "test", "example.net", "example.com",
-                                        "example.org"};
+// Top-level domains of other organisations' names (RFC 2606). Each sender
+// organisation gets a registrable domain of its own ("weyland132.example"),
+// as on the Internet: names under example.com/.org/.net would all share the
+// registrable domain example.com/.org/.net, one giant "organisation" that
+// --match org would treat as a single sender.
+const std::vector<std::string> kTlds = {"example", "test"};
 const std::vector<std::string> kLocalparts = {
     "noreply", "no-reply", "notifications", "alerts",        "news",
     "billing", "invoice",  "support",       "mailer-daemon", "bounce",
