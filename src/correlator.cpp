@@ -2,6 +2,7 @@
 #include "correlator.h"
 
 #include <algorithm>
+#include <cstring>
 #include <tuple>
 
 #include "client_identity.h"
@@ -11,13 +12,21 @@ namespace pftls {
 
 struct Correlator::Session {
   SessionRecord rec;
+  std::uint32_t host = 0;  // interned rec.mx_host
   Micros last_seen = 0;
   std::uint64_t ip_hash = 0;  // of rec.client_ip, computed once; 0 = not yet
   std::size_t tally = 0;      // index in client_stats_ of that generation
   std::uint64_t tally_gen = UINT64_MAX;
-  // Raw lines of this session (bounded); [0, stored) are in the store.
-  std::vector<EvidenceLine> evidence;
-  std::size_t evidence_used = 0;
+  // Raw lines of this session (bounded), back to back in one buffer;
+  // lines [0, evidence_stored) are in the store.
+  struct LineRef {
+    std::uint32_t offset;
+    std::uint32_t size;
+    std::uint32_t input;  // index in Correlator::inputs_
+    std::uint64_t line;
+  };
+  std::string evidence_text;
+  std::vector<LineRef> evidence;
   std::size_t evidence_stored = 0;
 
   std::uint64_t client_hash() {
@@ -59,13 +68,20 @@ std::uint32_t Correlator::intern(std::string_view s) {
   return id;
 }
 
+namespace {
+// Most lines repeat the previous line's host and syslog name.
+inline bool same_text(const std::string& a, std::string_view b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+}  // namespace
+
 std::uint32_t Correlator::host_id(std::string_view host) {
-  if (last_host_id_ != UINT32_MAX && names_[last_host_id_] == host) return last_host_id_;
+  if (last_host_id_ != UINT32_MAX && same_text(names_[last_host_id_], host)) return last_host_id_;
   return last_host_id_ = intern(host);
 }
 
 std::uint32_t Correlator::syslog_id(std::string_view name) {
-  if (last_syslog_id_ != UINT32_MAX && names_[last_syslog_id_] == name) return last_syslog_id_;
+  if (last_syslog_id_ != UINT32_MAX && same_text(names_[last_syslog_id_], name)) return last_syslog_id_;
   return last_syslog_id_ = intern(name);
 }
 
@@ -138,6 +154,16 @@ void Correlator::watch(std::uint32_t host, Session& s, Micros failure_at) {
   watch_key(host, kByOrg, k.org_domain, failure_at + limits_.watch_group_for);
 }
 
+std::vector<EvidenceLine> Correlator::evidence_of(const Session& s, std::size_t from) const {
+  std::vector<EvidenceLine> out;
+  out.reserve(s.evidence.size() - std::min(from, s.evidence.size()));
+  for (std::size_t i = from; i < s.evidence.size(); ++i) {
+    const Session::LineRef& r = s.evidence[i];
+    out.push_back(EvidenceLine{inputs_[r.input], r.line, s.evidence_text.substr(r.offset, r.size)});
+  }
+  return out;
+}
+
 void Correlator::save(Session& s) {
   if (!s.rec.client_ip.empty()) {
     const ClientKeys& k = keys_of(s);
@@ -145,31 +171,45 @@ void Correlator::save(Session& s) {
     if (s.rec.org_domain != k.org_domain) s.rec.org_domain = k.org_domain;
   }
   sink_.save_session(s.rec);
-  if (s.evidence_stored < s.evidence_used) {
-    sink_.save_evidence(s.rec.id, s.evidence.data() + s.evidence_stored,
-                        s.evidence_used - s.evidence_stored);
-    s.evidence_stored = s.evidence_used;
+  if (s.evidence_stored < s.evidence.size()) {
+    std::vector<EvidenceLine> lines = evidence_of(s, s.evidence_stored);
+    sink_.save_evidence(s.rec.id, lines.data(), lines.size());
+    s.evidence_stored = s.evidence.size();
   }
+}
+
+std::uint32_t Correlator::input_index(std::string_view input) {
+  // The name is the same string object for every line of an input.
+  if (last_input_ != UINT32_MAX && input.data() == last_input_data_ && input.size() == inputs_[last_input_].size()) {
+    return last_input_;
+  }
+  last_input_data_ = input.data();
+  if (last_input_ != UINT32_MAX && inputs_[last_input_] == input) return last_input_;
+  for (std::uint32_t i = 0; i < inputs_.size(); ++i)
+    if (inputs_[i] == input) return last_input_ = i;
+  inputs_.emplace_back(input);
+  return last_input_ = static_cast<std::uint32_t>(inputs_.size() - 1);
 }
 
 void Correlator::keep_line(Session& s, const RawLine& raw) {
-  if (raw.text.empty() || s.evidence_used >= limits_.evidence_lines) return;
-  if (s.evidence.size() <= s.evidence_used) s.evidence.emplace_back();
-  EvidenceLine& e = s.evidence[s.evidence_used++];
-  e.input.assign(raw.input);
-  e.line = raw.number;
-  e.raw.assign(raw.text.substr(0, limits_.evidence_bytes));
+  if (raw.text.empty() || s.evidence.size() >= limits_.evidence_lines) return;
+  std::string_view text = raw.text.substr(0, limits_.evidence_bytes);
+  if (evidence_bytes_ + text.size() > limits_.evidence_total_bytes) {
+    ++counts_.evidence_dropped;
+    return;
+  }
+  evidence_bytes_ += text.size();
+  s.evidence.push_back(Session::LineRef{static_cast<std::uint32_t>(s.evidence_text.size()),
+                                        static_cast<std::uint32_t>(text.size()),
+                                        input_index(raw.input), raw.number});
+  s.evidence_text.append(text);
 }
 
-void Correlator::note_host(std::string_view host, Micros t, bool tls_established) {
-  if (!last_host_facts_ || host != last_host_) {
-    auto it = hosts_.find(host);
-    if (it == hosts_.end()) it = hosts_.emplace(std::string(host), HostFacts{}).first;
-    last_host_facts_ = &it->second;
-    last_host_.assign(host);
-  }
-  if (t > last_host_facts_->newest_at) last_host_facts_->newest_at = t;
-  if (tls_established) last_host_facts_->logs_tls_established = true;
+void Correlator::note_host(std::uint32_t host, Micros t, bool tls_established) {
+  if (host >= host_facts_.size()) host_facts_.resize(host + 1);
+  HostFacts& f = host_facts_[host];
+  if (t > f.newest_at) f.newest_at = t;
+  if (tls_established) f.logs_tls_established = true;
 }
 
 void Correlator::restore(CorrelatorState state) {
@@ -183,12 +223,13 @@ void Correlator::restore(CorrelatorState state) {
     SessionRecord& rec = state.open_sessions[i];
     SessionKey key{intern(rec.mx_host), intern(rec.syslog_name), rec.pid};
     auto s = std::make_unique<Session>();
+    s->host = key.host;
     s->last_seen = std::max({rec.connect_at, rec.failure_at, rec.tls_at});
     s->rec = std::move(rec);
     if (i < state.open_evidence.size()) {
-      s->evidence = std::move(state.open_evidence[i]);
-      if (s->evidence.size() > limits_.evidence_lines) s->evidence.resize(limits_.evidence_lines);
-      s->evidence_used = s->evidence.size();
+      for (const EvidenceLine& e : state.open_evidence[i]) {
+        keep_line(*s, RawLine{e.raw, e.input, e.line});
+      }
     }
     sessions_[key] = std::move(s);
   }
@@ -204,8 +245,8 @@ void Correlator::restore(CorrelatorState state) {
   }
 }
 
-Correlator::Session& Correlator::session_for(const Envelope& env, std::uint64_t ord) {
-  SessionKey key{host_id(env.host), syslog_id(env.syslog_name), env.pid};
+Correlator::Session& Correlator::session_for(const SessionKey& key, const Envelope& env,
+                                             std::uint64_t ord) {
   auto it = sessions_.find(key);
   if (it != sessions_.end()) {
     it->second->last_seen = env.time;
@@ -219,6 +260,7 @@ Correlator::Session& Correlator::session_for(const Envelope& env, std::uint64_t 
     s = std::move(spare_sessions_.back());
     spare_sessions_.pop_back();
   }
+  s->host = key.host;
   s->rec.mx_host.assign(env.host);
   s->rec.syslog_name.assign(env.syslog_name);
   s->rec.pid = env.pid;
@@ -235,9 +277,11 @@ void Correlator::set_client(Session& s, std::string_view name, std::string_view 
 }
 
 void Correlator::persist_if_watched(Session& s) {
-  std::uint32_t host = host_id(s.rec.mx_host);
-  if (s.rec.failed) watch(host, s, s.rec.failure_at);
-  if (s.rec.id != 0 || s.rec.failed || watched(host, s, s.last_seen) == Watch::kByIp) save(s);
+  if (s.rec.failed) watch(s.host, s, s.rec.failure_at);
+  if (s.rec.id != 0 || s.rec.failed ||
+      watched_key(s.host, kByIp, s.rec.client_ip, s.client_hash(), s.last_seen)) {
+    save(s);
+  }
 }
 
 void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, const std::string& reason,
@@ -252,8 +296,8 @@ void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, const std:
     s.rec.failure_reason = reason;
     s.rec.openssl_code.assign(openssl_code);
   }
-  watch(host_id(s.rec.mx_host), s, s.rec.failure_at);
-  save(s);
+  // Stored when the session ends (or the run does): one write, not one per line.
+  watch(s.host, s, s.rec.failure_at);
 }
 
 void Correlator::mark_tls(Session& s, Micros t, std::uint64_t ord) {
@@ -294,6 +338,7 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
   count_session(s);
   ++counts_.sessions;
   if (evicted) ++counts_.evicted_sessions;
+  evidence_bytes_ -= std::min(evidence_bytes_, s.evidence_text.size());
   // Keep the object (and its strings' capacity) for the next session.
   if (spare_sessions_.size() < 256) {
     SessionRecord& r = s.rec;
@@ -317,7 +362,9 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
     s.last_seen = 0;
     s.ip_hash = 0;
     s.tally_gen = UINT64_MAX;
-    s.evidence_used = s.evidence_stored = 0;
+    s.evidence.clear();
+    s.evidence_text.clear();
+    s.evidence_stored = 0;
     r.client_subnet.clear();
     r.org_domain.clear();
     spare_sessions_.push_back(std::move(it->second));
@@ -363,7 +410,7 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
   ++s.rec.messages;
   ++counts_.messages;
-  std::uint32_t host = host_id(env.host);
+  const std::uint32_t host = s.host;
   // A client watched by IP: every message. One watched only as a member of a
   // failed client's subnet or domain (a pool): its messages outside TLS
   // (whole pools of large senders would otherwise be stored).
@@ -391,9 +438,8 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   }
 }
 
-void Correlator::on_queue_event(const Envelope& env, const Event& ev) {
+void Correlator::on_queue_event(std::uint32_t host, const Event& ev) {
   if (message_count_ == 0) return;
-  std::uint32_t host = host_id(env.host);
   if (host >= messages_.size() || messages_[host].empty()) return;
   std::string_view qid = ev.get(Field::kQueueId);
   std::uint64_t h = PresenceFilter::hash(host, qid);
@@ -452,10 +498,29 @@ bool parse_starttls_counter(std::string_view counters, int& ok, int& attempts) {
 }
 }  // namespace
 
+bool Correlator::wants_fields(const Envelope& env, EventKind kind, std::string_view queue_id) {
+  switch (kind) {
+    case EventKind::kIgnored:
+      return false;
+    case EventKind::kMessageId:
+    case EventKind::kSender:
+    case EventKind::kRecipient:
+    case EventKind::kRemoved: {
+      if (message_count_ == 0) return false;
+      const std::uint32_t host = host_id(env.host);
+      if (host >= messages_.size() || messages_[host].empty()) return false;
+      return message_filter_.may_contain(PresenceFilter::hash(host, queue_id));
+    }
+    default:
+      return true;
+  }
+}
+
 void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t ord,
                           const RawLine& raw) {
-  bool smtpd = env.service == "smtpd";
-  note_host(env.host, env.time, smtpd && ev.kind == EventKind::kTlsEstablished);
+  const bool smtpd = env.service == "smtpd";
+  const std::uint32_t host = host_id(env.host);
+  note_host(host, env.time, smtpd && ev.kind == EventKind::kTlsEstablished);
   switch (ev.kind) {
     case EventKind::kIgnored:
       return;
@@ -463,23 +528,23 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
     case EventKind::kSender:
     case EventKind::kRecipient:
     case EventKind::kRemoved:
-      on_queue_event(env, ev);
+      on_queue_event(host, ev);
       return;
     default:
       break;
   }
   if (!smtpd) return;  // the smtp client's TLS lines are not sessions of ours
 
+  const SessionKey key{host, syslog_id(env.syslog_name), env.pid};
   if (ev.kind == EventKind::kConnect) {
-    SessionKey key{host_id(env.host), syslog_id(env.syslog_name), env.pid};
     if (sessions_.count(key)) close_session(key, env.time, false);  // pid reuse
-    Session& s = session_for(env, ord);
+    Session& s = session_for(key, env, ord);
     s.rec.connect_at = env.time;
     keep_line(s, raw);
     set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
     return;
   }
-  Session& s = session_for(env, ord);
+  Session& s = session_for(key, env, ord);
   keep_line(s, raw);
   switch (ev.kind) {
     case EventKind::kDisconnect: {
@@ -498,8 +563,7 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
       } else if (s.rec.counters_present) {
         s.rec.starttls_ok = s.rec.starttls_attempts = 0;
       }
-      close_session(SessionKey{host_id(env.host), syslog_id(env.syslog_name), env.pid}, env.time,
-                    false);
+      close_session(key, env.time, false);
       return;
     }
     case EventKind::kClient:
@@ -536,10 +600,11 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
 CorrelatorState Correlator::finish() {
   CorrelatorState state;
   for (auto& [key, s] : sessions_) {
-    if (s->rec.id != 0) save(*s);  // stored sessions carry their state so far
+    // Stored sessions carry their state so far; a failed one is stored now,
+    // for the queries, though its disconnect may come in the next run.
+    if (s->rec.id != 0 || s->rec.failed) save(*s);
     state.open_sessions.push_back(s->rec);
-    state.open_evidence.emplace_back(s->evidence.begin() + static_cast<std::ptrdiff_t>(s->evidence_stored),
-                                     s->evidence.begin() + static_cast<std::ptrdiff_t>(s->evidence_used));
+    state.open_evidence.push_back(evidence_of(*s, s->evidence_stored));
   }
   for (auto& by_qid : messages_) {
     for (auto& [qid, m] : by_qid) {
@@ -549,7 +614,11 @@ CorrelatorState Correlator::finish() {
   }
 
   sink_.add_client_stats(client_stats_.take());
-  sink_.merge_host_facts(hosts_);
+  StringMap<HostFacts> hosts;
+  for (std::uint32_t h = 0; h < host_facts_.size(); ++h) {
+    if (host_facts_[h].newest_at != 0 || host_facts_[h].logs_tls_established) hosts[names_[h]] = host_facts_[h];
+  }
+  sink_.merge_host_facts(hosts);
   return state;
 }
 

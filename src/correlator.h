@@ -37,6 +37,7 @@ struct CorrelatorLimits {
   Micros watch_group_for = 24LL * 3600 * kMicrosPerSecond;
   std::size_t evidence_lines = 40;     // raw lines kept per session
   std::size_t evidence_bytes = 2048;   // of each line
+  std::size_t evidence_total_bytes = std::size_t{32} << 20;  // over all open sessions
   std::size_t max_open_sessions = 50'000;
   Micros session_idle = 2LL * 3600 * kMicrosPerSecond;  // smtpd's own limits are minutes
   std::size_t max_tracked_messages = 100'000;
@@ -52,6 +53,7 @@ struct CorrelatorCounts {
   std::uint64_t saved_messages = 0;    // of those, from watched clients
   std::uint64_t evicted_sessions = 0;  // closed by a bound, not by a disconnect
   std::uint64_t evicted_messages = 0;
+  std::uint64_t evidence_dropped = 0;  // raw lines not kept: the evidence budget was spent
 };
 
 // A client that failed on a host: by IP, subnet and registrable domain.
@@ -90,6 +92,9 @@ class Correlator {
   // are kept (bounded) and stored as evidence once their session is stored.
   using RawLine = RawLogLine;
   void on_event(const Envelope& env, const Event& ev, std::uint64_t ord, const RawLine& raw = {});
+  // Whether on_event() reads the fields of a queue line (CaptureGate): only
+  // for the queue ids it follows; an ignored line needs its kind alone.
+  bool wants_fields(const Envelope& env, EventKind kind, std::string_view queue_id);
   // Flushes counts to the sink and returns what is still open.
   CorrelatorState finish();
 
@@ -110,7 +115,7 @@ class Correlator {
   std::uint32_t intern(std::string_view s);
   std::uint32_t host_id(std::string_view host);
   std::uint32_t syslog_id(std::string_view name);
-  Session& session_for(const Envelope& env, std::uint64_t ord);
+  Session& session_for(const SessionKey& key, const Envelope& env, std::uint64_t ord);
   void set_client(Session& s, std::string_view name, std::string_view ip);
   void mark_failed(Session& s, Micros t, std::uint64_t ord, const std::string& reason,
                    std::string_view openssl_code);
@@ -127,12 +132,14 @@ class Correlator {
   void watch_key(std::uint32_t host, int kind, const std::string& key, Micros until);
   void watch(std::uint32_t host, Session& s, Micros failure_at);
   void save(Session& s);
+  std::uint32_t input_index(std::string_view input);
+  std::vector<EvidenceLine> evidence_of(const Session& s, std::size_t from) const;
   void keep_line(Session& s, const RawLine& raw);
   void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
-  void on_queue_event(const Envelope& env, const Event& ev);
+  void on_queue_event(std::uint32_t host, const Event& ev);
   void enforce_session_bound(Micros now);
   void enforce_message_bound(Micros now);
-  void note_host(std::string_view host, Micros t, bool tls_established);
+  void note_host(std::uint32_t host, Micros t, bool tls_established);
 
   EventSink& sink_;
   CorrelatorLimits limits_;
@@ -152,9 +159,11 @@ class Correlator {
   PresenceFilter watched_filter_;  // (host id, client ip)
   ClientTally client_stats_;
   std::vector<std::unique_ptr<Session>> spare_sessions_;  // closed ones, reused
-  StringMap<HostFacts> hosts_;
-  std::string last_host_;
-  HostFacts* last_host_facts_ = nullptr;
+  std::vector<HostFacts> host_facts_;  // by interned host id
+  std::vector<std::string> inputs_;    // names of the inputs evidence lines come from
+  std::uint32_t last_input_ = UINT32_MAX;
+  const char* last_input_data_ = nullptr;
+  std::size_t evidence_bytes_ = 0;     // evidence_text bytes of open sessions
 };
 
 }  // namespace pftls

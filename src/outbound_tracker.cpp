@@ -260,6 +260,12 @@ void OutboundTracker::count_failure_here(OutboundPendingMessage& t, const Envelo
 // ---------------------------------------------------------------------------
 // Events
 
+bool OutboundTracker::wants_fields(const Envelope& env, EventKind kind, std::string_view text) const {
+  if (kind == EventKind::kIgnored || kind == EventKind::kRemoved || !smtp_like(env.service)) return false;
+  if (kind != EventKind::kRecipient || !failures_.empty() || !messages_.empty()) return true;
+  return text.find(kCannotStartTls) != std::string_view::npos;  // see tls_failure_status()
+}
+
 void OutboundTracker::on_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
   if (ev.kind == EventKind::kRemoved) {
     if (!messages_.empty()) {

@@ -135,6 +135,10 @@ class OutboundTracker {
   // previous run.
   void restore(State state);
   void on_event(const Envelope& env, const Event& ev, std::uint64_t ord);
+  // Whether on_event() reads the fields of a queue line (CaptureGate):
+  // "removed" needs its queue id alone; an smtp/lmtp delivery line is read
+  // while failures are pending, or when it tells of a failed STARTTLS.
+  bool wants_fields(const Envelope& env, EventKind kind, std::string_view text) const;
   // What is still pending, oldest first (the tracker stays usable).
   State export_state() const;
 

@@ -93,6 +93,9 @@ struct Candidate {
   // bytes: most non-matching prefixes are told apart by one comparison.
   std::uint64_t head = 0;
   std::uint64_t head_mask = 0;
+  // The prefix alone decides the kind: no later candidate of another kind
+  // can match text that this prefix matches (see CaptureGate).
+  bool prefix_decides = false;
 
   void set_head() {
     std::size_t n = std::min<std::size_t>(prefix.size(), 8);
@@ -120,8 +123,23 @@ struct CandidateList {
   std::vector<Candidate> all;
   std::array<std::vector<std::uint16_t>, 256> by_first_byte;
 
-  void index() {
+  void index(const std::vector<Pattern>& patterns) {
     for (auto& c : all) c.set_head();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      Candidate& c = all[i];
+      const EventKind kind = patterns[static_cast<std::size_t>(c.pattern)].kind;
+      c.prefix_decides = true;
+      for (std::size_t j = i + 1; j < all.size() && c.prefix_decides; ++j) {
+        const Candidate& d = all[j];
+        if (patterns[static_cast<std::size_t>(d.pattern)].kind == kind) continue;
+        const std::string& a = c.prefix;
+        const std::string& b = d.prefix;
+        // Some text starts with both exactly when one is a prefix of the other.
+        const bool overlap = a.size() <= b.size() ? b.compare(0, a.size(), a) == 0
+                                                  : a.compare(0, b.size(), b) == 0;
+        if (overlap) c.prefix_decides = false;
+      }
+    }
     for (auto& bucket : by_first_byte) bucket.clear();
     for (std::size_t i = 0; i < all.size(); ++i) {
       const std::string& prefix = all[i].prefix;
@@ -211,12 +229,19 @@ struct PatternSet::Impl {
     return any;
   }
 
-  bool try_candidates(const CandidateList& list, std::string_view text, Event& out) const {
+  bool try_candidates(const CandidateList& list, std::string_view text, Event& out,
+                      const CaptureGate* gate) const {
     if (text.empty()) return false;
     for (std::uint16_t i : list.by_first_byte[static_cast<unsigned char>(text[0])]) {
       const Candidate& c = list.all[i];
       if (!c.prefix_matches(text)) continue;
       const Pattern& p = patterns[static_cast<std::size_t>(c.pattern)];
+      if (gate && c.prefix_decides && gate->asks(p.kind) &&
+          !gate->wants(p.kind, out.get(Field::kQueueId), text)) {
+        out.kind = p.kind;
+        out.pattern_index = c.pattern;
+        return true;
+      }
       if (c.templ >= 0) {
         if (!match_template(p.templates[static_cast<std::size_t>(c.templ)], text, out)) continue;
       } else {
@@ -239,15 +264,16 @@ struct PatternSet::Impl {
     return false;
   }
 
-  bool match(std::string_view service, std::string_view message, Event& out) const {
+  bool match(std::string_view service, std::string_view message, Event& out,
+             const CaptureGate* gate) const {
     const ServiceTable& table = table_for(service);
     std::string_view queue_id, body;
     if (!table.with_queue_id.all.empty() && split_queue_id(message, queue_id, body)) {
       out.set(Field::kQueueId, queue_id);
-      if (try_candidates(table.with_queue_id, body, out)) return true;
+      if (try_candidates(table.with_queue_id, body, out, gate)) return true;
       out.set(Field::kQueueId, {});
     }
-    return try_candidates(table.without_queue_id, message, out);
+    return try_candidates(table.without_queue_id, message, out, gate);
   }
 };
 
@@ -263,8 +289,9 @@ std::string_view PatternSet::pattern_id(int index) const {
   return impl_->patterns[static_cast<std::size_t>(index)].id;
 }
 
-bool PatternSet::match(std::string_view service, std::string_view message, Event& out) const {
-  return impl_->match(service, message, out);
+bool PatternSet::match(std::string_view service, std::string_view message, Event& out,
+                       const CaptureGate* gate) const {
+  return impl_->match(service, message, out, gate);
 }
 
 namespace {
@@ -503,12 +530,12 @@ class Loader {
       }
     }
     for (auto* table : {&impl.any}) {
-      table->with_queue_id.index();
-      table->without_queue_id.index();
+      table->with_queue_id.index(patterns);
+      table->without_queue_id.index(patterns);
     }
     for (auto& [name, table] : impl.by_service) {
-      table.with_queue_id.index();
-      table.without_queue_id.index();
+      table.with_queue_id.index(patterns);
+      table.without_queue_id.index(patterns);
     }
     impl.index_services();
   }
@@ -520,7 +547,7 @@ class Loader {
       ++impl.samples;
       std::string where = p.source + ":" + std::to_string(s.line) + ": [" + p.id + "] sample ";
       Event ev;
-      if (!impl.match(service, s.text, ev)) {
+      if (!impl.match(service, s.text, ev, nullptr)) {
         errors.push_back(where + "matches no pattern");
         continue;
       }

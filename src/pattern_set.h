@@ -11,6 +11,14 @@
 // literal prefixes; a template is matched with plain string searches and RE2
 // runs only for the few regex patterns whose prefix already matched. Lines
 // that no pattern recognises return false and are counted by the caller.
+//
+// Captures only where they are needed: match() may be given a CaptureGate,
+// asked once a line's literal prefix has matched, before any capture is
+// taken. A line the gate declines is recognised by that prefix alone: the
+// event has its kind and queue id and no other field. The gate is asked only
+// where the prefix decides the event's kind (no later candidate of another
+// kind has a prefix that could match the same text; checked at load), so
+// declining never changes what a line means, only what is read from it.
 #pragma once
 
 #include <memory>
@@ -37,6 +45,22 @@ struct PatternSource {
 // [0-9A-Za-z] without vowels). "NOQUEUE", "warning" and the like are not.
 bool split_queue_id(std::string_view message, std::string_view& queue_id, std::string_view& body);
 
+class CaptureGate {
+ public:
+  explicit CaptureGate(std::uint32_t asks) : asks_(asks) {}
+  virtual ~CaptureGate() = default;
+  // The kinds the gate is asked about, as bits (1 << kind); lines of other
+  // kinds are always captured, at no cost.
+  bool asks(EventKind kind) const { return (asks_ >> static_cast<unsigned>(kind)) & 1u; }
+  // Whether the fields of this line are needed: its kind, its queue id (or
+  // empty) and its message text after the queue id. At most once a line.
+  virtual bool wants(EventKind kind, std::string_view queue_id, std::string_view text) const = 0;
+
+ private:
+  std::uint32_t asks_;
+};
+static_assert(static_cast<unsigned>(EventKind::kCount) <= 32);
+
 class PatternSet {
  public:
   PatternSet();
@@ -51,7 +75,9 @@ class PatternSet {
   static const PatternSet& builtin();
 
   // Recognises one message of `service`. Returns false for an unknown line.
-  bool match(std::string_view service, std::string_view message, Event& out) const;
+  // With a gate: see CaptureGate above.
+  bool match(std::string_view service, std::string_view message, Event& out,
+             const CaptureGate* gate = nullptr) const;
 
   std::size_t size() const;
   std::size_t sample_count() const;

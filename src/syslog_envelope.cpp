@@ -1,6 +1,8 @@
 // syslog_envelope: RFC 3164 / RFC 3339 / journalctl short-* framing of Postfix log lines.
 #include "syslog_envelope.h"
 
+#include <array>
+
 #include <bit>
 #include <cstring>
 
@@ -109,6 +111,17 @@ inline bool same_short(const char* a, const char* b, std::size_t n, std::size_t 
   return std::memcmp(a, b, n) == 0;
 }
 
+// Bytes of a syslog program name "postfix/smtpd[": which ones end or split it.
+enum : std::uint8_t { kPlain = 0, kOpen = 1, kSlash = 2, kStop = 3 };
+constexpr std::array<std::uint8_t, 256> kProgramByte = [] {
+  std::array<std::uint8_t, 256> t{};
+  t['['] = kOpen;
+  t['/'] = kSlash;
+  t[' '] = kStop;
+  t[':'] = kStop;
+  return t;
+}();
+
 // journalctl's own lines between entries: "-- Boot 0f3c... --",
 // "-- Logs begin at ... --", "-- No entries --". Not Postfix, not damage.
 inline bool is_journal_marker(std::string_view line) {
@@ -169,25 +182,28 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
   if (rest.size() < 7 || std::memcmp(rest.data(), "postfix", 7) != 0) {
     return EnvelopeStatus::kOtherProgram;
   }
-  // "SYSLOG_NAME/SERVICE[PID]: " in one pass.
+  // "SYSLOG_NAME/SERVICE[PID]: " in one pass, one table lookup a byte.
   std::size_t bracket = 7, slash = std::string_view::npos;
-  for (; bracket < rest.size(); ++bracket) {
-    char c = rest[bracket];
-    if (c == '[') break;
-    if (c == '/') slash = bracket;
-    if (c == ' ' || c == ':') {
-      // "postfix/smtpd: msg" is Postfix without a pid: malformed, not foreign.
-      return (c == ':' && slash != std::string_view::npos) ? EnvelopeStatus::kMalformed
-                                                         : EnvelopeStatus::kOtherProgram;
+  for (;; ++bracket) {
+    if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
+    const std::uint8_t k = kProgramByte[static_cast<unsigned char>(rest[bracket])];
+    if (k == kPlain) continue;
+    if (k == kOpen) break;
+    if (k == kSlash) {
+      slash = bracket;
+      continue;
     }
+    // ' ' or ':'. "postfix/smtpd: msg" is Postfix without a pid: malformed, not foreign.
+    return (rest[bracket] == ':' && slash != std::string_view::npos) ? EnvelopeStatus::kMalformed
+                                                                     : EnvelopeStatus::kOtherProgram;
   }
-  if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
   if (slash == std::string_view::npos) return EnvelopeStatus::kOtherProgram;
   std::string_view program = rest.substr(0, bracket);
+  // At most 10 digits (2^32 has 10): no overflow check inside the loop.
   std::uint64_t pid = 0;
   std::size_t close = bracket + 1;
-  for (; close < rest.size() && rest[close] >= '0' && rest[close] <= '9'; ++close) {
-    if (pid > 0xFFFFFFFFULL / 10) return EnvelopeStatus::kMalformed;
+  const std::size_t digits_end = std::min(rest.size(), close + 11);
+  for (; close < digits_end && static_cast<unsigned char>(rest[close] - '0') <= 9; ++close) {
     pid = pid * 10 + static_cast<unsigned>(rest[close] - '0');
   }
   if (close == bracket + 1 || pid > 0xFFFFFFFFULL || close + 2 >= rest.size() ||

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -167,7 +168,7 @@ INSTANTIATE_TEST_SUITE_P(
                   {{Field::kQueueId, "3F1A2B4C5D"},
                    {Field::kClientName, "unknown"},
                    {Field::kClientIp, "198.51.100.3"},
-                   {Field::kRest, ", sasl_method=LOGIN, sasl_username=bob"}}},
+                   {Field::kRest, "sasl_method=LOGIN, sasl_username=bob"}}},
         MatchCase{"client= on submission (service smtpd)", "smtpd",
                   "3F1A2B4C5D: client=unknown[198.51.100.3]", EventKind::kClient,
                   {{Field::kQueueId, "3F1A2B4C5D"},
@@ -449,6 +450,99 @@ TEST(PatternSetMatch, SmtpdClientPortLogging) {
     EXPECT_EQ(ev.kind, c.kind) << c.message;
     EXPECT_EQ(ev.get(Field::kClientIp), "192.0.2.1") << c.message;
   }
+}
+
+// ---------------------------------------------------------------------------
+// CaptureGate: captures only where they are needed
+
+// Declines every line of the kinds it is asked about; records what it was asked.
+class RecordingGate final : public CaptureGate {
+ public:
+  explicit RecordingGate(std::uint32_t asks, bool answer = false) : CaptureGate(asks), answer_(answer) {}
+  bool wants(EventKind kind, std::string_view queue_id, std::string_view text) const override {
+    asked.push_back({kind, std::string(queue_id), std::string(text)});
+    return answer_;
+  }
+  struct Question {
+    EventKind kind;
+    std::string queue_id;
+    std::string text;
+  };
+  mutable std::vector<Question> asked;
+
+ private:
+  bool answer_;
+};
+
+constexpr std::uint32_t bit(EventKind k) { return 1u << static_cast<unsigned>(k); }
+
+TEST(CaptureGate, DeclinedLineKeepsKindAndQueueIdOnly) {
+  const PatternSet& set = PatternSet::builtin();
+  RecordingGate gate(bit(EventKind::kMessageId));
+  Event ev;
+  ASSERT_TRUE(set.match("cleanup", "1FBCDAE88B: message-id=<a@b.example>", ev, &gate));
+  EXPECT_EQ(ev.kind, EventKind::kMessageId);
+  EXPECT_EQ(ev.get(Field::kQueueId), "1FBCDAE88B");
+  EXPECT_EQ(ev.get(Field::kMessageId), "");  // not captured
+  ASSERT_EQ(gate.asked.size(), 1u);
+  EXPECT_EQ(gate.asked[0].kind, EventKind::kMessageId);
+  EXPECT_EQ(gate.asked[0].queue_id, "1FBCDAE88B");
+  EXPECT_EQ(gate.asked[0].text, "message-id=<a@b.example>");
+}
+
+TEST(CaptureGate, WantedLineIsCapturedInFull) {
+  const PatternSet& set = PatternSet::builtin();
+  RecordingGate gate(bit(EventKind::kMessageId), true);
+  Event ev;
+  ASSERT_TRUE(set.match("cleanup", "1FBCDAE88B: message-id=<a@b.example>", ev, &gate));
+  EXPECT_EQ(ev.get(Field::kMessageId), "a@b.example");
+  EXPECT_EQ(gate.asked.size(), 1u);
+}
+
+TEST(CaptureGate, KindsNotAskedAboutAreAlwaysCaptured) {
+  const PatternSet& set = PatternSet::builtin();
+  RecordingGate gate(bit(EventKind::kMessageId));
+  Event ev;
+  ASSERT_TRUE(set.match("smtpd", "connect from a.example[192.0.2.1]", ev, &gate));
+  EXPECT_EQ(ev.kind, EventKind::kConnect);
+  EXPECT_EQ(ev.get(Field::kClientIp), "192.0.2.1");
+  EXPECT_TRUE(gate.asked.empty());
+}
+
+TEST(CaptureGate, NotAskedWhereALaterPatternOfAnotherKindSharesThePrefix) {
+  // "lost connection after " (ignored) is a prefix of the later pattern's
+  // "lost connection after STARTTLS from ": the prefix does not decide the
+  // kind, so the gate is not asked and the line means what it always meant.
+  const std::string text =
+      "[t.lost-any]\n"
+      "services = smtpd\n"
+      "event    = ignore\n"
+      "match    = lost connection after {rest} from {client_name}[{client_ip}] on port 25\n"
+      "sample   = lost connection after DATA from a.example[192.0.2.1] on port 25\n"
+      "[t.lost-starttls]\n"
+      "services = smtpd\n"
+      "event    = lost-after-starttls\n"
+      "match    = lost connection after STARTTLS from {client_name}[{client_ip}]\n"
+      "sample   = lost connection after STARTTLS from a.example[192.0.2.1]\n";
+  PatternSet set = PatternSet::load({PatternSource{"t.patterns", text}});
+  RecordingGate gate(bit(EventKind::kIgnored));
+  Event ev;
+  ASSERT_TRUE(set.match("smtpd", "lost connection after STARTTLS from a.example[192.0.2.1]", ev, &gate));
+  EXPECT_EQ(ev.kind, EventKind::kLostAfterStarttls);
+  EXPECT_EQ(ev.get(Field::kClientIp), "192.0.2.1");
+  EXPECT_TRUE(gate.asked.empty());
+}
+
+TEST(CaptureGate, DeclinedLineIsRecognisedByItsPrefix) {
+  const PatternSet& set = PatternSet::builtin();
+  RecordingGate gate(bit(EventKind::kSender));
+  Event ev;
+  // The tail is not checked once the gate declines: the prefix recognises it.
+  EXPECT_TRUE(set.match("qmgr", "1FBCDAE88B: from=<a@b.example>, size=12, nrcpt=1 (queue active)", ev, &gate));
+  EXPECT_EQ(ev.kind, EventKind::kSender);
+  Event full;
+  EXPECT_TRUE(set.match("qmgr", "1FBCDAE88B: from=<a@b.example>, size=12, nrcpt=1 (queue active)", full));
+  EXPECT_EQ(full.get(Field::kSender), "a@b.example");
 }
 
 // ---------------------------------------------------------------------------
