@@ -6,6 +6,7 @@
 #include "correlator.h"
 #include "input_catalog.h"
 #include "journal_json.h"
+#include "journal_reader.h"
 #include "line_source.h"
 #include "pattern_set.h"
 #include "result_writer.h"
@@ -37,6 +38,32 @@ std::int64_t effective_window(SqliteStore& store, std::optional<std::int64_t> ov
   }
   return kDefaultWindowSeconds;
 }
+
+namespace {
+
+// Captures only for lines the correlator or the outbound tracker reads
+// (pattern_set.h, CaptureGate); set up with them, asked for the line in env.
+class FieldGate final : public CaptureGate {
+ public:
+  FieldGate(std::optional<Correlator>& correlator, std::optional<OutboundTracker>& outbound,
+            const Envelope& env)
+      : CaptureGate(bit(EventKind::kIgnored) | bit(EventKind::kMessageId) | bit(EventKind::kSender) |
+                    bit(EventKind::kRecipient) | bit(EventKind::kRemoved)),
+        correlator_(correlator),
+        outbound_(outbound),
+        env_(env) {}
+  bool wants(EventKind kind, std::string_view queue_id, std::string_view text) const override {
+    return outbound_->wants_fields(env_, kind, text) || correlator_->wants_fields(env_, kind, queue_id);
+  }
+
+ private:
+  static constexpr std::uint32_t bit(EventKind k) { return 1u << static_cast<unsigned>(k); }
+  std::optional<Correlator>& correlator_;
+  std::optional<OutboundTracker>& outbound_;
+  const Envelope& env_;
+};
+
+}  // namespace
 
 IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::ostream& diag) {
   IngestSummary sum;
@@ -75,6 +102,48 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
 
     std::size_t reported_malformed = 0, reported_unrecognised = 0, reported_truncated = 0;
     std::string inputs;
+    Envelope env;
+    FieldGate gate(correlator, outbound, env);
+    Event ev;
+    // One line through envelope, patterns and correlator; `number` is shown
+    // in FILE:LINE messages and evidence.
+    auto process = [&](const Line& line, const std::string& shown, std::uint64_t number, bool json,
+                       JournalJsonParser& json_parser) {
+      ++sum.lines;
+      if (line.truncated && reported_truncated++ < options.max_reported) {
+        diag << "pftls: warning: " << shown << ":" << number
+             << ": line longer than 65536 bytes, truncated\n";
+      }
+      EnvelopeStatus st = json ? json_parser.parse(line.text, env) : envelope.parse(line.text, env);
+      if (st == EnvelopeStatus::kOtherProgram) {
+        ++sum.other_lines;
+      } else if (st == EnvelopeStatus::kMalformed) {
+        ++sum.malformed;
+        if (reported_malformed++ < options.max_reported) {
+          diag << "pftls: warning: " << shown << ":" << number
+               << (json ? ": not a journal JSON entry, skipped\n" : ": not a syslog line, skipped\n");
+        }
+      } else {
+        ++sum.postfix_lines;
+        ev.clear();
+        if (patterns.match(env.service, env.message, ev, &gate)) {
+          outbound->on_event(env, ev, ord);
+          correlator->on_event(env, ev, ord++, Correlator::RawLine{line.text, shown, number});
+        } else {
+          ++sum.unrecognised;
+          std::string service = strip_controls(env.service).substr(0, 64);
+          if (sum.unrecognised_by_service.size() < 64 || sum.unrecognised_by_service.count(service)) {
+            ++sum.unrecognised_by_service[service];
+          }
+          if (options.unrecognised_out) *options.unrecognised_out << line.text << '\n';
+          if (reported_unrecognised++ < options.max_reported) {
+            diag << "pftls: warning: " << shown << ":" << number << ": unrecognised "
+                 << strip_controls(env.syslog_name).substr(0, 64) << "/"
+                 << service << " line\n";
+          }
+        }
+      }
+    };
     const std::int64_t now_seconds = now_micros() / kMicrosPerSecond;
     for (auto& in : planned) {
       InputRecord* rec = in.record;
@@ -103,8 +172,6 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
       const std::string shown = strip_controls(source->name());
       InputFormat format = options.format;  // kAuto: told by the first non-empty line
       Line line;
-      Envelope env;
-      Event ev;
       std::uint64_t lines_here = 0;
       std::uint64_t held_back = 0;
       std::uint64_t before_line = source->offset();
@@ -113,44 +180,9 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
           held_back = line.text.size();
           break;
         }
-        ++sum.lines;
         ++lines_here;
-        const std::uint64_t number = line_base + line.number;
-        if (line.truncated && reported_truncated++ < options.max_reported) {
-          diag << "pftls: warning: " << shown << ":" << number
-               << ": line longer than 65536 bytes, truncated\n";
-        }
         if (format == InputFormat::kAuto && !line.text.empty()) format = detect_format(line.text);
-        const bool json = format == InputFormat::kJournalJson;
-        EnvelopeStatus st = json ? journal.parse(line.text, env) : envelope.parse(line.text, env);
-        if (st == EnvelopeStatus::kOtherProgram) {
-          ++sum.other_lines;
-        } else if (st == EnvelopeStatus::kMalformed) {
-          ++sum.malformed;
-          if (reported_malformed++ < options.max_reported) {
-            diag << "pftls: warning: " << shown << ":" << number
-                 << (json ? ": not a journal JSON entry, skipped\n" : ": not a syslog line, skipped\n");
-          }
-        } else {
-          ++sum.postfix_lines;
-          ev.clear();
-          if (patterns.match(env.service, env.message, ev)) {
-            outbound->on_event(env, ev, ord);
-            correlator->on_event(env, ev, ord++, Correlator::RawLine{line.text, shown, number});
-          } else {
-            ++sum.unrecognised;
-            std::string service = strip_controls(env.service).substr(0, 64);
-            if (sum.unrecognised_by_service.size() < 64 || sum.unrecognised_by_service.count(service)) {
-              ++sum.unrecognised_by_service[service];
-            }
-            if (options.unrecognised_out) *options.unrecognised_out << line.text << '\n';
-            if (reported_unrecognised++ < options.max_reported) {
-              diag << "pftls: warning: " << shown << ":" << number << ": unrecognised "
-                   << strip_controls(env.syslog_name).substr(0, 64) << "/"
-                   << service << " line\n";
-            }
-          }
-        }
+        process(line, shown, line_base + line.number, format == InputFormat::kJournalJson, journal);
         before_line = source->offset();
       }
       sum.truncated += source->truncated_lines();
@@ -171,6 +203,43 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
       rec->last_month = envelope.years().last_month();
       rec->last_read_at = now_micros();
       store.save_input(*rec);
+    }
+    if (options.journal) {
+      // The journal, after the files: entries after the cursor this source
+      // reached last time, numbered on from the entries read before.
+      const JournalSelection sel = canonical_selection(*options.journal);
+      const std::string cursor_key = journal_cursor_key(sel);
+      const std::string lines_key = journal_lines_key(sel);
+      const std::string cursor = store.setting(cursor_key).value_or("");
+      std::uint64_t line_base = 0;
+      if (auto stored = store.setting(lines_key)) {
+        try {
+          line_base = std::stoull(*stored);
+        } catch (const std::exception&) {
+        }
+      }
+      const std::string name = journal_input_name(sel);
+      if (!inputs.empty()) inputs += ' ';
+      inputs += name;
+      const std::string shown = strip_controls(name);
+      JournalJsonParser journal_json;  // its own: last_cursor() is this source's
+      JournalReader reader(sel, cursor, name);
+      LineSource& source = reader.lines();
+      Line line;
+      std::uint64_t lines_here = 0;
+      while (source.next(line)) {
+        start_correlating();
+        ++lines_here;
+        process(line, shown, line_base + line.number, true, journal_json);
+      }
+      sum.truncated += source.truncated_lines();
+      std::string warning = reader.finish();  // throws when journalctl failed
+      if (!warning.empty()) diag << "pftls: warning: journalctl: " << warning << "\n";
+      const std::string_view last = journal_json.last_cursor();
+      if (!last.empty() && last != cursor) {
+        store.set_setting(cursor_key, last);
+        store.set_setting(lines_key, std::to_string(line_base + lines_here));
+      }
     }
     if (reported_malformed > options.max_reported || reported_unrecognised > options.max_reported ||
         reported_truncated > options.max_reported) {

@@ -7,6 +7,13 @@
 // never fatal. An input that cannot be read, or a store error, aborts the
 // run: the transaction is rolled back and the error propagates (InputError,
 // StoreError, TimeError).
+//
+// The systemd journal (options.journal) is read after the files, through
+// journalctl (journal_reader), resuming after the __CURSOR stored for that
+// source (units and files or directory) by the previous run; the new cursor
+// is stored in the same transaction as the events. Its lines are numbered
+// from the first entry ever read from that source. A journalctl that fails
+// aborts the run like an unreadable file (InputError).
 #pragma once
 
 #include <cstdint>
@@ -17,18 +24,20 @@
 #include <vector>
 
 #include "input_format.h"
+#include "journal_reader.h"
 #include "sqlite_store.h"
 
 namespace pftls {
 
 struct IngestOptions {
   std::vector<std::string> paths;  // "-" is stdin
+  std::optional<JournalSelection> journal;  // read the journal after the paths
   std::optional<int> year;
   std::string zone;                  // "" = system zone
   std::optional<std::int64_t> window_seconds;  // stored as the default window
   std::size_t max_reported = 10;     // bad lines reported one by one, per kind
   std::ostream* unrecognised_out = nullptr;  // every unrecognised Postfix line, as read
-  InputFormat format = InputFormat::kAuto;  // --format; kAuto: each input by its first non-empty line
+  InputFormat format = InputFormat::kAuto;  // --format (paths only); kAuto: each by its first non-empty line
 };
 
 struct IngestSummary {

@@ -486,6 +486,17 @@ std::unique_ptr<LineSource> LineSource::open(const std::string& path) {
   return reader;
 }
 
+std::unique_ptr<LineSource> LineSource::from_fd(int fd, std::string name) {
+  std::unique_ptr<RawInput> raw;
+  try {
+    raw = std::make_unique<RawInput>(fd, true);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  return std::make_unique<Reader>(std::move(name), Compression::kNone, std::move(raw));
+}
+
 std::string LineSource::read_prefix(const std::string& path, std::size_t n) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw InputError("cannot open " + path + ": " + errno_text(errno));

@@ -54,6 +54,9 @@ class LineSource {
 
   // Opens `path` ("-" is stdin). Throws InputError("cannot open PATH: reason").
   static std::unique_ptr<LineSource> open(const std::string& path);
+  // Reads the plain text of an open descriptor (a pipe), which it takes over
+  // and closes; `name` is what messages call it. No identity, no mtime.
+  static std::unique_ptr<LineSource> from_fd(int fd, std::string name);
 
   // Next line, or false at end of input. Throws InputError on a read or
   // decompression error ("PATH: corrupt gzip stream at line N", ...).

@@ -19,6 +19,7 @@
 #include "evidence_report.h"
 #include "ingest.h"
 #include "input_format.h"
+#include "journal_reader.h"
 #include "line_source.h"
 #include "log_time.h"
 #include "pattern_set.h"
@@ -88,7 +89,8 @@ void remove_database_files(const std::string& path) {
 int run_ingest_command(const std::string& db, const std::vector<std::string>& inputs,
                        const std::string& window, int year, const std::string& tz,
                        double lock_wait, const std::string& input_format,
-                       const std::string& unrecognised_path) {
+                       const std::string& unrecognised_path,
+                       const std::optional<pftls::JournalSelection>& journal) {
   pftls::IngestOptions opt;
   std::ofstream unrecognised;
   if (!unrecognised_path.empty()) {
@@ -99,7 +101,17 @@ int run_ingest_command(const std::string& db, const std::vector<std::string>& in
   if (!pftls::input_format_from_name(input_format, opt.format)) {
     throw UsageError("--format: auto, syslog or journal");
   }
-  opt.paths = inputs.empty() ? std::vector<std::string>{"-"} : inputs;
+  // With --journal, stdin only when named ("-"): the files first, then the journal.
+  opt.paths = inputs.empty() && !journal ? std::vector<std::string>{"-"} : inputs;
+  opt.journal = journal;
+  if (journal) {
+    for (const auto& u : journal->units) {
+      if (u.empty()) throw UsageError("--unit: a unit name, not ''");
+    }
+    for (const auto& f : journal->files) {
+      if (f.empty()) throw UsageError("--journal-file: a file name, not ''");
+    }
+  }
   if (year != 0) {
     if (year < 1970 || year > 9999) throw UsageError("--year: out of range");
     opt.year = year;
@@ -291,8 +303,29 @@ int main(int argc, char** argv) {
   ingest->add_option("--unrecognised", unrecognised_path,
                      "Write every Postfix line no pattern knows to this file (as pflogsumm's --unprocd-file)");
   ingest->add_option("--format", input_format,
-                     "Input form: auto (default: each input by its first line), syslog, or journal (journalctl -o json)");
-  ingest->add_option("paths", inputs, "Log files, oldest first; '-' or none for stdin");
+                     "Input form of the PATHs: auto (default: each by its first line), syslog, or journal (journalctl -o json); --journal is always JSON");
+  bool journal = false;
+  pftls::JournalSelection journal_selection;
+  ingest->add_flag("--journal", journal,
+                   "Also read the systemd journal (journalctl from PATH), after any PATHs, resuming after "
+                   "the cursor of the previous run");
+  ingest->add_option("--unit", journal_selection.units,
+                     "Journal unit to read, repeatable, globs allowed (default: postfix.service and "
+                     "postfix@*.service); implies --journal")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  auto* journal_file = ingest->add_option("--journal-file", journal_selection.files,
+                     "Read this journal file (journalctl --file, e.g. systemd-journal-remote output) "
+                     "instead of the system journal, repeatable; implies --journal")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  auto* journal_dir = ingest->add_option("--journal-directory", journal_selection.directory,
+                     "Read the journal files in this directory (journalctl --directory) instead of the "
+                     "system journal; implies --journal");
+  journal_file->excludes(journal_dir);
+  ingest->add_option("paths", inputs, "Log files, oldest first; '-' or none for stdin (none: no stdin with --journal)");
 
   QueryOptions q;
   q.db = db;
@@ -389,7 +422,13 @@ int main(int argc, char** argv) {
     // Validate the built-in patterns before anything else: a broken set is a build defect.
     (void)pftls::PatternSet::builtin();
     if (*ingest) {
-      return run_ingest_command(db, inputs, window, year, tz, lock_wait, input_format, unrecognised_path);
+      std::optional<pftls::JournalSelection> journal_arg;
+      if (journal || !journal_selection.units.empty() || !journal_selection.files.empty() ||
+          !journal_selection.directory.empty()) {
+        journal_arg = journal_selection;
+      }
+      return run_ingest_command(db, inputs, window, year, tz, lock_wait, input_format, unrecognised_path,
+                                journal_arg);
     }
     const auto csv = pftls::OutputFormat::kCsv;
     const QuerySpec incidents_q{"incidents", true};

@@ -143,6 +143,22 @@ case $CASE in
     expect_err "long.log:4: line longer than 65536 bytes"
     expect_err "1 truncated"
     "$PFTLS" export incidents --db db | grep -q '192.0.2.10' || fail "incident lost next to a long line" ;;
+  journal_unavailable_leaves_db)
+    seed_db
+    mkdir empty-path
+    PATH=$tmp/empty-path run ingest --db db --journal
+    expect_rc 2
+    expect_err "cannot run journalctl"
+    expect_one_line_err
+    same_db ;;
+  journal_options)
+    run ingest --db db --journal-file a.journal --journal-directory dir
+    expect_rc 2
+    expect_err "excludes"
+    run ingest --db db --unit ''
+    expect_rc 2
+    expect_err "--unit"
+    [[ ! -e db ]] || fail "a database was created by a usage error" ;;
   stdin_same_as_file)
     "$PFTLS" ingest --db a.db --year 2026 --tz UTC "$SAMPLES/sessions/mail.log" 2>/dev/null
     gzip -c "$SAMPLES/sessions/mail.log" | "$PFTLS" ingest --db b.db --year 2026 --tz UTC - 2>/dev/null ||
