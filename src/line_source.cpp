@@ -2,8 +2,8 @@
 //
 // Layout: RawInput reads the file descriptor (replaying the bytes peeked for
 // format detection first), a Decoder turns those bytes into text (plain:
-// pass-through; gzip: zlib's inflate directly, much faster than Boost's
-// gzip_decompressor; zstd: libzstd directly, as Boost 1.74's zstd filter
+// pass-through; gzip: ISA-L's igzip inflate, about twice as fast as zlib's
+// (which is itself much faster than Boost's gzip_decompressor); zstd: libzstd directly, as Boost 1.74's zstd filter
 // takes a truncated stream for a complete one; bzip2/xz: Boost.Iostreams),
 // and Reader cuts the text into lines in one fixed buffer with memchr.
 #include "line_source.h"
@@ -11,7 +11,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -130,23 +130,25 @@ class PlainDecoder final : public Decoder {
   RawInput& raw_;
 };
 
-// zlib's inflate, one gzip member after another (as `cat a.gz b.gz` makes).
+// ISA-L's inflate with the gzip wrapper (header parsed, CRC-32 and length
+// checked), one gzip member after another (as `cat a.gz b.gz` makes).
 class GzipDecoder final : public Decoder {
  public:
   explicit GzipDecoder(RawInput& raw)
-      : raw_(raw), in_(std::make_unique_for_overwrite<char[]>(kCompressedBufferBytes)) {
-    if (inflateInit2(&zs_, 15 + 32) != Z_OK) {
-      throw std::bad_alloc();
-    }
+      : raw_(raw),
+        in_(std::make_unique_for_overwrite<char[]>(kCompressedBufferBytes)),
+        st_(std::make_unique<inflate_state>()) {
+    isal_inflate_init(st_.get());
+    st_->crc_flag = ISAL_GZIP;
   }
-  ~GzipDecoder() override { inflateEnd(&zs_); }
 
   std::size_t read(char* dst, std::size_t n) override {
-    zs_.next_out = reinterpret_cast<Bytef*>(dst);
-    zs_.avail_out = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
-    const uInt wanted = zs_.avail_out;
-    while (zs_.avail_out == wanted) {
-      if (zs_.avail_in == 0) {
+    inflate_state& st = *st_;
+    st.next_out = reinterpret_cast<std::uint8_t*>(dst);
+    st.avail_out = static_cast<std::uint32_t>(std::min<std::size_t>(n, 1u << 30));
+    const std::uint32_t wanted = st.avail_out;
+    while (st.avail_out == wanted) {
+      if (st.avail_in == 0) {
         if (at_end_) {
           if (in_member_) {
             throw StreamError("corrupt gzip data", "unexpected end of file");
@@ -158,27 +160,52 @@ class GzipDecoder final : public Decoder {
           at_end_ = true;
           continue;
         }
-        zs_.next_in = reinterpret_cast<Bytef*>(in_.get());
-        zs_.avail_in = static_cast<uInt>(got);
+        st.next_in = reinterpret_cast<std::uint8_t*>(in_.get());
+        st.avail_in = static_cast<std::uint32_t>(got);
       }
       if (!in_member_) {  // a further member follows the previous one
-        inflateReset(&zs_);
+        std::uint8_t* next_out = st.next_out;
+        const std::uint32_t avail_out = st.avail_out;
+        std::uint8_t* next_in = st.next_in;
+        const std::uint32_t avail_in = st.avail_in;
+        isal_inflate_reset(&st);
+        st.crc_flag = ISAL_GZIP;
+        st.next_out = next_out;
+        st.avail_out = avail_out;
+        st.next_in = next_in;
+        st.avail_in = avail_in;
         in_member_ = true;
       }
-      int rc = inflate(&zs_, Z_NO_FLUSH);
-      if (rc == Z_STREAM_END) {
+      const std::uint32_t before_in = st.avail_in, before_out = st.avail_out;
+      int rc = isal_inflate(&st);
+      if (rc != ISAL_DECOMP_OK) {
+        throw StreamError("corrupt gzip data", isal_error_text(rc));
+      }
+      if (st.block_state == ISAL_BLOCK_FINISH) {
         in_member_ = false;
-      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        throw StreamError("corrupt gzip data", zs_.msg != nullptr ? zs_.msg : zError(rc));
+      } else if (st.avail_in == before_in && st.avail_out == before_out && st.avail_in != 0) {
+        throw StreamError("corrupt gzip data", "no progress");  // never loop forever
       }
     }
-    return wanted - zs_.avail_out;
+    return wanted - st.avail_out;
   }
 
  private:
+  static const char* isal_error_text(int rc) {
+    switch (rc) {
+      case ISAL_INVALID_BLOCK: return "invalid deflate block";
+      case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
+      case ISAL_INVALID_LOOKBACK: return "invalid distance";
+      case ISAL_INVALID_WRAPPER: return "not a gzip member";
+      case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method";
+      case ISAL_INCORRECT_CHECKSUM: return "incorrect data check";
+      default: return "inflate error";
+    }
+  }
+
   RawInput& raw_;
   std::unique_ptr<char[]> in_;
-  z_stream zs_{};
+  std::unique_ptr<inflate_state> st_;  // large: on the heap
   bool in_member_ = false;
   bool at_end_ = false;
 };

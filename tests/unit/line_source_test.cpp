@@ -311,5 +311,19 @@ TEST_F(LineSourceTest, GzipTrailingGarbageIsAnError) {
   expect_corrupt(write("garbage.gz", gz + "this is not gzip"), "gzip");
 }
 
+TEST_F(LineSourceTest, GzipWrongCrcOrLengthIsAnError) {
+  if (!have_tool("gzip")) {
+    GTEST_SKIP() << "gzip is not installed";
+  }
+  // The member trailer: CRC-32 of the data, then its length mod 2^32.
+  const std::string gz = read_bytes(compress("gzip", "a.gz", sample_log(200)));
+  std::string bad_crc = gz;
+  bad_crc[bad_crc.size() - 8] ^= 0x01;
+  expect_corrupt(write("crc.gz", bad_crc), "gzip");
+  std::string bad_length = gz;
+  bad_length[bad_length.size() - 4] ^= 0x01;
+  expect_corrupt(write("length.gz", bad_length), "gzip");
+}
+
 }  // namespace
 }  // namespace pftls
