@@ -231,7 +231,7 @@ void Correlator::restore(CorrelatorState state) {
         keep_line(*s, RawLine{e.raw, e.input, e.line});
       }
     }
-    sessions_[key] = std::move(s);
+    sessions_.insert(key, std::move(s));
   }
   for (auto& m : state.tracked_messages) {
     std::uint32_t host = intern(m.mx_host);
@@ -247,10 +247,9 @@ void Correlator::restore(CorrelatorState state) {
 
 Correlator::Session& Correlator::session_for(const SessionKey& key, const Envelope& env,
                                              std::uint64_t ord) {
-  auto it = sessions_.find(key);
-  if (it != sessions_.end()) {
-    it->second->last_seen = env.time;
-    return *it->second;
+  if (auto* open = sessions_.find(key)) {
+    (*open)->last_seen = env.time;
+    return **open;
   }
   if (sessions_.size() >= limits_.max_open_sessions) enforce_session_bound(env.time);
   std::unique_ptr<Session> s;
@@ -266,7 +265,7 @@ Correlator::Session& Correlator::session_for(const SessionKey& key, const Envelo
   s->rec.pid = env.pid;
   s->rec.first_ord = ord;
   s->last_seen = env.time;
-  return *(sessions_[key] = std::move(s));
+  return *sessions_.insert(key, std::move(s));
 }
 
 void Correlator::set_client(Session& s, std::string_view name, std::string_view ip) {
@@ -330,9 +329,9 @@ void Correlator::count_session(Session& s) {
 }
 
 void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
-  auto it = sessions_.find(key);
-  if (it == sessions_.end()) return;
-  Session& s = *it->second;
+  auto* open = sessions_.find(key);
+  if (!open) return;
+  Session& s = **open;
   s.rec.end_at = t;
   persist_if_watched(s);
   count_session(s);
@@ -367,16 +366,18 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
     s.evidence_stored = 0;
     r.client_subnet.clear();
     r.org_domain.clear();
-    spare_sessions_.push_back(std::move(it->second));
+    spare_sessions_.push_back(std::move(*open));
   }
-  sessions_.erase(it);
+  sessions_.erase(key);
 }
 
 void Correlator::enforce_session_bound(Micros now) {
   // Close idle sessions; if that is not enough, the least recently active half.
   std::vector<std::pair<Micros, SessionKey>> order;
   order.reserve(sessions_.size());
-  for (const auto& [key, s] : sessions_) order.emplace_back(s->last_seen, key);
+  sessions_.for_each([&](const SessionKey& key, const std::unique_ptr<Session>& s) {
+    order.emplace_back(s->last_seen, key);
+  });
   std::sort(order.begin(), order.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::size_t target = limits_.max_open_sessions / 2;
@@ -537,7 +538,7 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
 
   const SessionKey key{host, syslog_id(env.syslog_name), env.pid};
   if (ev.kind == EventKind::kConnect) {
-    if (sessions_.count(key)) close_session(key, env.time, false);  // pid reuse
+    if (sessions_.find(key)) close_session(key, env.time, false);  // pid reuse
     Session& s = session_for(key, env, ord);
     s.rec.connect_at = env.time;
     keep_line(s, raw);
@@ -599,13 +600,13 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
 
 CorrelatorState Correlator::finish() {
   CorrelatorState state;
-  for (auto& [key, s] : sessions_) {
+  sessions_.for_each([&](const SessionKey&, std::unique_ptr<Session>& s) {
     // Stored sessions carry their state so far; a failed one is stored now,
     // for the queries, though its disconnect may come in the next run.
     if (s->rec.id != 0 || s->rec.failed) save(*s);
     state.open_sessions.push_back(s->rec);
     state.open_evidence.push_back(evidence_of(*s, s->evidence_stored));
-  }
+  });
   for (auto& by_qid : messages_) {
     for (auto& [qid, m] : by_qid) {
       sink_.save_message(*m);  // gives it an id for the next run

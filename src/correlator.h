@@ -24,6 +24,7 @@
 #include "event.h"
 #include "client_tally.h"
 #include "event_sink.h"
+#include "open_table.h"
 #include "presence_filter.h"
 #include "syslog_envelope.h"
 
@@ -148,7 +149,7 @@ class Correlator {
   StringMap<std::uint32_t> name_ids_;
   std::uint32_t last_host_id_ = UINT32_MAX;
   std::uint32_t last_syslog_id_ = UINT32_MAX;
-  std::unordered_map<SessionKey, std::unique_ptr<Session>, SessionKeyHash> sessions_;
+  OpenTable<SessionKey, std::unique_ptr<Session>, SessionKeyHash> sessions_;
   // Indexed by interned host id: followed queue ids, watched client IPs.
   std::vector<StringMap<std::unique_ptr<MessageRecord>>> messages_;
   // By host: ip, subnet, org -> watched until (microseconds).
