@@ -2,16 +2,26 @@
 # run_golden.sh: ingest sample logs into a fresh database, run one query
 # command, compare its output with an expected file.
 #
-#   run_golden.sh [--gzip|--split-lines] PFTLS EXPECTED INGEST_ARG... -- QUERY_ARG...
+#   run_golden.sh [--gzip|--split-lines] [--all-recognised] PFTLS EXPECTED INGEST_ARG... -- QUERY_ARG...
 #
 # --gzip        feed every input file gzip-compressed instead (same result).
 # File names in the output (evidence) read INPUT.
 # --split-lines the inputs are appended to one growing file, one line at a
 #               time, with a run after each line (cron at every line
 #               boundary): the result must equal one run.
+# --all-recognised  also fail unless every ingest run's summary line says
+#               "0 unrecognised, 0 malformed" (every line of the sample is
+#               one pftls knows).
 set -euo pipefail
-mode=plain
-case "${1:-}" in --gzip) mode=gzip; shift ;; --split-lines) mode=split; shift ;; esac
+mode=plain all_recognised=0
+while :; do
+  case "${1:-}" in
+    --gzip) mode=gzip; shift ;;
+    --split-lines) mode=split; shift ;;
+    --all-recognised) all_recognised=1; shift ;;
+    *) break ;;
+  esac
+done
 pftls=$1 expected=$2
 shift 2
 ingest=()
@@ -40,6 +50,14 @@ case $mode in
       done <"$f"
     done ;;
 esac
+if (( all_recognised )); then
+  summaries=$(grep '^pftls: ingest: ' "$tmp/err" || true)
+  if [[ -z $summaries ]] || grep -qv ' 0 unrecognised, 0 malformed,' <<<"$summaries"; then
+    echo "golden: not every line was recognised (mode $mode); ingest said:" >&2
+    cat "$tmp/err" >&2
+    exit 1
+  fi
+fi
 "$pftls" "$@" --db "$tmp/db" >"$tmp/raw"
 # Evidence names the file a line came from: one name, whatever the mode.
 sed_args=(-e "s|$tmp/grow\.log|INPUT|g" -e "s|$tmp/in[0-9]*\.log\.gz|INPUT|g")
