@@ -158,18 +158,37 @@ struct ServiceTable {
 };
 
 
+// The first `literal` in text at or after pos, or npos. Literals are short
+// ("[", "]: ", ", "): memchr finds the first byte, the rest is compared here.
+inline std::size_t find_literal(std::string_view text, std::size_t pos, const std::string& literal) {
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  const char first = literal[0];
+  const std::size_t rest = literal.size() - 1;
+  const char* p = begin + pos;
+  while (static_cast<std::size_t>(end - p) > rest) {
+    p = static_cast<const char*>(std::memchr(p, first, static_cast<std::size_t>(end - p) - rest));
+    if (!p) return std::string_view::npos;
+    std::size_t i = 0;
+    while (i < rest && p[1 + i] == literal[1 + i]) ++i;
+    if (i == rest) return static_cast<std::size_t>(p - begin);
+    ++p;
+  }
+  return std::string_view::npos;
+}
+
 bool match_template(const Template& t, std::string_view text, Event& out) {
   // The prefix has been checked by the caller.
   std::size_t pos = t.prefix.size();
   for (const auto& step : t.steps) {
     if (step.literal.empty()) {
-      out.set(step.field, text.substr(pos));
+      out.set(step.field, std::string_view(text.data() + pos, text.size() - pos));
       pos = text.size();
       break;
     }
-    std::size_t at = text.find(step.literal, pos);
+    std::size_t at = find_literal(text, pos, step.literal);
     if (at == std::string_view::npos) return false;
-    out.set(step.field, text.substr(pos, at - pos));
+    out.set(step.field, std::string_view(text.data() + pos, at - pos));
     pos = at + step.literal.size();
   }
   return !t.ends_with_literal || pos == text.size();
