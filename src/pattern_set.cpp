@@ -90,9 +90,12 @@ struct Candidate {
   int pattern = 0;
   int templ = -1;  // -1: the pattern's regex
   // The prefix's first (up to) 8 bytes as a word and the mask of those
-  // bytes: most non-matching prefixes are told apart by one comparison.
+  // bytes: most non-matching prefixes are told apart by one comparison;
+  // bytes 8 to 15 likewise, so most prefixes need no memcmp at all.
   std::uint64_t head = 0;
   std::uint64_t head_mask = 0;
+  std::uint64_t head2 = 0;
+  std::uint64_t head2_mask = 0;
   // The prefix alone decides the kind: no later candidate of another kind
   // can match text that this prefix matches (see CaptureGate).
   bool prefix_decides = false;
@@ -102,15 +105,21 @@ struct Candidate {
     head = 0;
     std::memcpy(&head, prefix.data(), n);
     head_mask = n == 8 ? ~0ULL : ((1ULL << (8 * n)) - 1);
+    std::size_t n2 = prefix.size() > 8 ? std::min<std::size_t>(prefix.size() - 8, 8) : 0;
+    head2 = 0;
+    if (n2 > 0) std::memcpy(&head2, prefix.data() + 8, n2);
+    head2_mask = n2 == 8 ? ~0ULL : ((1ULL << (8 * n2)) - 1);
   }
   bool prefix_matches(std::string_view text) const {
     if (text.size() < prefix.size()) return false;
-    if (text.size() >= 8) {
-      std::uint64_t word;
+    if (text.size() >= 16) {
+      std::uint64_t word, word2;
       std::memcpy(&word, text.data(), 8);
       if ((word ^ head) & head_mask) return false;
-      return prefix.size() <= 8 ||
-             std::memcmp(text.data() + 8, prefix.data() + 8, prefix.size() - 8) == 0;
+      std::memcpy(&word2, text.data() + 8, 8);
+      if ((word2 ^ head2) & head2_mask) return false;
+      return prefix.size() <= 16 ||
+             std::memcmp(text.data() + 16, prefix.data() + 16, prefix.size() - 16) == 0;
     }
     return text.compare(0, prefix.size(), prefix) == 0;
   }
@@ -202,6 +211,14 @@ std::string trim(std::string_view s) {
 
 }  // namespace
 
+namespace {
+// Service names are short: compared in place rather than by a call to memcmp.
+inline bool same_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+}  // namespace
+
 struct PatternSet::Impl {
   std::vector<Pattern> patterns;
   // A few dozen services at most: a linear scan comparing lengths first
@@ -241,10 +258,10 @@ struct PatternSet::Impl {
     if (i == kNoService) return any;
     if (i >= 0) {
       const auto& [name, table] = by_service[static_cast<std::size_t>(i)];
-      return name == service ? table : any;
+      return same_name(name, service) ? table : any;
     }
     for (const auto& [name, table] : by_service)
-      if (name == service) return table;
+      if (same_name(name, service)) return table;
     return any;
   }
 

@@ -178,7 +178,8 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
   std::size_t host_end = static_cast<std::size_t>(host_end_p - line.data());
   // Program "name[pid]: ".
   std::size_t prog_begin = host_end + 1;
-  std::string_view rest = line.substr(prog_begin);
+  // Views are made from pointers below: substr()'s range check is not free.
+  std::string_view rest(line.data() + prog_begin, line.size() - prog_begin);
   if (rest.size() < 7 || std::memcmp(rest.data(), "postfix", 7) != 0) {
     return EnvelopeStatus::kOtherProgram;
   }
@@ -198,7 +199,7 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
                                                                      : EnvelopeStatus::kOtherProgram;
   }
   if (slash == std::string_view::npos) return EnvelopeStatus::kOtherProgram;
-  std::string_view program = rest.substr(0, bracket);
+  std::string_view program(rest.data(), bracket);
   // At most 10 digits (2^32 has 10): no overflow check inside the loop.
   std::uint64_t pid = 0;
   std::size_t close = bracket + 1;
@@ -242,11 +243,11 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
     }
   }
   out.time = t + fraction;
-  out.host = line.substr(host_begin, host_end - host_begin);
-  out.syslog_name = program.substr(0, slash);
-  out.service = program.substr(slash + 1);
+  out.host = std::string_view(line.data() + host_begin, host_end - host_begin);
+  out.syslog_name = std::string_view(program.data(), slash);
+  out.service = std::string_view(program.data() + slash + 1, program.size() - slash - 1);
   out.pid = static_cast<std::uint32_t>(pid);
-  out.message = rest.substr(close + 3);
+  out.message = std::string_view(rest.data() + close + 3, rest.size() - close - 3);
   // A log with CRLF line ends: the CR is not part of the message.
   if (!out.message.empty() && out.message.back() == '\r') out.message.remove_suffix(1);
   if (out.host.empty() || out.service.empty()) return EnvelopeStatus::kMalformed;
