@@ -272,8 +272,10 @@ Correlator::Session& Correlator::session_for(const SessionKey& key, const Envelo
 }
 
 void Correlator::set_client(Session& s, std::string_view name, std::string_view ip) {
-  if (!ip.empty() && ip != "unknown" && s.rec.client_ip.empty()) s.rec.client_ip.assign(ip);
-  if (!name.empty() && (s.rec.client_name.empty() || s.rec.client_name == "unknown")) {
+  // Usually both are known from the connect line: two length tests, no compare.
+  if (s.rec.client_ip.empty() && !ip.empty() && ip != "unknown") s.rec.client_ip.assign(ip);
+  if (!name.empty() && (s.rec.client_name.empty() ||
+                        (s.rec.client_name.size() == 7 && s.rec.client_name == "unknown"))) {
     s.rec.client_name.assign(name);
   }
 }
@@ -331,6 +333,40 @@ void Correlator::count_session(Session& s) {
   }
 }
 
+namespace {
+// SessionRecord{} field by field, strings cleared but not freed. The size
+// check makes a new field fail the build until it is reset here too.
+void reset_keeping_capacity(SessionRecord& r) {
+#if defined(__x86_64__) && defined(__GLIBCXX__)  // a tripwire where the layout is known
+  static_assert(sizeof(SessionRecord) == 360,
+                "SessionRecord changed: reset the new field in reset_keeping_capacity()");
+#endif
+  r.id = 0;
+  r.mx_host.clear();
+  r.syslog_name.clear();
+  r.pid = 0;
+  r.client_ip.clear();
+  r.client_name.clear();
+  r.client_subnet.clear();
+  r.org_domain.clear();
+  r.connect_at = 0;
+  r.end_at = 0;
+  r.first_ord = 0;
+  r.failed = false;
+  r.failure_at = 0;
+  r.failure_ord = 0;
+  r.failure_reason.clear();
+  r.openssl_code.clear();
+  r.tls = false;
+  r.tls_at = 0;
+  r.tls_ord = 0;
+  r.counters_present = false;
+  r.starttls_attempts = -1;
+  r.starttls_ok = -1;
+  r.messages = 0;
+}
+}  // namespace
+
 void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
   auto* open = sessions_.find(key);
   if (!open) return;
@@ -343,32 +379,13 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
   evidence_bytes_ -= std::min(evidence_bytes_, s.evidence_text.size());
   // Keep the object (and its strings' capacity) for the next session.
   if (spare_sessions_.size() < 256) {
-    SessionRecord& r = s.rec;
-    r.id = 0;
-    r.mx_host.clear();
-    r.syslog_name.clear();
-    r.client_ip.clear();
-    r.client_name.clear();
-    r.failure_reason.clear();
-    r.openssl_code.clear();
-    std::string keep[] = {std::move(r.mx_host), std::move(r.syslog_name), std::move(r.client_ip),
-                          std::move(r.client_name), std::move(r.failure_reason),
-                          std::move(r.openssl_code)};
-    r = SessionRecord{};
-    r.mx_host = std::move(keep[0]);
-    r.syslog_name = std::move(keep[1]);
-    r.client_ip = std::move(keep[2]);
-    r.client_name = std::move(keep[3]);
-    r.failure_reason = std::move(keep[4]);
-    r.openssl_code = std::move(keep[5]);
+    reset_keeping_capacity(s.rec);
     s.last_seen = 0;
     s.ip_hash = 0;
     s.tally_gen = UINT64_MAX;
     s.evidence.clear();
     s.evidence_text.clear();
     s.evidence_stored = 0;
-    r.client_subnet.clear();
-    r.org_domain.clear();
     spare_sessions_.push_back(std::move(*open));
   }
   sessions_.erase(key);
