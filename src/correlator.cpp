@@ -549,7 +549,7 @@ void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t or
     case EventKind::kSender:
     case EventKind::kRecipient:
     case EventKind::kRemoved:
-      on_queue_event(host, ev);
+      if (ev.captured) on_queue_event(host, ev);  // else: a queue id not followed (wants_fields)
       return;
     default:
       break;

@@ -58,6 +58,9 @@ enum class Field : std::uint8_t {
 struct Event {
   EventKind kind = EventKind::kIgnored;
   int pattern_index = -1;  // which pattern matched, for accounting
+  // False when a CaptureGate declined the line's fields (pattern_set.h): it
+  // carries its kind and queue id only, and no stage wants more of it.
+  bool captured = true;
 
   // A field not set reads as empty. Only the mask is cleared between lines.
   std::string_view get(Field f) const {
@@ -73,6 +76,7 @@ struct Event {
     set_ = 0;
     kind = EventKind::kIgnored;
     pattern_index = -1;
+    captured = true;
   }
 
  private:

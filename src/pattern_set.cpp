@@ -276,6 +276,7 @@ struct PatternSet::Impl {
           !gate->wants(p.kind, out.get(Field::kQueueId), text)) {
         out.kind = p.kind;
         out.pattern_index = c.pattern;
+        out.captured = false;
         return true;
       }
       if (c.templ >= 0) {

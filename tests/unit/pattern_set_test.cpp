@@ -484,6 +484,7 @@ TEST(CaptureGate, DeclinedLineKeepsKindAndQueueIdOnly) {
   EXPECT_EQ(ev.kind, EventKind::kMessageId);
   EXPECT_EQ(ev.get(Field::kQueueId), "1FBCDAE88B");
   EXPECT_EQ(ev.get(Field::kMessageId), "");  // not captured
+  EXPECT_FALSE(ev.captured);
   ASSERT_EQ(gate.asked.size(), 1u);
   EXPECT_EQ(gate.asked[0].kind, EventKind::kMessageId);
   EXPECT_EQ(gate.asked[0].queue_id, "1FBCDAE88B");
@@ -496,6 +497,7 @@ TEST(CaptureGate, WantedLineIsCapturedInFull) {
   Event ev;
   ASSERT_TRUE(set.match("cleanup", "1FBCDAE88B: message-id=<a@b.example>", ev, &gate));
   EXPECT_EQ(ev.get(Field::kMessageId), "a@b.example");
+  EXPECT_TRUE(ev.captured);
   EXPECT_EQ(gate.asked.size(), 1u);
 }
 
