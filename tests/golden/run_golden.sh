@@ -2,9 +2,10 @@
 # run_golden.sh: ingest sample logs into a fresh database, run one query
 # command, compare its output with an expected file.
 #
-#   run_golden.sh [--gzip|--split-lines] [--all-recognised] PFTLS EXPECTED INGEST_ARG... -- QUERY_ARG...
+#   run_golden.sh [--gzip|--bzip2|--xz|--zstd|--split-lines] [--all-recognised] PFTLS EXPECTED INGEST_ARG... -- QUERY_ARG...
 #
-# --gzip        feed every input file gzip-compressed instead (same result).
+# --gzip        feed every input file gzip-compressed instead (same result);
+#               --bzip2, --xz, --zstd likewise with those compressors.
 # File names in the output (evidence) read INPUT.
 # --split-lines the inputs are appended to one growing file, one line at a
 #               time, with a run after each line (cron at every line
@@ -16,7 +17,7 @@ set -euo pipefail
 mode=plain all_recognised=0
 while :; do
   case "${1:-}" in
-    --gzip) mode=gzip; shift ;;
+    --gzip|--bzip2|--xz|--zstd) mode=${1#--}; shift ;;
     --split-lines) mode=split; shift ;;
     --all-recognised) all_recognised=1; shift ;;
     *) break ;;
@@ -36,10 +37,13 @@ for a in "${ingest[@]}"; do
 done
 case $mode in
   plain) "$pftls" ingest --db "$tmp/db" "${opts[@]}" "${files[@]}" 2>"$tmp/err" ;;
-  gzip)
-    gz=()
-    for f in "${files[@]}"; do n=$tmp/in${#gz[@]}.log.gz; gzip -c "$f" >"$n"; gz+=("$n"); done
-    "$pftls" ingest --db "$tmp/db" "${opts[@]}" "${gz[@]}" 2>"$tmp/err" ;;
+  gzip|bzip2|xz|zstd)
+    declare -A ext=([gzip]=gz [bzip2]=bz2 [xz]=xz [zstd]=zst)
+    z=()
+    for f in "${files[@]}"; do
+      n=$tmp/in${#z[@]}.log.${ext[$mode]}; "$mode" -q -c "$f" >"$n"; z+=("$n")
+    done
+    "$pftls" ingest --db "$tmp/db" "${opts[@]}" "${z[@]}" 2>"$tmp/err" ;;
   split)
     # The log grows by one line between runs, as under cron.
     : >"$tmp/grow.log"
@@ -60,7 +64,7 @@ if (( all_recognised )); then
 fi
 "$pftls" "$@" --db "$tmp/db" >"$tmp/raw"
 # Evidence names the file a line came from: one name, whatever the mode.
-sed_args=(-e "s|$tmp/grow\.log|INPUT|g" -e "s|$tmp/in[0-9]*\.log\.gz|INPUT|g")
+sed_args=(-e "s|$tmp/grow\.log|INPUT|g" -e "s|$tmp/in[0-9]*\.log\.[a-z0-9]*|INPUT|g")
 for f in "${files[@]}"; do sed_args+=(-e "s|$f|INPUT|g"); done
 sed "${sed_args[@]}" "$tmp/raw" >"$tmp/actual"
 if ! diff -u "$expected" "$tmp/actual"; then
