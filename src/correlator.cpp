@@ -104,7 +104,7 @@ const ClientKeys& Correlator::keys_of(Session& s) {
   if (!k.known) {
     k.known = true;
     k.subnet = subnet_of(s.rec.client_ip);
-    k.org_domain = org_domain_of(s.rec.client_name);
+    k.org_domain = org_domains_.of(s.rec.client_name);
     k.subnet_hash = k.subnet.empty() ? 0 : ClientTally::hash(k.subnet);
     k.org_hash = k.org_domain.empty() ? 0 : ClientTally::hash(k.org_domain);
   }

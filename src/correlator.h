@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "event.h"
+#include "client_identity.h"
 #include "client_tally.h"
 #include "event_sink.h"
 #include "open_table.h"
@@ -159,6 +160,7 @@ class Correlator {
   PresenceFilter message_filter_;  // (host id, queue id)
   PresenceFilter watched_filter_;  // (host id, client ip)
   ClientTally client_stats_;
+  OrgDomains org_domains_;  // registrable domains, remembered by parent name
   std::vector<std::unique_ptr<Session>> spare_sessions_;  // closed ones, reused
   std::vector<HostFacts> host_facts_;  // by interned host id
   std::vector<std::string> inputs_;    // names of the inputs evidence lines come from
