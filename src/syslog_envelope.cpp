@@ -122,6 +122,35 @@ constexpr std::array<std::uint8_t, 256> kProgramByte = [] {
   return t;
 }();
 
+// The pid after '[' when it has 1 to 7 digits and 8 bytes can be read there
+// (the message follows): the digits found and converted a word at a time.
+// Advances pos past them. False: not that case, use the byte loop.
+inline bool pid_in_one_word(std::string_view s, std::size_t& pos, std::uint64_t& out) {
+  if constexpr (std::endian::native != std::endian::little) {
+    return false;
+  } else {
+    if (s.size() < pos + 8) return false;
+    constexpr std::uint64_t kZeros = 0x3030303030303030ULL;
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + pos, 8);
+    const std::uint64_t x = w - kZeros;  // digits become 0..9
+    // A byte is no digit when x is above 9 (then x + 0x76 sets its top bit)
+    // or the subtraction wrapped (its own top bit). The lowest flag is exact.
+    const std::uint64_t no_digit = ((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
+    if (no_digit == 0) return false;  // 8 or more digits
+    const unsigned n = static_cast<unsigned>(std::countr_zero(no_digit)) / 8;
+    if (n == 0) return false;
+    // Left-align the n digits: leading zero digits fill the rest.
+    std::uint64_t v = x << (8 * (8 - n));
+    v = v * 10 + (v >> 8);
+    v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+         (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+    out = v;
+    pos += n;
+    return true;
+  }
+}
+
 // journalctl's own lines between entries: "-- Boot 0f3c... --",
 // "-- Logs begin at ... --", "-- No entries --". Not Postfix, not damage.
 inline bool is_journal_marker(std::string_view line) {
@@ -200,12 +229,14 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
   }
   if (slash == std::string_view::npos) return EnvelopeStatus::kOtherProgram;
   std::string_view program(rest.data(), bracket);
-  // At most 10 digits (2^32 has 10): no overflow check inside the loop.
   std::uint64_t pid = 0;
   std::size_t close = bracket + 1;
-  const std::size_t digits_end = std::min(rest.size(), close + 11);
-  for (; close < digits_end && static_cast<unsigned char>(rest[close] - '0') <= 9; ++close) {
-    pid = pid * 10 + static_cast<unsigned>(rest[close] - '0');
+  if (!pid_in_one_word(rest, close, pid)) {
+    // At most 11 digits (2^32 has 10): no overflow check inside the loop.
+    const std::size_t digits_end = std::min(rest.size(), close + 11);
+    for (; close < digits_end && static_cast<unsigned char>(rest[close] - '0') <= 9; ++close) {
+      pid = pid * 10 + static_cast<unsigned>(rest[close] - '0');
+    }
   }
   if (close == bracket + 1 || pid > 0xFFFFFFFFULL || close + 2 >= rest.size() ||
       rest[close] != ']' || rest[close + 1] != ':' || rest[close + 2] != ' ') {

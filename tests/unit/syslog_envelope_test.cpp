@@ -112,8 +112,40 @@ INSTANTIATE_TEST_SUITE_P(
                  "SSL_accept error from a[192.0.2.1]: -1"},
         GoodCase{"empty message", "Dec 23 16:01:05 box postfix/smtpd[1]: ",
                  utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 1, ""},
+        GoodCase{"one-digit pid", "Dec 23 16:01:05 box postfix/smtpd[7]: connect from a[192.0.2.1]",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 7, "connect from a[192.0.2.1]"},
+        GoodCase{"seven-digit pid", "Dec 23 16:01:05 box postfix/smtpd[4194303]: connect from a[192.0.2.1]",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 4194303, "connect from a[192.0.2.1]"},
+        GoodCase{"eight-digit pid", "Dec 23 16:01:05 box postfix/smtpd[12345678]: connect from a[192.0.2.1]",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 12345678, "connect from a[192.0.2.1]"},
+        GoodCase{"pid with leading zeros", "Dec 23 16:01:05 box postfix/smtpd[00901]: connect from a[192.0.2.1]",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 901, "connect from a[192.0.2.1]"},
+        GoodCase{"pid at the end of a short line", "Dec 23 16:01:05 box postfix/smtpd[4077]: ",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 4077, ""},
         GoodCase{"largest pid", "Dec 23 16:01:05 box postfix/smtpd[4294967295]: m",
                  utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 4294967295u, "m"}));
+
+TEST(Envelope, EveryPidLengthAndTailParses) {
+  // Pids of 1 to 10 digits, followed by the usual "]: " and messages of
+  // every short length (the word-at-a-time path needs 8 readable bytes).
+  LocalZone zone("UTC");
+  EnvelopeParser parser(zone, 2016);
+  parser.begin_input(std::nullopt);
+  std::uint64_t pid = 0;
+  for (int digits = 1; digits <= 10; ++digits) {
+    pid = pid * 10 + static_cast<std::uint64_t>(digits % 10);
+    for (std::uint64_t p : {pid, pid + 1, pid / 2 + 1}) {
+      if (p > 0xFFFFFFFFULL) continue;
+      for (std::size_t msg = 0; msg < 10; ++msg) {
+        std::string line = "Dec 23 16:01:05 box postfix/smtpd[" + std::to_string(p) + "]: " + std::string(msg, 'm');
+        Envelope env;
+        ASSERT_EQ(parser.parse(line, env), EnvelopeStatus::kPostfix) << line;
+        EXPECT_EQ(env.pid, p) << line;
+        EXPECT_EQ(env.message, std::string(msg, 'm')) << line;
+      }
+    }
+  }
+}
 
 TEST(Envelope, Rfc3339WithoutOffsetUsesLocalZone) {
   // No offset: the --tz zone applies (Berlin in winter is +1).
