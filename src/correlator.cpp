@@ -12,7 +12,8 @@ namespace pftls {
 
 struct Correlator::Session {
   SessionRecord rec;
-  std::uint32_t host = 0;  // interned rec.mx_host
+  std::uint32_t host = 0;    // interned mx host; rec.mx_host is filled when stored
+  std::uint32_t syslog = 0;  // interned syslog name; likewise rec.syslog_name
   Micros last_seen = 0;
   std::uint64_t ip_hash = 0;  // of rec.client_ip, computed once; 0 = not yet
   std::size_t tally = 0;      // index in client_stats_ of that generation
@@ -167,12 +168,20 @@ std::vector<EvidenceLine> Correlator::evidence_of(const Session& s, std::size_t 
   return out;
 }
 
+// The record's host and syslog name strings, from the interned ids: set
+// only when a session leaves the correlator (stored or carried over).
+void Correlator::name_record(Session& s) const {
+  if (s.rec.mx_host.empty()) s.rec.mx_host = names_[s.host];
+  if (s.rec.syslog_name.empty()) s.rec.syslog_name = names_[s.syslog];
+}
+
 void Correlator::save(Session& s) {
   if (!s.rec.client_ip.empty()) {
     const ClientKeys& k = keys_of(s);
     if (s.rec.client_subnet != k.subnet) s.rec.client_subnet = k.subnet;
     if (s.rec.org_domain != k.org_domain) s.rec.org_domain = k.org_domain;
   }
+  name_record(s);
   sink_.save_session(s.rec);
   if (s.evidence_stored < s.evidence.size()) {
     std::vector<EvidenceLine> lines = evidence_of(s, s.evidence_stored);
@@ -227,6 +236,7 @@ void Correlator::restore(CorrelatorState state) {
     SessionKey key{intern(rec.mx_host), intern(rec.syslog_name), rec.pid};
     auto s = std::make_unique<Session>();
     s->host = key.host;
+    s->syslog = key.syslog_name;
     s->last_seen = std::max({rec.connect_at, rec.failure_at, rec.tls_at});
     s->rec = std::move(rec);
     if (i < state.open_evidence.size()) {
@@ -263,8 +273,7 @@ Correlator::Session& Correlator::session_for(const SessionKey& key, const Envelo
     spare_sessions_.pop_back();
   }
   s->host = key.host;
-  s->rec.mx_host.assign(env.host);
-  s->rec.syslog_name.assign(env.syslog_name);
+  s->syslog = key.syslog_name;
   s->rec.pid = env.pid;
   s->rec.first_ord = ord;
   s->last_seen = env.time;
@@ -440,7 +449,7 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   save(s);
   auto m = std::make_unique<MessageRecord>();
   m->session_id = s.rec.id;
-  m->mx_host = s.rec.mx_host;
+  m->mx_host = names_[s.host];
   m->queue_id.assign(ev.get(Field::kQueueId));
   m->client_ip = s.rec.client_ip;
   m->client_name.assign(ev.get(Field::kClientName));
@@ -624,6 +633,7 @@ CorrelatorState Correlator::finish() {
     // Stored sessions carry their state so far; a failed one is stored now,
     // for the queries, though its disconnect may come in the next run.
     if (s->rec.id != 0 || s->rec.failed) save(*s);
+    name_record(*s);
     state.open_sessions.push_back(s->rec);
     state.open_evidence.push_back(evidence_of(*s, s->evidence_stored));
   });

@@ -133,6 +133,7 @@ class Correlator {
   Watch watched(std::uint32_t host, Session& s, Micros now);
   void watch_key(std::uint32_t host, int kind, const std::string& key, Micros until);
   void watch(std::uint32_t host, Session& s, Micros failure_at);
+  void name_record(Session& s) const;
   void save(Session& s);
   std::uint32_t input_index(std::string_view input);
   std::vector<EvidenceLine> evidence_of(const Session& s, std::size_t from) const;
