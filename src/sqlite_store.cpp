@@ -1,7 +1,14 @@
 // sqlite_store: SQLite persistence of sessions, messages, counts and state.
 #include "sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include <cstdlib>
 
@@ -91,12 +98,49 @@ std::string join_lines(const std::vector<std::string>& v) {
   return out;
 }
 
+// Serialises the opening of a database for writing between pftls
+// processes: switching a new database to WAL deletes its rollback journal,
+// and two processes doing that at once fail with SQLITE_IOERR_FSTAT or
+// _DELETE_NOENT. An flock on the database's directory (not on the database
+// file: closing another descriptor of it would drop SQLite's own POSIX
+// locks) is held from sqlite3_open to the end of the schema check, waiting
+// at most the busy timeout. Best effort where the directory cannot be
+// opened; the lock goes with the descriptor, also when a process dies.
+class OpenLock {
+ public:
+  OpenLock(const std::string& db_path, int wait_ms) {
+    const auto slash = db_path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : db_path.substr(0, slash);
+    fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) return;  // no locking here: go on without
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw StoreError(StoreError::Kind::kBusy,
+                         "database " + db_path + " is locked by another pftls run (opening)");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~OpenLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  OpenLock(const OpenLock&) = delete;
+  OpenLock& operator=(const OpenLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
 SqliteStore::SqliteStore(const std::string& path, Mode mode, int busy_timeout_ms)
     : path_(path), cache_(kSlotCount, nullptr) {
   int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
                                       : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  std::optional<OpenLock> open_lock;
+  if (mode == Mode::kReadWrite) open_lock.emplace(path, busy_timeout_ms);
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);

@@ -159,6 +159,21 @@ case $CASE in
     expect_rc 2
     expect_err "--unit"
     [[ ! -e db ]] || fail "a database was created by a usage error" ;;
+  two_first_runs_at_once)
+    # Two runs creating the same new database at once: both complete (or one
+    # waits its turn and says 75), never an I/O error from the WAL switch.
+    for i in $(seq 1 25); do
+      rm -f db db-wal db-shm
+      "$PFTLS" ingest --db db --year 2026 --tz UTC "$SAMPLES/sessions/mail.log" 2>a.err &
+      a=$!
+      "$PFTLS" ingest --db db --year 2026 --tz UTC "$SAMPLES/sessions/mail.log" 2>b.err &
+      b=$!
+      wait $a; ra=$?
+      wait $b; rb=$?
+      [[ ($ra == 0 || $ra == 75) && ($rb == 0 || $rb == 75) ]] ||
+        fail "round $i: exits $ra and $rb: $(cat a.err b.err)"
+      [[ $(sqlite3 db 'PRAGMA journal_mode') == wal ]] || fail "round $i: not in WAL mode"
+    done ;;
   stdin_same_as_file)
     "$PFTLS" ingest --db a.db --year 2026 --tz UTC "$SAMPLES/sessions/mail.log" 2>/dev/null
     gzip -c "$SAMPLES/sessions/mail.log" | "$PFTLS" ingest --db b.db --year 2026 --tz UTC - 2>/dev/null ||
