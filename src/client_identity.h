@@ -21,7 +21,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "event_sink.h"  // StringMap
 
 namespace pftls {
 
@@ -35,11 +36,7 @@ class OrgDomains {
   std::size_t memo_hits() const { return hits_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> by_parent_;
+  StringMap<std::string> by_parent_;
   std::size_t hits_ = 0;
 };
 

@@ -70,12 +70,11 @@ std::uint32_t Correlator::intern(std::string_view s) {
 }
 
 namespace {
-// Most lines repeat the previous line's host and syslog name: short names,
-// compared in place rather than by a call to memcmp.
+// Most lines repeat the previous line's host and syslog name. Equality
+// only: string_view's == goes through a three-way compare(), which cost 5%
+// of an ingest's instructions here (callgrind, bench log: 2.31e9 vs 2.44e9).
 inline bool same_text(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  if (a.size() > 32) return std::memcmp(a.data(), b.data(), a.size()) == 0;
-  return std::memcmp(a.data(), b.data(), a.size()) == 0;
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
 }
 }  // namespace
 

@@ -212,10 +212,10 @@ std::string trim(std::string_view s) {
 }  // namespace
 
 namespace {
-// Service names are short: compared in place rather than by a call to memcmp.
+// Equality only, as in correlator.cpp: string_view's == goes through a
+// three-way compare(), measurably slower on this per-line path.
 inline bool same_name(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return std::memcmp(a.data(), b.data(), a.size()) == 0;
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
 }
 }  // namespace
 

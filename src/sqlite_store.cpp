@@ -27,6 +27,8 @@ enum Slot : int {
   kUpsertClient,
   kUpsertHost,
   kInsertEvidence,
+  kInsertOutbound,
+  kUpdateOutbound,
   kSlotCount
 };
 
@@ -719,16 +721,18 @@ void SqliteStore::save_input(InputRecord& r) {
 }
 
 void SqliteStore::save_outbound(OutboundRecord& r) {
-  sqlite3_stmt* st = prepare(
+  sqlite3_stmt* st =
       r.id == 0
-          ? "INSERT INTO outbound (mx_host, queue_id, relay_name, relay_ip, relay_port, failure_at, "
-            "failure_ord, failure_reason, openssl_code, failed_attempts, plaintext_at, plaintext_ord, "
-            "recipients, fallback_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-            "?13, ?14)"
-          : "UPDATE outbound SET mx_host = ?1, queue_id = ?2, relay_name = ?3, relay_ip = ?4, "
-            "relay_port = ?5, failure_at = ?6, failure_ord = ?7, failure_reason = ?8, "
-            "openssl_code = ?9, failed_attempts = ?10, plaintext_at = ?11, plaintext_ord = ?12, "
-            "recipients = ?13, fallback_seen = ?14 WHERE id = ?15");
+          ? cached(kInsertOutbound,
+                   "INSERT INTO outbound (mx_host, queue_id, relay_name, relay_ip, relay_port, "
+                   "failure_at, failure_ord, failure_reason, openssl_code, failed_attempts, "
+                   "plaintext_at, plaintext_ord, recipients, fallback_seen) VALUES (?1, ?2, ?3, "
+                   "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+          : cached(kUpdateOutbound,
+                   "UPDATE outbound SET mx_host = ?1, queue_id = ?2, relay_name = ?3, relay_ip = ?4, "
+                   "relay_port = ?5, failure_at = ?6, failure_ord = ?7, failure_reason = ?8, "
+                   "openssl_code = ?9, failed_attempts = ?10, plaintext_at = ?11, plaintext_ord = ?12, "
+                   "recipients = ?13, fallback_seen = ?14 WHERE id = ?15");
   bind_text(st, 1, r.mx_host);
   bind_text(st, 2, r.queue_id);
   bind_text(st, 3, r.relay_name);
@@ -745,7 +749,6 @@ void SqliteStore::save_outbound(OutboundRecord& r) {
   bind_int(st, 14, r.fallback_seen);
   if (r.id != 0) bind_int(st, 15, r.id);
   int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
   if (rc != SQLITE_DONE) fail("save outbound", rc);
   if (r.id == 0) r.id = sqlite3_last_insert_rowid(db_);
 }
