@@ -190,12 +190,9 @@ void Correlator::save(Session& s) {
 }
 
 std::uint32_t Correlator::input_index(std::string_view input) {
-  // The name is the same string object for every line of an input.
-  if (last_input_ != UINT32_MAX && input.data() == last_input_data_ && input.size() == inputs_[last_input_].size()) {
-    return last_input_;
-  }
-  last_input_data_ = input.data();
-  if (last_input_ != UINT32_MAX && inputs_[last_input_] == input) return last_input_;
+  // By content: the caller's name strings come and go, and two inputs' names
+  // can sit at the same address one after the other.
+  if (last_input_ != UINT32_MAX && same_text(inputs_[last_input_], input)) return last_input_;
   for (std::uint32_t i = 0; i < inputs_.size(); ++i)
     if (inputs_[i] == input) return last_input_ = i;
   inputs_.emplace_back(input);

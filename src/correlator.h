@@ -166,7 +166,6 @@ class Correlator {
   std::vector<HostFacts> host_facts_;  // by interned host id
   std::vector<std::string> inputs_;    // names of the inputs evidence lines come from
   std::uint32_t last_input_ = UINT32_MAX;
-  const char* last_input_data_ = nullptr;
   std::size_t evidence_bytes_ = 0;     // evidence_text bytes of open sessions
 };
 

@@ -159,6 +159,18 @@ case $CASE in
     expect_rc 2
     expect_err "--unit"
     [[ ! -e db ]] || fail "a database was created by a usage error" ;;
+  evidence_names_each_file)
+    # Evidence lines name the file they were read from, also when two inputs
+    # of one run have names of the same length.
+    head -2 "$SAMPLES/amex/mail.log" >x1.log
+    tail -n +3 "$SAMPLES/amex/mail.log" >x2.log
+    run ingest --db db --year 2016 --tz Europe/Berlin x1.log x2.log
+    expect_rc 0
+    run export evidence --db db --client 148.173.96.86
+    expect_rc 0
+    grep -q '^x1.log:1: .*SSL_accept error' "$tmp/out" || fail "failure line not named x1.log:1: $(cat "$tmp/out")"
+    grep -q '^x2.log:1: .*connect from' "$tmp/out" || fail "plaintext connect not named x2.log:1: $(cat "$tmp/out")"
+    grep -q '^x2.log:2: .*client=' "$tmp/out" || fail "client= line not named x2.log:2: $(cat "$tmp/out")" ;;
   two_first_runs_at_once)
     # Two runs creating the same new database at once: both complete (or one
     # waits its turn and says 75), never an I/O error from the WAL switch.
