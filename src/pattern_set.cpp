@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "embedded_data.h"
+#include "same_text.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -251,14 +252,6 @@ std::string trim(std::string_view s) {
 
 }  // namespace
 
-namespace {
-// Equality only, as in correlator.cpp: string_view's == goes through a
-// three-way compare(), measurably slower on this per-line path.
-inline bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
-}
-}  // namespace
-
 struct PatternSet::Impl {
   std::vector<Pattern> patterns;
   // A few dozen services at most: a linear scan comparing lengths first
@@ -269,7 +262,7 @@ struct PatternSet::Impl {
 
   ServiceTable* find_table(std::string_view service) {
     for (auto& [name, table] : by_service)
-      if (name.size() == service.size() && std::memcmp(name.data(), service.data(), name.size()) == 0)
+      if (same_text(name, service))
         return &table;
     return nullptr;
   }
@@ -298,10 +291,10 @@ struct PatternSet::Impl {
     if (i == kNoService) return any;
     if (i >= 0) {
       const auto& [name, table] = by_service[static_cast<std::size_t>(i)];
-      return same_name(name, service) ? table : any;
+      return same_text(name, service) ? table : any;
     }
     for (const auto& [name, table] : by_service)
-      if (same_name(name, service)) return table;
+      if (same_text(name, service)) return table;
     return any;
   }
 
