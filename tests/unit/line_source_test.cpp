@@ -158,6 +158,46 @@ TEST_F(LineSourceTest, ManyLinesAcrossBuffers) {
   EXPECT_EQ(r.numbers.back(), 30000u);
 }
 
+// Lines of random lengths (many empty ones, several per 64-byte block,
+// some across blocks and across the 1 MiB refills): every line and every
+// offset() as a plain split of the text gives them, also from stdin-like
+// reads of a copy in gzip (another decoder, other read sizes).
+TEST_F(LineSourceTest, RandomLineLengthsAgreeWithAPlainSplit) {
+  std::uint64_t state = 0x2545F4914F6CDD1DULL;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  std::string text;
+  while (text.size() < std::size_t{3} * 1024 * 1024 + 77) {
+    const std::uint64_t r = next() % 100;
+    const std::size_t len = r < 20 ? 0 : r < 60 ? next() % 64 : r < 97 ? next() % 400 : next() % 5000;
+    for (std::size_t k = 0; k < len; ++k) text += static_cast<char>('!' + next() % 90);
+    text += '\n';
+  }
+  text += "unterminated";
+  const std::vector<std::string> want = split_lines(text);
+  for (const std::string& path : {write("random.log", text), compress("gzip", "random.log.gz", text)}) {
+    auto src = LineSource::open(path);
+    Line line;
+    std::size_t i = 0, offset = 0;
+    while (src->next(line)) {
+      ASSERT_LT(i, want.size()) << path;
+      ASSERT_EQ(line.text, want[i]) << path << ": line " << i + 1;
+      ASSERT_EQ(line.number, i + 1);
+      offset += want[i].size() + 1;
+      if (line.terminated) {
+        ASSERT_EQ(src->offset(), offset) << path << ": line " << i + 1;
+      }
+      ++i;
+    }
+    EXPECT_EQ(i, want.size()) << path;
+    EXPECT_FALSE(line.terminated) << path;  // the last line has no '\n'
+  }
+}
+
 TEST_F(LineSourceTest, LongLineIsTruncatedAndTheRestSkipped) {
   std::string longline(std::size_t{200} * 1024, 'x');
   longline[kMaxLineBytes - 1] = 'E';  // the last byte kept
