@@ -6,6 +6,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace pftls {
 namespace {
 
@@ -212,9 +216,31 @@ EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
   if (rest.size() < 7 || std::memcmp(rest.data(), "postfix", 7) != 0) {
     return EnvelopeStatus::kOtherProgram;
   }
-  // "SYSLOG_NAME/SERVICE[PID]: " in one pass, one table lookup a byte.
+  // "SYSLOG_NAME/SERVICE[PID]: ": the '[' and the last '/' before it, with
+  // no ' ' or ':' before the '['. The usual names ("/smtpd[", "/qmgr[",
+  // "-in/cleanup[") end within 16 bytes of "postfix" and are found with one
+  // compare of 16 bytes a kind (SSE2); others one table lookup a byte.
   std::size_t bracket = 7, slash = std::string_view::npos;
-  for (;; ++bracket) {
+  bool found = false;
+#if defined(__SSE2__)
+  if (rest.size() >= 7 + 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rest.data() + 7));
+    auto bits = [&v](char c) {
+      return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+    };
+    const unsigned open = bits('[');
+    const unsigned stops = open | bits(' ') | bits(':');
+    if (stops != 0 && ((open >> std::countr_zero(stops)) & 1u)) {
+      const unsigned at = static_cast<unsigned>(std::countr_zero(stops));
+      const unsigned slashes = bits('/') & ((1u << at) - 1);
+      if (slashes == 0) return EnvelopeStatus::kOtherProgram;  // "postfix[" or "postfixd["
+      bracket = 7 + at;
+      slash = 7 + static_cast<std::size_t>(31 - std::countl_zero(slashes));
+      found = true;
+    }
+  }
+#endif
+  for (; !found; ++bracket) {
     if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
     const std::uint8_t k = kProgramByte[static_cast<unsigned char>(rest[bracket])];
     if (k == kPlain) continue;

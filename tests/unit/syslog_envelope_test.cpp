@@ -147,6 +147,58 @@ TEST(Envelope, EveryPidLengthAndTailParses) {
   }
 }
 
+// Program names of every shape and length: "postfix" then random bytes of
+// names, '/', ' ', ':' and '[', then a pid and a message of 0 to 20 bytes.
+// The parser (16 bytes at once where it can) must answer as this reference
+// of the rule: the name ends at the first '[', ' ' or ':'; a '[' after a
+// '/' makes SYSLOG_NAME/SERVICE; ':' after a '/' is Postfix without a pid
+// (malformed); anything else is another program.
+TEST(Envelope, ProgramNamesOfEveryShapeAgreeWithTheRule) {
+  LocalZone zone("UTC");
+  EnvelopeParser parser(zone, 2016);
+  parser.begin_input(std::nullopt);
+  std::uint64_t state = 0x853C49E6748FEA9BULL;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  const std::string alphabet = "abcdemnpqstuvwxyz-._/////  ::[[";
+  std::size_t postfix_lines = 0;
+  for (int i = 0; i < 100000; ++i) {
+    std::string name = "postfix";
+    const std::size_t len = next() % 30;
+    for (std::size_t k = 0; k < len; ++k) {
+      name += next() % 4 == 0 ? alphabet[next() % alphabet.size()] : static_cast<char>('a' + next() % 26);
+    }
+    const std::string message(next() % 21, 'm');
+    const std::string line = "Dec 23 16:01:05 box " + name + "[4242]: " + message;
+    // The reference.
+    const std::string tail = name + "[";
+    const std::size_t stop = tail.find_first_of("[ :", 7);
+    const std::size_t slash = tail.find_last_of('/', stop);
+    const bool has_slash = slash != std::string::npos && slash >= 7 && slash < stop;
+    EnvelopeStatus want = EnvelopeStatus::kOtherProgram;
+    if (tail[stop] == '[' && has_slash) {
+      // A '[' inside the name is followed by no pid; an empty service is no name.
+      want = stop != name.size() || stop == slash + 1 ? EnvelopeStatus::kMalformed : EnvelopeStatus::kPostfix;
+    } else if (tail[stop] == ':' && has_slash) {
+      want = EnvelopeStatus::kMalformed;
+    }
+    Envelope env;
+    const EnvelopeStatus got = parser.parse(line, env);
+    ASSERT_EQ(status_name(got), std::string(status_name(want))) << line;
+    if (want != EnvelopeStatus::kPostfix) continue;
+    ++postfix_lines;
+    ASSERT_EQ(env.syslog_name, tail.substr(0, slash)) << line;
+    ASSERT_EQ(env.service, tail.substr(slash + 1, stop - slash - 1)) << line;
+    ASSERT_EQ(env.pid, 4242u) << line;
+    ASSERT_EQ(env.message, message) << line;
+  }
+  EXPECT_GT(postfix_lines, 10000u);
+}
+
 TEST(Envelope, Rfc3339WithoutOffsetUsesLocalZone) {
   // No offset: the --tz zone applies (Berlin in winter is +1).
   LocalZone zone("Europe/Berlin");
