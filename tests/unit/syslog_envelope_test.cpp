@@ -147,6 +147,32 @@ TEST(Envelope, EveryPidLengthAndTailParses) {
   }
 }
 
+// Hosts of 1 to 40 bytes (the end of most is found in one 16-byte compare)
+// in lines that end soon after, and a line that is only a stamp and a host.
+TEST(Envelope, EveryHostLengthParses) {
+  LocalZone zone("UTC");
+  EnvelopeParser parser(zone, 2016);
+  parser.begin_input(std::nullopt);
+  for (std::size_t n = 1; n <= 40; ++n) {
+    std::string host;
+    for (std::size_t k = 0; k < n; ++k) host += static_cast<char>('a' + k % 26);
+    for (const char* rest : {"postfix/smtpd[1]: ", "postfix/smtpd[1]: m", "sshd[1]: x"}) {
+      const std::string line = "Dec 23 16:01:05 " + host + " " + rest;
+      Envelope env;
+      const EnvelopeStatus st = parser.parse(line, env);
+      if (rest[0] == 's') {
+        EXPECT_EQ(st, EnvelopeStatus::kOtherProgram) << line;
+        continue;
+      }
+      ASSERT_EQ(st, EnvelopeStatus::kPostfix) << line;
+      EXPECT_EQ(env.host, host) << line;
+      EXPECT_EQ(env.service, "smtpd") << line;
+    }
+    Envelope env;
+    EXPECT_EQ(parser.parse("Dec 23 16:01:05 " + host, env), EnvelopeStatus::kMalformed) << host;
+  }
+}
+
 // Program names of every shape and length: "postfix" then random bytes of
 // names, '/', ' ', ':' and '[', then a pid and a message of 0 to 20 bytes.
 // The parser (16 bytes at once where it can) must answer as this reference
