@@ -202,7 +202,8 @@ void Correlator::keep_line(Session& s, const RawLine& raw) {
   evidence_bytes_ += text.size();
   s.evidence.push_back(Session::LineRef{static_cast<std::uint32_t>(s.evidence_text.size()),
                                         static_cast<std::uint32_t>(text.size()),
-                                        input_index(raw.input), raw.number});
+                                        raw.input_id != UINT32_MAX ? raw.input_id : input_index(raw.input),
+                                        raw.number});
   s.evidence_text.append(text);
 }
 

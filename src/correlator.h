@@ -82,6 +82,9 @@ struct RawLogLine {
   std::string_view text;
   std::string_view input;
   std::uint64_t number = 0;
+  // Correlator::input_id(input), where the caller has it: then the name is
+  // not looked up again for every line kept.
+  std::uint32_t input_id = UINT32_MAX;
 };
 
 class Correlator {
@@ -97,6 +100,8 @@ class Correlator {
   // Whether on_event() reads the fields of a queue line (CaptureGate): only
   // for the queue ids it follows; an ignored line needs its kind alone.
   bool wants_fields(const Envelope& env, EventKind kind, std::string_view queue_id);
+  // The number evidence lines of the input called `name` carry (RawLine::input_id).
+  std::uint32_t input_id(std::string_view name) { return input_index(name); }
   // Flushes counts to the sink and returns what is still open.
   CorrelatorState finish();
 

@@ -107,7 +107,8 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
     Event ev;
     // One line through envelope, patterns and correlator; `number` is shown
     // in FILE:LINE messages and evidence.
-    auto process = [&](const Line& line, const std::string& shown, std::uint64_t number, bool json,
+    auto process = [&](const Line& line, const std::string& shown, std::uint32_t input_id,
+                       std::uint64_t number, bool json,
                        JournalJsonParser& json_parser) {
       ++sum.lines;
       if (line.truncated && reported_truncated++ < options.max_reported) {
@@ -128,7 +129,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
         ev.clear();
         if (patterns.match(env.service, env.message, ev, &gate)) {
           outbound->on_event(env, ev, ord);
-          correlator->on_event(env, ev, ord++, Correlator::RawLine{line.text, shown, number});
+          correlator->on_event(env, ev, ord++, Correlator::RawLine{line.text, shown, number, input_id});
         } else {
           ++sum.unrecognised;
           std::string service = strip_controls(env.service).substr(0, 64);
@@ -170,6 +171,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
       const bool may_hold_back = !final_file && id && now_seconds - id->mtime_seconds < kTornLineQuietSeconds;
 
       const std::string shown = strip_controls(source->name());
+      const std::uint32_t input_id = correlator->input_id(shown);
       InputFormat format = options.format;  // kAuto: told by the first non-empty line
       Line line;
       std::uint64_t lines_here = 0;
@@ -182,7 +184,8 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
         }
         ++lines_here;
         if (format == InputFormat::kAuto && !line.text.empty()) format = detect_format(line.text);
-        process(line, shown, line_base + line.number, format == InputFormat::kJournalJson, journal);
+        process(line, shown, input_id, line_base + line.number, format == InputFormat::kJournalJson,
+                journal);
         before_line = source->offset();
       }
       sum.truncated += source->truncated_lines();
@@ -227,10 +230,12 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
       LineSource& source = reader.lines();
       Line line;
       std::uint64_t lines_here = 0;
+      std::uint32_t input_id = UINT32_MAX;
       while (source.next(line)) {
         start_correlating();
+        if (input_id == UINT32_MAX) input_id = correlator->input_id(shown);
         ++lines_here;
-        process(line, shown, line_base + line.number, true, journal_json);
+        process(line, shown, input_id, line_base + line.number, true, journal_json);
       }
       sum.truncated += source.truncated_lines();
       std::string warning = reader.finish();  // throws when journalctl failed
