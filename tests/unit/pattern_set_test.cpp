@@ -76,6 +76,24 @@ INSTANTIATE_TEST_SUITE_P(
         SplitCase{"connect from a[192.0.2.1]", false, "", ""},
         SplitCase{"DNSBL rank 3 for [192.0.2.1]:1038", false, "", ""}));
 
+// Client names of 1 to 70 bytes: the captures end at the right '[' and ']'
+// wherever they fall in the 16-byte steps of the literal search.
+TEST(PatternSetCaptures, ClientNamesOfEveryLength) {
+  const PatternSet& set = PatternSet::builtin();
+  for (std::size_t n = 1; n <= 70; ++n) {
+    std::string name;
+    for (std::size_t k = 0; k < n; ++k) name += static_cast<char>('a' + k % 26);
+    for (const char* ip : {"192.0.2.1", "2001:db8::25"}) {
+      const std::string message = "connect from " + name + "[" + ip + "]";
+      Event ev;
+      ASSERT_TRUE(set.match("smtpd", message, ev)) << message;
+      EXPECT_EQ(ev.kind, EventKind::kConnect) << message;
+      EXPECT_EQ(ev.get(Field::kClientName), name) << message;
+      EXPECT_EQ(ev.get(Field::kClientIp), ip) << message;
+    }
+  }
+}
+
 // split_queue_id() decides most messages 16 bytes at a time; it must answer
 // exactly as the byte-at-a-time reference on every shape, including ids that
 // end at byte 15/16, long ids, high bytes and messages of 15 to 17 bytes.
