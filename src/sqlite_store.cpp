@@ -35,6 +35,12 @@ enum Slot : int {
 void bind_text(sqlite3_stmt* st, int i, std::string_view v) {
   sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
+// Without a copy, for the per-row saves: `v` must stay alive and unchanged
+// until the statement is stepped; cached() resets it and clears its
+// bindings before its next use, so no later step reads the pointer.
+void bind_kept(sqlite3_stmt* st, int i, std::string_view v) {
+  sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
 void bind_int(sqlite3_stmt* st, int i, std::int64_t v) { sqlite3_bind_int64(st, i, v); }
 void bind_opt(sqlite3_stmt* st, int i, std::int64_t v, bool present) {
   if (present) sqlite3_bind_int64(st, i, v);
@@ -307,19 +313,19 @@ void SqliteStore::save_session(SessionRecord& s) {
                 "org_domain = ?23 WHERE id = ?21");
     bind_int(st, 21, s.id);
   }
-  bind_text(st, 1, s.mx_host);
-  bind_text(st, 2, s.syslog_name);
+  bind_kept(st, 1, s.mx_host);
+  bind_kept(st, 2, s.syslog_name);
   bind_int(st, 3, s.pid);
-  bind_text(st, 4, s.client_ip);
-  bind_text(st, 5, s.client_name);
+  bind_kept(st, 4, s.client_ip);
+  bind_kept(st, 5, s.client_name);
   bind_opt(st, 6, s.connect_at, s.connect_at != 0);
   bind_opt(st, 7, s.end_at, s.end_at != 0);
   bind_int(st, 8, static_cast<std::int64_t>(s.first_ord));
   bind_int(st, 9, s.failed);
   bind_opt(st, 10, s.failure_at, s.failed);
   bind_opt(st, 11, static_cast<std::int64_t>(s.failure_ord), s.failed);
-  if (s.failed) bind_text(st, 12, s.failure_reason);
-  if (!s.openssl_code.empty()) bind_text(st, 13, s.openssl_code);
+  if (s.failed) bind_kept(st, 12, s.failure_reason);
+  if (!s.openssl_code.empty()) bind_kept(st, 13, s.openssl_code);
   bind_int(st, 14, s.tls);
   bind_opt(st, 15, s.tls_at, s.tls);
   bind_opt(st, 16, static_cast<std::int64_t>(s.tls_ord), s.tls);
@@ -327,8 +333,8 @@ void SqliteStore::save_session(SessionRecord& s) {
   bind_opt(st, 18, s.starttls_attempts, s.starttls_attempts >= 0);
   bind_opt(st, 19, s.starttls_ok, s.starttls_ok >= 0);
   bind_int(st, 20, s.messages);
-  bind_text(st, 22, s.client_subnet);
-  bind_text(st, 23, s.org_domain);
+  bind_kept(st, 22, s.client_subnet);
+  bind_kept(st, 23, s.org_domain);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) fail("save session", rc);
   if (s.id == 0) s.id = sqlite3_last_insert_rowid(db_);
@@ -342,21 +348,21 @@ void SqliteStore::save_message(MessageRecord& m) {
                 "accepted_at, accepted_ord, message_id, sender, recipients, client_subnet, "
                 "org_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13)");
     bind_int(st, 1, m.session_id);
-    bind_text(st, 2, m.mx_host);
-    bind_text(st, 3, m.queue_id);
-    bind_text(st, 4, m.client_ip);
-    bind_text(st, 5, m.client_name);
+    bind_kept(st, 2, m.mx_host);
+    bind_kept(st, 3, m.queue_id);
+    bind_kept(st, 4, m.client_ip);
+    bind_kept(st, 5, m.client_name);
     bind_int(st, 6, m.accepted_at);
     bind_int(st, 7, static_cast<std::int64_t>(m.accepted_ord));
-    bind_text(st, 12, m.client_subnet);
-    bind_text(st, 13, m.org_domain);
+    bind_kept(st, 12, m.client_subnet);
+    bind_kept(st, 13, m.org_domain);
   } else {
     st = cached(kUpdateMessage,
                 "UPDATE messages SET message_id = ?8, sender = ?9, recipients = ?10 WHERE id = ?11");
     bind_int(st, 11, m.id);
   }
-  bind_text(st, 8, m.message_id);
-  bind_text(st, 9, m.sender);
+  bind_kept(st, 8, m.message_id);
+  bind_kept(st, 9, m.sender);
   bind_text(st, 10, join_lines(m.recipients));
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) fail("save message", rc);
@@ -368,9 +374,9 @@ void SqliteStore::save_evidence(std::int64_t session_id, const EvidenceLine* lin
     sqlite3_stmt* st = cached(kInsertEvidence,
                               "INSERT INTO evidence (session_id, input, line, raw) VALUES (?1, ?2, ?3, ?4)");
     bind_int(st, 1, session_id);
-    bind_text(st, 2, lines[i].input);
+    bind_kept(st, 2, lines[i].input);
     bind_int(st, 3, static_cast<std::int64_t>(lines[i].line));
-    bind_text(st, 4, lines[i].raw);
+    bind_kept(st, 4, lines[i].raw);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) fail("save evidence", rc);
   }
@@ -398,8 +404,8 @@ void SqliteStore::add_client_stats(const ClientStatsList& stats) {
         "first_seen = CASE WHEN coalesce(first_seen, 0) = 0 THEN excluded.first_seen "
         "ELSE min(first_seen, excluded.first_seen) END, "
         "last_seen = max(last_seen, excluded.last_seen)");
-    bind_text(st, 1, ip);
-    bind_text(st, 2, c.client_name);
+    bind_kept(st, 1, ip);
+    bind_kept(st, 2, c.client_name);
     bind_int(st, 3, c.sessions);
     bind_int(st, 4, c.tls_sessions);
     bind_int(st, 5, c.plaintext_sessions);
@@ -409,7 +415,7 @@ void SqliteStore::add_client_stats(const ClientStatsList& stats) {
     bind_int(st, 9, c.plaintext_messages);
     bind_int(st, 10, c.first_seen);
     bind_int(st, 11, c.last_seen);
-    bind_text(st, 12, c.org_domain);
+    bind_kept(st, 12, c.org_domain);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE) fail("save client counts", rc);
   }
