@@ -207,13 +207,6 @@ void Correlator::keep_line(Session& s, const RawLine& raw) {
   s.evidence_text.append(text);
 }
 
-void Correlator::note_host(std::uint32_t host, Micros t, bool tls_established) {
-  if (host >= host_facts_.size()) host_facts_.resize(host + 1);
-  HostFacts& f = host_facts_[host];
-  if (t > f.newest_at) f.newest_at = t;
-  if (tls_established) f.logs_tls_established = true;
-}
-
 void Correlator::restore(CorrelatorState state) {
   for (auto& w : state.watched) {
     std::uint32_t host = intern(w.mx_host);
@@ -536,10 +529,9 @@ bool Correlator::wants_fields(const Envelope& env, EventKind kind, std::string_v
   }
 }
 
-void Correlator::on_event(const Envelope& env, const Event& ev, std::uint64_t ord,
-                          const RawLine& raw) {
+void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const Event& ev,
+                                  std::uint64_t ord, const RawLine& raw) {
   const bool smtpd = same_text(env.service, "smtpd");
-  const std::uint32_t host = host_id(env.host);
   note_host(host, env.time, smtpd && ev.kind == EventKind::kTlsEstablished);
   switch (ev.kind) {
     case EventKind::kIgnored:

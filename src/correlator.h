@@ -96,7 +96,17 @@ class Correlator {
   // `raw` is the whole log line and where it came from: smtpd session lines
   // are kept (bounded) and stored as evidence once their session is stored.
   using RawLine = RawLogLine;
-  void on_event(const Envelope& env, const Event& ev, std::uint64_t ord, const RawLine& raw = {});
+  void on_event(const Envelope& env, const Event& ev, std::uint64_t ord, const RawLine& raw = {}) {
+    // Over half the lines are known lines that carry nothing (kIgnored) or
+    // queue lines of ids not followed (not captured): they only date their
+    // host. Told here, inline; the rest in on_session_event().
+    const std::uint32_t host = host_id(env.host);
+    if (ev.kind == EventKind::kIgnored || (!ev.captured && is_queue_kind(ev.kind))) {
+      note_host(host, env.time, false);
+      return;
+    }
+    on_session_event(host, env, ev, ord, raw);
+  }
   // Whether on_event() reads the fields of a queue line (CaptureGate): only
   // for the queue ids it follows; an ignored line needs its kind alone.
   bool wants_fields(const Envelope& env, EventKind kind, std::string_view queue_id);
@@ -119,6 +129,12 @@ class Correlator {
     std::size_t operator()(const SessionKey& k) const noexcept;
   };
 
+  static bool is_queue_kind(EventKind k) {
+    return k == EventKind::kMessageId || k == EventKind::kSender || k == EventKind::kRecipient ||
+           k == EventKind::kRemoved;
+  }
+  void on_session_event(std::uint32_t host, const Envelope& env, const Event& ev, std::uint64_t ord,
+                        const RawLine& raw);
   std::uint32_t intern(std::string_view s);
   std::uint32_t host_id(std::string_view host);
   std::uint32_t syslog_id(std::string_view name);
@@ -147,7 +163,12 @@ class Correlator {
   void on_queue_event(std::uint32_t host, const Event& ev);
   void enforce_session_bound(Micros now);
   void enforce_message_bound(Micros now);
-  void note_host(std::uint32_t host, Micros t, bool tls_established);
+  void note_host(std::uint32_t host, Micros t, bool tls_established) {
+    if (host >= host_facts_.size()) host_facts_.resize(host + 1);
+    HostFacts& f = host_facts_[host];
+    if (t > f.newest_at) f.newest_at = t;
+    if (tls_established) f.logs_tls_established = true;
+  }
 
   EventSink& sink_;
   CorrelatorLimits limits_;

@@ -14,11 +14,6 @@ namespace {
 
 constexpr std::string_view kCannotStartTls = "Cannot start TLS";
 
-// "smtp" or "lmtp", in two comparisons.
-bool smtp_like(std::string_view s) {
-  return s.size() == 4 && (s[0] == 's' || s[0] == 'l') && s[1] == 'm' && s[2] == 't' && s[3] == 'p';
-}
-
 // "status=deferred (Cannot start TLS: handshake failure)" and the like: a
 // delivery attempt that ended because the handshake failed.
 bool tls_failure_status(const Event& ev) {
@@ -266,14 +261,13 @@ bool OutboundTracker::wants_fields(const Envelope& env, EventKind kind, std::str
   return text.find(kCannotStartTls) != std::string_view::npos;  // see tls_failure_status()
 }
 
-void OutboundTracker::on_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
+// The events on_event() lets through: a followed message removed, or a line
+// of the smtp/lmtp client.
+void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
   if (ev.kind == EventKind::kRemoved) {
-    if (!messages_.empty()) {
-      if (Message* m = message_for(env, ev.get(Field::kQueueId), false)) erase_message(*m);
-    }
+    if (Message* m = message_for(env, ev.get(Field::kQueueId), false)) erase_message(*m);
     return;
   }
-  if (!smtp_like(env.service)) return;
   const bool idle = failures_.empty() && messages_.empty();
   switch (ev.kind) {
     case EventKind::kSslConnectError:

@@ -134,7 +134,12 @@ class OutboundTracker {
   // Before the first event: what export_state() returned at the end of the
   // previous run.
   void restore(State state);
-  void on_event(const Envelope& env, const Event& ev, std::uint64_t ord);
+  void on_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
+    // Most lines are neither the smtp/lmtp client's nor the removal of a
+    // followed message: told here, inline, before any call.
+    if (ev.kind == EventKind::kRemoved ? messages_.empty() : !smtp_like(env.service)) return;
+    on_client_event(env, ev, ord);
+  }
   // Whether on_event() reads the fields of a queue line (CaptureGate):
   // "removed" needs its queue id alone; an smtp/lmtp delivery line is read
   // while failures are pending, or when it tells of a failed STARTTLS.
@@ -221,6 +226,11 @@ class OutboundTracker {
   std::string last_syslog_;
   std::uint32_t last_syslog_id_ = kNoName;
 
+  // "smtp" or "lmtp", in two comparisons.
+  static bool smtp_like(std::string_view s) {
+    return s.size() == 4 && (s[0] == 's' || s[0] == 'l') && s[1] == 'm' && s[2] == 't' && s[3] == 'p';
+  }
+  void on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord);
   std::unordered_map<PidKey, Failure, KeyHash> failures_;
   std::list<Aged<PidKey>> failure_age_;
   std::unordered_map<QidKey, Message, KeyHash> messages_;
