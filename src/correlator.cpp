@@ -17,6 +17,9 @@ struct Correlator::Session {
   std::uint32_t syslog = 0;  // interned syslog name; likewise rec.syslog_name
   Micros last_seen = 0;
   std::uint64_t ip_hash = 0;  // of rec.client_ip, computed once; 0 = not yet
+  // Whether rec.client_ip is watched, as of watch generation ip_watch_gen.
+  std::uint64_t ip_watch_gen = UINT64_MAX;
+  bool ip_watched = false;
   std::size_t tally = 0;      // index in client_stats_ of that generation
   std::uint64_t tally_gen = UINT64_MAX;
   // Raw lines of this session (bounded), back to back in one buffer;
@@ -132,6 +135,7 @@ void Correlator::watch_key(std::uint32_t host, int kind, const std::string& key,
   if (host >= watched_.size()) watched_.resize(host + 1);
   auto& set = watched_[host][static_cast<std::size_t>(kind)];
   auto it = set.find(key);
+  if (kind == kByIp) ++ip_watch_gen_;  // keep_if_on_record() asks again
   if (it != set.end()) {
     it->second = std::max(it->second, until);
     return;
@@ -205,6 +209,24 @@ void Correlator::keep_line(Session& s, const RawLine& raw) {
                                         raw.input_id != UINT32_MAX ? raw.input_id : input_index(raw.input),
                                         raw.number});
   s.evidence_text.append(text);
+}
+
+// Evidence is kept for the sessions that can be stored: a failed one, one
+// already stored, one whose client is watched by IP. A session's first
+// line (its connect line) is kept whatever it turns out to be. Lines of
+// the other sessions (almost all of them) are not copied at all.
+// Whether the client is watched by IP is asked again only when the watch
+// list has grown since.
+void Correlator::keep_if_on_record(Session& s, const RawLine& raw, std::uint64_t ord, Micros now) {
+  if (s.rec.first_ord != ord && !s.rec.failed && s.rec.id == 0) {
+    if (s.rec.client_ip.empty()) return;
+    if (s.ip_watch_gen != ip_watch_gen_) {
+      s.ip_watched = watched_key(s.host, kByIp, s.rec.client_ip, s.client_hash(), now);
+      s.ip_watch_gen = ip_watch_gen_;
+    }
+    if (!s.ip_watched) return;
+  }
+  keep_line(s, raw);
 }
 
 void Correlator::restore(CorrelatorState state) {
@@ -374,6 +396,8 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
     reset_keeping_capacity(s.rec);
     s.last_seen = 0;
     s.ip_hash = 0;
+    s.ip_watch_gen = UINT64_MAX;
+    s.ip_watched = false;
     s.tally_gen = UINT64_MAX;
     s.evidence.clear();
     s.evidence_text.clear();
@@ -552,12 +576,11 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
     if (sessions_.find(key)) close_session(key, env.time, false);  // pid reuse
     Session& s = session_for(key, env, ord);
     s.rec.connect_at = env.time;
-    keep_line(s, raw);
+    keep_line(s, raw);  // a session's first line is always kept
     set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
     return;
   }
   Session& s = session_for(key, env, ord);
-  keep_line(s, raw);
   switch (ev.kind) {
     case EventKind::kDisconnect: {
       set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
@@ -575,38 +598,40 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
       } else if (s.rec.counters_present) {
         s.rec.starttls_ok = s.rec.starttls_attempts = 0;
       }
+      keep_if_on_record(s, raw, ord, env.time);
       close_session(key, env.time, false);
       return;
     }
     case EventKind::kClient:
       on_client(s, env, ev, ord);
-      return;
+      break;
     case EventKind::kTlsEstablished:
       set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
       if (!s.rec.failed) mark_tls(s, env.time, ord);  // stored when the session ends
-      return;
+      break;
     case EventKind::kSslAcceptError:
       set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
       mark_failed(s, env.time, ord, reason_from_accept_detail(ev.get(Field::kDetail)), {});
-      return;
+      break;
     case EventKind::kTlsLibraryProblem: {
-      if (s.rec.tls) return;  // after a successful handshake: not a STARTTLS failure
+      if (s.rec.tls) break;  // after a successful handshake: not a STARTTLS failure
       std::string reason =
           reason_from_openssl(ev.get(Field::kOpensslCode), ev.get(Field::kOpensslReason));
       mark_failed(s, env.time, ord, reason.empty() ? "other" : reason, ev.get(Field::kOpensslCode));
-      return;
+      break;
     }
     case EventKind::kLostAfterStarttls:
       set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
       mark_failed(s, env.time, ord, "lost-connection", {});
-      return;
+      break;
     case EventKind::kTimeoutAfterStarttls:
       set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
       mark_failed(s, env.time, ord, "timeout", {});
-      return;
+      break;
     default:
-      return;
+      break;
   }
+  keep_if_on_record(s, raw, ord, env.time);
 }
 
 CorrelatorState Correlator::finish() {

@@ -159,6 +159,7 @@ class Correlator {
   std::uint32_t input_index(std::string_view input);
   std::vector<EvidenceLine> evidence_of(const Session& s, std::size_t from) const;
   void keep_line(Session& s, const RawLine& raw);
+  void keep_if_on_record(Session& s, const RawLine& raw, std::uint64_t ord, Micros now);
   void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
   void on_queue_event(std::uint32_t host, const Event& ev);
   void enforce_session_bound(Micros now);
@@ -184,6 +185,7 @@ class Correlator {
   std::vector<std::array<StringMap<Micros>, 3>> watched_;
   std::size_t message_count_ = 0;
   std::size_t watched_count_ = 0;
+  std::uint64_t ip_watch_gen_ = 0;  // grows with every change to a by-IP watch
   PresenceFilter message_filter_;  // (host id, queue id)
   PresenceFilter watched_filter_;  // (host id, client ip)
   ClientTally client_stats_;
