@@ -93,8 +93,9 @@ class Correlator {
   ~Correlator();
 
   void restore(CorrelatorState state);
-  // `raw` is the whole log line and where it came from: smtpd session lines
-  // are kept (bounded) and stored as evidence once their session is stored.
+  // `raw` is the whole log line and where it came from: a session's first
+  // line, and its lines from the moment it can be stored (failed, stored,
+  // client watched by IP), are kept (bounded) and stored as evidence.
   using RawLine = RawLogLine;
   void on_event(const Envelope& env, const Event& ev, std::uint64_t ord, const RawLine& raw = {}) {
     // Over half the lines are known lines that carry nothing (kIgnored) or
