@@ -216,17 +216,21 @@ void Correlator::keep_line(Session& s, const RawLine& raw) {
 // line (its connect line) is kept whatever it turns out to be. Lines of
 // the other sessions (almost all of them) are not copied at all.
 // Whether the client is watched by IP is asked again only when the watch
-// list has grown since.
-void Correlator::keep_if_on_record(Session& s, const RawLine& raw, std::uint64_t ord, Micros now) {
-  if (s.rec.first_ord != ord && !s.rec.failed && s.rec.id == 0) {
-    if (s.rec.client_ip.empty()) return;
-    if (s.ip_watch_gen != ip_watch_gen_) {
-      s.ip_watched = watched_key(s.host, kByIp, s.rec.client_ip, s.client_hash(), now);
-      s.ip_watch_gen = ip_watch_gen_;
-    }
-    if (!s.ip_watched) return;
+// list has changed since (ip_watch_gen_): once a session, as a rule.
+bool Correlator::client_watched_by_ip(Session& s, Micros now) {
+  s.ip_watched = watched_key(s.host, kByIp, s.rec.client_ip, s.client_hash(), now);
+  s.ip_watch_gen = ip_watch_gen_;
+  return s.ip_watched;
+}
+
+// Inline in on_session_event(): asked for every session line.
+[[gnu::always_inline]] inline void Correlator::keep_if_on_record(Session& s, const RawLine& raw,
+                                                                 std::uint64_t ord, Micros now) {
+  if (s.rec.first_ord == ord || s.rec.failed || s.rec.id != 0 ||
+      (!s.rec.client_ip.empty() &&
+       (s.ip_watch_gen == ip_watch_gen_ ? s.ip_watched : client_watched_by_ip(s, now)))) {
+    keep_line(s, raw);
   }
-  keep_line(s, raw);
 }
 
 void Correlator::restore(CorrelatorState state) {

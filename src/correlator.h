@@ -161,6 +161,7 @@ class Correlator {
   std::vector<EvidenceLine> evidence_of(const Session& s, std::size_t from) const;
   void keep_line(Session& s, const RawLine& raw);
   void keep_if_on_record(Session& s, const RawLine& raw, std::uint64_t ord, Micros now);
+  bool client_watched_by_ip(Session& s, Micros now);
   void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
   void on_queue_event(std::uint32_t host, const Event& ev);
   void enforce_session_bound(Micros now);
