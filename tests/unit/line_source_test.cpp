@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "xorshift.h"
+
 namespace pftls {
 namespace {
 
@@ -163,13 +165,7 @@ TEST_F(LineSourceTest, ManyLinesAcrossBuffers) {
 // offset() as a plain split of the text gives them, also from stdin-like
 // reads of a copy in gzip (another decoder, other read sizes).
 TEST_F(LineSourceTest, RandomLineLengthsAgreeWithAPlainSplit) {
-  std::uint64_t state = 0x2545F4914F6CDD1DULL;
-  auto next = [&state] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  test_inputs::XorShift64 next(0x2545F4914F6CDD1DULL);
   std::string text;
   while (text.size() < std::size_t{3} * 1024 * 1024 + 77) {
     const std::uint64_t r = next() % 100;

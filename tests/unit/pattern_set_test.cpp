@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "xorshift.h"
+
 namespace pftls {
 namespace {
 
@@ -99,13 +101,7 @@ TEST(PatternSetCaptures, ClientNamesOfEveryLength) {
 // end at byte 15/16, long ids, high bytes and messages of 15 to 17 bytes.
 TEST(SplitQueueId, AgreesWithTheBytewiseReference) {
   const std::string alphabet = "0123456789ABCDEFGHJKZaeiouxyzbc: \x80\xff=.[";
-  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
-  auto next = [&state] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  test_inputs::XorShift64 next(0x9E3779B97F4A7C15ULL);
   std::vector<std::string> messages = {
       "1FBCDAE88B: client=a[192.0.2.1]", "ABCDEF0123456789: x", "ABCDEF012345678: x",
       "ABCDEF01234567: x", "4jcRjq0QPkz9JcK: xyzzy", "4jcRjq0QPkz9JcKm: xyzzy",

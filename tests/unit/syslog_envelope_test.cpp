@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "xorshift.h"
+
 namespace pftls {
 namespace {
 
@@ -183,13 +185,7 @@ TEST(Envelope, ProgramNamesOfEveryShapeAgreeWithTheRule) {
   LocalZone zone("UTC");
   EnvelopeParser parser(zone, 2016);
   parser.begin_input(std::nullopt);
-  std::uint64_t state = 0x853C49E6748FEA9BULL;
-  auto next = [&state] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  test_inputs::XorShift64 next(0x853C49E6748FEA9BULL);
   const std::string alphabet = "abcdemnpqstuvwxyz-._/////  ::[[";
   std::size_t postfix_lines = 0;
   for (int i = 0; i < 100000; ++i) {
