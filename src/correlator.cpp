@@ -187,13 +187,11 @@ void Correlator::save(Session& s) {
 }
 
 std::uint32_t Correlator::input_index(std::string_view input) {
-  // By content: the caller's name strings come and go, and two inputs' names
-  // can sit at the same address one after the other.
-  if (last_input_ != UINT32_MAX && same_text(inputs_[last_input_], input)) return last_input_;
+  // Asked once an input (and for restored evidence): a scan of a few names.
   for (std::uint32_t i = 0; i < inputs_.size(); ++i)
-    if (inputs_[i] == input) return last_input_ = i;
+    if (inputs_[i] == input) return i;
   inputs_.emplace_back(input);
-  return last_input_ = static_cast<std::uint32_t>(inputs_.size() - 1);
+  return static_cast<std::uint32_t>(inputs_.size() - 1);
 }
 
 void Correlator::keep_line(Session& s, const RawLine& raw) {
@@ -206,8 +204,7 @@ void Correlator::keep_line(Session& s, const RawLine& raw) {
   evidence_bytes_ += text.size();
   s.evidence.push_back(Session::LineRef{static_cast<std::uint32_t>(s.evidence_text.size()),
                                         static_cast<std::uint32_t>(text.size()),
-                                        raw.input_id != UINT32_MAX ? raw.input_id : input_index(raw.input),
-                                        raw.number});
+                                        raw.input, raw.number});
   s.evidence_text.append(text);
 }
 
@@ -250,7 +247,7 @@ void Correlator::restore(CorrelatorState state) {
     s->rec = std::move(rec);
     if (i < state.open_evidence.size()) {
       for (const EvidenceLine& e : state.open_evidence[i]) {
-        keep_line(*s, RawLine{e.raw, e.input, e.line});
+        keep_line(*s, RawLine{e.raw, input_index(e.input), e.line});
       }
     }
     sessions_.insert(key, std::move(s));

@@ -80,11 +80,8 @@ struct CorrelatorState {
 // A log line as read, for evidence.
 struct RawLogLine {
   std::string_view text;
-  std::string_view input;
+  std::uint32_t input = 0;  // Correlator::input_id() of the input's name
   std::uint64_t number = 0;
-  // Correlator::input_id(input), where the caller has it: then the name is
-  // not looked up again for every line kept.
-  std::uint32_t input_id = UINT32_MAX;
 };
 
 class Correlator {
@@ -111,7 +108,7 @@ class Correlator {
   // Whether on_event() reads the fields of a queue line (CaptureGate): only
   // for the queue ids it follows; an ignored line needs its kind alone.
   bool wants_fields(const Envelope& env, EventKind kind, std::string_view queue_id);
-  // The number evidence lines of the input called `name` carry (RawLine::input_id).
+  // The number evidence lines of the input called `name` carry (RawLine::input).
   std::uint32_t input_id(std::string_view name) { return input_index(name); }
   // Flushes counts to the sink and returns what is still open.
   CorrelatorState finish();
@@ -195,7 +192,6 @@ class Correlator {
   std::vector<std::unique_ptr<Session>> spare_sessions_;  // closed ones, reused
   std::vector<HostFacts> host_facts_;  // by interned host id
   std::vector<std::string> inputs_;    // names of the inputs evidence lines come from
-  std::uint32_t last_input_ = UINT32_MAX;
   std::size_t evidence_bytes_ = 0;     // evidence_text bytes of open sessions
 };
 

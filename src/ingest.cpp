@@ -129,7 +129,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
         ev.clear();
         if (patterns.match(env.service, env.message, ev, &gate)) {
           outbound->on_event(env, ev, ord);
-          correlator->on_event(env, ev, ord++, Correlator::RawLine{line.text, shown, number, input_id});
+          correlator->on_event(env, ev, ord++, Correlator::RawLine{line.text, input_id, number});
         } else {
           ++sum.unrecognised;
           std::string service = strip_controls(env.service).substr(0, 64);
