@@ -8,7 +8,10 @@
 // caches, so it keeps a compact slot array of (hash, index) apart from the
 // entries: a lookup costs about one cache miss, not the three of a
 // node-based map. take() hands the counts over, empties the table and
-// starts a new generation.
+// starts a new generation. prefetch_slot() and prefetch_entry() only start
+// loads (hints, no effect on the contents): a session asks for its slot
+// when its client IP is known and for its entry at a later line, so that
+// the lookup at its end finds both in cache.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "cache_prefetch.h"
 #include "event_sink.h"
 #include "presence_filter.h"
 
@@ -48,6 +52,26 @@ class ClientTally {
       }
       if (s.hash == h && entries_[s.index].ip == ip) return s.index;
     }
+  }
+  void prefetch_slot(std::uint64_t h) const {
+    if (!slots_.empty()) prefetch_line(&slots_[h & (slots_.size() - 1)]);
+  }
+  // Reads the slots (prefetch_slot() made them cheap) and starts loading
+  // the entry of h, if any.
+  void prefetch_entry(std::uint64_t h) const {
+    if (slots_.empty()) return;
+    std::size_t mask = slots_.size() - 1;
+    std::size_t index = entries_.size();
+    for (std::size_t i = h & mask; slots_[i].hash != 0; i = (i + 1) & mask) {
+      if (slots_[i].hash == h) {
+        index = slots_[i].index;
+        break;
+      }
+    }
+    if (index >= entries_.size()) return;
+    const char* e = reinterpret_cast<const char*>(&entries_[index]);
+    for (std::size_t at = 0; at < sizeof(Entry); at += 64) prefetch_line(e + at);
+    prefetch_line(e + sizeof(Entry) - 1);  // entries are not line-aligned
   }
   ClientStats& stats(std::size_t index) { return entries_[index].stats; }
   ClientKeys& keys(std::size_t index) { return entries_[index].keys; }

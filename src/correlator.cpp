@@ -118,9 +118,10 @@ bool Correlator::watched_key(std::uint32_t host, int kind, std::string_view key,
   return it != set.end() && it->second >= now;
 }
 
-Correlator::Watch Correlator::watched(std::uint32_t host, Session& s, Micros now) {
+Correlator::Watch Correlator::watched(std::uint32_t host, Session& s, Micros now, bool by_group) {
   if (s.rec.client_ip.empty() || host >= watched_.size()) return Watch::kNo;
   if (watched_key(host, kByIp, s.rec.client_ip, s.client_hash(), now)) return Watch::kByIp;
+  if (!by_group) return Watch::kNo;
   const auto& sets = watched_[host];
   if (sets[kBySubnet].empty() && sets[kByOrg].empty()) return Watch::kNo;
   const ClientKeys& k = keys_of(s);
@@ -388,24 +389,43 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
   Session& s = **open;
   s.rec.end_at = t;
   persist_if_watched(s);
-  count_session(s);
   ++counts_.sessions;
   if (evicted) ++counts_.evicted_sessions;
   evidence_bytes_ -= std::min(evidence_bytes_, s.evidence_text.size());
+  // Counted kCountDelay closes later, when its client's entry (asked for
+  // now) is in cache.
+  if (!s.rec.client_ip.empty()) client_stats_.prefetch_entry(s.client_hash());
+  std::unique_ptr<Session> closed = std::move(*open);
+  sessions_.erase(key);
+  std::unique_ptr<Session>& oldest = closing_[closing_next_];
+  if (oldest) counted(std::move(oldest));
+  oldest = std::move(closed);
+  closing_next_ = (closing_next_ + 1) % kCountDelay;
+}
+
+void Correlator::counted(std::unique_ptr<Session> s) {
+  count_session(*s);
   // Keep the object (and its strings' capacity) for the next session.
   if (spare_sessions_.size() < 256) {
-    reset_keeping_capacity(s.rec);
-    s.last_seen = 0;
-    s.ip_hash = 0;
-    s.ip_watch_gen = UINT64_MAX;
-    s.ip_watched = false;
-    s.tally_gen = UINT64_MAX;
-    s.evidence.clear();
-    s.evidence_text.clear();
-    s.evidence_stored = 0;
-    spare_sessions_.push_back(std::move(*open));
+    reset_keeping_capacity(s->rec);
+    s->last_seen = 0;
+    s->ip_hash = 0;
+    s->ip_watch_gen = UINT64_MAX;
+    s->ip_watched = false;
+    s->tally_gen = UINT64_MAX;
+    s->evidence.clear();
+    s->evidence_text.clear();
+    s->evidence_stored = 0;
+    spare_sessions_.push_back(std::move(s));
   }
-  sessions_.erase(key);
+}
+
+void Correlator::count_closed() {
+  for (std::size_t i = 0; i < kCountDelay; ++i) {
+    std::unique_ptr<Session>& s = closing_[(closing_next_ + i) % kCountDelay];  // oldest first
+    if (s) counted(std::move(s));
+  }
+  closing_next_ = 0;
 }
 
 void Correlator::enforce_session_bound(Micros now) {
@@ -451,9 +471,9 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   const std::uint32_t host = s.host;
   // A client watched by IP: every message. One watched only as a member of a
   // failed client's subnet or domain (a pool): its messages outside TLS
-  // (whole pools of large senders would otherwise be stored).
-  Watch w = watched(host, s, env.time);
-  if (w == Watch::kNo || (w == Watch::kByGroup && s.rec.tls)) return;
+  // (whole pools of large senders would otherwise be stored), so a TLS
+  // session's group keys are not looked up at all.
+  if (watched(host, s, env.time, /*by_group=*/!s.rec.tls) == Watch::kNo) return;
   save(s);
   auto m = std::make_unique<MessageRecord>();
   m->session_id = s.rec.id;
@@ -579,6 +599,10 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
     s.rec.connect_at = env.time;
     keep_line(s, raw);  // a session's first line is always kept
     set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
+    // The client's counts are touched after the session ends (counted());
+    // the table is cold by then, the log streaming past: its slot is loaded
+    // now, its entry at the close.
+    if (!s.rec.client_ip.empty()) client_stats_.prefetch_slot(s.client_hash());
     return;
   }
   Session& s = session_for(key, env, ord);
@@ -652,6 +676,7 @@ CorrelatorState Correlator::finish() {
     }
   }
 
+  count_closed();
   sink_.add_client_stats(client_stats_.take());
   StringMap<HostFacts> hosts;
   for (std::uint32_t h = 0; h < host_facts_.size(); ++h) {

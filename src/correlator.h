@@ -11,6 +11,8 @@
 // watched clients are saved through the EventSink, all others only counted.
 // Queue ids are followed only for saved messages. Every table is bounded
 // (Limits): the oldest entries are closed first and counted as evicted.
+// A closed session is added to its client's counts a few closes later
+// (kCountDelay), once that entry has been loaded; finish() adds the rest.
 #pragma once
 
 #include <array>
@@ -143,13 +145,16 @@ class Correlator {
   void mark_tls(Session& s, Micros t, std::uint64_t ord);
   void close_session(const SessionKey& key, Micros t, bool evicted);
   void count_session(Session& s);
+  void counted(std::unique_ptr<Session> s);
+  void count_closed();
   void persist_if_watched(Session& s);
   std::size_t tally_index(Session& s);
   const ClientKeys& keys_of(Session& s);
   bool watched_key(std::uint32_t host, int kind, std::string_view key, std::uint64_t key_hash,
                    Micros now) const;
   enum class Watch { kNo, kByIp, kByGroup };
-  Watch watched(std::uint32_t host, Session& s, Micros now);
+  // by_group: also by subnet and registrable domain (else kNo or kByIp).
+  Watch watched(std::uint32_t host, Session& s, Micros now, bool by_group);
   void watch_key(std::uint32_t host, int kind, const std::string& key, Micros until);
   void watch(std::uint32_t host, Session& s, Micros failure_at);
   void name_record(Session& s) const;
@@ -190,6 +195,11 @@ class Correlator {
   ClientTally client_stats_;
   OrgDomains org_domains_;  // registrable domains, remembered by parent name
   std::vector<std::unique_ptr<Session>> spare_sessions_;  // closed ones, reused
+  // Closed sessions not yet counted in client_stats_ (a ring, oldest at
+  // closing_next_): counting waits for their client's entry to be loaded.
+  static constexpr std::size_t kCountDelay = 8;
+  std::array<std::unique_ptr<Session>, kCountDelay> closing_;
+  std::size_t closing_next_ = 0;
   std::vector<HostFacts> host_facts_;  // by interned host id
   std::vector<std::string> inputs_;    // names of the inputs evidence lines come from
   std::size_t evidence_bytes_ = 0;     // evidence_text bytes of open sessions
