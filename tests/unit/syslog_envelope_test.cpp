@@ -221,6 +221,60 @@ TEST(Envelope, ProgramNamesOfEveryShapeAgreeWithTheRule) {
   EXPECT_GT(postfix_lines, 10000u);
 }
 
+// parse() takes the usual line by a short path and leaves the rest to
+// parse_general(): on generated lines around that path's edges (stamps
+// repeated or new, hosts of 0 to 20 bytes, other programs, program names of
+// every shape, pids of 0 to 12 digits, damaged "]: ", CR ends, lines cut
+// anywhere) both must give the same status and, for Postfix lines, the same
+// fields. Two parsers see the same lines, so their stamp caches agree.
+TEST(Envelope, UsualLinePathAgreesWithGeneralParse) {
+  LocalZone zone("UTC");
+  EnvelopeParser fast(zone, 2016);
+  EnvelopeParser general(zone, 2016);
+  fast.begin_input(std::nullopt);
+  general.begin_input(std::nullopt);
+  test_inputs::XorShift64 next(0x2545F4914F6CDD1DULL);
+  const char* const stamps[] = {"Dec 23 16:01:05", "Dec 23 16:01:06", "Dec  3 16:01:06",
+                                "Dec 23 16:01:0x", "2016-12-23T16:01:07Z"};
+  const char* const programs[] = {"postfix/smtpd", "postfix/submission/smtpd", "postfix-in/cleanup",
+                                  "postfix/qmgr", "postfix/", "postfix", "postfixd", "postfix[",
+                                  "postfix/smtpd:", "postfix/a b", "postfix/lmtp", "dovecot",
+                                  "postfix/verylongservicename", "postfix/x/y/z/smtpd"};
+  const char* const closes[] = {"]: ", "]: ", "]: ", "]:", "] ", "]x ", ": ", "]:  "};
+  std::size_t postfix_lines = 0, usual = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string line = stamps[next() % 5];
+    line += next() % 8 == 0 ? "." : " ";
+    const std::size_t host_len = next() % 21;
+    for (std::size_t k = 0; k < host_len; ++k) line += static_cast<char>('a' + next() % 26);
+    line += ' ';
+    line += programs[next() % std::size(programs)];
+    line += '[';
+    const std::size_t digits = next() % 13;
+    for (std::size_t k = 0; k < digits; ++k) line += static_cast<char>('0' + next() % 10);
+    line += closes[next() % std::size(closes)];
+    const std::size_t msg = next() % 48;
+    for (std::size_t k = 0; k < msg; ++k) line += static_cast<char>('a' + next() % 26);
+    if (next() % 6 == 0) line += '\r';
+    if (next() % 10 == 0) line.resize(next() % (line.size() + 1));
+    Envelope a, b;
+    const EnvelopeStatus got = fast.parse(line, a);
+    const EnvelopeStatus want = general.parse_general(line, b);
+    ASSERT_EQ(status_name(got), std::string(status_name(want))) << line;
+    if (want != EnvelopeStatus::kPostfix) continue;
+    ++postfix_lines;
+    if (line.size() >= 63) ++usual;
+    ASSERT_EQ(a.time, b.time) << line;
+    ASSERT_EQ(a.host, b.host) << line;
+    ASSERT_EQ(a.syslog_name, b.syslog_name) << line;
+    ASSERT_EQ(a.service, b.service) << line;
+    ASSERT_EQ(a.pid, b.pid) << line;
+    ASSERT_EQ(a.message, b.message) << line;
+  }
+  EXPECT_GT(postfix_lines, 10000u);
+  EXPECT_GT(usual, 5000u);
+}
+
 TEST(Envelope, Rfc3339WithoutOffsetUsesLocalZone) {
   // No offset: the --tz zone applies (Berlin in winter is +1).
   LocalZone zone("Europe/Berlin");
