@@ -126,10 +126,10 @@ struct Pattern {
   std::vector<Sample> samples;
 };
 
+// What a line is compared with first. The fields read on every line come
+// first and fit one cache line; the prefix text (read only past 16 bytes)
+// and what the line's pattern is come after.
 struct Candidate {
-  std::string prefix;
-  int pattern = 0;
-  int templ = -1;  // -1: the pattern's regex
   // The prefix's first (up to) 8 bytes as a word and the mask of those
   // bytes: most non-matching prefixes are told apart by one comparison;
   // bytes 8 to 15 likewise, so most prefixes need no memcmp at all.
@@ -137,11 +137,17 @@ struct Candidate {
   std::uint64_t head_mask = 0;
   std::uint64_t head2 = 0;
   std::uint64_t head2_mask = 0;
+  std::uint32_t prefix_size = 0;
+  int pattern = 0;
+  int templ = -1;  // -1: the pattern's regex
+  EventKind kind = EventKind::kIgnored;  // the pattern's
   // The prefix alone decides the kind: no later candidate of another kind
   // can match text that this prefix matches (see CaptureGate).
   bool prefix_decides = false;
+  std::string prefix;
 
   void set_head() {
+    prefix_size = static_cast<std::uint32_t>(prefix.size());
     std::size_t n = std::min<std::size_t>(prefix.size(), 8);
     head = 0;
     std::memcpy(&head, prefix.data(), n);
@@ -152,32 +158,37 @@ struct Candidate {
     head2_mask = n2 == 8 ? ~0ULL : ((1ULL << (8 * n2)) - 1);
   }
   bool prefix_matches(std::string_view text) const {
-    if (text.size() < prefix.size()) return false;
+    if (text.size() < prefix_size) return false;
     if (text.size() >= 16) {
       std::uint64_t word, word2;
       std::memcpy(&word, text.data(), 8);
       if ((word ^ head) & head_mask) return false;
       std::memcpy(&word2, text.data() + 8, 8);
       if ((word2 ^ head2) & head2_mask) return false;
-      return prefix.size() <= 16 ||
-             std::memcmp(text.data() + 16, prefix.data() + 16, prefix.size() - 16) == 0;
+      return prefix_size <= 16 ||
+             std::memcmp(text.data() + 16, prefix.data() + 16, prefix_size - 16) == 0;
     }
-    return text.compare(0, prefix.size(), prefix) == 0;
+    return text.compare(0, prefix_size, prefix) == 0;
   }
 };
 
 // Candidates in match order, and for each first byte of a message the
 // indices of the candidates whose prefix starts with it (an empty prefix is
 // in every bucket): a line is compared only with prefixes that can match.
+// The buckets are one array of indices and 257 offsets into it (half a
+// kilobyte, not 256 vectors): the part of the table a line reads stays in
+// cache.
 struct CandidateList {
   std::vector<Candidate> all;
-  std::array<std::vector<std::uint16_t>, 256> by_first_byte;
+  std::array<std::uint16_t, 257> bucket_begin{};
+  std::vector<std::uint16_t> bucket_items;
 
   void index(const std::vector<Pattern>& patterns) {
     for (auto& c : all) c.set_head();
     for (std::size_t i = 0; i < all.size(); ++i) {
       Candidate& c = all[i];
       const EventKind kind = patterns[static_cast<std::size_t>(c.pattern)].kind;
+      c.kind = kind;
       c.prefix_decides = true;
       for (std::size_t j = i + 1; j < all.size() && c.prefix_decides; ++j) {
         const Candidate& d = all[j];
@@ -190,15 +201,18 @@ struct CandidateList {
         if (overlap) c.prefix_decides = false;
       }
     }
-    for (auto& bucket : by_first_byte) bucket.clear();
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      const std::string& prefix = all[i].prefix;
-      for (std::size_t b = 0; b < 256; ++b) {
+    bucket_items.clear();
+    for (std::size_t b = 0; b < 256; ++b) {
+      bucket_begin[b] = static_cast<std::uint16_t>(bucket_items.size());
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        const std::string& prefix = all[i].prefix;
         if (prefix.empty() || static_cast<unsigned char>(prefix[0]) == b) {
-          by_first_byte[b].push_back(static_cast<std::uint16_t>(i));
+          bucket_items.push_back(static_cast<std::uint16_t>(i));
         }
       }
     }
+    bucket_begin[256] = static_cast<std::uint16_t>(bucket_items.size());
+    if (bucket_items.size() > UINT16_MAX) throw PatternError("too many pattern templates");
   }
 };
 
@@ -282,14 +296,15 @@ struct PatternSet::Impl {
         return &table;
     return nullptr;
   }
-  // Services by (length, first byte, last byte): one probe and one compare.
+  // Services by (length, first, second and last byte): one probe and one
+  // compare, in a table of 2 KiB that stays in cache.
   static std::size_t service_slot(std::string_view s) {
     const std::size_t first = static_cast<unsigned char>(s[0]) & 7u;
     const std::size_t last = static_cast<unsigned char>(s.back()) & 7u;
     const std::size_t second = static_cast<unsigned char>(s[1 % s.size()]) & 7u;
-    return ((s.size() & 15u) << 6) ^ (first << 3) ^ last ^ (second << 10);
+    return ((s.size() & 15u) << 6) ^ (first << 3) ^ last ^ (second << 7);
   }
-  static constexpr std::size_t kServiceSlots = 1 << 13;
+  static constexpr std::size_t kServiceSlots = 1 << 10;
   static constexpr std::int16_t kNoService = -1, kCollision = -2;
   std::array<std::int16_t, kServiceSlots> service_index{};
 
@@ -317,17 +332,18 @@ struct PatternSet::Impl {
   bool try_candidates(const CandidateList& list, std::string_view text, Event& out,
                       const CaptureGate* gate) const {
     if (text.empty()) return false;
-    for (std::uint16_t i : list.by_first_byte[static_cast<unsigned char>(text[0])]) {
-      const Candidate& c = list.all[i];
+    const auto b = static_cast<unsigned char>(text[0]);
+    for (std::size_t k = list.bucket_begin[b], end = list.bucket_begin[b + 1u]; k < end; ++k) {
+      const Candidate& c = list.all[list.bucket_items[k]];
       if (!c.prefix_matches(text)) continue;
-      const Pattern& p = patterns[static_cast<std::size_t>(c.pattern)];
-      if (gate && c.prefix_decides && gate->asks(p.kind) &&
-          !gate->wants(p.kind, out.get(Field::kQueueId), text)) {
-        out.kind = p.kind;
+      if (gate && c.prefix_decides && gate->asks(c.kind) &&
+          !gate->wants(c.kind, out.get(Field::kQueueId), text)) {
+        out.kind = c.kind;
         out.pattern_index = c.pattern;
         out.captured = false;
         return true;
       }
+      const Pattern& p = patterns[static_cast<std::size_t>(c.pattern)];
       if (c.templ >= 0) {
         if (!match_template(p.templates[static_cast<std::size_t>(c.templ)], text, out)) continue;
       } else {
@@ -601,9 +617,15 @@ class Loader {
       bool any = std::find(p.services.begin(), p.services.end(), kAnyService) != p.services.end();
       if (any != (pass == 1)) continue;
       std::vector<Candidate> cands;
-      for (std::size_t t = 0; t < p.templates.size(); ++t)
-        cands.push_back({p.templates[t].prefix, static_cast<int>(i), static_cast<int>(t)});
-      if (p.regex) cands.push_back({p.regex_prefix, static_cast<int>(i), -1});
+      auto candidate = [&](const std::string& prefix, int templ) {
+        Candidate c;
+        c.prefix = prefix;
+        c.pattern = static_cast<int>(i);
+        c.templ = templ;
+        cands.push_back(std::move(c));
+      };
+      for (std::size_t t = 0; t < p.templates.size(); ++t) candidate(p.templates[t].prefix, static_cast<int>(t));
+      if (p.regex) candidate(p.regex_prefix, -1);
       auto add = [&](ServiceTable& table) {
         auto& list = p.with_queue_id ? table.with_queue_id.all : table.without_queue_id.all;
         list.insert(list.end(), cands.begin(), cands.end());
