@@ -10,8 +10,8 @@
 // node-based map. take() hands the counts over, empties the table and
 // starts a new generation. prefetch_slot() and prefetch_entry() only start
 // loads (hints, no effect on the contents): a session asks for its slot
-// when its client IP is known and for its entry at a later line, so that
-// the lookup at its end finds both in cache.
+// when its client IP is known and for its entry when it ends, so that the
+// lookup when it is counted, a few sessions later, finds both in cache.
 #pragma once
 
 #include <cstdint>

@@ -398,12 +398,12 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
   std::unique_ptr<Session> closed = std::move(*open);
   sessions_.erase(key);
   std::unique_ptr<Session>& oldest = closing_[closing_next_];
-  if (oldest) counted(std::move(oldest));
+  if (oldest) count_and_recycle(std::move(oldest));
   oldest = std::move(closed);
   closing_next_ = (closing_next_ + 1) % kCountDelay;
 }
 
-void Correlator::counted(std::unique_ptr<Session> s) {
+void Correlator::count_and_recycle(std::unique_ptr<Session> s) {
   count_session(*s);
   // Keep the object (and its strings' capacity) for the next session.
   if (spare_sessions_.size() < 256) {
@@ -420,10 +420,10 @@ void Correlator::counted(std::unique_ptr<Session> s) {
   }
 }
 
-void Correlator::count_closed() {
+void Correlator::count_held_back() {
   for (std::size_t i = 0; i < kCountDelay; ++i) {
     std::unique_ptr<Session>& s = closing_[(closing_next_ + i) % kCountDelay];  // oldest first
-    if (s) counted(std::move(s));
+    if (s) count_and_recycle(std::move(s));
   }
   closing_next_ = 0;
 }
@@ -599,9 +599,9 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
     s.rec.connect_at = env.time;
     keep_line(s, raw);  // a session's first line is always kept
     set_client(s, ev.get(Field::kClientName), ev.get(Field::kClientIp));
-    // The client's counts are touched after the session ends (counted());
-    // the table is cold by then, the log streaming past: its slot is loaded
-    // now, its entry at the close.
+    // The client's counts are touched after the session ends
+    // (count_and_recycle()); the table is cold by then, the log streaming
+    // past: its slot is loaded now, its entry at the close.
     if (!s.rec.client_ip.empty()) client_stats_.prefetch_slot(s.client_hash());
     return;
   }
@@ -676,7 +676,7 @@ CorrelatorState Correlator::finish() {
     }
   }
 
-  count_closed();
+  count_held_back();
   sink_.add_client_stats(client_stats_.take());
   StringMap<HostFacts> hosts;
   for (std::uint32_t h = 0; h < host_facts_.size(); ++h) {

@@ -145,8 +145,8 @@ class Correlator {
   void mark_tls(Session& s, Micros t, std::uint64_t ord);
   void close_session(const SessionKey& key, Micros t, bool evicted);
   void count_session(Session& s);
-  void counted(std::unique_ptr<Session> s);
-  void count_closed();
+  void count_and_recycle(std::unique_ptr<Session> s);
+  void count_held_back();
   void persist_if_watched(Session& s);
   std::size_t tally_index(Session& s);
   const ClientKeys& keys_of(Session& s);

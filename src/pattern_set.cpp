@@ -126,9 +126,9 @@ struct Pattern {
   std::vector<Sample> samples;
 };
 
-// What a line is compared with first. The fields read on every line come
-// first and fit one cache line; the prefix text (read only past 16 bytes)
-// and what the line's pattern is come after.
+// What a line is compared with first. The fields read for every line it
+// is compared with come first and fit one cache line; the prefix text,
+// read only for prefixes longer than 16 bytes, comes last.
 struct Candidate {
   // The prefix's first (up to) 8 bytes as a word and the mask of those
   // bytes: most non-matching prefixes are told apart by one comparison;

@@ -155,6 +155,38 @@ inline bool pid_in_one_word(std::string_view s, std::size_t& pos, std::uint64_t&
   }
 }
 
+#if defined(__SSE2__)
+// The first space among the 16 bytes at p (all readable): its offset, or 16.
+inline std::size_t first_space_in_16(const char* p) {
+  const auto spaces = static_cast<unsigned>(_mm_movemask_epi8(
+      _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8(' '))));
+  return spaces == 0 ? 16 : static_cast<std::size_t>(std::countr_zero(spaces));
+}
+
+// The 16 bytes after "postfix" (at p, all readable) where the usual program
+// name ends among them. kFound: the first of '[', ' ', ':' is a '[' and a
+// '/' comes before it (their offsets from p); kOther: a '[' with no '/'
+// before it ("postfix[", "postfixd["), another program; kUndecided: none
+// of them, or ' ' or ':' first (the byte loop decides).
+enum class ProgramEnd { kFound, kOther, kUndecided };
+inline ProgramEnd program_end_in_16(const char* p, std::size_t& bracket, std::size_t& slash) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  auto bits = [&v](char c) {
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+  };
+  const unsigned open = bits('[');
+  const unsigned stops = open | bits(' ') | bits(':');
+  if (stops == 0) return ProgramEnd::kUndecided;
+  const unsigned at = static_cast<unsigned>(std::countr_zero(stops));
+  if (((open >> at) & 1u) == 0) return ProgramEnd::kUndecided;
+  const unsigned slashes = bits('/') & ((1u << at) - 1);
+  if (slashes == 0) return ProgramEnd::kOther;
+  bracket = at;
+  slash = static_cast<std::size_t>(31 - std::countl_zero(slashes));
+  return ProgramEnd::kFound;
+}
+#endif
+
 // journalctl's own lines between entries: "-- Boot 0f3c... --",
 // "-- Logs begin at ... --", "-- No entries --". Not Postfix, not damage.
 inline bool is_journal_marker(std::string_view line) {
@@ -187,28 +219,17 @@ void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) 
     return false;
   }
   const char* const p = line.data();
-  const auto host_spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), _mm_set1_epi8(' '))));
-  if (host_spaces == 0) return false;
-  const std::size_t host_len = static_cast<std::size_t>(std::countr_zero(host_spaces));
-  if (host_len == 0) return false;
+  const std::size_t host_len = first_space_in_16(p + 16);
+  if (host_len == 0 || host_len == 16) return false;
   const char* const prog = p + 16 + host_len + 1;  // at most p + 32
   if (std::memcmp(prog, "postfix", 7) != 0) {
     status = EnvelopeStatus::kOtherProgram;
     return true;
   }
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(prog + 7));
-  auto bits = [&v](char c) {
-    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
-  };
-  const unsigned open = bits('[');
-  const unsigned stops = open | bits(' ') | bits(':');
-  if (stops == 0) return false;
-  const unsigned at = static_cast<unsigned>(std::countr_zero(stops));
-  const unsigned slashes = bits('/') & ((1u << at) - 1);
-  if (((open >> at) & 1u) == 0 || slashes == 0) return false;
-  const std::size_t bracket = 7 + at;
-  const std::size_t slash = 7 + static_cast<std::size_t>(31 - std::countl_zero(slashes));
+  std::size_t bracket, slash;
+  if (program_end_in_16(prog + 7, bracket, slash) != ProgramEnd::kFound) return false;
+  bracket += 7;
+  slash += 7;
   if (slash + 1 == bracket) return false;  // no service: malformed
   const std::string_view rest(prog, static_cast<std::size_t>(line.data() + line.size() - prog));
   std::size_t close = bracket + 1;
@@ -277,9 +298,8 @@ EnvelopeStatus EnvelopeParser::parse_general(std::string_view line, Envelope& ou
 #if defined(__SSE2__)
   // Host names are short: their end is in the next 16 bytes, as a rule.
   if (line.size() >= host_begin + 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(line.data() + host_begin));
-    const auto spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))));
-    if (spaces != 0) host_end = host_begin + static_cast<std::size_t>(std::countr_zero(spaces));
+    const std::size_t n = first_space_in_16(line.data() + host_begin);
+    if (n < 16) host_end = host_begin + n;
   }
 #endif
   if (host_end == std::string_view::npos) {
@@ -303,19 +323,16 @@ EnvelopeStatus EnvelopeParser::parse_general(std::string_view line, Envelope& ou
   bool found = false;
 #if defined(__SSE2__)
   if (rest.size() >= 7 + 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rest.data() + 7));
-    auto bits = [&v](char c) {
-      return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
-    };
-    const unsigned open = bits('[');
-    const unsigned stops = open | bits(' ') | bits(':');
-    if (stops != 0 && ((open >> std::countr_zero(stops)) & 1u)) {
-      const unsigned at = static_cast<unsigned>(std::countr_zero(stops));
-      const unsigned slashes = bits('/') & ((1u << at) - 1);
-      if (slashes == 0) return EnvelopeStatus::kOtherProgram;  // "postfix[" or "postfixd["
-      bracket = 7 + at;
-      slash = 7 + static_cast<std::size_t>(31 - std::countl_zero(slashes));
-      found = true;
+    switch (program_end_in_16(rest.data() + 7, bracket, slash)) {
+      case ProgramEnd::kOther:
+        return EnvelopeStatus::kOtherProgram;
+      case ProgramEnd::kFound:
+        bracket += 7;
+        slash += 7;
+        found = true;
+        break;
+      case ProgramEnd::kUndecided:
+        break;
     }
   }
 #endif
