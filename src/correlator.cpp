@@ -118,17 +118,15 @@ bool Correlator::watched_key(std::uint32_t host, int kind, std::string_view key,
   return it != set.end() && it->second >= now;
 }
 
-Correlator::Watch Correlator::watched(std::uint32_t host, Session& s, Micros now, bool by_group) {
-  if (s.rec.client_ip.empty() || host >= watched_.size()) return Watch::kNo;
-  if (watched_key(host, kByIp, s.rec.client_ip, s.client_hash(), now)) return Watch::kByIp;
-  if (!by_group) return Watch::kNo;
+bool Correlator::watched(std::uint32_t host, Session& s, Micros now, bool by_group) {
+  if (s.rec.client_ip.empty() || host >= watched_.size()) return false;
+  if (watched_key(host, kByIp, s.rec.client_ip, s.client_hash(), now)) return true;
+  if (!by_group) return false;
   const auto& sets = watched_[host];
-  if (sets[kBySubnet].empty() && sets[kByOrg].empty()) return Watch::kNo;
+  if (sets[kBySubnet].empty() && sets[kByOrg].empty()) return false;
   const ClientKeys& k = keys_of(s);
   return watched_key(host, kBySubnet, k.subnet, k.subnet_hash, now) ||
-                 watched_key(host, kByOrg, k.org_domain, k.org_hash, now)
-             ? Watch::kByGroup
-             : Watch::kNo;
+         watched_key(host, kByOrg, k.org_domain, k.org_hash, now);
 }
 
 void Correlator::watch_key(std::uint32_t host, int kind, const std::string& key, Micros until) {
@@ -473,7 +471,7 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   // failed client's subnet or domain (a pool): its messages outside TLS
   // (whole pools of large senders would otherwise be stored), so a TLS
   // session's group keys are not looked up at all.
-  if (watched(host, s, env.time, /*by_group=*/!s.rec.tls) == Watch::kNo) return;
+  if (!watched(host, s, env.time, /*by_group=*/!s.rec.tls)) return;
   save(s);
   auto m = std::make_unique<MessageRecord>();
   m->session_id = s.rec.id;

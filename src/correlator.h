@@ -152,9 +152,9 @@ class Correlator {
   const ClientKeys& keys_of(Session& s);
   bool watched_key(std::uint32_t host, int kind, std::string_view key, std::uint64_t key_hash,
                    Micros now) const;
-  enum class Watch { kNo, kByIp, kByGroup };
-  // by_group: also by subnet and registrable domain (else kNo or kByIp).
-  Watch watched(std::uint32_t host, Session& s, Micros now, bool by_group);
+  // Whether the session's client is watched on its host: by IP, and with
+  // by_group also by subnet or registrable domain.
+  bool watched(std::uint32_t host, Session& s, Micros now, bool by_group);
   void watch_key(std::uint32_t host, int kind, const std::string& key, Micros until);
   void watch(std::uint32_t host, Session& s, Micros failure_at);
   void name_record(Session& s) const;
