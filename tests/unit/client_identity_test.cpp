@@ -2,7 +2,7 @@
 // OrgDomains memo, which must answer exactly as libpsl does, in any order,
 // also for names that are public suffixes themselves or sit under wildcard
 // and exception rules of the list.
-#include "client_identity.h"
+#include "correlate/client_identity.h"
 
 #include <gtest/gtest.h>
 

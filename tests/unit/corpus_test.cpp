@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pattern_set.h"
-#include "syslog_envelope.h"
+#include "parse/pattern_set.h"
+#include "parse/syslog_envelope.h"
 
 namespace pftls {
 namespace {

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "input_format.h"
-#include "journal_json.h"
-#include "syslog_envelope.h"
+#include "input/input_format.h"
+#include "parse/journal_json.h"
+#include "parse/syslog_envelope.h"
 
 namespace pftls {
 namespace {

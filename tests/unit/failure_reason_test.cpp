@@ -6,7 +6,7 @@
 // all carry SSL_R_NO_SHARED_CIPHER = 193 = 0xC1. Alerts are 1000 + the TLS
 // alert number: 0x410 = 1040 = handshake_failure (40), 0x42E = 1070 =
 // protocol_version (70).
-#include "failure_reason.h"
+#include "parse/failure_reason.h"
 
 #include <gtest/gtest.h>
 

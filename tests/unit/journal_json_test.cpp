@@ -1,7 +1,7 @@
 // Unit tests for journal_json: journalctl -o json entries, byte-array
 // messages, identifiers, pids, cursors, and lines that are not journal JSON
 // (truncated, mutated, garbage): never a crash, never an exception.
-#include "journal_json.h"
+#include "parse/journal_json.h"
 
 #include <gtest/gtest.h>
 

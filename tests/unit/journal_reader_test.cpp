@@ -4,7 +4,7 @@
 // `journalctl` (a shell script first on PATH): lines, exit status, stderr
 // (first line, bounded, drained while stdout is read), a missing binary, and
 // a reader dropped before the end (journalctl stopped and reaped).
-#include "journal_reader.h"
+#include "input/journal_reader.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

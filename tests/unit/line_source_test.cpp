@@ -1,6 +1,6 @@
 // Unit tests for line_source: formats, line splitting, truncation, errors.
 // Compressed fixtures are made at test time with the gzip/bzip2/xz/zstd tools.
-#include "line_source.h"
+#include "input/line_source.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 // Expected epoch values were checked independently with GNU date, e.g.
 // `date -u -d 2016-12-23T15:01:05Z +%s` = 1482505265, and the Berlin DST
 // changes of 2016 with `zdump -v -c 2016,2017 Europe/Berlin`.
-#include "log_time.h"
+#include "base/log_time.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Unit tests for open_table: against std::unordered_map under random
 // inserts, replacements and erases, including a hash that collides a lot
 // (long probe runs that wrap around the end of the array).
-#include "open_table.h"
+#include "base/open_table.h"
 
 #include <gtest/gtest.h>
 

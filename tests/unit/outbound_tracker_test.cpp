@@ -1,7 +1,7 @@
 // Unit tests for outbound_tracker: real Postfix 3.7 smtp client lines (and
 // Postfix 3.11's tls= field) through PatternSet::builtin() and the tracker,
 // into an in-memory OutboundSink.
-#include "outbound_tracker.h"
+#include "correlate/outbound_tracker.h"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "pattern_set.h"
-#include "syslog_envelope.h"
+#include "parse/pattern_set.h"
+#include "parse/syslog_envelope.h"
 
 namespace pftls {
 namespace {

@@ -1,6 +1,6 @@
 // Unit tests for pattern_set: the built-in patterns, queue-id splitting,
 // matching of the lines pftls lives on, and the loader's error reports.
-#include "pattern_set.h"
+#include "parse/pattern_set.h"
 
 #include <gtest/gtest.h>
 

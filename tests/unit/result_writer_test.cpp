@@ -1,7 +1,7 @@
 // Unit tests for result_writer: CSV cells (formula neutralising, RFC 4180
 // quoting), the CSV document, control stripping for the table, JSON escaping
 // and typing, and output format names.
-#include "result_writer.h"
+#include "report/result_writer.h"
 
 #include <gtest/gtest.h>
 

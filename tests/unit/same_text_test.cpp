@@ -1,6 +1,6 @@
 // Unit tests for same_text: equal to string_view's == for every length up
 // to past its word paths, with a difference at each position.
-#include "same_text.h"
+#include "base/same_text.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // program names, other programs and malformed lines.
 //
 // Expected instants were checked with GNU date (`date -u -d ... +%s`).
-#include "syslog_envelope.h"
+#include "parse/syslog_envelope.h"
 
 #include <gtest/gtest.h>
 

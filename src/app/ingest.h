@@ -1,0 +1,64 @@
+// ingest: one run over the inputs, from bytes to stored facts.
+//
+// Contract: reads each input in order (line source -> syslog envelope ->
+// pattern dispatch -> correlator -> store) inside one store transaction,
+// together with the correlation state carried over from the previous run.
+// Bad lines are counted and the first few reported as FILE:LINE on `diag`,
+// never fatal. An input that cannot be read, or a store error, aborts the
+// run: the transaction is rolled back and the error propagates (InputError,
+// StoreError, TimeError).
+//
+// The systemd journal (options.journal) is read after the files, through
+// journalctl (journal_reader), resuming after the __CURSOR stored for that
+// source (units and files or directory) by the previous run; the new cursor
+// is stored in the same transaction as the events. Its lines are numbered
+// from the first entry ever read from that source. A journalctl that fails
+// aborts the run like an unreadable file (InputError).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "input/input_format.h"
+#include "input/journal_reader.h"
+#include "store/sqlite_store.h"
+
+namespace pftls {
+
+struct IngestOptions {
+  std::vector<std::string> paths;  // "-" is stdin
+  std::optional<JournalSelection> journal;  // read the journal after the paths
+  std::optional<int> year;
+  std::string zone;                  // "" = system zone
+  std::optional<std::int64_t> window_seconds;  // stored as the default window
+  std::size_t max_reported = 10;     // bad lines reported one by one, per kind
+  std::ostream* unrecognised_out = nullptr;  // every unrecognised Postfix line, as read
+  InputFormat format = InputFormat::kAuto;  // --format (paths only); kAuto: each by its first non-empty line
+};
+
+struct IngestSummary {
+  std::uint64_t lines = 0;
+  std::uint64_t postfix_lines = 0;
+  std::uint64_t other_lines = 0;
+  std::uint64_t malformed = 0;
+  std::uint64_t unrecognised = 0;
+  std::uint64_t truncated = 0;
+  std::map<std::string, std::uint64_t> unrecognised_by_service;  // bounded: 64 names
+  std::uint64_t sessions = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t messages = 0;
+  std::uint64_t new_incidents = 0;
+};
+
+inline constexpr std::int64_t kDefaultWindowSeconds = 24 * 3600;
+
+IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::ostream& diag);
+
+// The window queries use: --window if given, else the stored default, else 24h.
+std::int64_t effective_window(SqliteStore& store, std::optional<std::int64_t> override_seconds);
+
+}  // namespace pftls

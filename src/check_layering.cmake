@@ -1,0 +1,51 @@
+# check_layering.cmake: fails when a source under SRC includes a header of a
+# stage its folder may not use.
+#   cmake -DSRC=DIR -DLAYERS="base:;input:base;..." -P check_layering.cmake
+# Contract: every `#include "FOLDER/NAME"` in SRC/FOLDER/* must name FOLDER
+# itself or one of the folders LAYERS allows it; an include of a project
+# header without a folder is an error too (it would hide the arrow). System
+# and library headers (<...>) are not checked. Exit status 0 or 1, with one
+# line per offending include (FILE:LINE: ...).
+cmake_policy(SET CMP0007 NEW)
+set(allowed_folders "")
+foreach(layer IN LISTS LAYERS)
+  string(REPLACE ":" ";" parts "${layer}")
+  list(GET parts 0 folder)
+  list(LENGTH parts n)
+  set(deps "")
+  if(n GREATER 1)
+    list(GET parts 1 deps)
+    string(REPLACE "," ";" deps "${deps}")
+  endif()
+  set(allow_${folder} ${folder} ${deps})
+  list(APPEND allowed_folders ${folder})
+endforeach()
+
+set(bad 0)
+foreach(folder IN LISTS allowed_folders)
+  file(GLOB files ${SRC}/${folder}/*.h ${SRC}/${folder}/*.cpp)
+  foreach(f IN LISTS files)
+    file(STRINGS ${f} lines)
+    set(lineno 0)
+    foreach(line IN LISTS lines)
+      math(EXPR lineno "${lineno} + 1")
+      if(line MATCHES "^[ \t]*#[ \t]*include[ \t]*\"([^\"]*)\"")
+        set(target "${CMAKE_MATCH_1}")
+        if(target MATCHES "^([a-z_]+)/")
+          set(to "${CMAKE_MATCH_1}")
+          list(FIND allow_${folder} ${to} at)
+          if(at EQUAL -1)
+            message("${f}:${lineno}: ${folder}/ may not include ${target} (allowed: ${allow_${folder}})")
+            set(bad 1)
+          endif()
+        else()
+          message("${f}:${lineno}: include \"${target}\" names no folder (write \"${folder}/${target}\")")
+          set(bad 1)
+        endif()
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "layering check failed")
+endif()

@@ -1,0 +1,543 @@
+// outbound_tracker: failed STARTTLS handshakes of the smtp/lmtp client, per
+// pid until a queue id claims them, then per (host, queue id, relay) until
+// the message is removed, aged out, or handed over in plaintext.
+#include "correlate/outbound_tracker.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "parse/failure_reason.h"
+
+namespace pftls {
+namespace {
+
+constexpr std::string_view kCannotStartTls = "Cannot start TLS";
+
+// "status=deferred (Cannot start TLS: handshake failure)" and the like: a
+// delivery attempt that ended because the handshake failed.
+bool tls_failure_status(const Event& ev) {
+  const std::string_view status = ev.get(Field::kStatus);
+  return !status.empty() && status != "sent" && ev.get(Field::kDetail).starts_with(kCannotStartTls);
+}
+
+bool valid_port(std::string_view port) {
+  if (port.empty() || port.size() > 5) return false;
+  return std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+enum class TlsUse { kUnknown, kTls, kPlain };
+
+// Postfix >= 3.11 "tls=LEVEL[?][:DOWNGRADE][/...]": ":none" is a downgrade
+// to no TLS; a level without a downgrade was met (TLS, unless it is "none").
+TlsUse tls_use(std::string_view tls) {
+  if (tls.empty()) return TlsUse::kUnknown;
+  std::string_view level = tls.substr(0, tls.find('/'));
+  const auto colon = level.find(':');
+  if (colon != std::string_view::npos) {
+    return level.substr(colon + 1) == "none" ? TlsUse::kPlain : TlsUse::kTls;
+  }
+  while (!level.empty() && level.back() == '?') level.remove_suffix(1);
+  return level == "none" || level.empty() ? TlsUse::kUnknown : TlsUse::kTls;
+}
+
+std::uint64_t mix(std::uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
+}
+
+}  // namespace
+
+bool OutboundTracker::QidKey::operator==(const QidKey& o) const {
+  return host == o.host && size == o.size && std::memcmp(id.data(), o.id.data(), size) == 0;
+}
+
+std::size_t OutboundTracker::KeyHash::operator()(const PidKey& k) const noexcept {
+  return static_cast<std::size_t>(
+      mix((static_cast<std::uint64_t>(k.host) << 32 | k.syslog_name) * 0x9e3779b97f4a7c15ULL ^ k.pid));
+}
+
+std::size_t OutboundTracker::KeyHash::operator()(const QidKey& k) const noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL ^ k.host;  // FNV-1a
+  for (std::size_t i = 0; i < k.size; ++i) {
+    h ^= static_cast<unsigned char>(k.id[i]);
+    h *= 0x100000001b3ULL;
+  }
+  return static_cast<std::size_t>(mix(h));
+}
+
+OutboundTracker::OutboundTracker(OutboundSink& sink, OutboundLimits limits)
+    : sink_(sink), limits_(limits) {}
+
+OutboundTracker::~OutboundTracker() = default;
+
+// ---------------------------------------------------------------------------
+// Names and keys
+
+std::uint32_t OutboundTracker::find_name(std::string_view s) const {
+  auto it = name_ids_.find(s);
+  return it == name_ids_.end() ? kNoName : it->second;
+}
+
+std::uint32_t OutboundTracker::intern(std::string_view s) {
+  std::uint32_t id = find_name(s);
+  if (id != kNoName) return id;
+  if (names_.size() >= limits_.max_names) return kNoName;
+  id = static_cast<std::uint32_t>(names_.size());
+  names_.emplace_back(s);
+  name_ids_.emplace(names_.back(), id);
+  return id;
+}
+
+std::uint32_t OutboundTracker::name_id(std::string_view s, bool create, std::string& last,
+                                       std::uint32_t& last_id) {
+  if (last_id != kNoName && s == last) return last_id;
+  std::uint32_t id = create ? intern(s) : find_name(s);
+  if (id != kNoName) {
+    last.assign(s);
+    last_id = id;
+  }
+  return id;
+}
+
+bool OutboundTracker::pid_key(const Envelope& env, bool create, PidKey& out) {
+  out.host = name_id(env.host, create, last_host_, last_host_id_);
+  if (out.host == kNoName) return false;
+  out.syslog_name = name_id(env.syslog_name, create, last_syslog_, last_syslog_id_);
+  out.pid = env.pid;
+  return out.syslog_name != kNoName;
+}
+
+bool OutboundTracker::qid_key(const Envelope& env, std::string_view qid, bool create, QidKey& out) {
+  if (qid.empty() || qid.size() > kMaxQueueId) return false;
+  out.host = name_id(env.host, create, last_host_, last_host_id_);
+  if (out.host == kNoName) return false;
+  out.size = static_cast<std::uint8_t>(qid.size());
+  std::memcpy(out.id.data(), qid.data(), qid.size());
+  return true;
+}
+
+bool OutboundTracker::same_attempt(const OutboundPendingMessage& t, const Envelope& env) {
+  return t.attempt_ord != 0 && t.pid == env.pid && t.syslog_name == env.syslog_name;
+}
+
+// ---------------------------------------------------------------------------
+// Bounds and ages
+
+void OutboundTracker::advance(Micros t) {
+  if (t > now_) now_ = t;
+}
+
+void OutboundTracker::expire() {
+  while (!failure_age_.empty() && (failures_.size() > limits_.max_failures ||
+                                   failure_age_.front().at + limits_.failure_age < now_)) {
+    evict_failure();
+  }
+  while (!message_age_.empty() && (messages_.size() > limits_.max_messages ||
+                                   message_age_.front().at + limits_.message_age < now_)) {
+    evict_message();
+  }
+}
+
+void OutboundTracker::evict_failure() {
+  failures_.erase(failure_age_.front().key);
+  failure_age_.pop_front();
+  ++counts_.evicted_failures;
+}
+
+void OutboundTracker::evict_message() {
+  const QidKey& key = message_age_.front().key;
+  message_filter_.remove(PresenceFilter::hash(0, std::string_view(key.id.data(), key.size)));
+  messages_.erase(key);
+  message_age_.pop_front();
+  ++counts_.evicted_messages;
+}
+
+void OutboundTracker::erase_message(Message& m) {
+  const QidKey key = m.age->key;
+  message_filter_.remove(PresenceFilter::hash(0, std::string_view(key.id.data(), key.size)));
+  message_age_.erase(m.age);
+  messages_.erase(key);
+}
+
+void OutboundTracker::touch(Message& m, OutboundPendingMessage* t) {
+  if (t) t->seen_at = now_;
+  m.age->at = now_;
+  message_age_.splice(message_age_.end(), message_age_, m.age);
+}
+
+// ---------------------------------------------------------------------------
+// Tables
+
+OutboundTracker::Message* OutboundTracker::message_for(const Envelope& env, std::string_view qid,
+                                                       bool create) {
+  // On the queue id alone: most lines are rejected before the host is looked up.
+  const std::uint64_t h = PresenceFilter::hash(0, qid);
+  if (!create && !message_filter_.may_contain(h)) return nullptr;
+  QidKey key;
+  if (!qid_key(env, qid, create, key)) {
+    if (create) ++counts_.dropped;
+    return nullptr;
+  }
+  auto it = messages_.find(key);
+  if (it != messages_.end()) return &it->second;
+  if (!create) return nullptr;
+  if (limits_.max_messages == 0) {
+    ++counts_.dropped;
+    return nullptr;
+  }
+  while (messages_.size() >= limits_.max_messages) evict_message();
+  it = messages_.emplace(key, Message{}).first;
+  message_age_.push_back({key, now_});
+  it->second.age = std::prev(message_age_.end());
+  message_filter_.add(h);
+  return &it->second;
+}
+
+OutboundPendingMessage* OutboundTracker::relay_for(Message& m, const Envelope& env, std::string_view qid,
+                                                   std::string_view name, std::string_view ip,
+                                                   std::string_view port, bool create) {
+  for (auto& r : m.relays) {
+    if (r.record.relay_ip == ip && r.record.relay_port == port && r.record.relay_name == name) return &r;
+  }
+  if (!create) return nullptr;
+  if (m.relays.size() >= limits_.max_relays_per_message) {
+    ++counts_.dropped;
+    return nullptr;
+  }
+  OutboundPendingMessage& r = m.relays.emplace_back();
+  r.record.mx_host.assign(env.host);
+  r.record.queue_id.assign(qid);
+  r.record.relay_name.assign(name);
+  r.record.relay_ip.assign(ip);
+  r.record.relay_port.assign(port);
+  r.seen_at = now_;
+  return &r;
+}
+
+// A pid's failure claimed by a line of queue id `qid`: one failed attempt.
+void OutboundTracker::count_failure(OutboundPendingMessage& t, const OutboundPendingFailure& f) {
+  if (t.attempt_ord == f.failure_ord + 1) return;  // this attempt is counted already
+  t.attempt_ord = f.failure_ord + 1;
+  t.syslog_name = f.syslog_name;
+  t.pid = f.pid;
+  t.fallback_open = false;
+  ++counts_.failures;
+  OutboundRecord& r = t.record;
+  if (r.plaintext_at != 0) return;  // a saved fallback keeps its failure
+  ++r.failed_attempts;
+  r.failure_at = f.failure_at;
+  r.failure_ord = f.failure_ord;
+  r.failure_reason = f.failure_reason;
+  r.openssl_code = f.openssl_code;
+}
+
+// A "Cannot start TLS" line with no failure line of its pid before it (an
+// excerpt that starts mid-attempt): the line itself is the failure.
+void OutboundTracker::count_failure_here(OutboundPendingMessage& t, const Envelope& env,
+                                         std::uint64_t ord) {
+  t.attempt_ord = ord + 1;
+  t.syslog_name.assign(env.syslog_name);
+  t.pid = env.pid;
+  t.fallback_open = false;
+  ++counts_.failures;
+  OutboundRecord& r = t.record;
+  if (r.plaintext_at != 0) return;
+  ++r.failed_attempts;
+  r.failure_at = env.time;
+  r.failure_ord = ord;
+  r.failure_reason = "other";
+  r.openssl_code.clear();
+}
+
+// ---------------------------------------------------------------------------
+// Events
+
+bool OutboundTracker::wants_fields(const Envelope& env, EventKind kind, std::string_view text) const {
+  if (kind == EventKind::kIgnored || kind == EventKind::kRemoved || !smtp_like(env.service)) return false;
+  if (kind != EventKind::kRecipient || !failures_.empty() || !messages_.empty()) return true;
+  return text.find(kCannotStartTls) != std::string_view::npos;  // see tls_failure_status()
+}
+
+// The events on_event() lets through: a followed message removed, or a line
+// of the smtp/lmtp client.
+void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
+  if (ev.kind == EventKind::kRemoved) {
+    if (Message* m = message_for(env, ev.get(Field::kQueueId), false)) erase_message(*m);
+    return;
+  }
+  const bool idle = failures_.empty() && messages_.empty();
+  switch (ev.kind) {
+    case EventKind::kSslConnectError:
+    case EventKind::kCannotStartTls:
+      break;
+    case EventKind::kRecipient:
+      if (idle && !tls_failure_status(ev)) return;  // the common case: an ordinary delivery
+      break;
+    default:
+      if (idle) return;
+      break;
+  }
+  advance(env.time);
+  if (!idle) expire();
+
+  switch (ev.kind) {
+    case EventKind::kSslConnectError:
+      on_connect_error(env, ev, ord);
+      return;
+    case EventKind::kTlsLibraryProblem:
+      on_library_problem(env, ev);
+      return;
+    case EventKind::kTlsEstablishedTo: {
+      PidKey key;
+      if (pid_key(env, false, key)) {
+        auto it = failures_.find(key);
+        if (it != failures_.end()) {
+          failure_age_.erase(it->second.age);
+          failures_.erase(it);
+        }
+      }
+      return;
+    }
+    default:
+      break;
+  }
+
+  const std::string_view qid = ev.get(Field::kQueueId);
+  if (qid.empty()) return;
+  // The first line of the pid with a queue id claims its failure.
+  OutboundPendingMessage* failed = nullptr;
+  Message* m = nullptr;
+  PidKey key;
+  if (!failures_.empty() && pid_key(env, false, key)) {
+    auto it = failures_.find(key);
+    if (it != failures_.end()) {
+      const OutboundPendingFailure f = std::move(it->second.f);
+      failure_age_.erase(it->second.age);
+      failures_.erase(it);
+      m = message_for(env, qid, true);
+      if (m) failed = relay_for(*m, env, qid, f.relay_name, f.relay_ip, f.relay_port, true);
+      if (failed) {
+        count_failure(*failed, f);
+        touch(*m, failed);
+      }
+    }
+  }
+  switch (ev.kind) {
+    case EventKind::kCannotStartTls:
+      if (!m) m = message_for(env, qid, true);
+      if (m) on_cannot_start(*m, env, qid, ord, failed);
+      return;
+    case EventKind::kRecipient:
+      on_delivery(env, ev, qid, ord);
+      return;
+    default:
+      return;
+  }
+}
+
+void OutboundTracker::on_connect_error(const Envelope& env, const Event& ev, std::uint64_t ord) {
+  PidKey key;
+  if (!pid_key(env, true, key) || limits_.max_failures == 0) {
+    ++counts_.dropped;
+    return;
+  }
+  auto it = failures_.find(key);
+  if (it == failures_.end()) {
+    while (failures_.size() >= limits_.max_failures) evict_failure();
+    it = failures_.emplace(key, Failure{}).first;
+    failure_age_.push_back({key, now_});
+    it->second.age = std::prev(failure_age_.end());
+    it->second.f.mx_host.assign(env.host);
+    it->second.f.syslog_name.assign(env.syslog_name);
+    it->second.f.pid = env.pid;
+  } else {  // a second failure before any queue id: the later one counts
+    it->second.age->at = now_;
+    failure_age_.splice(failure_age_.end(), failure_age_, it->second.age);
+  }
+  OutboundPendingFailure& f = it->second.f;
+  f.relay_name.assign(ev.get(Field::kClientName));
+  f.relay_ip.assign(ev.get(Field::kClientIp));
+  f.relay_port.assign(ev.get(Field::kClientPort));
+  f.failure_at = env.time;
+  f.failure_ord = ord;
+  f.failure_reason = reason_from_accept_detail(ev.get(Field::kDetail));
+  f.openssl_code.clear();
+}
+
+void OutboundTracker::on_library_problem(const Envelope& env, const Event& ev) {
+  PidKey key;
+  if (failures_.empty() || !pid_key(env, false, key)) return;
+  auto it = failures_.find(key);
+  if (it == failures_.end()) return;  // not after an SSL_connect error: no handshake failure
+  OutboundPendingFailure& f = it->second.f;
+  std::string reason = reason_from_openssl(ev.get(Field::kOpensslCode), ev.get(Field::kOpensslReason));
+  if (reason.empty()) reason = "other";
+  if (reason_rank(reason) > reason_rank(f.failure_reason)) {
+    f.failure_reason = std::move(reason);
+    f.openssl_code.assign(ev.get(Field::kOpensslCode));
+  }
+}
+
+void OutboundTracker::on_cannot_start(Message& m, const Envelope& env, std::string_view qid,
+                                      std::uint64_t ord, OutboundPendingMessage* failed) {
+  OutboundPendingMessage* t = failed;
+  if (!t) {
+    // No failure line before it: the latest attempt of this pid, else a
+    // relay that this pid's delivery line will name.
+    for (auto& r : m.relays)
+      if (same_attempt(r, env)) t = &r;
+    if (!t) t = relay_for(m, env, qid, {}, {}, {}, true);
+    if (!t) return;
+    if (!same_attempt(*t, env)) count_failure_here(*t, env, ord);
+  }
+  for (auto& r : m.relays)
+    if (&r != t && same_attempt(r, env)) r.fallback_open = false;
+  t->fallback_open = true;
+  touch(m, t);
+}
+
+void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::string_view qid,
+                                  std::uint64_t ord) {
+  const std::string_view status = ev.get(Field::kStatus);
+  const std::string_view name = ev.get(Field::kClientName);
+  const std::string_view ip = ev.get(Field::kClientIp);
+  const std::string_view port = ev.get(Field::kClientPort);
+  const bool relay_known = !status.empty() && !ip.empty() && valid_port(port);
+  const bool sent = relay_known && status == "sent";
+  const bool tls_failed = relay_known && tls_failure_status(ev);
+
+  Message* m = message_for(env, qid, tls_failed);
+  if (!m) return;
+  OutboundPendingMessage* t = relay_known ? relay_for(*m, env, qid, name, ip, port, false) : nullptr;
+  if (!t && sent) {
+    // A "Cannot start TLS" line without a failure line: its relay is this one.
+    for (auto& r : m->relays) {
+      if (r.record.relay_ip.empty() && r.fallback_open && same_attempt(r, env)) {
+        r.record.relay_name.assign(name);
+        r.record.relay_ip.assign(ip);
+        r.record.relay_port.assign(port);
+        t = &r;
+        break;
+      }
+    }
+  }
+  if (tls_failed) {
+    if (!t) t = relay_for(*m, env, qid, name, ip, port, true);
+    if (t && !same_attempt(*t, env)) count_failure_here(*t, env, ord);
+  }
+
+  if (sent && t) {
+    const TlsUse use = tls_use(ev.get(Field::kTls));
+    const bool standalone = t->fallback_open && same_attempt(*t, env);
+    if ((standalone && use != TlsUse::kTls) ||
+        (use == TlsUse::kPlain && t->record.failed_attempts > 0)) {
+      record_fallback(*t, env, ev, ord, standalone);
+    } else if (t->record.id == 0 && t->record.plaintext_at == 0) {
+      // Delivered without a fallback (over TLS, say): nothing to report.
+      m->relays.erase(m->relays.begin() + (t - m->relays.data()));
+      t = nullptr;
+      if (m->relays.empty()) {
+        erase_message(*m);
+        return;
+      }
+    } else {
+      t->fallback_open = false;
+    }
+  }
+  // This pid's attempt has its outcome: other relays' fallbacks on it are
+  // over, and so is every one when it was not a delivery.
+  for (auto& r : m->relays)
+    if ((&r != t || !sent) && same_attempt(r, env)) r.fallback_open = false;
+  if (t) touch(*m, t);
+  if (m->relays.empty()) erase_message(*m);
+}
+
+void OutboundTracker::record_fallback(OutboundPendingMessage& t, const Envelope& env, const Event& ev,
+                                      std::uint64_t ord, bool standalone) {
+  OutboundRecord& r = t.record;
+  bool changed = false;
+  if (r.plaintext_at == 0) {
+    r.plaintext_at = env.time;
+    r.plaintext_ord = ord;
+    r.fallback_seen = standalone;
+    changed = true;
+  } else if (standalone && !r.fallback_seen) {
+    r.fallback_seen = true;
+    changed = true;
+  }
+  const std::string_view rcpt = ev.get(Field::kRecipient);
+  if (r.recipients.size() < limits_.max_recipients &&
+      std::find(r.recipients.begin(), r.recipients.end(), rcpt) == r.recipients.end()) {
+    r.recipients.emplace_back(rcpt);
+    changed = true;
+  }
+  if (!changed) return;
+  const bool insert = r.id == 0;
+  sink_.save_outbound(r);
+  if (insert) ++counts_.fallbacks;
+}
+
+// ---------------------------------------------------------------------------
+// State across runs
+
+void OutboundTracker::restore(State state) {
+  auto older = [](const auto& a, const auto& b) { return a.seen_at < b.seen_at; };
+  std::stable_sort(state.failures.begin(), state.failures.end(), older);
+  std::stable_sort(state.messages.begin(), state.messages.end(), older);
+  for (auto& f : state.failures) {
+    advance(f.seen_at);
+    Envelope env;
+    env.host = f.mx_host;
+    env.syslog_name = f.syslog_name;
+    env.pid = f.pid;
+    PidKey key;
+    if (!pid_key(env, true, key) || limits_.max_failures == 0) {
+      ++counts_.dropped;
+      continue;
+    }
+    auto it = failures_.find(key);
+    if (it != failures_.end()) {
+      failure_age_.erase(it->second.age);
+      failures_.erase(it);
+    }
+    while (failures_.size() >= limits_.max_failures) evict_failure();
+    failure_age_.push_back({key, f.seen_at});
+    Failure entry{std::move(f), std::prev(failure_age_.end())};
+    failures_.emplace(key, std::move(entry));
+  }
+  for (auto& p : state.messages) {
+    advance(p.seen_at);
+    Envelope env;
+    env.host = p.record.mx_host;
+    Message* m = message_for(env, p.record.queue_id, true);
+    if (!m) continue;
+    if (m->relays.size() >= limits_.max_relays_per_message) {
+      ++counts_.dropped;
+      continue;
+    }
+    const Micros at = p.seen_at;
+    m->relays.push_back(std::move(p));
+    m->age->at = at;
+    message_age_.splice(message_age_.end(), message_age_, m->age);
+  }
+}
+
+OutboundState OutboundTracker::export_state() const {
+  State state;
+  state.failures.reserve(failures_.size());
+  for (const auto& aged : failure_age_) {
+    const Failure& entry = failures_.at(aged.key);
+    state.failures.push_back(entry.f);
+    state.failures.back().seen_at = aged.at;
+  }
+  for (const auto& aged : message_age_) {
+    const Message& m = messages_.at(aged.key);
+    for (const auto& r : m.relays) state.messages.push_back(r);
+  }
+  return state;
+}
+
+}  // namespace pftls

@@ -1,0 +1,241 @@
+// outbound_tracker: plaintext fallbacks of our own smtp/lmtp client
+// (incident kind outbound-downgrade).
+//
+// Contract: on_event() takes every recognised event in log order; it keeps
+// the smtp and lmtp ones (and "removed", which ends a queue id). A failed
+// STARTTLS handshake ("SSL_connect error to NAME[IP]:PORT", refined by the
+// "TLS library problem" lines after it) carries no queue id: it waits per
+// (host, syslog name, pid) for the next line of that pid that has one, and
+// then counts as one failed attempt of that (host, queue id, relay). Library
+// lines alone are no failure (Postfix logs the SSL_connect error first; they
+// also come from established sessions); "TLS connection established to"
+// drops the pid's wait. A fallback is the standalone "QUEUEID: Cannot start
+// TLS: ..." line after failures, followed on the same pid by that queue
+// id's status=sent to the same relay; the same words inside
+// "status=deferred (...)" are a deferral. A status=sent with Postfix 3.11's
+// tls=LEVEL:none after failures of that queue id and relay is a fallback as
+// well; a tls= field with a level and no downgrade ("may", "dane", ...)
+// means TLS was used, and vetoes the fallback. Each fallback is
+// one OutboundRecord per (host, queue id, relay), saved through the
+// OutboundSink when its first plaintext recipient is sent and saved again
+// as more recipients follow; its failure fields are then frozen.
+//
+// Cost: a line of a service other than smtp/lmtp, or any line while nothing
+// is pending, is rejected after a few comparisons; no line allocates unless
+// it records a failure. Both tables are bounded and aged (OutboundLimits):
+// the oldest entries go first and are counted as evicted. export_state()
+// and restore() carry what is pending from one run to the next, so a
+// failure in one cron run and the fallback in the next make one record.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <list>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "parse/event.h"
+#include "correlate/event_sink.h"
+#include "base/log_time.h"
+#include "base/presence_filter.h"
+#include "parse/syslog_envelope.h"
+
+namespace pftls {
+
+// One outbound downgrade: a message of ours (queue id) handed to a remote
+// MX in plaintext after STARTTLS with that MX had failed.
+struct OutboundRecord {
+  std::int64_t id = 0;  // 0: not stored yet; set by the sink on insert
+  std::string mx_host;  // our host (the syslog host field)
+  std::string queue_id;
+  std::string relay_name;  // the remote MX: the incident's client_name
+  std::string relay_ip;    // the incident's client_ip
+  std::string relay_port;
+  Micros failure_at = 0;  // the last failed handshake before the fallback (its SSL_connect error)
+  std::uint64_t failure_ord = 0;
+  std::string failure_reason;  // failure_reason.h words (alert-handshake-failure, ...)
+  std::string openssl_code;
+  int failed_attempts = 0;  // failed handshakes for this queue id and relay, the fallback's included
+  Micros plaintext_at = 0;  // the first plaintext status=sent; 0 while only failures are known
+  std::uint64_t plaintext_ord = 0;
+  std::vector<std::string> recipients;  // sent in plaintext
+  bool fallback_seen = false;  // the standalone "Cannot start TLS" line was logged (else tls=...:none)
+};
+
+class OutboundSink {
+ public:
+  virtual ~OutboundSink() = default;
+  // Inserts the record the first time (and sets its id), updates it after.
+  virtual void save_outbound(OutboundRecord& r) = 0;
+};
+
+// A pid's failed handshake, not yet tied to a queue id.
+struct OutboundPendingFailure {
+  std::string mx_host;
+  std::string syslog_name;
+  std::uint32_t pid = 0;
+  std::string relay_name;
+  std::string relay_ip;
+  std::string relay_port;
+  Micros failure_at = 0;
+  std::uint64_t failure_ord = 0;  // also identifies the attempt
+  std::string failure_reason;
+  std::string openssl_code;
+  Micros seen_at = 0;  // for the age limit
+};
+
+// Failures (and maybe a saved fallback) of one (host, queue id, relay).
+// The relay is empty when a "Cannot start TLS" line came without a failure
+// line before it; it is filled from that pid's next delivery line.
+struct OutboundPendingMessage {
+  OutboundRecord record;  // failures so far; id != 0 once a fallback was saved
+  std::string syslog_name;        // the process of the latest failed attempt
+  std::uint32_t pid = 0;
+  std::uint64_t attempt_ord = 0;  // 1 + ord of the first line of the latest failed attempt; 0: none
+  bool fallback_open = false;     // its "Cannot start TLS" line seen, outcome not yet
+  Micros seen_at = 0;             // for the age limit
+};
+
+// What is pending at the end of a run, oldest first.
+struct OutboundState {
+  std::vector<OutboundPendingFailure> failures;
+  std::vector<OutboundPendingMessage> messages;
+};
+
+struct OutboundLimits {
+  std::size_t max_failures = 10'000;  // pids whose failure waits for its queue id
+  Micros failure_age = 3600LL * kMicrosPerSecond;  // the queue id follows within seconds
+  std::size_t max_messages = 100'000;  // queue ids with failures or a fallback
+  Micros message_age = 10LL * 86400 * kMicrosPerSecond;  // longer than maximal_queue_lifetime
+  std::size_t max_relays_per_message = 32;
+  std::size_t max_recipients = 1000;  // listed per record
+  std::size_t max_names = 65'536;     // distinct hosts and syslog names
+};
+
+struct OutboundCounts {
+  std::uint64_t failures = 0;   // failed handshakes tied to a queue id in this run
+  std::uint64_t fallbacks = 0;  // records inserted in this run
+  std::uint64_t evicted_failures = 0;
+  std::uint64_t evicted_messages = 0;
+  std::uint64_t dropped = 0;  // not tracked: a bound on relays or names
+};
+
+class OutboundTracker {
+ public:
+  using State = OutboundState;
+
+  explicit OutboundTracker(OutboundSink& sink, OutboundLimits limits = {});
+  ~OutboundTracker();
+  OutboundTracker(const OutboundTracker&) = delete;
+  OutboundTracker& operator=(const OutboundTracker&) = delete;
+
+  // Before the first event: what export_state() returned at the end of the
+  // previous run.
+  void restore(State state);
+  void on_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
+    // Most lines are neither the smtp/lmtp client's nor the removal of a
+    // followed message: told here, inline, before any call.
+    if (ev.kind == EventKind::kRemoved ? messages_.empty() : !smtp_like(env.service)) return;
+    on_client_event(env, ev, ord);
+  }
+  // Whether on_event() reads the fields of a queue line (CaptureGate):
+  // "removed" needs its queue id alone; an smtp/lmtp delivery line is read
+  // while failures are pending, or when it tells of a failed STARTTLS.
+  bool wants_fields(const Envelope& env, EventKind kind, std::string_view text) const;
+  // What is still pending, oldest first (the tracker stays usable).
+  State export_state() const;
+
+  const OutboundCounts& counts() const { return counts_; }
+  std::size_t pending_failures() const { return failures_.size(); }
+  std::size_t pending_messages() const { return messages_.size(); }
+
+ private:
+  static constexpr std::uint32_t kNoName = UINT32_MAX;
+  static constexpr std::size_t kMaxQueueId = 24;
+
+  struct PidKey {
+    std::uint32_t host;
+    std::uint32_t syslog_name;
+    std::uint32_t pid;
+    bool operator==(const PidKey&) const = default;
+  };
+  struct QidKey {
+    std::uint32_t host = 0;
+    std::uint8_t size = 0;
+    std::array<char, kMaxQueueId> id{};
+    bool operator==(const QidKey& o) const;
+  };
+  struct KeyHash {
+    std::size_t operator()(const PidKey& k) const noexcept;
+    std::size_t operator()(const QidKey& k) const noexcept;
+  };
+  template <typename K>
+  struct Aged {  // an entry of an age list: oldest first
+    K key;
+    Micros at;
+  };
+  struct Failure {
+    OutboundPendingFailure f;
+    std::list<Aged<PidKey>>::iterator age;
+  };
+  struct Message {
+    std::vector<OutboundPendingMessage> relays;
+    std::list<Aged<QidKey>>::iterator age;
+  };
+
+  std::uint32_t find_name(std::string_view s) const;
+  std::uint32_t intern(std::string_view s);
+  std::uint32_t name_id(std::string_view s, bool create, std::string& last, std::uint32_t& last_id);
+  bool pid_key(const Envelope& env, bool create, PidKey& out);
+  bool qid_key(const Envelope& env, std::string_view qid, bool create, QidKey& out);
+  static bool same_attempt(const OutboundPendingMessage& t, const Envelope& env);
+
+  void advance(Micros t);
+  void expire();
+  void evict_failure();
+  void evict_message();
+  void erase_message(Message& m);
+  void touch(Message& m, OutboundPendingMessage* t);
+
+  Message* message_for(const Envelope& env, std::string_view qid, bool create);
+  OutboundPendingMessage* relay_for(Message& m, const Envelope& env, std::string_view qid,
+                                    std::string_view name, std::string_view ip, std::string_view port,
+                                    bool create);
+  void count_failure(OutboundPendingMessage& t, const OutboundPendingFailure& f);
+  void count_failure_here(OutboundPendingMessage& t, const Envelope& env, std::uint64_t ord);
+
+  void on_connect_error(const Envelope& env, const Event& ev, std::uint64_t ord);
+  void on_library_problem(const Envelope& env, const Event& ev);
+  void on_cannot_start(Message& m, const Envelope& env, std::string_view qid, std::uint64_t ord,
+                       OutboundPendingMessage* failed);
+  void on_delivery(const Envelope& env, const Event& ev, std::string_view qid, std::uint64_t ord);
+  void record_fallback(OutboundPendingMessage& t, const Envelope& env, const Event& ev,
+                       std::uint64_t ord, bool standalone);
+
+  OutboundSink& sink_;
+  OutboundLimits limits_;
+  OutboundCounts counts_;
+  Micros now_ = 0;
+
+  std::vector<std::string> names_;  // interned hosts and syslog names
+  StringMap<std::uint32_t> name_ids_;
+  std::string last_host_;
+  std::uint32_t last_host_id_ = kNoName;
+  std::string last_syslog_;
+  std::uint32_t last_syslog_id_ = kNoName;
+
+  // "smtp" or "lmtp", in two comparisons.
+  static bool smtp_like(std::string_view s) {
+    return s.size() == 4 && (s[0] == 's' || s[0] == 'l') && s[1] == 'm' && s[2] == 't' && s[3] == 'p';
+  }
+  void on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord);
+  std::unordered_map<PidKey, Failure, KeyHash> failures_;
+  std::list<Aged<PidKey>> failure_age_;
+  std::unordered_map<QidKey, Message, KeyHash> messages_;
+  std::list<Aged<QidKey>> message_age_;
+  PresenceFilter message_filter_;  // the queue ids of messages_
+};
+
+}  // namespace pftls

@@ -1,0 +1,183 @@
+// input_catalog: fingerprints, rotation sets and the reading plan of a run.
+#include "input/input_catalog.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include "input/line_source.h"
+
+namespace pftls {
+namespace {
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void file_ids(const std::string& path, std::uint64_t& device, std::uint64_t& inode) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+  }
+}
+
+bool prefix_compatible(const std::string& record_fp, const std::string& file_prefix) {
+  // The file must be at least as long as what the record saw of it.
+  if (record_fp.empty() || file_prefix.size() < record_fp.size()) return false;
+  return file_prefix.compare(0, record_fp.size(), record_fp) == 0;
+}
+
+constexpr const char* kCompressedSuffixes[] = {"", ".gz", ".bz2", ".xz", ".zst"};
+constexpr int kMaxRotation = 30;
+
+}  // namespace
+
+void split_rotation(const std::string& path, std::string& base, int& number) {
+  std::string p = path;
+  for (const char* ext : {".gz", ".bz2", ".xz", ".zst"}) {
+    std::string e = ext;
+    if (p.size() > e.size() && p.compare(p.size() - e.size(), e.size(), e) == 0) {
+      p.resize(p.size() - e.size());
+      break;
+    }
+  }
+  auto dot = p.rfind('.');
+  if (dot != std::string::npos && dot + 1 < p.size() && dot > 0 &&
+      p.find_first_not_of("0123456789", dot + 1) == std::string::npos && p.size() - dot <= 4) {
+    base = p.substr(0, dot);
+    number = std::stoi(p.substr(dot + 1));
+    return;
+  }
+  base = path;
+  number = 0;
+}
+
+InputRecord* InputCatalog::match(const std::string& prefix, std::uint64_t device,
+                                 std::uint64_t inode, const std::string& path) {
+  InputRecord* best = nullptr;
+  int best_score = -1;
+  auto consider = [&](InputRecord& r) {
+    if (!prefix_compatible(r.fingerprint, prefix)) return;
+    int score = 1 + (r.device == device && r.inode == inode ? 4 : 0) + (r.path == path ? 2 : 0);
+    if (score > best_score || (score == best_score && best && r.offset > best->offset)) {
+      best = &r;
+      best_score = score;
+    }
+  };
+  for (auto& r : records_) consider(r);
+  for (auto& r : added_) consider(*r);
+  return best;
+}
+
+InputRecord* InputCatalog::record_for(const std::string& path, const std::string& prefix) {
+  std::uint64_t device = 0, inode = 0;
+  file_ids(path, device, inode);
+  if (InputRecord* r = match(prefix, device, inode, path)) return r;
+  auto r = std::make_unique<InputRecord>();
+  r->path = path;
+  r->device = device;
+  r->inode = inode;
+  added_.push_back(std::move(r));
+  return added_.back().get();
+}
+
+std::vector<PlannedInput> InputCatalog::plan(const std::vector<std::string>& paths,
+                                             std::vector<std::string>& warnings) {
+  // Group rotation sets in the order their first member was named.
+  struct Member {
+    std::string path;
+    int number;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<Member>> groups;
+  std::vector<PlannedInput> out;
+  for (const auto& p : paths) {
+    std::string key = p;
+    int number = 0;
+    if (p != "-") split_rotation(p, key, number);
+    if (p == "-") key = "-\n" + std::to_string(order.size());  // every stdin on its own
+    if (!groups.count(key)) order.push_back(key);
+    groups[key].push_back({p, number});
+  }
+
+  for (const auto& key : order) {
+    auto& members = groups[key];
+    if (members.front().path == "-") {
+      out.push_back(PlannedInput{"-", nullptr, true, {}});
+      continue;
+    }
+    std::stable_sort(members.begin(), members.end(),
+                     [](const Member& a, const Member& b) { return a.number > b.number; });
+    members.erase(std::unique(members.begin(), members.end(),
+                              [](const Member& a, const Member& b) { return a.path == b.path; }),
+                  members.end());
+
+    std::vector<Member> files = members;
+    // A live log named alone: was it rotated since it was last read?
+    if (members.size() == 1 && members[0].number == 0) {
+      const std::string& base = members[0].path;
+      InputRecord* last = nullptr;
+      for (auto& r : records_)
+        if (r.path == base && !r.complete && (!last || r.last_read_at > last->last_read_at)) last = &r;
+      std::string now_prefix = LineSource::read_prefix(base, kFingerprintBytes);
+      if (last && !prefix_compatible(last->fingerprint, now_prefix)) {
+        // Look for the old file among the rotations, newest first.
+        std::vector<Member> newer;
+        bool found = false;
+        for (int n = 1; n <= kMaxRotation && !found; ++n) {
+          for (const char* ext : kCompressedSuffixes) {
+            std::string candidate = base + "." + std::to_string(n) + ext;
+            if (!file_exists(candidate)) continue;
+            std::string pre = LineSource::read_prefix(candidate, kFingerprintBytes);
+            if (prefix_compatible(last->fingerprint, pre)) {
+              found = true;
+              newer.push_back({candidate, n});
+            } else {
+              newer.push_back({candidate, n});
+            }
+            break;
+          }
+        }
+        if (found) {
+          files.clear();
+          for (auto it = newer.rbegin(); it != newer.rend(); ++it) files.push_back(*it);
+          files.push_back(members[0]);
+        } else {
+          warnings.push_back(base + " was rotated since the last run and the rest of the old file (from byte " +
+                             std::to_string(last->offset) + ") was not found among its rotations");
+        }
+      }
+    }
+    for (const auto& m : files) {
+      std::string prefix = LineSource::read_prefix(m.path, kFingerprintBytes);
+      PlannedInput in;
+      in.path = m.path;
+      in.prefix = prefix;
+      int number;
+      std::string base;
+      split_rotation(m.path, base, number);
+      in.rotated = number > 0;  // a numbered rotation; compressed files are final in any case
+      if (prefix.empty()) {
+        in.record = nullptr;  // an empty file: nothing to read, nothing to remember
+      } else {
+        in.record = record_for(m.path, prefix);
+      }
+      out.push_back(std::move(in));
+    }
+  }
+  return out;
+}
+
+bool InputCatalog::unchanged(const PlannedInput& in, const std::optional<std::uint64_t>& size,
+                             std::int64_t mtime) {
+  const InputRecord* r = in.record;
+  if (!r || r->id == 0 || !size) return false;
+  if (r->complete) return true;
+  return *size == r->size && mtime == r->mtime && r->pending_bytes == 0;
+}
+
+}  // namespace pftls

@@ -1,0 +1,33 @@
+// evidence_report: incidents with their raw log lines, as a plain-text
+// report to attach to a disclosure (pftls show, pftls export evidence).
+//
+// Contract: takes the rows of the incidents query and of the evidence
+// query (queries/evidence.sql) and writes one block per incident: what
+// happened, then the failed session(s) and the plaintext session line by
+// line with FILE:LINE. Every byte from a log passes strip_controls(). With
+// `redact`, recipient local parts (wherever "local@" occurs) and our own
+// host name (the syslog host field of each line, and the header) are
+// replaced by stable pseudonyms ("user-1a2b3c4d", "host-5e6f7a8b": the same
+// input always gives the same name).
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "report/result_set.h"
+
+namespace pftls {
+
+struct ReportOptions {
+  bool redact = false;
+  std::string heading;  // e.g. "window 24h, match ip"
+};
+
+// Returns the number of incidents written.
+std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& evidence,
+                                  const ReportOptions& options, std::ostream& out);
+
+// The pseudonym of `value` with `prefix` ("user", "host").
+std::string pseudonym(const std::string& prefix, const std::string& value);
+
+}  // namespace pftls

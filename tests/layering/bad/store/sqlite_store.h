@@ -1,0 +1,1 @@
+// The store header the fixture points at.
