@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "correlate/event_sink.h"  // StringMap
+#include "correlate/records.h"  // StringMap
 
 namespace pftls {
 

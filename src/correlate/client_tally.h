@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "base/cache_prefetch.h"
-#include "correlate/event_sink.h"
+#include "correlate/records.h"
 #include "base/presence_filter.h"
 
 namespace pftls {

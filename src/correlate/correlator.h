@@ -26,7 +26,7 @@
 #include "parse/event.h"
 #include "correlate/client_identity.h"
 #include "correlate/client_tally.h"
-#include "correlate/event_sink.h"
+#include "correlate/records.h"
 #include "base/open_table.h"
 #include "base/presence_filter.h"
 #include "parse/syslog_envelope.h"

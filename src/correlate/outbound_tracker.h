@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "parse/event.h"
-#include "correlate/event_sink.h"
+#include "correlate/records.h"
 #include "base/log_time.h"
 #include "base/presence_filter.h"
 #include "parse/syslog_envelope.h"

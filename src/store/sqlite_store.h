@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "correlate/correlator.h"
-#include "correlate/event_sink.h"
+#include "correlate/records.h"
 #include "input/input_catalog.h"
 #include "correlate/outbound_tracker.h"
 #include "report/result_set.h"
@@ -46,6 +46,7 @@ struct RunRecord {
   std::string inputs;
   std::uint64_t lines = 0, postfix_lines = 0, unrecognised = 0, malformed = 0, truncated = 0;
   std::uint64_t sessions = 0, failures = 0, messages = 0, new_incidents = 0;
+  DropCounts drops;  // not stored yet: see the storage work
 };
 
 class SqliteStore final : public EventSink, public OutboundSink {

@@ -1,5 +1,5 @@
-// event_sink: what the correlator hands to storage, and nothing about how
-// it is stored. The SQLite store implements EventSink; tests implement it
+// records: what the correlator and the outbound tracker hand to storage,
+// and nothing about how it is stored. The SQLite store implements EventSink; tests implement it
 // in memory.
 //
 // Contract: save_session()/save_message() insert a record the first time
@@ -110,6 +110,24 @@ class EventSink {
   // Adds `stats` to the stored counts (first_seen/last_seen widen).
   virtual void add_client_stats(const ClientStatsList& stats) = 0;
   virtual void merge_host_facts(const StringMap<HostFacts>& hosts) = 0;
+};
+
+// What the bounds dropped in one run (every bound that drops data counts
+// here; nothing is dropped silently). Filled by the correlator and the
+// outbound tracker, shown in the run's summary line and stored per run.
+struct DropCounts {
+  std::uint64_t evicted_sessions = 0;   // open sessions closed by the bound, not by a disconnect
+  std::uint64_t evicted_messages = 0;   // followed messages forgotten by the bound
+  std::uint64_t evidence_dropped = 0;   // raw lines not kept: the evidence budget was spent
+  std::uint64_t watch_full = 0;         // clients not watched: the watch list was full
+  std::uint64_t clients_flushed = 0;    // client counts written early: the tally was full
+  std::uint64_t outbound_evicted_failures = 0;
+  std::uint64_t outbound_evicted_messages = 0;
+  std::uint64_t outbound_dropped = 0;   // not tracked: a bound on relays or names
+  std::uint64_t total() const {
+    return evicted_sessions + evicted_messages + evidence_dropped + watch_full + clients_flushed +
+           outbound_evicted_failures + outbound_evicted_messages + outbound_dropped;
+  }
 };
 
 }  // namespace pftls
