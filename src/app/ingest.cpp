@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "correlate/correlator.h"
+#include "correlate/outbound_tracker.h"
 #include "input/input_catalog.h"
 #include "parse/journal_json.h"
 #include "input/journal_reader.h"

@@ -60,25 +60,6 @@ struct CorrelatorCounts {
   std::uint64_t evidence_dropped = 0;  // raw lines not kept: the evidence budget was spent
 };
 
-// A client that failed on a host: by IP, subnet and registrable domain.
-struct WatchKey {
-  std::string mx_host;
-  std::string client_ip;
-  std::string client_subnet;
-  std::string org_domain;
-  Micros failure_at = 0;  // the latest failure
-};
-
-// Open state carried from one run to the next. The watch list is rebuilt
-// from the stored failed sessions, so finish() leaves it empty.
-struct CorrelatorState {
-  std::vector<SessionRecord> open_sessions;
-  // Per open session (same order), its raw lines not yet in the store.
-  std::vector<std::vector<EvidenceLine>> open_evidence;
-  std::vector<MessageRecord> tracked_messages;
-  std::vector<WatchKey> watched;
-};
-
 // A log line as read, for evidence.
 struct RawLogLine {
   std::string_view text;

@@ -44,66 +44,6 @@
 
 namespace pftls {
 
-// One outbound downgrade: a message of ours (queue id) handed to a remote
-// MX in plaintext after STARTTLS with that MX had failed.
-struct OutboundRecord {
-  std::int64_t id = 0;  // 0: not stored yet; set by the sink on insert
-  std::string mx_host;  // our host (the syslog host field)
-  std::string queue_id;
-  std::string relay_name;  // the remote MX: the incident's client_name
-  std::string relay_ip;    // the incident's client_ip
-  std::string relay_port;
-  Micros failure_at = 0;  // the last failed handshake before the fallback (its SSL_connect error)
-  std::uint64_t failure_ord = 0;
-  std::string failure_reason;  // failure_reason.h words (alert-handshake-failure, ...)
-  std::string openssl_code;
-  int failed_attempts = 0;  // failed handshakes for this queue id and relay, the fallback's included
-  Micros plaintext_at = 0;  // the first plaintext status=sent; 0 while only failures are known
-  std::uint64_t plaintext_ord = 0;
-  std::vector<std::string> recipients;  // sent in plaintext
-  bool fallback_seen = false;  // the standalone "Cannot start TLS" line was logged (else tls=...:none)
-};
-
-class OutboundSink {
- public:
-  virtual ~OutboundSink() = default;
-  // Inserts the record the first time (and sets its id), updates it after.
-  virtual void save_outbound(OutboundRecord& r) = 0;
-};
-
-// A pid's failed handshake, not yet tied to a queue id.
-struct OutboundPendingFailure {
-  std::string mx_host;
-  std::string syslog_name;
-  std::uint32_t pid = 0;
-  std::string relay_name;
-  std::string relay_ip;
-  std::string relay_port;
-  Micros failure_at = 0;
-  std::uint64_t failure_ord = 0;  // also identifies the attempt
-  std::string failure_reason;
-  std::string openssl_code;
-  Micros seen_at = 0;  // for the age limit
-};
-
-// Failures (and maybe a saved fallback) of one (host, queue id, relay).
-// The relay is empty when a "Cannot start TLS" line came without a failure
-// line before it; it is filled from that pid's next delivery line.
-struct OutboundPendingMessage {
-  OutboundRecord record;  // failures so far; id != 0 once a fallback was saved
-  std::string syslog_name;        // the process of the latest failed attempt
-  std::uint32_t pid = 0;
-  std::uint64_t attempt_ord = 0;  // 1 + ord of the first line of the latest failed attempt; 0: none
-  bool fallback_open = false;     // its "Cannot start TLS" line seen, outcome not yet
-  Micros seen_at = 0;             // for the age limit
-};
-
-// What is pending at the end of a run, oldest first.
-struct OutboundState {
-  std::vector<OutboundPendingFailure> failures;
-  std::vector<OutboundPendingMessage> messages;
-};
-
 struct OutboundLimits {
   std::size_t max_failures = 10'000;  // pids whose failure waits for its queue id
   Micros failure_age = 3600LL * kMicrosPerSecond;  // the queue id follows within seconds

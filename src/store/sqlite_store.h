@@ -17,10 +17,8 @@
 #include <variant>
 #include <vector>
 
-#include "correlate/correlator.h"
 #include "correlate/records.h"
 #include "input/input_catalog.h"
-#include "correlate/outbound_tracker.h"
 #include "report/result_set.h"
 
 struct sqlite3;
