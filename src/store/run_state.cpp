@@ -11,9 +11,10 @@
 namespace pftls {
 namespace {
 
-// A pending outbound message's own columns, before its record's (kOutboundColumns).
-constexpr std::string_view kPendingMessageColumns =
-    "outbound_id, syslog_name, pid, attempt_ord, fallback_open, seen_at, ";
+// A pending outbound message's columns: its record's id, its own, its record's.
+std::string pending_message_columns() {
+  return "outbound_id, " + columns(pending_message_fields()) + ", " + columns(outbound_fields());
+}
 
 std::vector<WatchKey> load_watched(Db& db, Micros watch_ip_for) {
   // Clients that failed recently enough to be watched still, by host.
@@ -33,14 +34,15 @@ std::vector<WatchKey> load_watched(Db& db, Micros watch_ip_for) {
 }
 
 void load_open_sessions(Db& db, CorrelatorState& state) {
-  Statement st = db.prepare("SELECT seq, session_id, " + std::string(kSessionColumns) +
-                                " FROM open_sessions ORDER BY seq",
-                            "load open sessions");
+  Statement st = db.prepare(
+      "SELECT seq, session_id, " + columns(session_fields()) + " FROM open_sessions ORDER BY seq",
+      "load open sessions");
   std::unordered_map<std::int64_t, std::size_t> index;  // seq -> position
   while (st.step()) {
     index.emplace(st.column_int(0), state.open_sessions.size());
-    state.open_sessions.push_back(read_session(st, 2));
-    state.open_sessions.back().id = st.column_int(1);
+    SessionRecord& s = state.open_sessions.emplace_back();
+    s.id = st.column_int(1);
+    read_fields(st, 2, s, session_fields());
   }
   state.open_evidence.resize(state.open_sessions.size());
   Statement ev = db.prepare("SELECT open_session, input, line, raw FROM open_evidence ORDER BY id",
@@ -54,14 +56,15 @@ void load_open_sessions(Db& db, CorrelatorState& state) {
 }
 
 std::vector<MessageRecord> load_followed_messages(Db& db) {
-  Statement st = db.prepare("SELECT id, " + std::string(kMessageColumns) +
+  Statement st = db.prepare("SELECT id, " + columns(message_fields()) +
                                 " FROM messages WHERE id IN (SELECT message_id FROM open_messages) "
                                 "ORDER BY id",
                             "load open messages");
   std::vector<MessageRecord> out;
   while (st.step()) {
-    out.push_back(read_message(st, 1));
-    out.back().id = st.column_int(0);
+    MessageRecord& m = out.emplace_back();
+    m.id = st.column_int(0);
+    read_fields(st, 1, m, message_fields());
   }
   return out;
 }
@@ -79,7 +82,8 @@ CorrelatorState SqliteStore::load_state(Micros watch_ip_for) {
 void SqliteStore::save_open_sessions(const CorrelatorState& state) {
   db_->exec("DELETE FROM open_evidence; DELETE FROM open_sessions", "clear open sessions");
   Statement st = db_->prepare(
-      insert_sql("open_sessions", "seq, session_id, " + std::string(kSessionColumns)),
+      insert_sql("open_sessions", "seq, session_id, " + columns(session_fields()),
+                 2 + static_cast<int>(session_fields().size())),
       "save open sessions");
   Statement ev = db_->prepare(
       "INSERT INTO open_evidence (open_session, input, line, raw) VALUES (?1, ?2, ?3, ?4)",
@@ -90,7 +94,7 @@ void SqliteStore::save_open_sessions(const CorrelatorState& state) {
     st.reset();
     st.bind(1, seq);
     st.bind_opt(2, s.id, s.id != 0);
-    bind_session(st, 3, s, Nulls::kExact);
+    bind_fields(st, 3, s, session_fields());
     st.run();
     if (i >= state.open_evidence.size()) continue;
     for (const EvidenceLine& line : state.open_evidence[i]) {
@@ -118,24 +122,19 @@ void SqliteStore::save_state(const CorrelatorState& state) {
 
 OutboundState SqliteStore::load_outbound_state() {
   OutboundState state;
-  Statement f = db_->prepare("SELECT " + std::string(kPendingFailureColumns) +
-                                 " FROM open_outbound_failures ORDER BY seq",
-                             "load outbound state");
-  while (f.step()) state.failures.push_back(read_pending_failure(f, 0));
-  Statement m = db_->prepare("SELECT " + std::string(kPendingMessageColumns) +
-                                 std::string(kOutboundColumns) +
-                                 " FROM open_outbound_messages ORDER BY seq",
-                             "load outbound state");
+  Statement f = db_->prepare(
+      "SELECT " + columns(pending_failure_fields()) + " FROM open_outbound_failures ORDER BY seq",
+      "load outbound state");
+  while (f.step()) read_fields(f, 0, state.failures.emplace_back(), pending_failure_fields());
+  Statement m = db_->prepare(
+      "SELECT " + pending_message_columns() + " FROM open_outbound_messages ORDER BY seq",
+      "load outbound state");
+  const auto own = static_cast<int>(pending_message_fields().size());
   while (m.step()) {
-    OutboundPendingMessage p;
-    p.record = read_outbound(m, 6);
+    OutboundPendingMessage& p = state.messages.emplace_back();
     p.record.id = m.column_int(0);
-    p.syslog_name = m.column_text(1);
-    p.pid = static_cast<std::uint32_t>(m.column_int(2));
-    p.attempt_ord = static_cast<std::uint64_t>(m.column_int(3));
-    p.fallback_open = m.column_int(4) != 0;
-    p.seen_at = m.column_int(5);
-    state.messages.push_back(std::move(p));
+    read_fields(m, 1, p, pending_message_fields());
+    read_fields(m, 1 + own, p.record, outbound_fields());
   }
   return state;
 }
@@ -143,27 +142,23 @@ OutboundState SqliteStore::load_outbound_state() {
 void SqliteStore::save_outbound_state(const OutboundState& state) {
   db_->exec("DELETE FROM open_outbound_failures; DELETE FROM open_outbound_messages",
             "clear outbound state");
-  Statement f = db_->prepare(insert_sql("open_outbound_failures", kPendingFailureColumns),
+  Statement f = db_->prepare(insert_sql("open_outbound_failures", pending_failure_fields()),
                              "save outbound state");
   for (const auto& failure : state.failures) {
     f.reset();
-    bind_pending_failure(f, 1, failure);
+    bind_fields(f, 1, failure, pending_failure_fields());
     f.run();
   }
+  const auto own = static_cast<int>(pending_message_fields().size());
   Statement m = db_->prepare(
-      insert_sql("open_outbound_messages",
-                 std::string(kPendingMessageColumns) + std::string(kOutboundColumns)),
+      insert_sql("open_outbound_messages", pending_message_columns(),
+                 1 + own + static_cast<int>(outbound_fields().size())),
       "save outbound state");
   for (const auto& p : state.messages) {
-    const std::string recipients = join_lines(p.record.recipients);
     m.reset();
     m.bind_opt(1, p.record.id, p.record.id != 0);
-    m.bind_kept(2, p.syslog_name);
-    m.bind(3, p.pid);
-    m.bind(4, static_cast<std::int64_t>(p.attempt_ord));
-    m.bind(5, p.fallback_open);
-    m.bind(6, p.seen_at);
-    bind_outbound(m, 7, p.record, recipients);
+    bind_fields(m, 2, p, pending_message_fields());
+    bind_fields(m, 2 + own, p.record, outbound_fields());
     m.run();
   }
 }

@@ -9,6 +9,7 @@
 // readers below turn both into the records that the version 2 tables hold;
 // the runs table gains the DropCounts columns (0 for the old runs).
 #include <cstdlib>
+#include <type_traits>
 
 #include "base/embedded_data.h"
 #include "store/sqlite_columns.h"
@@ -50,59 +51,29 @@ std::vector<EvidenceLine> v1_evidence(const std::string& text) {
   return out;
 }
 
-// Fields of one v1 outbound record, read in order; missing ones read empty.
-class V1Fields {
- public:
-  explicit V1Fields(std::string_view rec) : fields_(split(rec, '\x1f')) {}
-  std::string str() { return next_ < fields_.size() ? std::string(fields_[next_++]) : ""; }
-  std::int64_t i64() { return num(str()); }
-  std::uint64_t u64() { return static_cast<std::uint64_t>(i64()); }
-
- private:
-  std::vector<std::string_view> fields_;
-  std::size_t next_ = 0;
-};
-
-OutboundPendingFailure v1_failure(V1Fields& f) {
-  OutboundPendingFailure p;
-  p.mx_host = f.str();
-  p.syslog_name = f.str();
-  p.pid = static_cast<std::uint32_t>(f.i64());
-  p.relay_name = f.str();
-  p.relay_ip = f.str();
-  p.relay_port = f.str();
-  p.failure_at = f.i64();
-  p.failure_ord = f.u64();
-  p.failure_reason = f.str();
-  p.openssl_code = f.str();
-  p.seen_at = f.i64();
-  return p;
+// A version 1 text field into a record's member (field tables of
+// sqlite_columns.h: version 1 wrote the fields in the same order).
+void parse_value(std::string_view t, std::string& v) { v = t; }
+void parse_value(std::string_view t, std::vector<std::string>& v) {
+  v.clear();
+  for (std::string_view a : split(t, '\x1d')) v.emplace_back(a);
+}
+void parse_value(std::string_view, std::optional<int>&) {}
+template <typename N>
+  requires std::is_arithmetic_v<N>
+void parse_value(std::string_view t, N& v) {
+  v = static_cast<N>(num(t));
 }
 
-OutboundPendingMessage v1_message(V1Fields& f) {
-  OutboundPendingMessage m;
-  OutboundRecord& r = m.record;
-  r.id = f.i64();
-  r.mx_host = f.str();
-  r.queue_id = f.str();
-  r.relay_name = f.str();
-  r.relay_ip = f.str();
-  r.relay_port = f.str();
-  r.failure_at = f.i64();
-  r.failure_ord = f.u64();
-  r.failure_reason = f.str();
-  r.openssl_code = f.str();
-  r.failed_attempts = static_cast<int>(f.i64());
-  r.plaintext_at = f.i64();
-  r.plaintext_ord = f.u64();
-  for (std::string_view a : split(f.str(), '\x1d')) r.recipients.emplace_back(a);
-  r.fallback_seen = f.i64() != 0;
-  m.syslog_name = f.str();
-  m.pid = static_cast<std::uint32_t>(f.i64());
-  m.attempt_ord = f.u64();
-  m.fallback_open = f.i64() != 0;
-  m.seen_at = f.i64();
-  return m;
+// Reads fields.size() values from `in` at `next` (missing ones read empty).
+template <typename R>
+void parse_fields(const std::vector<std::string_view>& in, std::size_t& next, R& r,
+                  Fields<R> fields) {
+  for (const auto& f : fields) {
+    const std::string_view t = next < in.size() ? in[next] : std::string_view();
+    ++next;
+    std::visit([&](auto m) { parse_value(t, r.*m); }, f.member);
+  }
 }
 
 OutboundState v1_outbound_state(Db& db) {
@@ -110,45 +81,40 @@ OutboundState v1_outbound_state(Db& db) {
   Statement st = db.prepare("SELECT state FROM open_outbound WHERE id = 1", "migrate outbound state");
   const std::string text = st.step() ? st.column_text(0) : std::string();
   for (std::string_view rec : v1_records(text)) {
-    V1Fields f(rec);
-    const std::string kind = f.str();
-    if (kind == "F") state.failures.push_back(v1_failure(f));
-    if (kind == "M") state.messages.push_back(v1_message(f));
+    const std::vector<std::string_view> in = split(rec, '\x1f');
+    std::size_t next = 1;  // after the kind
+    if (!in.empty() && in[0] == "F") {
+      parse_fields(in, next, state.failures.emplace_back(), pending_failure_fields());
+    } else if (!in.empty() && in[0] == "M") {
+      OutboundPendingMessage& m = state.messages.emplace_back();
+      m.record.id = next < in.size() ? num(in[next++]) : 0;
+      parse_fields(in, next, m.record, outbound_fields());
+      parse_fields(in, next, m, pending_message_fields());
+    }
   }
   return state;
 }
 
-// The v1 open_sessions table held the fields a session has while open.
+// The v1 open_sessions table held the fields a session has while open; the
+// others have their values of an open session.
 CorrelatorState v1_open_sessions(Db& db) {
+  std::string select = "SELECT session_id";
+  for (const auto& f : session_fields()) {
+    const std::string_view c = f.column;
+    select += ", ";
+    select += c == "end_at" || c == "counters_present"     ? "0"
+              : c == "starttls_attempts" || c == "starttls_ok" ? "-1"
+                                                               : std::string(c);
+  }
+  Statement st = db.prepare(select + ", evidence FROM open_sessions ORDER BY rowid",
+                            "migrate open sessions");
+  const auto evidence = static_cast<int>(session_fields().size()) + 1;
   CorrelatorState state;
-  Statement st = db.prepare(
-      "SELECT session_id, mx_host, syslog_name, pid, client_ip, client_name, connect_at, "
-      "first_ord, failed, failure_at, failure_ord, failure_reason, openssl_code, tls, tls_at, "
-      "tls_ord, messages, client_subnet, org_domain, evidence FROM open_sessions ORDER BY rowid",
-      "migrate open sessions");
   while (st.step()) {
-    SessionRecord s;
+    SessionRecord& s = state.open_sessions.emplace_back();
     s.id = st.column_int(0);
-    s.mx_host = st.column_text(1);
-    s.syslog_name = st.column_text(2);
-    s.pid = static_cast<std::uint32_t>(st.column_int(3));
-    s.client_ip = st.column_text(4);
-    s.client_name = st.column_text(5);
-    s.connect_at = st.column_int(6);
-    s.first_ord = static_cast<std::uint64_t>(st.column_int(7));
-    s.failed = st.column_int(8) != 0;
-    s.failure_at = st.column_int(9);
-    s.failure_ord = static_cast<std::uint64_t>(st.column_int(10));
-    s.failure_reason = st.column_text(11);
-    s.openssl_code = st.column_text(12);
-    s.tls = st.column_int(13) != 0;
-    s.tls_at = st.column_int(14);
-    s.tls_ord = static_cast<std::uint64_t>(st.column_int(15));
-    s.messages = static_cast<int>(st.column_int(16));
-    s.client_subnet = st.column_text(17);
-    s.org_domain = st.column_text(18);
-    state.open_sessions.push_back(std::move(s));
-    state.open_evidence.push_back(v1_evidence(st.column_text(19)));
+    read_fields(st, 1, s, session_fields());
+    state.open_evidence.push_back(v1_evidence(st.column_text(evidence)));
   }
   return state;
 }
@@ -164,9 +130,8 @@ void SqliteStore::migrate(std::int64_t version) {
   const CorrelatorState sessions = v1_open_sessions(*db_);
   const OutboundState outbound = v1_outbound_state(*db_);
   db_->exec("DROP TABLE open_sessions; DROP TABLE open_outbound", "migrate: drop version 1 state");
-  for (std::string_view column : split(kDropColumns, ',')) {
-    while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
-    db_->exec("ALTER TABLE runs ADD COLUMN " + std::string(column) + " INTEGER NOT NULL DEFAULT 0",
+  for (const auto& f : drop_fields()) {
+    db_->exec("ALTER TABLE runs ADD COLUMN " + std::string(f.column) + " INTEGER NOT NULL DEFAULT 0",
               "migrate runs");
   }
   // The tables version 2 adds (the others exist: CREATE ... IF NOT EXISTS).

@@ -5,6 +5,30 @@
 #include "store/sqlite_columns.h"
 
 namespace pftls {
+namespace {
+
+// Adds a run's counts of a client to the stored ones.
+constexpr const char* kUpsertClientSql =
+    "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
+    "plaintext_sessions, failed_sessions, starttls_sessions, messages, plaintext_messages, "
+    "first_seen, last_seen, org_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+    "?12) ON CONFLICT (client_ip) DO UPDATE SET "
+    "client_name = CASE WHEN excluded.client_name <> '' THEN excluded.client_name "
+    "ELSE client_name END, "
+    "org_domain = CASE WHEN excluded.org_domain <> '' THEN excluded.org_domain "
+    "ELSE org_domain END, "
+    "sessions = sessions + excluded.sessions, "
+    "tls_sessions = tls_sessions + excluded.tls_sessions, "
+    "plaintext_sessions = plaintext_sessions + excluded.plaintext_sessions, "
+    "failed_sessions = failed_sessions + excluded.failed_sessions, "
+    "starttls_sessions = starttls_sessions + excluded.starttls_sessions, "
+    "messages = messages + excluded.messages, "
+    "plaintext_messages = plaintext_messages + excluded.plaintext_messages, "
+    "first_seen = CASE WHEN coalesce(first_seen, 0) = 0 THEN excluded.first_seen "
+    "ELSE min(first_seen, excluded.first_seen) END, "
+    "last_seen = max(last_seen, excluded.last_seen)";
+
+}  // namespace
 
 SqliteStore::SqliteStore(const std::string& path, Mode mode, int busy_timeout_ms)
     : cache_(kSlotCount) {
@@ -74,13 +98,6 @@ void SqliteStore::ensure_schema() {
   t.commit();
 }
 
-Statement& SqliteStore::cached(Slot slot, std::string_view sql, const char* what) {
-  auto& st = cache_[static_cast<std::size_t>(slot)];
-  if (!st) st.emplace(*db_, sql, what);
-  st->reset();
-  return *st;
-}
-
 void SqliteStore::begin_run() { run_.emplace(*db_); }
 
 void SqliteStore::commit_run() {
@@ -108,64 +125,74 @@ void SqliteStore::set_setting(std::string_view key, std::string_view value) {
 }
 
 void SqliteStore::record_run(const RunRecord& r) {
-  const std::string columns = std::string(kRunColumns) + ", " + std::string(kDropColumns);
-  Statement st = db_->prepare(insert_sql("runs", columns), "record run");
-  bind_run(st, 1, r);
+  const std::string run_columns = columns(run_fields()) + ", " + columns(drop_fields());
+  const auto n = static_cast<int>(run_fields().size() + drop_fields().size());
+  Statement st = db_->prepare(insert_sql("runs", run_columns, n), "record run");
+  bind_fields(st, 1, r, run_fields());
+  bind_fields(st, 1 + static_cast<int>(run_fields().size()), r.drops, drop_fields());
   st.run();
 }
 
 std::vector<InputRecord> SqliteStore::load_inputs() {
-  Statement st = db_->prepare(
-      "SELECT id, " + std::string(kInputColumns) + " FROM inputs ORDER BY id", "load inputs");
+  Statement st = db_->prepare("SELECT id, " + columns(input_fields()) + " FROM inputs ORDER BY id",
+                              "load inputs");
   std::vector<InputRecord> out;
   while (st.step()) {
-    out.push_back(read_input(st, 1));
-    out.back().id = st.column_int(0);
+    out.emplace_back().id = st.column_int(0);
+    read_fields(st, 1, out.back(), input_fields());
   }
   return out;
 }
 
-void SqliteStore::save_input(InputRecord& r) {
-  Statement st = db_->prepare(r.id == 0 ? insert_sql("inputs", kInputColumns)
-                                        : update_sql("inputs", kInputColumns, "id"),
-                              "save input");
-  bind_input(st, 1, r);
-  if (r.id != 0) st.bind(column_count(kInputColumns) + 1, r.id);
+// Inserts a record the first time (and sets its id), updates it after;
+// `slot`: the cached insert statement, the update's is the next slot.
+template <typename R>
+void SqliteStore::save_row(R& r, std::string_view table, Fields<R> fields, Nulls nulls, Slot slot,
+                           const char* what) {
+  Statement& st =
+      r.id == 0 ? cached(slot, [&] { return insert_sql(table, fields); }, what)
+                : cached(static_cast<Slot>(slot + 1), [&] { return update_sql(table, fields); }, what);
+  bind_fields(st, 1, r, fields, nulls);
+  if (r.id != 0) st.bind(static_cast<int>(fields.size()) + 1, r.id);
   st.run();
   if (r.id == 0) r.id = db_->last_insert_rowid();
 }
 
+void SqliteStore::save_input(InputRecord& r) {
+  save_row(r, "inputs", input_fields(), Nulls::kExact, kInsertInput, "save input");
+}
+
 void SqliteStore::save_session(SessionRecord& s) {
-  static const std::string insert = insert_sql("sessions", kSessionColumns);
-  static const std::string update = update_sql("sessions", kSessionColumns, "id");
-  Statement& st = s.id == 0 ? cached(kInsertSession, insert, "save session")
-                            : cached(kUpdateSession, update, "save session");
-  bind_session(st, 1, s, Nulls::kForQueries);
-  if (s.id != 0) st.bind(column_count(kSessionColumns) + 1, s.id);
-  st.run();
-  if (s.id == 0) s.id = db_->last_insert_rowid();
+  save_row(s, "sessions", session_fields(), Nulls::kForQueries, kInsertSession, "save session");
+}
+
+void SqliteStore::save_outbound(OutboundRecord& r) {
+  save_row(r, "outbound", outbound_fields(), Nulls::kExact, kInsertOutbound, "save outbound");
 }
 
 void SqliteStore::save_message(MessageRecord& m) {
+  if (m.id == 0) {
+    save_row(m, "messages", message_fields(), Nulls::kExact, kInsertMessage, "save message");
+    return;
+  }
   // An update changes what later lines add; the rest is fixed at insert.
-  static const std::string insert = insert_sql("messages", kMessageColumns);
-  static const std::string update =
-      "UPDATE messages SET message_id = ?8, sender = ?9, recipients = ?10 WHERE id = ?" +
-      std::to_string(column_count(kMessageColumns) + 1);
-  Statement& st = m.id == 0 ? cached(kInsertMessage, insert, "save message")
-                            : cached(kUpdateMessage, update, "save message");
-  const std::string recipients = join_lines(m.recipients);
-  bind_message(st, 1, m, recipients);
-  if (m.id != 0) st.bind(column_count(kMessageColumns) + 1, m.id);
+  Statement& st = cached(
+      kUpdateMessage,
+      [] { return "UPDATE messages SET message_id = ?1, sender = ?2, recipients = ?3 WHERE id = ?4"; },
+      "save message");
+  st.bind_kept(1, m.message_id);
+  st.bind_kept(2, m.sender);
+  st.bind_text(3, join_lines(m.recipients));
+  st.bind(4, m.id);
   st.run();
-  if (m.id == 0) m.id = db_->last_insert_rowid();
 }
 
 void SqliteStore::save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
-    Statement& st = cached(kInsertEvidence,
-                           "INSERT INTO evidence (session_id, input, line, raw) VALUES (?1, ?2, ?3, ?4)",
-                           "save evidence");
+    Statement& st = cached(
+        kInsertEvidence,
+        [] { return "INSERT INTO evidence (session_id, input, line, raw) VALUES (?1, ?2, ?3, ?4)"; },
+        "save evidence");
     st.bind(1, session_id);
     st.bind_kept(2, lines[i].input);
     st.bind(3, static_cast<std::int64_t>(lines[i].line));
@@ -174,41 +201,9 @@ void SqliteStore::save_evidence(std::int64_t session_id, const EvidenceLine* lin
   }
 }
 
-void SqliteStore::save_outbound(OutboundRecord& r) {
-  static const std::string insert = insert_sql("outbound", kOutboundColumns);
-  static const std::string update = update_sql("outbound", kOutboundColumns, "id");
-  Statement& st = r.id == 0 ? cached(kInsertOutbound, insert, "save outbound")
-                            : cached(kUpdateOutbound, update, "save outbound");
-  const std::string recipients = join_lines(r.recipients);
-  bind_outbound(st, 1, r, recipients);
-  if (r.id != 0) st.bind(column_count(kOutboundColumns) + 1, r.id);
-  st.run();
-  if (r.id == 0) r.id = db_->last_insert_rowid();
-}
-
 void SqliteStore::add_client_stats(const ClientStatsList& stats) {
   for (const auto& [ip, c] : stats) {
-    Statement& st = cached(
-        kUpsertClient,
-        "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
-        "plaintext_sessions, failed_sessions, starttls_sessions, messages, plaintext_messages, "
-        "first_seen, last_seen, org_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-        "?12) ON CONFLICT (client_ip) DO UPDATE SET "
-        "client_name = CASE WHEN excluded.client_name <> '' THEN excluded.client_name "
-        "ELSE client_name END, "
-        "org_domain = CASE WHEN excluded.org_domain <> '' THEN excluded.org_domain "
-        "ELSE org_domain END, "
-        "sessions = sessions + excluded.sessions, "
-        "tls_sessions = tls_sessions + excluded.tls_sessions, "
-        "plaintext_sessions = plaintext_sessions + excluded.plaintext_sessions, "
-        "failed_sessions = failed_sessions + excluded.failed_sessions, "
-        "starttls_sessions = starttls_sessions + excluded.starttls_sessions, "
-        "messages = messages + excluded.messages, "
-        "plaintext_messages = plaintext_messages + excluded.plaintext_messages, "
-        "first_seen = CASE WHEN coalesce(first_seen, 0) = 0 THEN excluded.first_seen "
-        "ELSE min(first_seen, excluded.first_seen) END, "
-        "last_seen = max(last_seen, excluded.last_seen)",
-        "save client counts");
+    Statement& st = cached(kUpsertClient, [] { return kUpsertClientSql; }, "save client counts");
     const std::int64_t counts[] = {c.sessions,          c.tls_sessions,     c.plaintext_sessions,
                                    c.failed_sessions,   c.starttls_sessions, c.messages,
                                    c.plaintext_messages, c.first_seen,       c.last_seen};
@@ -225,9 +220,11 @@ void SqliteStore::merge_host_facts(const StringMap<HostFacts>& hosts) {
   for (const auto& [host, h] : hosts) {
     Statement& st = cached(
         kUpsertHost,
-        "INSERT INTO hosts (mx_host, newest_at, logs_tls_established) VALUES (?1, ?2, ?3) "
-        "ON CONFLICT (mx_host) DO UPDATE SET newest_at = max(newest_at, excluded.newest_at), "
-        "logs_tls_established = max(logs_tls_established, excluded.logs_tls_established)",
+        [] {
+          return "INSERT INTO hosts (mx_host, newest_at, logs_tls_established) VALUES (?1, ?2, ?3) "
+                 "ON CONFLICT (mx_host) DO UPDATE SET newest_at = max(newest_at, excluded.newest_at), "
+                 "logs_tls_established = max(logs_tls_established, excluded.logs_tls_established)";
+        },
         "save host facts");
     st.bind_kept(1, host);
     st.bind(2, h.newest_at);

@@ -11,13 +11,16 @@
 //
 // The work is split by job: sqlite_store.cpp (opening, the sinks, inputs,
 // settings, runs), schema_migration.cpp (older schema versions),
-// run_state.cpp (open state between runs), named_query.cpp (queries).
+// run_state.cpp (open state between runs), named_query.cpp (queries), over
+// sqlite_db.h (the SQLite handles) and sqlite_columns.h (each record's
+// columns, stated once).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "store/sqlite_columns.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
 
@@ -61,20 +64,33 @@ class SqliteStore final : public Store {
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
 
  private:
+  // Each insert slot is followed by its record's update slot.
   enum Slot : int {
     kInsertSession,
     kUpdateSession,
     kInsertMessage,
     kUpdateMessage,
+    kInsertOutbound,
+    kUpdateOutbound,
+    kInsertInput,
+    kUpdateInput,
     kUpsertClient,
     kUpsertHost,
     kInsertEvidence,
-    kInsertOutbound,
-    kUpdateOutbound,
     kSlotCount
   };
-  // The per-row statements, prepared once, reset with no bindings.
-  Statement& cached(Slot slot, std::string_view sql, const char* what);
+  // The per-row statements, prepared once, reset with no bindings;
+  // make_sql() gives the SQL text and is called only the first time.
+  template <typename MakeSql>
+  Statement& cached(Slot slot, MakeSql make_sql, const char* what) {
+    auto& st = cache_[static_cast<std::size_t>(slot)];
+    if (!st) st.emplace(*db_, make_sql(), what);
+    st->reset();
+    return *st;
+  }
+  template <typename R>
+  void save_row(R& r, std::string_view table, Fields<R> fields, Nulls nulls, Slot slot,
+                const char* what);
   void open(const std::string& path, Mode mode, int busy_timeout_ms);
   void ensure_schema();
   // schema_migration.cpp: from `version` (< kSchemaVersion) to the current
