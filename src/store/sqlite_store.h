@@ -37,8 +37,6 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  const std::string& location() const override { return db_->path(); }
-
   void begin_run() override;
   void commit_run() override;
   void rollback_run() noexcept override;

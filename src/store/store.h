@@ -47,9 +47,6 @@ class Store : public EventSink, public OutboundSink {
   enum class Mode { kReadWrite, kReadOnly };
   ~Store() override = default;
 
-  // The database, as named to open_store() (for messages).
-  virtual const std::string& location() const = 0;
-
   virtual void begin_run() = 0;
   virtual void commit_run() = 0;
   virtual void rollback_run() noexcept = 0;
