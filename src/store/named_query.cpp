@@ -76,17 +76,6 @@ bool has_param(const QueryParams& params, std::string_view name) {
 
 }  // namespace
 
-std::int64_t effective_window(Store& store, std::optional<std::int64_t> override_seconds) {
-  if (override_seconds) return *override_seconds;
-  if (auto stored = store.setting("window_seconds")) {
-    try {
-      return std::stoll(*stored);
-    } catch (const std::exception&) {
-    }
-  }
-  return kDefaultWindowSeconds;
-}
-
 void SqliteStore::materialize_incidents(const QueryParams& params) {
   QueryParams all = params;
   for (auto& [pname, value] : all) {
