@@ -44,20 +44,19 @@ SqliteStore::SqliteStore(const std::string& path, Mode mode, int busy_timeout_ms
     }
     // Older: migrated through a writable connection; newer: refused there.
     db_.reset();
-    open(path, Mode::kReadWrite, busy_timeout_ms);
+    open_for_writing(path, busy_timeout_ms);
     db_.reset();
     db_.emplace(path, Db::Mode::kReadOnly, busy_timeout_ms);
     return;
   }
-  open(path, mode, busy_timeout_ms);
+  open_for_writing(path, busy_timeout_ms);
 }
 
 SqliteStore::~SqliteStore() = default;
 
-void SqliteStore::open(const std::string& path, Mode mode, int busy_timeout_ms) {
+void SqliteStore::open_for_writing(const std::string& path, int busy_timeout_ms) {
   OpenLock open_lock(path, busy_timeout_ms);
-  db_.emplace(path, mode == Mode::kReadOnly ? Db::Mode::kReadOnly : Db::Mode::kReadWrite,
-              busy_timeout_ms);
+  db_.emplace(path, Db::Mode::kReadWrite, busy_timeout_ms);
   // Refused before anything is written to it, the journal mode included.
   const std::int64_t version = db_->user_version();
   if (version > kSchemaVersion) {

@@ -89,7 +89,8 @@ class SqliteStore final : public Store {
   template <typename R>
   void save_row(R& r, std::string_view table, Fields<R> fields, Nulls nulls, Slot slot,
                 const char* what);
-  void open(const std::string& path, Mode mode, int busy_timeout_ms);
+  // Opens (creates) the file for writing, migrated or with a new schema.
+  void open_for_writing(const std::string& path, int busy_timeout_ms);
   void ensure_schema();
   // schema_migration.cpp: from `version` (< kSchemaVersion) to the current
   // schema, inside the caller's transaction.
