@@ -1,4 +1,5 @@
--- schema.sql: the pftls database (PRAGMA user_version = 1).
+-- schema.sql: the pftls database (PRAGMA user_version = 2; pftls migrates
+-- version 1 on opening, see src/store/schema_migration.cpp).
 -- Purpose: what the named queries need, not every log line: failed STARTTLS
 -- sessions; sessions and accepted messages of clients that failed before
 -- ("watched" clients); per-client counts; per-host facts; the correlation
@@ -110,17 +111,19 @@ CREATE TABLE IF NOT EXISTS evidence (
 );
 CREATE INDEX IF NOT EXISTS evidence_session ON evidence (session_id, id);
 
--- Correlation state open at the end of the last run, picked up by the next.
+-- Correlation state open at the end of the last run, picked up by the next,
+-- in its order (seq). A session's columns are those of sessions, each field
+-- as it is in memory (-1 for unknown counters, no NULLs).
 CREATE TABLE IF NOT EXISTS open_sessions (
+  seq               INTEGER PRIMARY KEY,
   session_id        INTEGER,             -- sessions.id when stored there
   mx_host           TEXT NOT NULL,
   syslog_name       TEXT NOT NULL,
   pid               INTEGER NOT NULL,
   client_ip         TEXT NOT NULL,
   client_name       TEXT NOT NULL,
-  client_subnet     TEXT NOT NULL,
-  org_domain        TEXT NOT NULL,
   connect_at        INTEGER NOT NULL,
+  end_at            INTEGER NOT NULL,
   first_ord         INTEGER NOT NULL,
   failed            INTEGER NOT NULL,
   failure_at        INTEGER NOT NULL,
@@ -130,9 +133,22 @@ CREATE TABLE IF NOT EXISTS open_sessions (
   tls               INTEGER NOT NULL,
   tls_at            INTEGER NOT NULL,
   tls_ord           INTEGER NOT NULL,
+  counters_present  INTEGER NOT NULL,
+  starttls_attempts INTEGER NOT NULL,
+  starttls_ok       INTEGER NOT NULL,
   messages          INTEGER NOT NULL,
-  evidence          TEXT NOT NULL DEFAULT ''  -- raw lines not stored yet: input US line US raw RS ...
+  client_subnet     TEXT NOT NULL,
+  org_domain        TEXT NOT NULL
 );
+-- An open session's raw lines not stored yet, in log order.
+CREATE TABLE IF NOT EXISTS open_evidence (
+  id           INTEGER PRIMARY KEY,
+  open_session INTEGER NOT NULL REFERENCES open_sessions (seq),
+  input        TEXT NOT NULL,
+  line         INTEGER NOT NULL,
+  raw          TEXT NOT NULL
+);
+-- The messages still followed (their queue ids may log more).
 CREATE TABLE IF NOT EXISTS open_messages (
   message_id INTEGER PRIMARY KEY REFERENCES messages (id)
 );
@@ -157,10 +173,46 @@ CREATE TABLE IF NOT EXISTS outbound (
   fallback_seen    INTEGER NOT NULL
 );
 
--- The outbound tracker's pending state between runs, one text blob.
-CREATE TABLE IF NOT EXISTS open_outbound (
-  id     INTEGER PRIMARY KEY CHECK (id = 1),
-  state  TEXT NOT NULL
+-- The outbound tracker's pending state between runs, oldest first (seq):
+-- failed handshakes not yet tied to a queue id, and messages with failures
+-- (and maybe a saved fallback: outbound_id) whose outcome is not known yet.
+CREATE TABLE IF NOT EXISTS open_outbound_failures (
+  seq             INTEGER PRIMARY KEY,
+  mx_host         TEXT NOT NULL,
+  syslog_name     TEXT NOT NULL,
+  pid             INTEGER NOT NULL,
+  relay_name      TEXT NOT NULL,
+  relay_ip        TEXT NOT NULL,
+  relay_port      TEXT NOT NULL,
+  failure_at      INTEGER NOT NULL,
+  failure_ord     INTEGER NOT NULL,
+  failure_reason  TEXT NOT NULL,
+  openssl_code    TEXT NOT NULL,
+  seen_at         INTEGER NOT NULL   -- for the age limit
+);
+CREATE TABLE IF NOT EXISTS open_outbound_messages (
+  seq              INTEGER PRIMARY KEY,
+  outbound_id      INTEGER,          -- outbound.id once a fallback was saved
+  syslog_name      TEXT NOT NULL,    -- the process of the latest failed attempt
+  pid              INTEGER NOT NULL,
+  attempt_ord      INTEGER NOT NULL,
+  fallback_open    INTEGER NOT NULL,
+  seen_at          INTEGER NOT NULL,
+  -- the record so far, as in outbound
+  mx_host          TEXT NOT NULL,
+  queue_id         TEXT NOT NULL,
+  relay_name       TEXT NOT NULL,
+  relay_ip         TEXT NOT NULL,
+  relay_port       TEXT NOT NULL,
+  failure_at       INTEGER NOT NULL,
+  failure_ord      INTEGER NOT NULL,
+  failure_reason   TEXT NOT NULL,
+  openssl_code     TEXT NOT NULL,
+  failed_attempts  INTEGER NOT NULL,
+  plaintext_at     INTEGER NOT NULL,
+  plaintext_ord    INTEGER NOT NULL,
+  recipients       TEXT NOT NULL,
+  fallback_seen    INTEGER NOT NULL
 );
 
 -- Every log file read, how far: a cron run reads only what is new.
@@ -194,5 +246,14 @@ CREATE TABLE IF NOT EXISTS runs (
   sessions       INTEGER NOT NULL,
   failures       INTEGER NOT NULL,
   messages       INTEGER NOT NULL,
-  new_incidents  INTEGER NOT NULL
+  new_incidents  INTEGER NOT NULL,
+  -- What the bounds dropped in the run (DropCounts; 0 for runs of schema 1).
+  evicted_sessions          INTEGER NOT NULL DEFAULT 0,
+  evicted_messages          INTEGER NOT NULL DEFAULT 0,
+  evidence_dropped          INTEGER NOT NULL DEFAULT 0,
+  watch_full                INTEGER NOT NULL DEFAULT 0,
+  clients_flushed           INTEGER NOT NULL DEFAULT 0,
+  outbound_evicted_failures INTEGER NOT NULL DEFAULT 0,
+  outbound_evicted_messages INTEGER NOT NULL DEFAULT 0,
+  outbound_dropped          INTEGER NOT NULL DEFAULT 0
 );

@@ -22,25 +22,10 @@ Micros now_micros() {
       .count();
 }
 
-std::uint64_t count_incidents(SqliteStore& store, std::int64_t window_seconds) {
+std::uint64_t count_incidents(Store& store, std::int64_t window_seconds) {
   ResultSet rs = store.query("incidents", {{"window_us", window_seconds * kMicrosPerSecond}});
   return rs.rows.size();
 }
-
-}  // namespace
-
-std::int64_t effective_window(SqliteStore& store, std::optional<std::int64_t> override_seconds) {
-  if (override_seconds) return *override_seconds;
-  if (auto stored = store.setting("window_seconds")) {
-    try {
-      return std::stoll(*stored);
-    } catch (const std::exception&) {
-    }
-  }
-  return kDefaultWindowSeconds;
-}
-
-namespace {
 
 // Captures only for lines the correlator or the outbound tracker reads
 // (pattern_set.h, CaptureGate); set up with them, asked for the line in env.
@@ -66,7 +51,7 @@ class FieldGate final : public CaptureGate {
 
 }  // namespace
 
-IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::ostream& diag) {
+IngestSummary run_ingest(Store& store, const IngestOptions& options, std::ostream& diag) {
   IngestSummary sum;
   const PatternSet& patterns = PatternSet::builtin();
   LocalZone zone(options.zone);
@@ -96,7 +81,7 @@ IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::
       CorrelatorLimits limits;
       limits.watch_group_for = window * kMicrosPerSecond;
       correlator.emplace(store, limits);
-      correlator->restore(store.load_state());
+      correlator->restore(store.load_state(limits.watch_ip_for));
       outbound.emplace(store);
       outbound->restore(store.load_outbound_state());
     };

@@ -25,7 +25,7 @@
 
 #include "input/input_format.h"
 #include "input/journal_reader.h"
-#include "store/sqlite_store.h"
+#include "store/store.h"
 
 namespace pftls {
 
@@ -54,11 +54,6 @@ struct IngestSummary {
   std::uint64_t new_incidents = 0;
 };
 
-inline constexpr std::int64_t kDefaultWindowSeconds = 24 * 3600;
-
-IngestSummary run_ingest(SqliteStore& store, const IngestOptions& options, std::ostream& diag);
-
-// The window queries use: --window if given, else the stored default, else 24h.
-std::int64_t effective_window(SqliteStore& store, std::optional<std::int64_t> override_seconds);
+IngestSummary run_ingest(Store& store, const IngestOptions& options, std::ostream& diag);
 
 }  // namespace pftls

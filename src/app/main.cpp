@@ -24,7 +24,7 @@
 #include "base/log_time.h"
 #include "parse/pattern_set.h"
 #include "report/result_writer.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace {
 
@@ -122,9 +122,9 @@ int run_ingest_command(const std::string& db, const std::vector<std::string>& in
   (void)check;
   bool existed = file_exists(db);
   try {
-    pftls::SqliteStore store(db, pftls::SqliteStore::Mode::kReadWrite,
-                             static_cast<int>(lock_wait * 1000));
-    auto sum = pftls::run_ingest(store, opt, std::cerr);
+    auto store = pftls::open_store(db, pftls::Store::Mode::kReadWrite,
+                                   static_cast<int>(lock_wait * 1000));
+    auto sum = pftls::run_ingest(*store, opt, std::cerr);
     std::cerr << "pftls: ingest: " << sum.lines << " lines read, " << sum.postfix_lines
               << " Postfix lines, " << sum.unrecognised << " unrecognised, " << sum.malformed
               << " malformed, " << sum.truncated << " truncated; " << sum.sessions
@@ -148,12 +148,12 @@ int run_ingest_command(const std::string& db, const std::vector<std::string>& in
 }
 
 // Queries never create a database: a missing one is an error that says so.
-pftls::SqliteStore open_for_reading(const std::string& db) {
+std::unique_ptr<pftls::Store> open_for_reading(const std::string& db) {
   if (!file_exists(db)) {
     throw pftls::StoreError(pftls::StoreError::Kind::kFailed,
                             "no database at " + db + " (run 'pftls ingest' first)");
   }
-  return pftls::SqliteStore(db, pftls::SqliteStore::Mode::kReadOnly);
+  return pftls::open_store(db, pftls::Store::Mode::kReadOnly);
 }
 
 // A named query and what it needs before it runs.
@@ -199,21 +199,16 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q, pftls::Outpu
   std::vector<std::pair<std::string, pftls::QueryParam>> params;
   params.emplace_back("since_us", time_arg("--since", q.since));
   params.emplace_back("until_us", time_arg("--until", q.until));
-  pftls::SqliteStore store = open_for_reading(q.db);
+  auto store = open_for_reading(q.db);
   if (needs_window) {
     params.emplace_back("window_us",
-                        pftls::effective_window(store, window_override) * pftls::kMicrosPerSecond);
+                        pftls::effective_window(*store, window_override) * pftls::kMicrosPerSecond);
   }
   params.emplace_back("match", q.match);
   params.emplace_back("outcome", spec.outcome ? pftls::QueryParam{std::string(spec.outcome)}
                                               : pftls::QueryParam{});
-  if (spec.on_incidents) {
-    auto all = params;
-    all.emplace_back("client_ip", pftls::QueryParam{});
-    store.materialize("incidents", all, "incidents_now");
-  }
   params.emplace_back("client_ip", q.client.empty() ? pftls::QueryParam{} : pftls::QueryParam{q.client});
-  pftls::ResultSet rs = store.query(query, params);
+  pftls::ResultSet rs = store->query(query, params);
   write_output(q.output, [&](std::ostream& out) { pftls::write_result(rs, format, out); });
   return kExitOk;
 }
@@ -227,25 +222,24 @@ struct EvidenceOptions {
 
 int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
   auto window_override = window_arg(q.window);
-  pftls::SqliteStore store = open_for_reading(q.db);
-  std::int64_t window = pftls::effective_window(store, window_override);
+  auto store = open_for_reading(q.db);
+  std::int64_t window = pftls::effective_window(*store, window_override);
   std::vector<std::pair<std::string, pftls::QueryParam>> params = {
       {"window_us", window * pftls::kMicrosPerSecond},
       {"match", q.match},
       {"since_us", pftls::QueryParam{}},
       {"until_us", pftls::QueryParam{}},
       {"client_ip", pftls::QueryParam{}}};
-  store.materialize("incidents", params, "incidents_now");
   params.pop_back();
   params.emplace_back("incident_id", e.incident_id ? pftls::QueryParam{e.incident_id} : pftls::QueryParam{});
   params.emplace_back("client_ip", e.client.empty() ? pftls::QueryParam{} : pftls::QueryParam{e.client});
   params.emplace_back("org", e.org.empty() ? pftls::QueryParam{} : pftls::QueryParam{e.org});
-  pftls::ResultSet incidents = store.query("incidents_selected", params);
+  pftls::ResultSet incidents = store->query("incidents_selected", params);
   if (e.incident_id && incidents.rows.empty()) {
     throw UsageError("no incident " + std::to_string(e.incident_id) + " (with window " +
                      std::to_string(window) + "s, match " + q.match + ")");
   }
-  pftls::ResultSet evidence = store.query("evidence", params);
+  pftls::ResultSet evidence = store->query("evidence", params);
   pftls::ReportOptions opt;
   opt.redact = e.redact;
   opt.heading = "window " + std::to_string(window) + "s, match " + q.match +
@@ -257,11 +251,11 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
 }
 
 int run_status_command(const std::string& db, int runs) {
-  pftls::SqliteStore store = open_for_reading(db);
+  auto store = open_for_reading(db);
   std::cout << "Inputs\n";
-  pftls::write_result(store.query("status_inputs", {}), pftls::OutputFormat::kTable, std::cout);
+  pftls::write_result(store->query("status_inputs", {}), pftls::OutputFormat::kTable, std::cout);
   std::cout << "\nRuns (most recent first)\n";
-  pftls::write_result(store.query("status_runs", {{"limit", std::int64_t{runs}}}),
+  pftls::write_result(store->query("status_runs", {{"limit", std::int64_t{runs}}}),
                       pftls::OutputFormat::kTable, std::cout);
   return kExitOk;
 }

@@ -1,0 +1,124 @@
+// named_query: runs queries/NAME.sql, after what the query needs.
+//
+// Contract: only the queries in the manifest below run; each gets the
+// named parameters it uses (others are ignored), bound, never pasted. The
+// one text put into a query is {sender}: a column chosen by the "match"
+// parameter from a fixed list. The manifest says what a query needs before
+// it runs: a window (window_us; the effective window when not given) and
+// temp.incidents_now (the incidents query's rows over the same parameters,
+// for all clients), which the runner makes and keeps while the parameters
+// stay the same.
+#include <algorithm>
+#include <array>
+
+#include "base/embedded_data.h"
+#include "store/sqlite_store.h"
+
+namespace pftls {
+namespace {
+
+struct NamedQuery {
+  std::string_view name;
+  bool needs_window;
+  bool on_incidents;  // reads temp.incidents_now
+};
+
+constexpr std::array<NamedQuery, 9> kQueries = {{
+    {"incidents", true, false},
+    {"incidents_selected", true, true},
+    {"evidence", true, true},
+    {"failures", true, false},
+    {"clients", true, true},
+    {"failing_senders", false, false},
+    {"never_tls", false, false},
+    {"status_inputs", false, false},
+    {"status_runs", false, false},
+}};
+
+const NamedQuery& manifest(std::string_view name) {
+  for (const auto& q : kQueries) {
+    if (q.name == name) return q;
+  }
+  throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
+}
+
+// The text of queries/NAME.sql, with {sender} replaced by the column that
+// the "match" parameter chooses from a fixed list (never by caller text).
+std::string named_sql(std::string_view name, const QueryParams& params) {
+  std::string sql(embedded_file("queries/" + std::string(name) + ".sql"));
+  if (sql.empty()) throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
+  std::string column = "client_ip";
+  for (const auto& [pname, value] : params) {
+    if (pname != "match" || !std::holds_alternative<std::string>(value)) continue;
+    const auto& m = std::get<std::string>(value);
+    if (m == "subnet") column = "subnet_key";
+    else if (m == "org") column = "org_key";
+    else if (m != "ip") throw StoreError(StoreError::Kind::kFailed, "unknown match '" + m + "'");
+  }
+  for (std::size_t pos; (pos = sql.find("{sender}")) != std::string::npos;) sql.replace(pos, 8, column);
+  return sql;
+}
+
+void bind_params(Statement& st, const QueryParams& params) {
+  for (const auto& [pname, value] : params) {
+    const int index = st.parameter_index(":" + pname);
+    if (index == 0) continue;
+    if (const auto* n = std::get_if<std::int64_t>(&value)) st.bind(index, *n);
+    if (const auto* s = std::get_if<std::string>(&value)) st.bind_text(index, *s);
+  }
+}
+
+bool has_param(const QueryParams& params, std::string_view name) {
+  return std::any_of(params.begin(), params.end(), [&](const auto& p) {
+    return p.first == name && !std::holds_alternative<std::monostate>(p.second);
+  });
+}
+
+}  // namespace
+
+void SqliteStore::materialize_incidents(const QueryParams& params) {
+  QueryParams all = params;
+  for (auto& [pname, value] : all) {
+    if (pname == "client_ip") value = std::monostate{};
+  }
+  if (incidents_now_ == all) return;
+  std::string sql = named_sql("incidents", all);
+  while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ' || sql.back() == ';')) sql.pop_back();
+  db_->exec("DROP TABLE IF EXISTS temp.incidents_now", "query incidents");
+  incidents_now_.reset();
+  Statement st = db_->prepare("CREATE TEMP TABLE incidents_now AS " + sql, "query incidents");
+  bind_params(st, all);
+  st.run();
+  incidents_now_ = std::move(all);
+}
+
+ResultSet SqliteStore::query(std::string_view name, const QueryParams& given) {
+  const NamedQuery& q = manifest(name);
+  QueryParams params = given;
+  if (q.needs_window && !has_param(params, "window_us")) {
+    params.emplace_back("window_us", effective_window(*this, std::nullopt) * kMicrosPerSecond);
+  }
+  if (q.on_incidents) materialize_incidents(params);
+  Statement st = db_->prepare(named_sql(name, params), "query " + std::string(name));
+  bind_params(st, params);
+  ResultSet out;
+  const int ncol = st.column_count();
+  for (int i = 0; i < ncol; ++i) out.columns.push_back(st.column_name(i));
+  while (st.step()) {
+    std::vector<Cell> row(static_cast<std::size_t>(ncol));
+    for (int i = 0; i < ncol; ++i) {
+      Cell& c = row[static_cast<std::size_t>(i)];
+      switch (st.column_type(i)) {
+        case Statement::Type::kNull: c.type = Cell::Type::kNull; continue;
+        case Statement::Type::kInteger: c.type = Cell::Type::kInteger; break;
+        case Statement::Type::kReal: c.type = Cell::Type::kReal; break;
+        case Statement::Type::kText: c.type = Cell::Type::kText; break;
+      }
+      c.text = st.column_text(i);
+    }
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace pftls

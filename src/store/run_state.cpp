@@ -1,0 +1,166 @@
+// run_state: the correlator's and the outbound tracker's open state between
+// runs, one table per kind of thing (see queries/schema.sql): open sessions
+// and their evidence lines, followed messages, pending outbound failures and
+// messages. Saving replaces what the previous run left; loading gives the
+// saved state back in the saved order.
+#include <unordered_map>
+
+#include "store/sqlite_columns.h"
+#include "store/sqlite_store.h"
+
+namespace pftls {
+namespace {
+
+// A pending outbound message's columns: its record's id, its own, its record's.
+std::string pending_message_columns() {
+  return "outbound_id, " + columns(pending_message_fields()) + ", " + columns(outbound_fields());
+}
+
+std::vector<WatchKey> load_watched(Db& db, Micros watch_ip_for) {
+  // Clients that failed recently enough to be watched still, by host.
+  Statement st = db.prepare(
+      "SELECT s.mx_host, s.client_ip, s.client_subnet, s.org_domain, max(s.failure_at) "
+      "FROM sessions AS s JOIN hosts AS h ON h.mx_host = s.mx_host "
+      "WHERE s.failed = 1 AND s.client_ip <> '' AND s.failure_at >= h.newest_at - ?1 "
+      "GROUP BY s.mx_host, s.client_ip, s.client_subnet, s.org_domain",
+      "load watched clients");
+  st.bind(1, watch_ip_for);
+  std::vector<WatchKey> out;
+  while (st.step()) {
+    out.push_back(WatchKey{st.column_text(0), st.column_text(1), st.column_text(2),
+                           st.column_text(3), st.column_int(4)});
+  }
+  return out;
+}
+
+void load_open_sessions(Db& db, CorrelatorState& state) {
+  Statement st = db.prepare(
+      "SELECT seq, session_id, " + columns(session_fields()) + " FROM open_sessions ORDER BY seq",
+      "load open sessions");
+  std::unordered_map<std::int64_t, std::size_t> index;  // seq -> position
+  while (st.step()) {
+    index.emplace(st.column_int(0), state.open_sessions.size());
+    SessionRecord& s = state.open_sessions.emplace_back();
+    s.id = st.column_int(1);
+    read_fields(st, 2, s, session_fields());
+  }
+  state.open_evidence.resize(state.open_sessions.size());
+  Statement ev = db.prepare("SELECT open_session, input, line, raw FROM open_evidence ORDER BY id",
+                            "load open evidence");
+  while (ev.step()) {
+    auto it = index.find(ev.column_int(0));
+    if (it == index.end()) continue;
+    state.open_evidence[it->second].push_back(EvidenceLine{
+        ev.column_text(1), static_cast<std::uint64_t>(ev.column_int(2)), ev.column_text(3)});
+  }
+}
+
+std::vector<MessageRecord> load_followed_messages(Db& db) {
+  Statement st = db.prepare("SELECT id, " + columns(message_fields()) +
+                                " FROM messages WHERE id IN (SELECT message_id FROM open_messages) "
+                                "ORDER BY id",
+                            "load open messages");
+  std::vector<MessageRecord> out;
+  while (st.step()) {
+    MessageRecord& m = out.emplace_back();
+    m.id = st.column_int(0);
+    read_fields(st, 1, m, message_fields());
+  }
+  return out;
+}
+
+}  // namespace
+
+CorrelatorState SqliteStore::load_state(Micros watch_ip_for) {
+  CorrelatorState state;
+  state.watched = load_watched(*db_, watch_ip_for);
+  load_open_sessions(*db_, state);
+  state.tracked_messages = load_followed_messages(*db_);
+  return state;
+}
+
+void SqliteStore::save_open_sessions(const CorrelatorState& state) {
+  db_->exec("DELETE FROM open_evidence; DELETE FROM open_sessions", "clear open sessions");
+  Statement st = db_->prepare(
+      insert_sql("open_sessions", "seq, session_id, " + columns(session_fields()),
+                 2 + static_cast<int>(session_fields().size())),
+      "save open sessions");
+  Statement ev = db_->prepare(
+      "INSERT INTO open_evidence (open_session, input, line, raw) VALUES (?1, ?2, ?3, ?4)",
+      "save open evidence");
+  for (std::size_t i = 0; i < state.open_sessions.size(); ++i) {
+    const SessionRecord& s = state.open_sessions[i];
+    const auto seq = static_cast<std::int64_t>(i + 1);
+    st.reset();
+    st.bind(1, seq);
+    st.bind_opt(2, s.id, s.id != 0);
+    bind_fields(st, 3, s, session_fields());
+    st.run();
+    if (i >= state.open_evidence.size()) continue;
+    for (const EvidenceLine& line : state.open_evidence[i]) {
+      ev.reset();
+      ev.bind(1, seq);
+      ev.bind_kept(2, line.input);
+      ev.bind(3, static_cast<std::int64_t>(line.line));
+      ev.bind_kept(4, line.raw);
+      ev.run();
+    }
+  }
+}
+
+void SqliteStore::save_state(const CorrelatorState& state) {
+  save_open_sessions(state);
+  db_->exec("DELETE FROM open_messages", "clear open messages");
+  Statement st = db_->prepare("INSERT OR IGNORE INTO open_messages (message_id) VALUES (?1)",
+                              "save open messages");
+  for (const auto& m : state.tracked_messages) {
+    st.reset();
+    st.bind(1, m.id);
+    st.run();
+  }
+}
+
+OutboundState SqliteStore::load_outbound_state() {
+  OutboundState state;
+  Statement f = db_->prepare(
+      "SELECT " + columns(pending_failure_fields()) + " FROM open_outbound_failures ORDER BY seq",
+      "load outbound state");
+  while (f.step()) read_fields(f, 0, state.failures.emplace_back(), pending_failure_fields());
+  Statement m = db_->prepare(
+      "SELECT " + pending_message_columns() + " FROM open_outbound_messages ORDER BY seq",
+      "load outbound state");
+  const auto own = static_cast<int>(pending_message_fields().size());
+  while (m.step()) {
+    OutboundPendingMessage& p = state.messages.emplace_back();
+    p.record.id = m.column_int(0);
+    read_fields(m, 1, p, pending_message_fields());
+    read_fields(m, 1 + own, p.record, outbound_fields());
+  }
+  return state;
+}
+
+void SqliteStore::save_outbound_state(const OutboundState& state) {
+  db_->exec("DELETE FROM open_outbound_failures; DELETE FROM open_outbound_messages",
+            "clear outbound state");
+  Statement f = db_->prepare(insert_sql("open_outbound_failures", pending_failure_fields()),
+                             "save outbound state");
+  for (const auto& failure : state.failures) {
+    f.reset();
+    bind_fields(f, 1, failure, pending_failure_fields());
+    f.run();
+  }
+  const auto own = static_cast<int>(pending_message_fields().size());
+  Statement m = db_->prepare(
+      insert_sql("open_outbound_messages", pending_message_columns(),
+                 1 + own + static_cast<int>(outbound_fields().size())),
+      "save outbound state");
+  for (const auto& p : state.messages) {
+    m.reset();
+    m.bind_opt(1, p.record.id, p.record.id != 0);
+    bind_fields(m, 2, p, pending_message_fields());
+    bind_fields(m, 2 + own, p.record, outbound_fields());
+    m.run();
+  }
+}
+
+}  // namespace pftls

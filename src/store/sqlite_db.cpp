@@ -1,0 +1,165 @@
+// sqlite_db: the SQLite handles behind RAII owners (see sqlite_db.h).
+#include "store/sqlite_db.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <thread>
+
+namespace pftls {
+
+Statement::Statement(Db& db, std::string_view sql, std::string what)
+    : db_(&db), what_(std::move(what)) {
+  int rc = sqlite3_prepare_v2(db.db_, sql.data(), static_cast<int>(sql.size()), &st_, nullptr);
+  if (rc != SQLITE_OK) db.fail("prepare " + what_, rc);
+}
+
+Statement::~Statement() { sqlite3_finalize(st_); }
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), st_(other.st_), what_(std::move(other.what_)) {
+  other.st_ = nullptr;
+}
+
+void Statement::bind(int i, std::int64_t v) { sqlite3_bind_int64(st_, i, v); }
+void Statement::bind_text(int i, std::string_view v) {
+  sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void Statement::bind_kept(int i, std::string_view v) {
+  sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+void Statement::bind_blob(int i, std::string_view v) {
+  sqlite3_bind_blob(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void Statement::bind_null(int i) { sqlite3_bind_null(st_, i); }
+
+int Statement::parameter_index(const std::string& name) const {
+  return sqlite3_bind_parameter_index(st_, name.c_str());
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(st_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) db_->fail(what_, rc);
+  return false;
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+}
+
+void Statement::reset() {
+  sqlite3_reset(st_);
+  sqlite3_clear_bindings(st_);
+}
+
+int Statement::column_count() const { return sqlite3_column_count(st_); }
+std::string Statement::column_name(int i) const { return sqlite3_column_name(st_, i); }
+Statement::Type Statement::column_type(int i) const {
+  switch (sqlite3_column_type(st_, i)) {
+    case SQLITE_NULL: return Type::kNull;
+    case SQLITE_INTEGER: return Type::kInteger;
+    case SQLITE_FLOAT: return Type::kReal;
+    default: return Type::kText;
+  }
+}
+std::int64_t Statement::column_int(int i) const { return sqlite3_column_int64(st_, i); }
+std::string Statement::column_text(int i) const {
+  const unsigned char* p = sqlite3_column_text(st_, i);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<std::size_t>(sqlite3_column_bytes(st_, i)))
+           : std::string();
+}
+std::string Statement::column_blob(int i) const {
+  const void* p = sqlite3_column_blob(st_, i);
+  return p ? std::string(static_cast<const char*>(p),
+                         static_cast<std::size_t>(sqlite3_column_bytes(st_, i)))
+           : std::string();
+}
+
+Db::Db(const std::string& path, Mode mode, int busy_timeout_ms) : path_(path) {
+  int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
+                                      : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    throw StoreError(StoreError::Kind::kFailed, "cannot open database " + path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, busy_timeout_ms);
+}
+
+Db::~Db() { sqlite3_close(db_); }
+
+void Db::fail(std::string_view what, int rc) const {
+  int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    throw StoreError(StoreError::Kind::kBusy, "database " + path_ +
+                                                  " is locked by another pftls run (" +
+                                                  std::string(what) + ")");
+  }
+  throw StoreError(StoreError::Kind::kFailed, "database " + path_ + ": " + std::string(what) +
+                                                  ": " +
+                                                  (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
+}
+
+void Db::exec(const std::string& sql, std::string_view what) {
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) fail(what, rc);
+}
+
+std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+std::int64_t Db::user_version() {
+  Statement st = prepare("PRAGMA user_version", "read schema version");
+  if (!st.step()) fail("read schema version", SQLITE_ERROR);
+  return st.column_int(0);
+}
+
+Transaction::Transaction(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE", "BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (!open_) return;
+  try {
+    db_.exec("ROLLBACK", "ROLLBACK");
+  } catch (const StoreError&) {
+    // SQLite has rolled back already (an I/O error ends the transaction).
+  }
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT", "COMMIT");
+  open_ = false;
+}
+
+OpenLock::OpenLock(const std::string& db_path, int wait_ms) {
+  const auto slash = db_path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : db_path.substr(0, slash);
+  fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ < 0) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) return;  // no locking here: go on without
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::close(fd_);
+      fd_ = -1;
+      throw StoreError(StoreError::Kind::kBusy,
+                       "database " + db_path + " is locked by another pftls run (opening)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+OpenLock::~OpenLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace pftls

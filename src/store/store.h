@@ -1,0 +1,82 @@
+// store: what the ingest run and the commands ask of storage, whatever the
+// database behind it (open_store.h picks one).
+//
+// Contract: a Store receives the correlator's and the outbound tracker's
+// records (EventSink, OutboundSink), carries their open state from one run
+// to the next, keeps settings, the inputs read so far and one RunRecord per
+// run, and answers the named queries (queries/NAME.sql). An ingest run is
+// one transaction (begin_run .. commit_run): a run that fails is rolled back
+// (rollback_run, or the Store's destruction) and leaves the database as it
+// was. Values reach SQL only as bound parameters. Every failure is a
+// StoreError (store_error.h) whose kind tells busy from version from other
+// failures. Nothing here assumes an embedded database: a client/server SQL
+// backend implements the same calls, one connection, one transaction per run.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "correlate/records.h"
+#include "input/input_catalog.h"
+#include "report/result_set.h"
+#include "store/store_error.h"
+
+namespace pftls {
+
+// A named query's parameter: NULL, an integer or text.
+using QueryParam = std::variant<std::monostate, std::int64_t, std::string>;
+using QueryParams = std::vector<std::pair<std::string, QueryParam>>;
+
+// One ingest run, as `status` lists it.
+struct RunRecord {
+  Micros started_at = 0;
+  Micros finished_at = 0;
+  std::string inputs;
+  std::uint64_t lines = 0, postfix_lines = 0, unrecognised = 0, malformed = 0, truncated = 0;
+  std::uint64_t sessions = 0, failures = 0, messages = 0, new_incidents = 0;
+  DropCounts drops;
+};
+
+class Store : public EventSink, public OutboundSink {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+  ~Store() override = default;
+
+  virtual void begin_run() = 0;
+  virtual void commit_run() = 0;
+  virtual void rollback_run() noexcept = 0;
+
+  // The correlator's open state; `watch_ip_for`: how long after its last
+  // failure a client is watched again (CorrelatorLimits::watch_ip_for).
+  virtual CorrelatorState load_state(Micros watch_ip_for) = 0;
+  virtual void save_state(const CorrelatorState& state) = 0;
+  virtual OutboundState load_outbound_state() = 0;
+  virtual void save_outbound_state(const OutboundState& state) = 0;
+
+  virtual std::optional<std::string> setting(std::string_view key) = 0;
+  virtual void set_setting(std::string_view key, std::string_view value) = 0;
+  virtual void record_run(const RunRecord& run) = 0;
+  virtual std::vector<InputRecord> load_inputs() = 0;
+  // Inserts the record the first time (and sets its id), updates it after.
+  virtual void save_input(InputRecord& r) = 0;
+
+  // Runs queries/NAME.sql with the named parameters it uses (others are
+  // ignored), after what the query needs: a query over incidents gets the
+  // TEMP table incidents_now (the incidents over the same parameters, all
+  // clients), and a query that needs a window and is given no window_us
+  // gets the effective window.
+  virtual ResultSet query(std::string_view name, const QueryParams& params) = 0;
+};
+
+inline constexpr std::int64_t kDefaultWindowSeconds = 24 * 3600;
+
+// The window queries use: `override_seconds` if given, else the stored
+// default (setting window_seconds), else 24h.
+std::int64_t effective_window(Store& store, std::optional<std::int64_t> override_seconds);
+
+}  // namespace pftls

@@ -1,0 +1,249 @@
+// Unit tests for the SQLite store on a real temporary file: run state and
+// settings come back as saved, a rolled-back run leaves the file as it was,
+// the watch horizon is the one asked for, a newer schema is refused.
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <tuple>
+
+#include "store/open_store.h"
+
+namespace pftls {
+namespace {
+
+auto fields(const SessionRecord& s) {
+  return std::tie(s.id, s.mx_host, s.syslog_name, s.pid, s.client_ip, s.client_name,
+                  s.client_subnet, s.org_domain, s.connect_at, s.end_at, s.first_ord, s.failed,
+                  s.failure_at, s.failure_ord, s.failure_reason, s.openssl_code, s.tls, s.tls_at,
+                  s.tls_ord, s.counters_present, s.starttls_attempts, s.starttls_ok, s.messages);
+}
+auto fields(const EvidenceLine& l) { return std::tie(l.input, l.line, l.raw); }
+auto fields(const MessageRecord& m) {
+  return std::tie(m.id, m.session_id, m.mx_host, m.queue_id, m.client_ip, m.client_name,
+                  m.client_subnet, m.org_domain, m.accepted_at, m.accepted_ord, m.message_id,
+                  m.sender, m.recipients);
+}
+auto fields(const OutboundRecord& r) {
+  return std::tie(r.id, r.mx_host, r.queue_id, r.relay_name, r.relay_ip, r.relay_port,
+                  r.failure_at, r.failure_ord, r.failure_reason, r.openssl_code, r.failed_attempts,
+                  r.plaintext_at, r.plaintext_ord, r.recipients, r.fallback_seen);
+}
+auto fields(const OutboundPendingFailure& f) {
+  return std::tie(f.mx_host, f.syslog_name, f.pid, f.relay_name, f.relay_ip, f.relay_port,
+                  f.failure_at, f.failure_ord, f.failure_reason, f.openssl_code, f.seen_at);
+}
+auto fields(const OutboundPendingMessage& m) {
+  return std::tuple_cat(fields(m.record), std::tie(m.syslog_name, m.pid, m.attempt_ord,
+                                                    m.fallback_open, m.seen_at));
+}
+template <typename T>
+bool same(const std::vector<T>& a, const std::vector<T>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (fields(a[i]) != fields(b[i])) return false;
+  }
+  return true;
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pftls-store-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/db";
+  }
+  void TearDown() override {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path_ + suffix).c_str());
+    ::rmdir(dir_.c_str());
+  }
+  std::string bytes() const {
+    std::ifstream in(path_, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  std::string dir_, path_;
+};
+
+SessionRecord open_session(std::int64_t id, std::uint32_t pid) {
+  SessionRecord s;
+  s.id = id;
+  s.mx_host = "mx";
+  s.syslog_name = "postfix/smtpd";
+  s.pid = pid;
+  s.client_ip = "192.0.2.12";
+  s.client_name = "mta.bank.example";
+  s.client_subnet = "192.0.2.0/24";
+  s.org_domain = "bank.example";
+  s.connect_at = 1'700'000'000'000'000 + pid;
+  s.first_ord = 41;
+  s.failed = pid % 2 == 0;
+  s.failure_at = s.failed ? s.connect_at + 1 : 0;
+  s.failure_ord = s.failed ? 42 : 0;
+  s.failure_reason = s.failed ? "no-shared-cipher" : "";
+  s.openssl_code = s.failed ? "0A0000C1" : "";
+  s.tls = !s.failed;
+  s.tls_at = s.tls ? s.connect_at + 2 : 0;
+  s.messages = 1;
+  return s;
+}
+
+TEST_F(SqliteStoreTest, RunStateComesBackAsSaved) {
+  CorrelatorState state;
+  OutboundState outbound;
+  {
+    SqliteStore store(path_, Store::Mode::kReadWrite);
+    store.begin_run();
+    SessionRecord stored = open_session(0, 7);
+    store.save_session(stored);
+    MessageRecord m;
+    m.session_id = stored.id;
+    m.mx_host = "mx";
+    m.queue_id = "4fRk7H1cNdz2Jm4";
+    m.client_ip = "192.0.2.12";
+    m.accepted_at = 1'700'000'000'000'123;
+    m.accepted_ord = 50;
+    m.sender = "alerts@bank.example";
+    m.recipients = {"alice@example.com", "bob@example.com"};
+    store.save_message(m);
+    state.open_sessions = {stored, open_session(0, 8)};
+    // Raw lines hold any byte but newline, the old field separators included.
+    state.open_evidence = {{{"mail.log", 3, "connect from x\x1f\x1e\x1d y"}},
+                           {{"mail.log", 4, "a"}, {"other.log", 9, ""}}};
+    state.tracked_messages = {m};
+    OutboundPendingFailure f{"mx", "postfix/smtp", 5030, "mx.weak.test", "203.0.113.25", "25",
+                             1'700'000'000'000'000, 6, "alert-handshake-failure", "0A000410",
+                             1'700'000'000'000'001};
+    OutboundPendingMessage pm;
+    pm.record = {0,   "mx", "4fRk2P0mQtz2Jd1", "mx.weak.test", "203.0.113.25", "25", 5, 6,
+                 "other", "", 2, 0, 0, {"ap@weak.test", "x\x1dy@weak.test"}, true};
+    pm.syslog_name = "postfix/smtp";
+    pm.pid = 5031;
+    pm.attempt_ord = 37;
+    pm.fallback_open = true;
+    pm.seen_at = 9;
+    outbound.failures = {f};
+    outbound.messages = {pm, pm};
+    outbound.messages[1].record.id = 12;
+    store.save_state(state);
+    store.save_outbound_state(outbound);
+    store.commit_run();
+  }
+  SqliteStore store(path_, Store::Mode::kReadOnly);
+  CorrelatorState loaded = store.load_state(7LL * 86400 * kMicrosPerSecond);
+  EXPECT_TRUE(same(loaded.open_sessions, state.open_sessions));
+  ASSERT_EQ(loaded.open_evidence.size(), state.open_evidence.size());
+  for (std::size_t i = 0; i < state.open_evidence.size(); ++i) {
+    EXPECT_TRUE(same(loaded.open_evidence[i], state.open_evidence[i])) << i;
+  }
+  EXPECT_TRUE(same(loaded.tracked_messages, state.tracked_messages));
+  OutboundState out = store.load_outbound_state();
+  EXPECT_TRUE(same(out.failures, outbound.failures));
+  EXPECT_TRUE(same(out.messages, outbound.messages));
+}
+
+TEST_F(SqliteStoreTest, RolledBackRunLeavesTheFileAsItWas) {
+  {
+    SqliteStore store(path_, Store::Mode::kReadWrite);
+    store.begin_run();
+    store.set_setting("window_seconds", "3600");
+    store.commit_run();
+  }
+  const std::string before = bytes();
+  ASSERT_FALSE(before.empty());
+  {
+    SqliteStore store(path_, Store::Mode::kReadWrite);
+    store.begin_run();
+    store.set_setting("window_seconds", "60");
+    SessionRecord s = open_session(0, 8);
+    store.save_session(s);
+    CorrelatorState state;
+    state.open_sessions = {s};
+    state.open_evidence = {{{"mail.log", 1, "line"}}};
+    store.save_state(state);
+    RunRecord run;
+    run.drops.evicted_sessions = 3;
+    store.record_run(run);
+    store.rollback_run();
+  }
+  EXPECT_EQ(bytes(), before);
+  SqliteStore store(path_, Store::Mode::kReadOnly);
+  EXPECT_EQ(store.setting("window_seconds"), "3600");
+  EXPECT_TRUE(store.query("status_runs", {{"limit", std::int64_t{10}}}).rows.empty());
+}
+
+TEST_F(SqliteStoreTest, SettingsRoundTrip) {
+  SqliteStore store(path_, Store::Mode::kReadWrite);
+  EXPECT_EQ(store.setting("next_ord"), std::nullopt);
+  const std::string odd("a\0b'; DROP TABLE settings; --", 29);
+  for (const std::string& value : {std::string("1"), std::string(""), odd}) {
+    store.set_setting("next_ord", value);
+    EXPECT_EQ(store.setting("next_ord"), value);
+  }
+  store.set_setting(odd, "x");
+  EXPECT_EQ(store.setting(odd), "x");
+  EXPECT_EQ(effective_window(store, std::nullopt), kDefaultWindowSeconds);
+  store.set_setting("window_seconds", "90");
+  EXPECT_EQ(effective_window(store, std::nullopt), 90);
+  EXPECT_EQ(effective_window(store, 5), 5);
+}
+
+TEST_F(SqliteStoreTest, RunDropsShowInStatus) {
+  SqliteStore store(path_, Store::Mode::kReadWrite);
+  RunRecord run;
+  run.drops.evicted_sessions = 2;
+  run.drops.outbound_dropped = 5;
+  store.record_run(run);
+  ResultSet rs = store.query("status_runs", {{"limit", std::int64_t{1}}});
+  ASSERT_EQ(rs.rows.size(), 1u);
+  ASSERT_GE(rs.columns.size(), 2u);
+  EXPECT_EQ(rs.columns[rs.columns.size() - 2], "dropped");
+  EXPECT_EQ(rs.rows[0][rs.columns.size() - 2].text, "7");
+  EXPECT_EQ(rs.rows[0].back().text, "evicted_sessions=2 outbound_dropped=5");
+}
+
+// A failed client is watched while its failure is within the horizon of the
+// host's newest line.
+TEST_F(SqliteStoreTest, WatchHorizonIsTheOneAskedFor) {
+  SqliteStore store(path_, Store::Mode::kReadWrite);
+  SessionRecord s = open_session(0, 8);  // failed
+  store.save_session(s);
+  StringMap<HostFacts> hosts;
+  hosts["mx"].newest_at = s.failure_at + 1000;
+  store.merge_host_facts(hosts);
+  struct Case {
+    Micros horizon;
+    std::size_t watched;
+  };
+  for (const Case& c : {Case{1000, 1}, Case{999, 0}, Case{7LL * 86400 * kMicrosPerSecond, 1}}) {
+    EXPECT_EQ(store.load_state(c.horizon).watched.size(), c.watched) << c.horizon;
+  }
+}
+
+TEST_F(SqliteStoreTest, NewerSchemaIsRefusedAndLeftAlone) {
+  { SqliteStore store(path_, Store::Mode::kReadWrite); }
+  {
+    Db db(path_, Db::Mode::kReadWrite, 0);
+    db.exec("PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion + 1), "test");
+  }
+  const std::string before = bytes();
+  for (Store::Mode mode : {Store::Mode::kReadWrite, Store::Mode::kReadOnly}) {
+    try {
+      open_store(path_, mode);
+      ADD_FAILURE() << "a newer schema was accepted";
+    } catch (const StoreError& e) {
+      EXPECT_EQ(e.kind(), StoreError::Kind::kVersion);
+      EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    }
+    EXPECT_EQ(bytes(), before);
+  }
+}
+
+}  // namespace
+}  // namespace pftls
