@@ -1,0 +1,151 @@
+// commands: the subcommands, from validated options to output.
+#include "app/commands.h"
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report/evidence_report.h"
+#include "report/output_file.h"
+#include "report/result_writer.h"
+#include "store/sqlite_store.h"
+
+namespace pftls {
+namespace {
+
+using Params = std::vector<std::pair<std::string, QueryParam>>;
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+void remove_database_files(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
+}
+
+// The one place a store is opened. Read-only: queries never create a
+// database, and a missing one is an error that says so.
+std::unique_ptr<SqliteStore> open_database(const std::string& db, bool writing,
+                                           int busy_timeout_ms = 10'000) {
+  if (!writing && !file_exists(db)) {
+    throw StoreError(StoreError::Kind::kFailed,
+                     "no database at " + db + " (run 'pftls ingest' first)");
+  }
+  return std::make_unique<SqliteStore>(
+      db, writing ? SqliteStore::Mode::kReadWrite : SqliteStore::Mode::kReadOnly,
+      busy_timeout_ms);
+}
+
+QueryParam param(const std::optional<Micros>& t) {
+  return t ? QueryParam{*t} : QueryParam{};
+}
+
+QueryParam param(const std::string& text) {
+  return text.empty() ? QueryParam{} : QueryParam{text};
+}
+
+void write_summary(const IngestSummary& sum, std::ostream& diag) {
+  diag << "pftls: ingest: " << sum.lines << " lines read, " << sum.postfix_lines
+       << " Postfix lines, " << sum.unrecognised << " unrecognised, " << sum.malformed
+       << " malformed, " << sum.truncated << " truncated; " << sum.sessions << " sessions, "
+       << sum.failures << " failures, " << sum.messages << " messages, " << sum.new_incidents
+       << " new incidents\n";
+  if (!sum.unrecognised_by_service.empty()) {
+    diag << "pftls: unrecognised lines by program:";
+    for (const auto& [service, n] : sum.unrecognised_by_service) {
+      diag << " " << service << "=" << n;
+    }
+    diag << "\n";
+  }
+}
+
+}  // namespace
+
+int run_ingest_command(const IngestCommandOptions& options) {
+  IngestOptions opt = options.ingest;
+  std::ofstream unrecognised;
+  if (!options.unrecognised_path.empty()) {
+    unrecognised.open(options.unrecognised_path, std::ios::binary | std::ios::trunc);
+    if (!unrecognised) throw std::runtime_error("cannot write " + options.unrecognised_path);
+    opt.unrecognised_out = &unrecognised;
+  }
+  const bool existed = file_exists(options.db);
+  try {
+    auto store = open_database(options.db, true, options.lock_wait_ms);
+    write_summary(run_ingest(*store, opt, std::cerr), std::cerr);
+    if (unrecognised.is_open()) {
+      unrecognised.flush();
+      // The run is committed by now: a short file is worth a warning only.
+      if (!unrecognised) {
+        std::cerr << "pftls: warning: cannot write all of " << options.unrecognised_path << "\n";
+      }
+    }
+  } catch (...) {
+    if (!existed) remove_database_files(options.db);
+    throw;
+  }
+  return 0;
+}
+
+int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
+  auto store = open_database(q.db, false);
+  Params params = {{"since_us", param(q.since)}, {"until_us", param(q.until)}};
+  if (spec.needs_window || spec.on_incidents) {
+    params.emplace_back("window_us", effective_window(*store, q.window) * kMicrosPerSecond);
+  }
+  params.emplace_back("match", q.match);
+  params.emplace_back("outcome", spec.outcome ? QueryParam{std::string(spec.outcome)} : QueryParam{});
+  if (spec.on_incidents) {
+    auto all = params;
+    all.emplace_back("client_ip", std::monostate{});
+    store->materialize("incidents", all, "incidents_now");
+  }
+  params.emplace_back("client_ip", param(q.client));
+  ResultSet rs = store->query(spec.name, params);
+  write_output(q.output, [&](std::ostream& out) { write_result(rs, q.format, out); });
+  return 0;
+}
+
+int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
+  auto store = open_database(q.db, false);
+  const std::int64_t window = effective_window(*store, q.window);
+  Params params = {{"window_us", window * kMicrosPerSecond},
+                   {"match", q.match},
+                   {"since_us", QueryParam{}},
+                   {"until_us", QueryParam{}},
+                   {"client_ip", QueryParam{}}};
+  store->materialize("incidents", params, "incidents_now");
+  params.pop_back();
+  params.emplace_back("incident_id", e.incident_id ? QueryParam{e.incident_id} : QueryParam{});
+  params.emplace_back("client_ip", param(e.client));
+  params.emplace_back("org", param(e.org));
+  ResultSet incidents = store->query("incidents_selected", params);
+  if (e.incident_id && incidents.rows.empty()) {
+    throw UsageError("no incident " + std::to_string(e.incident_id) + " (with window " +
+                     std::to_string(window) + "s, match " + q.match + ")");
+  }
+  ResultSet evidence = store->query("evidence", params);
+  ReportOptions opt;
+  opt.redact = e.redact;
+  opt.heading = "window " + std::to_string(window) + "s, match " + q.match +
+                (e.redact ? ", redacted" : "");
+  write_output(q.output, [&](std::ostream& out) {
+    write_evidence_report(incidents, evidence, opt, out);
+  });
+  return 0;
+}
+
+int run_status_command(const std::string& db, int runs) {
+  auto store = open_database(db, false);
+  std::cout << "Inputs\n";
+  write_result(store->query("status_inputs", {}), OutputFormat::kTable, std::cout);
+  std::cout << "\nRuns (most recent first)\n";
+  write_result(store->query("status_runs", {{"limit", std::int64_t{runs}}}), OutputFormat::kTable,
+               std::cout);
+  return 0;
+}
+
+}  // namespace pftls
