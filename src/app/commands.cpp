@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/drop_report.h"
 #include "report/evidence_report.h"
 #include "report/output_file.h"
 #include "report/result_writer.h"
@@ -52,7 +53,7 @@ void write_summary(const IngestSummary& sum, std::ostream& diag) {
        << " Postfix lines, " << sum.unrecognised << " unrecognised, " << sum.malformed
        << " malformed, " << sum.truncated << " truncated; " << sum.sessions << " sessions, "
        << sum.failures << " failures, " << sum.messages << " messages, " << sum.new_incidents
-       << " new incidents\n";
+       << " new incidents" << drop_summary(sum.drops) << "\n";
   if (!sum.unrecognised_by_service.empty()) {
     diag << "pftls: unrecognised lines by program:";
     for (const auto& [service, n] : sum.unrecognised_by_service) {

@@ -10,6 +10,7 @@
 #include <chrono>
 
 #include "app/bad_line_reporter.h"
+#include "app/drop_report.h"
 #include "app/stored_number.h"
 #include "correlate/correlator.h"
 #include "correlate/outbound_tracker.h"
@@ -60,13 +61,18 @@ class FieldGate final : public CaptureGate {
 };
 
 // The correlator, the outbound tracker and the gate that asks them, set up
-// together with the state the previous run left.
+// together with the state the previous run left, and their bounds.
 struct Engines {
-  Engines(SqliteStore& store, const CorrelatorLimits& limits, const Envelope& env)
-      : correlator(store, limits), outbound(store), gate(correlator, outbound, env) {
+  Engines(SqliteStore& store, const CorrelatorLimits& correlator_limits, const Envelope& env)
+      : limits(correlator_limits),
+        correlator(store, limits),
+        outbound(store, outbound_limits),
+        gate(correlator, outbound, env) {
     correlator.restore(store.load_state());
     outbound.restore(store.load_outbound_state());
   }
+  const CorrelatorLimits limits;
+  const OutboundLimits outbound_limits;
   Correlator correlator;
   OutboundTracker outbound;
   FieldGate gate;
@@ -314,6 +320,8 @@ IngestSummary IngestRun::finish() {
     sum_.sessions = correlator.counts().sessions;
     sum_.failures = correlator.counts().failures;
     sum_.messages = correlator.counts().messages;
+    sum_.drops = drops_of(correlator, engines_->outbound);
+    warn_drops(diag_, sum_.drops, engines_->limits, engines_->outbound_limits);
     const std::uint64_t after = count_incidents(store_, window_);
     sum_.new_incidents = after >= incidents_before_ ? after - incidents_before_ : 0;
   }
@@ -330,6 +338,7 @@ IngestSummary IngestRun::finish() {
   run.failures = sum_.failures;
   run.messages = sum_.messages;
   run.new_incidents = sum_.new_incidents;
+  run.drops = sum_.drops;
   store_.record_run(run);
   return sum_;
 }
