@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "app/drop_report.h"
+#include "app/pseudonym_key.h"
 #include "report/evidence_report.h"
 #include "report/output_file.h"
 #include "report/result_writer.h"
@@ -46,6 +47,15 @@ QueryParam param(const std::optional<Micros>& t) {
 
 QueryParam param(const std::string& text) {
   return text.empty() ? QueryParam{} : QueryParam{text};
+}
+
+// The database's pseudonym key. A query does not write: a database no
+// ingest has given a key yet gets none here.
+std::string redaction_key(SqliteStore& store) {
+  if (auto key = load_pseudonym_key(store)) return *key;
+  throw std::runtime_error(
+      "--redact: this database has no pseudonym key yet; any 'pftls ingest' run creates it "
+      "(with no new input: pftls ingest --db DB </dev/null)");
 }
 
 void write_summary(const IngestSummary& sum, std::ostream& diag) {
@@ -112,6 +122,8 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
 
 int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
   auto store = open_database(q.db, false);
+  // Before any query: a redaction without its key is refused at once.
+  const std::string key = e.redact ? redaction_key(*store) : std::string();
   const std::int64_t window = effective_window(*store, q.window);
   Params params = {{"window_us", window * kMicrosPerSecond},
                    {"match", q.match},
@@ -131,6 +143,7 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
   ResultSet evidence = store->query("evidence", params);
   ReportOptions opt;
   opt.redact = e.redact;
+  opt.pseudonym_key = key;
   opt.heading = "window " + std::to_string(window) + "s, match " + q.match +
                 (e.redact ? ", redacted" : "");
   write_output(q.output, [&](std::ostream& out) {

@@ -11,6 +11,7 @@
 
 #include "app/bad_line_reporter.h"
 #include "app/drop_report.h"
+#include "app/pseudonym_key.h"
 #include "app/stored_number.h"
 #include "correlate/correlator.h"
 #include "correlate/outbound_tracker.h"
@@ -141,6 +142,7 @@ IngestRun::IngestRun(SqliteStore& store, const IngestOptions& options, std::ostr
   if (options_.window_seconds) {
     store_.set_setting("window_seconds", std::to_string(*options_.window_seconds));
   }
+  ensure_pseudonym_key(store_);
   window_ = effective_window(store_, std::nullopt);
   std::vector<std::string> warnings;
   planned_ = catalog_.plan(options_.paths, warnings);

@@ -1,13 +1,14 @@
 // evidence_report: the text of a disclosure report, optionally redacted.
 #include "report/evidence_report.h"
 
+#include <sodium.h>
+
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
-#include "base/presence_filter.h"
 #include "report/result_writer.h"
 
 namespace pftls {
@@ -33,11 +34,14 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 
 }  // namespace
 
-std::string pseudonym(const std::string& prefix, const std::string& value) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%08llx",
-                static_cast<unsigned long long>(PresenceFilter::hash(0x7066746c73ULL, value) & 0xffffffffULL));
-  return prefix + "-" + buf;
+std::string pseudonym(std::string_view key, const std::string& prefix, std::string_view value) {
+  if (key.size() != kPseudonymKeyBytes) throw std::invalid_argument("pseudonym: no key");
+  unsigned char hash[crypto_generichash_BYTES_MIN];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(value.data()),
+                     value.size(), reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  char hex[9];
+  sodium_bin2hex(hex, sizeof hex, hash, 4);
+  return prefix + "-" + hex;
 }
 
 std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& evidence,
@@ -55,7 +59,7 @@ std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& e
     std::string mx = cell(incidents, row, "mx_host");
     // Our host name is redacted where it stands as the syslog host field and
     // in this header, not wherever the same letters occur in a sender's name.
-    const std::string shown_mx = options.redact && !mx.empty() ? pseudonym("host", mx) : mx;
+    const std::string shown_mx = options.redact && !mx.empty() ? pseudonym(options.pseudonym_key, "host", mx) : mx;
     auto host_field = [&](std::string raw) {
       if (!options.redact || mx.empty()) return raw;
       std::string token = " " + mx + " ";
@@ -107,7 +111,7 @@ std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& e
         auto at = r.rfind('@');
         if (at != std::string::npos && at > 0) {
           std::string local = r.substr(0, at);
-          replacements.emplace_back(local + "@", pseudonym("user", local) + "@");
+          replacements.emplace_back(local + "@", pseudonym(options.pseudonym_key, "user", local) + "@");
         }
         if (end == std::string::npos) break;
         start = end + 1;

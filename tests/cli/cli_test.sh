@@ -247,6 +247,32 @@ case $CASE in
     expect_err "; dropped by bounds: $warned sessions"
     grep '^pftls: ingest: ' "$tmp/err" | grep -q '^pftls: ingest: 50001 lines read, .* new incidents; dropped by bounds: ' ||
       fail "summary line without the drops: $(cat "$tmp/err")" ;;
+  redact_keyed_per_database)
+    # Pseudonyms come from a random key per database: the same within one,
+    # different in another; a database without a key is not written to.
+    for d in a b; do
+      "$PFTLS" ingest --db $d.db --year 2026 --tz UTC "$SAMPLES/sessions/mail.log" 2>/dev/null ||
+        fail "ingest into $d.db failed"
+    done
+    names() { "$PFTLS" export evidence --db "$1" --org bank.example --redact |
+              grep -o '\(user\|host\)-[0-9a-f]\{8\}' | sort -u | tr '\n' ' '; }
+    a1=$(names a.db) a2=$(names a.db) b1=$(names b.db)
+    [[ $(wc -w <<<"$a1") == 3 ]] || fail "expected two recipients and one host: $a1"
+    [[ $a1 == "$a2" ]] || fail "one database, two sets of pseudonyms: $a1 / $a2"
+    for p in $a1; do
+      [[ " $b1 " != *" $p "* ]] || fail "$p in both databases: $a1 / $b1"
+    done
+    cp a.db db
+    sqlite3 db "DELETE FROM settings WHERE key = 'pseudonym_key'"
+    dump db >before
+    run show 2 --db db --redact
+    expect_rc 2
+    expect_err "no pseudonym key"
+    expect_one_line_err
+    same_db
+    "$PFTLS" ingest --db db </dev/null 2>/dev/null || fail "ingest without input failed"
+    run show 2 --db db --redact
+    expect_rc 0 ;;
   *)
     fail "unknown case" ;;
 esac
