@@ -13,6 +13,7 @@
 #include "app/drop_report.h"
 #include "app/pseudonym_key.h"
 #include "app/stored_number.h"
+#include "base/text.h"
 #include "correlate/correlator.h"
 #include "correlate/outbound_tracker.h"
 #include "input/input_catalog.h"
@@ -21,7 +22,6 @@
 #include "parse/journal_json.h"
 #include "parse/pattern_set.h"
 #include "parse/syslog_envelope.h"
-#include "report/result_writer.h"
 
 namespace pftls {
 namespace {

@@ -15,8 +15,8 @@
 
 #include "app/commands.h"
 #include "app/options.h"
+#include "base/text.h"
 #include "parse/pattern_set.h"
-#include "report/result_writer.h"
 #include "store/sqlite_store.h"
 
 namespace {

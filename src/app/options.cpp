@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include "base/text.h"
 #include "input/input_format.h"
 
 namespace pftls {

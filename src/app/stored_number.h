@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "report/result_writer.h"
+#include "base/text.h"
 #include "store/sqlite_store.h"
 
 namespace pftls {
