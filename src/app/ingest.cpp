@@ -1,16 +1,26 @@
 // ingest: reads inputs through every stage into the store, as one transaction.
+//
+// IngestRun holds one run: read_file() and read_journal() feed each line to
+// process() (envelope -> patterns -> outbound tracker and correlator), and
+// finish() stores the correlation state and the run record. The correlator
+// is set up only when there is something to read, so a run with nothing new
+// stays cheap.
 #include "app/ingest.h"
 
 #include <chrono>
 
+#include "app/bad_line_reporter.h"
+#include "app/drop_report.h"
+#include "app/pseudonym_key.h"
+#include "store/stored_number.h"
+#include "base/text.h"
 #include "correlate/correlator.h"
 #include "correlate/outbound_tracker.h"
 #include "input/input_catalog.h"
-#include "parse/journal_json.h"
 #include "input/journal_reader.h"
 #include "input/line_source.h"
+#include "parse/journal_json.h"
 #include "parse/pattern_set.h"
-#include "report/result_writer.h"
 #include "parse/syslog_envelope.h"
 
 namespace pftls {
@@ -28,247 +38,328 @@ std::uint64_t count_incidents(Store& store, std::int64_t window_seconds) {
 }
 
 // Captures only for lines the correlator or the outbound tracker reads
-// (pattern_set.h, CaptureGate); set up with them, asked for the line in env.
+// (pattern_set.h, CaptureGate); asked for the line in `env`. It lives with
+// the two it asks (Engines), so it never sees them missing.
 class FieldGate final : public CaptureGate {
  public:
-  FieldGate(std::optional<Correlator>& correlator, std::optional<OutboundTracker>& outbound,
-            const Envelope& env)
-      : CaptureGate(bit(EventKind::kIgnored) | bit(EventKind::kMessageId) | bit(EventKind::kSender) |
-                    bit(EventKind::kRecipient) | bit(EventKind::kRemoved)),
+  FieldGate(Correlator& correlator, OutboundTracker& outbound, const Envelope& env)
+      : CaptureGate(bit(EventKind::kIgnored) | bit(EventKind::kMessageId) |
+                    bit(EventKind::kSender) | bit(EventKind::kRecipient) |
+                    bit(EventKind::kRemoved)),
         correlator_(correlator),
         outbound_(outbound),
         env_(env) {}
   bool wants(EventKind kind, std::string_view queue_id, std::string_view text) const override {
-    return outbound_->wants_fields(env_, kind, text) || correlator_->wants_fields(env_, kind, queue_id);
+    return outbound_.wants_fields(env_, kind, text) ||
+           correlator_.wants_fields(env_, kind, queue_id);
   }
 
  private:
   static constexpr std::uint32_t bit(EventKind k) { return 1u << static_cast<unsigned>(k); }
-  std::optional<Correlator>& correlator_;
-  std::optional<OutboundTracker>& outbound_;
+  Correlator& correlator_;
+  OutboundTracker& outbound_;
   const Envelope& env_;
 };
+
+// The correlator, the outbound tracker and the gate that asks them, set up
+// together with the state the previous run left, and their bounds.
+struct Engines {
+  Engines(Store& store, const CorrelatorLimits& correlator_limits, const Envelope& env)
+      : limits(correlator_limits),
+        correlator(store, limits),
+        outbound(store, outbound_limits),
+        gate(correlator, outbound, env) {
+    correlator.restore(store.load_state(correlator_limits.watch_ip_for));
+    outbound.restore(store.load_outbound_state());
+  }
+  const CorrelatorLimits limits;
+  const OutboundLimits outbound_limits;
+  Correlator correlator;
+  OutboundTracker outbound;
+  FieldGate gate;
+};
+
+// Where a line came from, for FILE:LINE and evidence.
+struct InputRef {
+  const std::string& shown;  // the name, control characters stripped
+  std::uint32_t id;          // Correlator::input_id(shown)
+  std::uint64_t line_base;   // lines of this input read by earlier runs
+  JournalJsonParser* json;   // the parser of a journal JSON input; null for syslog
+};
+
+class IngestRun {
+ public:
+  IngestRun(Store& store, const IngestOptions& options, std::ostream& diag);
+
+  std::vector<PlannedInput>& planned() { return planned_; }
+  // Reads one planned input on from where the previous run stopped, and
+  // records how far it got.
+  void read_file(PlannedInput& in);
+  // Reads the journal on from the cursor the previous run stored.
+  void read_journal(const JournalSelection& selection);
+  // Stores the correlation state and the run record; the summary.
+  IngestSummary finish();
+
+ private:
+  void start_correlating();
+  void note_input(std::string_view name);
+  void process(const Line& line, const InputRef& input);
+  void unrecognised(const Line& line, const InputRef& input, std::uint64_t number);
+  void remember(InputRecord& rec, const PlannedInput& in, const LineSource& source,
+                std::uint64_t lines, std::uint64_t held_back, std::uint64_t before_line);
+
+  Store& store_;
+  const IngestOptions& options_;
+  std::ostream& diag_;
+  const PatternSet& patterns_ = PatternSet::builtin();
+  const Micros started_ = now_micros();
+  const std::int64_t now_seconds_ = started_ / kMicrosPerSecond;
+  LocalZone zone_;
+  EnvelopeParser envelope_;
+  JournalJsonParser journal_json_;  // for files in the journal's JSON form
+  std::int64_t window_ = 0;
+  InputCatalog catalog_;
+  std::vector<PlannedInput> planned_;
+  BadLineReporter bad_;
+  IngestSummary sum_;
+  std::string inputs_;  // the names read, for the run record
+
+  Envelope env_;
+  Event ev_;
+  std::optional<Engines> engines_;
+  std::uint64_t incidents_before_ = 0;
+  std::uint64_t ord_ = 0;
+};
+
+IngestRun::IngestRun(Store& store, const IngestOptions& options, std::ostream& diag)
+    : store_(store),
+      options_(options),
+      diag_(diag),
+      zone_(options.zone),
+      envelope_(zone_, options.year),
+      catalog_(store.load_inputs()),
+      bad_(diag, options.max_reported) {
+  if (options_.window_seconds) {
+    store_.set_setting("window_seconds", std::to_string(*options_.window_seconds));
+  }
+  ensure_pseudonym_key(store_);
+  window_ = effective_window(store_, std::nullopt);
+  std::vector<std::string> warnings;
+  planned_ = catalog_.plan(options_.paths, warnings);
+  for (const auto& w : warnings) diag_ << "pftls: warning: " << strip_controls(w) << "\n";
+}
+
+void IngestRun::start_correlating() {
+  if (engines_) return;
+  incidents_before_ = count_incidents(store_, window_);
+  ord_ = stored_number<std::uint64_t>(store_, "next_ord").value_or(0);
+  CorrelatorLimits limits;
+  limits.watch_group_for = window_ * kMicrosPerSecond;
+  engines_.emplace(store_, limits, env_);
+}
+
+void IngestRun::note_input(std::string_view name) {
+  if (!inputs_.empty()) inputs_ += ' ';
+  inputs_ += name;
+}
+
+// One line through envelope, patterns, outbound tracker and correlator.
+void IngestRun::process(const Line& line, const InputRef& input) {
+  ++sum_.lines;
+  const std::uint64_t number = input.line_base + line.number;
+  if (line.truncated) {
+    if (auto* out = bad_.warn(BadLineReporter::kTruncated, input.shown, number)) {
+      *out << "line longer than " << kMaxLineBytes << " bytes, truncated\n";
+    }
+  }
+  EnvelopeStatus st =
+      input.json ? input.json->parse(line.text, env_) : envelope_.parse(line.text, env_);
+  if (st == EnvelopeStatus::kOtherProgram) {
+    ++sum_.other_lines;
+  } else if (st == EnvelopeStatus::kMalformed) {
+    ++sum_.malformed;
+    if (auto* out = bad_.warn(BadLineReporter::kMalformed, input.shown, number)) {
+      *out << (input.json ? "not a journal JSON entry, skipped\n" : "not a syslog line, skipped\n");
+    }
+  } else {
+    ++sum_.postfix_lines;
+    ev_.clear();
+    Engines& e = *engines_;
+    if (patterns_.match(env_.service, env_.message, ev_, &e.gate)) {
+      e.outbound.on_event(env_, ev_, ord_);
+      e.correlator.on_event(env_, ev_, ord_++, Correlator::RawLine{line.text, input.id, number});
+    } else {
+      unrecognised(line, input, number);
+    }
+  }
+}
+
+void IngestRun::unrecognised(const Line& line, const InputRef& input, std::uint64_t number) {
+  ++sum_.unrecognised;
+  std::string service = strip_controls(env_.service).substr(0, 64);
+  auto& by_service = sum_.unrecognised_by_service;
+  if (by_service.size() < 64 || by_service.count(service)) ++by_service[service];
+  if (options_.unrecognised_out) *options_.unrecognised_out << line.text << '\n';
+  if (auto* out = bad_.warn(BadLineReporter::kUnrecognised, input.shown, number)) {
+    *out << "unrecognised " << strip_controls(env_.syslog_name).substr(0, 64) << "/" << service
+         << " line\n";
+  }
+}
+
+void IngestRun::read_file(PlannedInput& in) {
+  InputRecord* rec = in.record;
+  if (in.path != "-" && !rec) return;  // an empty file
+  if (rec && rec->complete) return;    // read to its end, and it no longer grows
+  auto source = LineSource::open(in.path);
+  const auto& id = source->identity();
+  if (rec && id && InputCatalog::unchanged(in, id->size, id->mtime_seconds)) return;
+  start_correlating();
+  note_input(in.path);
+
+  const bool final_file =
+      in.path == "-" || in.rotated || source->compression() != Compression::kNone;
+  envelope_.begin_input(id ? id->mtime_seconds : now_seconds_);
+  std::uint64_t line_base = 0;
+  if (rec && rec->id != 0) {
+    if (rec->year) envelope_.years().resume(*rec->year, rec->last_month);
+    source->skip(rec->offset);
+    line_base = rec->lines;
+  }
+  // A live file's unterminated last line may still be being written.
+  const bool may_hold_back =
+      !final_file && id && now_seconds_ - id->mtime_seconds < kTornLineQuietSeconds;
+
+  const std::string shown = strip_controls(source->name());
+  InputFormat format = options_.format;  // kAuto: told by the first non-empty line
+  JournalJsonParser* json = format == InputFormat::kJournalJson ? &journal_json_ : nullptr;
+  InputRef input{shown, engines_->correlator.input_id(shown), line_base, json};
+  Line line;
+  std::uint64_t lines_here = 0;
+  std::uint64_t held_back = 0;
+  std::uint64_t before_line = source->offset();
+  while (source->next(line)) {
+    if (!line.terminated && may_hold_back) {
+      held_back = line.text.size();
+      break;
+    }
+    ++lines_here;
+    if (format == InputFormat::kAuto && !line.text.empty()) {
+      format = detect_format(line.text);
+      input.json = format == InputFormat::kJournalJson ? &journal_json_ : nullptr;
+    }
+    process(line, input);
+    before_line = source->offset();
+  }
+  sum_.truncated += source->truncated_lines();
+  if (!rec) return;  // stdin: nothing to remember
+  rec->complete = final_file && !held_back;
+  remember(*rec, in, *source, line_base + lines_here, held_back, before_line);
+}
+
+// How far a file was read, for the next run to go on from there.
+void IngestRun::remember(InputRecord& rec, const PlannedInput& in, const LineSource& source,
+                         std::uint64_t lines, std::uint64_t held_back,
+                         std::uint64_t before_line) {
+  rec.offset = held_back ? before_line : source.offset();
+  rec.lines = lines;
+  rec.pending_bytes = held_back;
+  rec.path = in.path;
+  if (in.prefix.size() > rec.fingerprint.size()) rec.fingerprint = in.prefix;
+  if (const auto& id = source.identity()) {
+    rec.device = id->device;
+    rec.inode = id->inode;
+    rec.size = id->size;
+    rec.mtime = id->mtime_seconds;
+  }
+  rec.year = envelope_.current_year();
+  rec.last_month = envelope_.years().last_month();
+  rec.last_read_at = now_micros();
+  store_.save_input(rec);
+}
+
+// The journal, after the files: entries after the cursor this source
+// reached last time, numbered on from the entries read before.
+void IngestRun::read_journal(const JournalSelection& selection) {
+  const JournalSelection sel = canonical_selection(selection);
+  const std::string cursor_key = journal_cursor_key(sel);
+  const std::string lines_key = journal_lines_key(sel);
+  const std::string cursor = store_.setting(cursor_key).value_or("");
+  const std::uint64_t line_base = stored_number<std::uint64_t>(store_, lines_key).value_or(0);
+  const std::string name = journal_input_name(sel);
+  note_input(name);
+  const std::string shown = strip_controls(name);
+  JournalJsonParser journal_json;  // its own: last_cursor() is this source's
+  JournalReader reader(sel, cursor, name);
+  LineSource& source = reader.lines();
+  InputRef input{shown, 0, line_base, &journal_json};
+  Line line;
+  std::uint64_t lines_here = 0;
+  while (source.next(line)) {
+    if (lines_here == 0) {
+      start_correlating();
+      input.id = engines_->correlator.input_id(shown);
+    }
+    ++lines_here;
+    process(line, input);
+  }
+  sum_.truncated += source.truncated_lines();
+  std::string warning = reader.finish();  // throws when journalctl failed
+  if (!warning.empty()) diag_ << "pftls: warning: journalctl: " << warning << "\n";
+  const std::string_view last = journal_json.last_cursor();
+  if (!last.empty() && last != cursor) {
+    store_.set_setting(cursor_key, last);
+    store_.set_setting(lines_key, std::to_string(line_base + lines_here));
+  }
+}
+
+IngestSummary IngestRun::finish() {
+  bad_.finish();
+  if (engines_) {
+    Correlator& correlator = engines_->correlator;
+    store_.save_state(correlator.finish());
+    store_.save_outbound_state(engines_->outbound.export_state());
+    store_.set_setting("next_ord", std::to_string(ord_));
+    sum_.sessions = correlator.counts().sessions;
+    sum_.failures = correlator.counts().failures;
+    sum_.messages = correlator.counts().messages;
+    sum_.drops = drops_of(correlator, engines_->outbound);
+    warn_drops(diag_, sum_.drops, engines_->limits, engines_->outbound_limits);
+    const std::uint64_t after = count_incidents(store_, window_);
+    sum_.new_incidents = after >= incidents_before_ ? after - incidents_before_ : 0;
+  }
+  RunRecord run;
+  run.started_at = started_;
+  run.finished_at = now_micros();
+  run.inputs = inputs_;
+  run.lines = sum_.lines;
+  run.postfix_lines = sum_.postfix_lines;
+  run.unrecognised = sum_.unrecognised;
+  run.malformed = sum_.malformed;
+  run.truncated = sum_.truncated;
+  run.sessions = sum_.sessions;
+  run.failures = sum_.failures;
+  run.messages = sum_.messages;
+  run.new_incidents = sum_.new_incidents;
+  run.drops = sum_.drops;
+  store_.record_run(run);
+  return sum_;
+}
 
 }  // namespace
 
 IngestSummary run_ingest(Store& store, const IngestOptions& options, std::ostream& diag) {
-  IngestSummary sum;
-  const PatternSet& patterns = PatternSet::builtin();
-  LocalZone zone(options.zone);
-  EnvelopeParser envelope(zone, options.year);
-  JournalJsonParser journal;
-  Micros started = now_micros();
-
   store.begin_run();
   try {
-    if (options.window_seconds) store.set_setting("window_seconds", std::to_string(*options.window_seconds));
-    std::int64_t window = effective_window(store, std::nullopt);
-    InputCatalog catalog(store.load_inputs());
-    std::vector<std::string> warnings;
-    std::vector<PlannedInput> planned = catalog.plan(options.paths, warnings);
-    for (const auto& w : warnings) diag << "pftls: warning: " << strip_controls(w) << "\n";
-
-    // The correlator and the incident count are set up only when there is
-    // something to read: a run with nothing new stays cheap.
-    std::optional<Correlator> correlator;
-    std::optional<OutboundTracker> outbound;
-    std::uint64_t before = 0;
-    std::uint64_t ord = 0;
-    auto start_correlating = [&] {
-      if (correlator) return;
-      before = count_incidents(store, window);
-      if (auto next = store.setting("next_ord")) ord = std::stoull(*next);
-      CorrelatorLimits limits;
-      limits.watch_group_for = window * kMicrosPerSecond;
-      correlator.emplace(store, limits);
-      correlator->restore(store.load_state(limits.watch_ip_for));
-      outbound.emplace(store);
-      outbound->restore(store.load_outbound_state());
-    };
-
-    std::size_t reported_malformed = 0, reported_unrecognised = 0, reported_truncated = 0;
-    std::string inputs;
-    Envelope env;
-    FieldGate gate(correlator, outbound, env);
-    Event ev;
-    // One line through envelope, patterns and correlator; `number` is shown
-    // in FILE:LINE messages and evidence.
-    auto process = [&](const Line& line, const std::string& shown, std::uint32_t input_id,
-                       std::uint64_t number, bool json,
-                       JournalJsonParser& json_parser) {
-      ++sum.lines;
-      if (line.truncated && reported_truncated++ < options.max_reported) {
-        diag << "pftls: warning: " << shown << ":" << number
-             << ": line longer than 65536 bytes, truncated\n";
-      }
-      EnvelopeStatus st = json ? json_parser.parse(line.text, env) : envelope.parse(line.text, env);
-      if (st == EnvelopeStatus::kOtherProgram) {
-        ++sum.other_lines;
-      } else if (st == EnvelopeStatus::kMalformed) {
-        ++sum.malformed;
-        if (reported_malformed++ < options.max_reported) {
-          diag << "pftls: warning: " << shown << ":" << number
-               << (json ? ": not a journal JSON entry, skipped\n" : ": not a syslog line, skipped\n");
-        }
-      } else {
-        ++sum.postfix_lines;
-        ev.clear();
-        if (patterns.match(env.service, env.message, ev, &gate)) {
-          outbound->on_event(env, ev, ord);
-          correlator->on_event(env, ev, ord++, Correlator::RawLine{line.text, input_id, number});
-        } else {
-          ++sum.unrecognised;
-          std::string service = strip_controls(env.service).substr(0, 64);
-          if (sum.unrecognised_by_service.size() < 64 || sum.unrecognised_by_service.count(service)) {
-            ++sum.unrecognised_by_service[service];
-          }
-          if (options.unrecognised_out) *options.unrecognised_out << line.text << '\n';
-          if (reported_unrecognised++ < options.max_reported) {
-            diag << "pftls: warning: " << shown << ":" << number << ": unrecognised "
-                 << strip_controls(env.syslog_name).substr(0, 64) << "/"
-                 << service << " line\n";
-          }
-        }
-      }
-    };
-    const std::int64_t now_seconds = now_micros() / kMicrosPerSecond;
-    for (auto& in : planned) {
-      InputRecord* rec = in.record;
-      if (in.path != "-" && !rec) continue;  // an empty file
-      if (rec && rec->complete) continue;    // read to its end, and it no longer grows
-      auto source = LineSource::open(in.path);
-      const auto& id = source->identity();
-      if (rec && id && InputCatalog::unchanged(in, id->size, id->mtime_seconds)) continue;
-      start_correlating();
-      if (!inputs.empty()) inputs += ' ';
-      inputs += in.path;
-
-      const bool final_file = in.path == "-" || in.rotated || source->compression() != Compression::kNone;
-      std::optional<std::int64_t> mtime =
-          id ? std::optional<std::int64_t>(id->mtime_seconds) : std::optional<std::int64_t>(now_seconds);
-      envelope.begin_input(mtime);
-      std::uint64_t line_base = 0;
-      if (rec && rec->id != 0) {
-        if (rec->year) envelope.years().resume(*rec->year, rec->last_month);
-        source->skip(rec->offset);
-        line_base = rec->lines;
-      }
-      // A live file's unterminated last line may still be being written.
-      const bool may_hold_back = !final_file && id && now_seconds - id->mtime_seconds < kTornLineQuietSeconds;
-
-      const std::string shown = strip_controls(source->name());
-      const std::uint32_t input_id = correlator->input_id(shown);
-      InputFormat format = options.format;  // kAuto: told by the first non-empty line
-      Line line;
-      std::uint64_t lines_here = 0;
-      std::uint64_t held_back = 0;
-      std::uint64_t before_line = source->offset();
-      while (source->next(line)) {
-        if (!line.terminated && may_hold_back) {
-          held_back = line.text.size();
-          break;
-        }
-        ++lines_here;
-        if (format == InputFormat::kAuto && !line.text.empty()) format = detect_format(line.text);
-        process(line, shown, input_id, line_base + line.number, format == InputFormat::kJournalJson,
-                journal);
-        before_line = source->offset();
-      }
-      sum.truncated += source->truncated_lines();
-      if (!rec) continue;  // stdin: nothing to remember
-      rec->offset = held_back ? before_line : source->offset();
-      rec->lines = line_base + lines_here;
-      rec->pending_bytes = held_back;
-      rec->path = in.path;
-      if (in.prefix.size() > rec->fingerprint.size()) rec->fingerprint = in.prefix;
-      if (id) {
-        rec->device = id->device;
-        rec->inode = id->inode;
-        rec->size = id->size;
-        rec->mtime = id->mtime_seconds;
-      }
-      rec->complete = final_file && !held_back;
-      rec->year = envelope.current_year();
-      rec->last_month = envelope.years().last_month();
-      rec->last_read_at = now_micros();
-      store.save_input(*rec);
-    }
-    if (options.journal) {
-      // The journal, after the files: entries after the cursor this source
-      // reached last time, numbered on from the entries read before.
-      const JournalSelection sel = canonical_selection(*options.journal);
-      const std::string cursor_key = journal_cursor_key(sel);
-      const std::string lines_key = journal_lines_key(sel);
-      const std::string cursor = store.setting(cursor_key).value_or("");
-      std::uint64_t line_base = 0;
-      if (auto stored = store.setting(lines_key)) {
-        try {
-          line_base = std::stoull(*stored);
-        } catch (const std::exception&) {
-        }
-      }
-      const std::string name = journal_input_name(sel);
-      if (!inputs.empty()) inputs += ' ';
-      inputs += name;
-      const std::string shown = strip_controls(name);
-      JournalJsonParser journal_json;  // its own: last_cursor() is this source's
-      JournalReader reader(sel, cursor, name);
-      LineSource& source = reader.lines();
-      Line line;
-      std::uint64_t lines_here = 0;
-      std::uint32_t input_id = UINT32_MAX;
-      while (source.next(line)) {
-        start_correlating();
-        if (input_id == UINT32_MAX) input_id = correlator->input_id(shown);
-        ++lines_here;
-        process(line, shown, input_id, line_base + line.number, true, journal_json);
-      }
-      sum.truncated += source.truncated_lines();
-      std::string warning = reader.finish();  // throws when journalctl failed
-      if (!warning.empty()) diag << "pftls: warning: journalctl: " << warning << "\n";
-      const std::string_view last = journal_json.last_cursor();
-      if (!last.empty() && last != cursor) {
-        store.set_setting(cursor_key, last);
-        store.set_setting(lines_key, std::to_string(line_base + lines_here));
-      }
-    }
-    if (reported_malformed > options.max_reported || reported_unrecognised > options.max_reported ||
-        reported_truncated > options.max_reported) {
-      diag << "pftls: warning: further bad lines not listed (see the counts below)\n";
-    }
-
-    if (correlator) {
-      CorrelatorState state = correlator->finish();
-      store.save_state(state);
-      store.save_outbound_state(outbound->export_state());
-      store.set_setting("next_ord", std::to_string(ord));
-      sum.sessions = correlator->counts().sessions;
-      sum.failures = correlator->counts().failures;
-      sum.messages = correlator->counts().messages;
-      std::uint64_t after = count_incidents(store, window);
-      sum.new_incidents = after >= before ? after - before : 0;
-    }
-
-    RunRecord run;
-    run.started_at = started;
-    run.finished_at = now_micros();
-    run.inputs = inputs;
-    run.lines = sum.lines;
-    run.postfix_lines = sum.postfix_lines;
-    run.unrecognised = sum.unrecognised;
-    run.malformed = sum.malformed;
-    run.truncated = sum.truncated;
-    run.sessions = sum.sessions;
-    run.failures = sum.failures;
-    run.messages = sum.messages;
-    run.new_incidents = sum.new_incidents;
-    store.record_run(run);
+    IngestRun run(store, options, diag);
+    for (auto& in : run.planned()) run.read_file(in);
+    if (options.journal) run.read_journal(*options.journal);
+    IngestSummary sum = run.finish();
     store.commit_run();
+    return sum;
   } catch (...) {
     store.rollback_run();
     throw;
   }
-  return sum;
 }
 
 }  // namespace pftls

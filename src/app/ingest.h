@@ -4,7 +4,9 @@
 // pattern dispatch -> correlator -> store) inside one store transaction,
 // together with the correlation state carried over from the previous run.
 // Bad lines are counted and the first few reported as FILE:LINE on `diag`,
-// never fatal. An input that cannot be read, or a store error, aborts the
+// never fatal. What the correlator's and the tracker's bounds dropped is
+// counted (IngestSummary::drops) and each bound that dropped anything is
+// one warning on `diag` naming the bound. An input that cannot be read, or a store error, aborts the
 // run: the transaction is rolled back and the error propagates (InputError,
 // StoreError, TimeError).
 //
@@ -52,6 +54,7 @@ struct IngestSummary {
   std::uint64_t failures = 0;
   std::uint64_t messages = 0;
   std::uint64_t new_incidents = 0;
+  DropCounts drops;  // what the bounds dropped; each bound hit is also a warning on `diag`
 };
 
 IngestSummary run_ingest(Store& store, const IngestOptions& options, std::ostream& diag);

@@ -1,14 +1,15 @@
 // evidence_report: the text of a disclosure report, optionally redacted.
 #include "report/evidence_report.h"
 
+#include <sodium.h>
+
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
-#include "base/presence_filter.h"
-#include "report/result_writer.h"
+#include "base/text.h"
 
 namespace pftls {
 namespace {
@@ -31,13 +32,89 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
   }
 }
 
+using Row = std::vector<Cell>;
+using LinesByIncident = std::map<std::string, std::vector<const Row*>>;
+using Replacements = std::vector<std::pair<std::string, std::string>>;  // from -> to
+
+// What happened, from one row of the incidents query.
+void write_header(std::ostream& text, const ResultSet& incidents, const Row& row,
+                  const std::string& id, const std::string& shown_mx) {
+  auto f = [&](const char* name) { return cell(incidents, row, name); };
+  text << "\n== Incident " << id << ": " << f("kind") << " (" << f("confidence") << ")\n";
+  text << "sending MTA:        " << f("client_ip") << " (" << f("client_name") << ")";
+  const std::string matched = f("matched_by");
+  if (!matched.empty() && matched != "ip") text << ", failure matched by " << matched;
+  text << "\n";
+  text << "handshake failed:   " << f("failure_at") << " (" << f("failure_reason") << "), "
+       << f("failed_attempts") << " failed attempt(s)\n";
+  text << "plaintext delivery: " << f("plaintext_at") << ", " << f("gap_seconds")
+       << " s later, queue id " << f("queue_id") << "\n";
+  text << "message-id:         " << f("message_id") << "\n";
+  text << "sender:             " << f("sender") << "\n";
+  text << "recipients:         " << f("recipients") << "\n";
+  text << "received by:        " << shown_mx << "\n";
+}
+
+// The incident's raw lines as FILE:LINE, one heading per session. With
+// `mx` (redacting), our host name is replaced where it stands as the syslog
+// host field, not wherever the same letters occur in a sender's name.
+void write_lines(std::ostream& text, const ResultSet& evidence, const std::vector<const Row*>& lines,
+                 const std::string& mx, const std::string& shown_mx) {
+  std::string last_role;
+  std::string last_session;
+  for (const Row* line : lines) {
+    std::string role = cell(evidence, *line, "role");
+    std::string session = cell(evidence, *line, "session_id");
+    if (role != last_role || session != last_session) {
+      text << "-- " << (role == "failed" ? "failed session" : "plaintext session") << "\n";
+      last_role = std::move(role);
+      last_session = std::move(session);
+    }
+    std::string raw = cell(evidence, *line, "raw");
+    if (!mx.empty()) {
+      const auto pos = raw.find(" " + mx + " ");
+      if (pos != std::string::npos && pos < 64) raw.replace(pos + 1, mx.size(), shown_mx);
+    }
+    text << cell(evidence, *line, "input") << ":" << cell(evidence, *line, "line") << ": " << raw
+         << "\n";
+  }
+}
+
+// "local@" -> "user-XXXXXXXX@" for each recipient of a ';'-separated list.
+void add_recipients(const std::string& recipients, std::string_view key, Replacements& out) {
+  std::size_t start = 0;
+  while (start <= recipients.size()) {
+    const std::size_t end = recipients.find(';', start);
+    const std::string r =
+        recipients.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    const auto at = r.rfind('@');
+    if (at != std::string::npos && at > 0) {
+      const std::string local = r.substr(0, at);
+      out.emplace_back(local + "@", pseudonym(key, "user", local) + "@");
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+}
+
+// Longest first, so "xalice@" is not half-replaced by the rule for "alice@".
+void replace_longest_first(std::string& report, Replacements& replacements) {
+  std::sort(replacements.begin(), replacements.end(),
+            [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  replacements.erase(std::unique(replacements.begin(), replacements.end()), replacements.end());
+  for (const auto& [from, to] : replacements) replace_all(report, from, to);
+}
+
 }  // namespace
 
-std::string pseudonym(const std::string& prefix, const std::string& value) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%08llx",
-                static_cast<unsigned long long>(PresenceFilter::hash(0x7066746c73ULL, value) & 0xffffffffULL));
-  return prefix + "-" + buf;
+std::string pseudonym(std::string_view key, const std::string& prefix, std::string_view value) {
+  if (key.size() != kPseudonymKeyBytes) throw std::invalid_argument("pseudonym: no key");
+  unsigned char hash[crypto_generichash_BYTES_MIN];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(value.data()),
+                     value.size(), reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  char hex[9];
+  sodium_bin2hex(hex, sizeof hex, hash, 4);
+  return prefix + "-" + hex;
 }
 
 std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& evidence,
@@ -46,81 +123,28 @@ std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& e
   text << "pftls evidence report";
   if (!options.heading.empty()) text << " (" << options.heading << ")";
   text << "\n";
-  std::map<std::string, std::vector<const std::vector<Cell>*>> lines_of;
+  LinesByIncident lines_of;
   for (const auto& row : evidence.rows) lines_of[cell(evidence, row, "incident_id")].push_back(&row);
 
-  std::vector<std::pair<std::string, std::string>> replacements;  // from -> to, longest first
+  Replacements replacements;
   for (const auto& row : incidents.rows) {
-    std::string id = cell(incidents, row, "incident_id");
-    std::string mx = cell(incidents, row, "mx_host");
-    // Our host name is redacted where it stands as the syslog host field and
-    // in this header, not wherever the same letters occur in a sender's name.
-    const std::string shown_mx = options.redact && !mx.empty() ? pseudonym("host", mx) : mx;
-    auto host_field = [&](std::string raw) {
-      if (!options.redact || mx.empty()) return raw;
-      std::string token = " " + mx + " ";
-      auto pos = raw.find(token);
-      if (pos != std::string::npos && pos < 64) raw.replace(pos + 1, mx.size(), shown_mx);
-      return raw;
-    };
-    text << "\n== Incident " << id << ": " << cell(incidents, row, "kind") << " ("
-         << cell(incidents, row, "confidence") << ")\n";
-    text << "sending MTA:        " << cell(incidents, row, "client_ip") << " ("
-         << cell(incidents, row, "client_name") << ")";
-    std::string matched = cell(incidents, row, "matched_by");
-    if (!matched.empty() && matched != "ip") text << ", failure matched by " << matched;
-    text << "\n";
-    text << "handshake failed:   " << cell(incidents, row, "failure_at") << " ("
-         << cell(incidents, row, "failure_reason") << "), " << cell(incidents, row, "failed_attempts")
-         << " failed attempt(s)\n";
-    text << "plaintext delivery: " << cell(incidents, row, "plaintext_at") << ", "
-         << cell(incidents, row, "gap_seconds") << " s later, queue id "
-         << cell(incidents, row, "queue_id") << "\n";
-    text << "message-id:         " << cell(incidents, row, "message_id") << "\n";
-    text << "sender:             " << cell(incidents, row, "sender") << "\n";
-    text << "recipients:         " << cell(incidents, row, "recipients") << "\n";
-    text << "received by:        " << shown_mx << "\n";
-    std::string last_role;
-    std::string last_session;
+    const std::string id = cell(incidents, row, "incident_id");
+    const std::string mx = cell(incidents, row, "mx_host");
+    const bool hide_mx = options.redact && !mx.empty();
+    const std::string shown_mx = hide_mx ? pseudonym(options.pseudonym_key, "host", mx) : mx;
+    write_header(text, incidents, row, id, shown_mx);
     auto it = lines_of.find(id);
     if (it == lines_of.end()) {
       text << "(no raw lines stored for this incident)\n";
     } else {
-      for (const auto* line : it->second) {
-        std::string role = cell(evidence, *line, "role");
-        std::string session = cell(evidence, *line, "session_id");
-        if (role != last_role || session != last_session) {
-          text << "-- " << (role == "failed" ? "failed session" : "plaintext session") << "\n";
-          last_role = role;
-          last_session = session;
-        }
-        text << cell(evidence, *line, "input") << ":" << cell(evidence, *line, "line") << ": "
-             << host_field(cell(evidence, *line, "raw")) << "\n";
-      }
+      write_lines(text, evidence, it->second, hide_mx ? mx : std::string(), shown_mx);
     }
     if (options.redact) {
-      std::string recipients = cell(incidents, row, "recipients");
-      std::size_t start = 0;
-      while (start <= recipients.size()) {
-        std::size_t end = recipients.find(';', start);
-        std::string r = recipients.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        auto at = r.rfind('@');
-        if (at != std::string::npos && at > 0) {
-          std::string local = r.substr(0, at);
-          replacements.emplace_back(local + "@", pseudonym("user", local) + "@");
-        }
-        if (end == std::string::npos) break;
-        start = end + 1;
-      }
+      add_recipients(cell(incidents, row, "recipients"), options.pseudonym_key, replacements);
     }
   }
   std::string report = text.str();
-  if (options.redact) {
-    std::sort(replacements.begin(), replacements.end(),
-              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-    replacements.erase(std::unique(replacements.begin(), replacements.end()), replacements.end());
-    for (const auto& [from, to] : replacements) replace_all(report, from, to);
-  }
+  if (options.redact) replace_longest_first(report, replacements);
   out << report;
   return incidents.rows.size();
 }

@@ -7,19 +7,27 @@
 // line with FILE:LINE. Every byte from a log passes strip_controls(). With
 // `redact`, recipient local parts (wherever "local@" occurs) and our own
 // host name (the syslog host field of each line, and the header) are
-// replaced by stable pseudonyms ("user-1a2b3c4d", "host-5e6f7a8b": the same
-// input always gives the same name).
+// replaced by pseudonyms ("user-1a2b3c4d", "host-5e6f7a8b"): the first four
+// bytes of a keyed BLAKE2b (libsodium's crypto_generichash) of the name,
+// under the database's random key. The same name gives the same pseudonym
+// in every report from one database; without the key a pseudonym cannot be
+// undone by hashing guessed names.
 #pragma once
 
 #include <ostream>
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "report/result_set.h"
 
 namespace pftls {
 
+inline constexpr std::size_t kPseudonymKeyBytes = 32;
+
 struct ReportOptions {
   bool redact = false;
+  std::string pseudonym_key;  // with redact: kPseudonymKeyBytes bytes
   std::string heading;  // e.g. "window 24h, match ip"
 };
 
@@ -27,7 +35,8 @@ struct ReportOptions {
 std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& evidence,
                                   const ReportOptions& options, std::ostream& out);
 
-// The pseudonym of `value` with `prefix` ("user", "host").
-std::string pseudonym(const std::string& prefix, const std::string& value);
+// The pseudonym of `value` with `prefix` ("user", "host") under `key`
+// (kPseudonymKeyBytes bytes).
+std::string pseudonym(std::string_view key, const std::string& prefix, std::string_view value);
 
 }  // namespace pftls

@@ -22,6 +22,5 @@ bool output_format_from_name(std::string_view name, OutputFormat& out);
 void write_result(const ResultSet& rs, OutputFormat format, std::ostream& out);
 
 std::string csv_cell(std::string_view text);
-std::string strip_controls(std::string_view text);
 
 }  // namespace pftls

@@ -229,6 +229,50 @@ case $CASE in
     expect_rc 0
     if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$tmp/out"; then fail "control characters reached the table"; fi
     sqlite3 db 'SELECT count(*) FROM messages' >/dev/null || fail "messages table damaged" ;;
+  bound_hit_warns)
+    # One connect more than the open-session bound (50000), each from its own
+    # pid and address: the bound closes sessions, and the run says so.
+    "$PFTLS" ingest --db db --year 2026 --tz UTC "$SAMPLES/sessions/mail.log" 2>err.seed ||
+      fail "seeding failed"
+    if grep -q 'dropped by bounds\|closed by the bound' err.seed; then
+      fail "an ordinary run reports drops: $(cat err.seed)"
+    fi
+    awk 'BEGIN { for (i = 1; i <= 50001; i++)
+      printf "Mar  5 10:00:00 mx1 postfix/smtpd[%d]: connect from unknown[10.%d.%d.%d]\n",
+             i, int(i / 65536), int(i / 256) % 256, i % 256 }' >many.log
+    run ingest --db db --year 2026 --tz UTC many.log
+    expect_rc 0
+    warned=$(sed -n 's/^pftls: warning: \([0-9]*\) sessions closed by the bound of 50000 open sessions$/\1/p' "$tmp/err")
+    [[ -n $warned && $warned -gt 0 ]] || fail "no warning naming the bound: $(cat "$tmp/err")"
+    expect_err "; dropped by bounds: $warned sessions"
+    grep '^pftls: ingest: ' "$tmp/err" | grep -q '^pftls: ingest: 50001 lines read, .* new incidents; dropped by bounds: ' ||
+      fail "summary line without the drops: $(cat "$tmp/err")" ;;
+  redact_keyed_per_database)
+    # Pseudonyms come from a random key per database: the same within one,
+    # different in another; a database without a key is not written to.
+    for d in a b; do
+      "$PFTLS" ingest --db $d.db --year 2026 --tz UTC "$SAMPLES/sessions/mail.log" 2>/dev/null ||
+        fail "ingest into $d.db failed"
+    done
+    names() { "$PFTLS" export evidence --db "$1" --org bank.example --redact |
+              grep -o '\(user\|host\)-[0-9a-f]\{8\}' | sort -u | tr '\n' ' '; }
+    a1=$(names a.db) a2=$(names a.db) b1=$(names b.db)
+    [[ $(wc -w <<<"$a1") == 3 ]] || fail "expected two recipients and one host: $a1"
+    [[ $a1 == "$a2" ]] || fail "one database, two sets of pseudonyms: $a1 / $a2"
+    for p in $a1; do
+      [[ " $b1 " != *" $p "* ]] || fail "$p in both databases: $a1 / $b1"
+    done
+    cp a.db db
+    sqlite3 db "DELETE FROM settings WHERE key = 'pseudonym_key'"
+    dump db >before
+    run show 2 --db db --redact
+    expect_rc 2
+    expect_err "no pseudonym key"
+    expect_one_line_err
+    same_db
+    "$PFTLS" ingest --db db </dev/null 2>/dev/null || fail "ingest without input failed"
+    run show 2 --db db --redact
+    expect_rc 0 ;;
   *)
     fail "unknown case" ;;
 esac

@@ -13,13 +13,19 @@
 # --all-recognised  also fail unless every ingest run's summary line says
 #               "0 unrecognised, 0 malformed" (every line of the sample is
 #               one pftls knows).
+# --pseudonyms  redaction pseudonyms (user-XXXXXXXX, host-XXXXXXXX) are keyed
+#               by each database's random key: the output is compared with
+#               each distinct pseudonym renamed by first appearance (user-1,
+#               user-2, host-1), so the test still sees which names are the
+#               same and which differ.
 set -euo pipefail
-mode=plain all_recognised=0
+mode=plain all_recognised=0 pseudonyms=0
 while :; do
   case "${1:-}" in
     --gzip|--bzip2|--xz|--zstd) mode=${1#--}; shift ;;
     --split-lines) mode=split; shift ;;
     --all-recognised) all_recognised=1; shift ;;
+    --pseudonyms) pseudonyms=1; shift ;;
     *) break ;;
   esac
 done
@@ -67,6 +73,19 @@ fi
 sed_args=(-e "s|$tmp/grow\.log|INPUT|g" -e "s|$tmp/in[0-9]*\.log\.[a-z0-9]*|INPUT|g")
 for f in "${files[@]}"; do sed_args+=(-e "s|$f|INPUT|g"); done
 sed "${sed_args[@]}" "$tmp/raw" >"$tmp/actual"
+if (( pseudonyms )); then
+  x='[0-9a-f]'
+  awk -v re="(user|host)-$x$x$x$x$x$x$x$x" '{
+    out = ""; rest = $0
+    while (match(rest, re)) {
+      token = substr(rest, RSTART, RLENGTH); kind = substr(token, 1, 4)
+      if (!(token in name)) name[token] = kind "-" (++count[kind])
+      out = out substr(rest, 1, RSTART - 1) name[token]; rest = substr(rest, RSTART + RLENGTH)
+    }
+    print out rest
+  }' "$tmp/actual" >"$tmp/renamed"
+  mv "$tmp/renamed" "$tmp/actual"
+fi
 if ! diff -u "$expected" "$tmp/actual"; then
   echo "golden: output differs from $expected (mode $mode); ingest said:" >&2
   cat "$tmp/err" >&2

@@ -1,0 +1,159 @@
+// commands: the subcommands, from validated options to output.
+#include "app/commands.h"
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/drop_report.h"
+#include "app/pseudonym_key.h"
+#include "report/evidence_report.h"
+#include "report/output_file.h"
+#include "report/result_writer.h"
+#include "store/open_store.h"
+#include "store/store_error.h"
+
+namespace pftls {
+namespace {
+
+using Params = std::vector<std::pair<std::string, QueryParam>>;
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+void remove_database_files(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
+}
+
+// The one place a store is opened. Read-only: queries never create a
+// database, and a missing one is an error that says so.
+std::unique_ptr<Store> open_database(const std::string& db, bool writing,
+                                     int busy_timeout_ms = 10'000) {
+  if (!writing && !file_exists(db)) {
+    throw StoreError(StoreError::Kind::kFailed,
+                     "no database at " + db + " (run 'pftls ingest' first)");
+  }
+  return open_store(db, writing ? Store::Mode::kReadWrite : Store::Mode::kReadOnly,
+                    busy_timeout_ms);
+}
+
+QueryParam param(const std::optional<Micros>& t) {
+  return t ? QueryParam{*t} : QueryParam{};
+}
+
+QueryParam param(const std::string& text) {
+  return text.empty() ? QueryParam{} : QueryParam{text};
+}
+
+// The database's pseudonym key. A query does not write: a database no
+// ingest has given a key yet gets none here.
+std::string redaction_key(Store& store) {
+  if (auto key = load_pseudonym_key(store)) return *key;
+  throw std::runtime_error(
+      "--redact: this database has no pseudonym key yet; any 'pftls ingest' run creates it "
+      "(with no new input: pftls ingest --db DB </dev/null)");
+}
+
+void write_summary(const IngestSummary& sum, std::ostream& diag) {
+  diag << "pftls: ingest: " << sum.lines << " lines read, " << sum.postfix_lines
+       << " Postfix lines, " << sum.unrecognised << " unrecognised, " << sum.malformed
+       << " malformed, " << sum.truncated << " truncated; " << sum.sessions << " sessions, "
+       << sum.failures << " failures, " << sum.messages << " messages, " << sum.new_incidents
+       << " new incidents" << drop_summary(sum.drops) << "\n";
+  if (!sum.unrecognised_by_service.empty()) {
+    diag << "pftls: unrecognised lines by program:";
+    for (const auto& [service, n] : sum.unrecognised_by_service) {
+      diag << " " << service << "=" << n;
+    }
+    diag << "\n";
+  }
+}
+
+}  // namespace
+
+int run_ingest_command(const IngestCommandOptions& options) {
+  IngestOptions opt = options.ingest;
+  std::ofstream unrecognised;
+  if (!options.unrecognised_path.empty()) {
+    unrecognised.open(options.unrecognised_path, std::ios::binary | std::ios::trunc);
+    if (!unrecognised) throw std::runtime_error("cannot write " + options.unrecognised_path);
+    opt.unrecognised_out = &unrecognised;
+  }
+  const bool existed = file_exists(options.db);
+  try {
+    auto store = open_database(options.db, true, options.lock_wait_ms);
+    write_summary(run_ingest(*store, opt, std::cerr), std::cerr);
+    if (unrecognised.is_open()) {
+      unrecognised.flush();
+      // The run is committed by now: a short file is worth a warning only.
+      if (!unrecognised) {
+        std::cerr << "pftls: warning: cannot write all of " << options.unrecognised_path << "\n";
+      }
+    }
+  } catch (...) {
+    if (!existed) remove_database_files(options.db);
+    throw;
+  }
+  return 0;
+}
+
+int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
+  auto store = open_database(q.db, false);
+  Params params = {{"since_us", param(q.since)}, {"until_us", param(q.until)}};
+  if (spec.needs_window || spec.on_incidents) {
+    params.emplace_back("window_us", effective_window(*store, q.window) * kMicrosPerSecond);
+  }
+  params.emplace_back("match", q.match);
+  params.emplace_back("outcome", spec.outcome ? QueryParam{std::string(spec.outcome)} : QueryParam{});
+  params.emplace_back("client_ip", param(q.client));
+  ResultSet rs = store->query(spec.name, params);
+  write_output(q.output, [&](std::ostream& out) { write_result(rs, q.format, out); });
+  return 0;
+}
+
+int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
+  auto store = open_database(q.db, false);
+  // Before any query: a redaction without its key is refused at once.
+  const std::string key = e.redact ? redaction_key(*store) : std::string();
+  const std::int64_t window = effective_window(*store, q.window);
+  Params params = {{"window_us", window * kMicrosPerSecond},
+                   {"match", q.match},
+                   {"since_us", QueryParam{}},
+                   {"until_us", QueryParam{}},
+                   {"client_ip", QueryParam{}}};
+  params.pop_back();
+  params.emplace_back("incident_id", e.incident_id ? QueryParam{e.incident_id} : QueryParam{});
+  params.emplace_back("client_ip", param(e.client));
+  params.emplace_back("org", param(e.org));
+  ResultSet incidents = store->query("incidents_selected", params);
+  if (e.incident_id && incidents.rows.empty()) {
+    throw UsageError("no incident " + std::to_string(e.incident_id) + " (with window " +
+                     std::to_string(window) + "s, match " + q.match + ")");
+  }
+  ResultSet evidence = store->query("evidence", params);
+  ReportOptions opt;
+  opt.redact = e.redact;
+  opt.pseudonym_key = key;
+  opt.heading = "window " + std::to_string(window) + "s, match " + q.match +
+                (e.redact ? ", redacted" : "");
+  write_output(q.output, [&](std::ostream& out) {
+    write_evidence_report(incidents, evidence, opt, out);
+  });
+  return 0;
+}
+
+int run_status_command(const std::string& db, int runs) {
+  auto store = open_database(db, false);
+  std::cout << "Inputs\n";
+  write_result(store->query("status_inputs", {}), OutputFormat::kTable, std::cout);
+  std::cout << "\nRuns (most recent first)\n";
+  write_result(store->query("status_runs", {{"limit", std::int64_t{runs}}}), OutputFormat::kTable,
+               std::cout);
+  return 0;
+}
+
+}  // namespace pftls

@@ -1,0 +1,28 @@
+// commands: one function per subcommand, on validated options (options.h).
+//
+// Contract: each returns the exit code of a completed command (0) and
+// throws on failure: UsageError for a request that cannot be answered as
+// asked, StoreError (kBusy: exit 75), InputError, TimeError or
+// std::runtime_error otherwise; main() maps them to exit codes. Queries
+// never create a database: a missing one is an error that says so. An
+// ingest that fails removes a database it created.
+#pragma once
+
+#include "app/options.h"
+
+namespace pftls {
+
+// A named query (queries/NAME.sql) and what it needs before it runs.
+struct QuerySpec {
+  const char* name;
+  bool needs_window = false;
+  bool on_incidents = false;      // reads temp.incidents_now (clients)
+  const char* outcome = nullptr;  // failures: keep only this outcome
+};
+
+int run_ingest_command(const IngestCommandOptions& options);
+int run_query_command(const QuerySpec& spec, const QueryOptions& options);
+int run_evidence_command(const QueryOptions& query, const EvidenceOptions& evidence);
+int run_status_command(const std::string& db, int runs);
+
+}  // namespace pftls

@@ -1,0 +1,101 @@
+// options: raw command-line text to validated options, or a UsageError.
+#include "app/options.h"
+
+#include <cstdlib>
+
+#include "base/text.h"
+#include "input/input_format.h"
+
+namespace pftls {
+namespace {
+
+std::optional<std::int64_t> window_arg(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::int64_t seconds;
+  if (!parse_duration(text, seconds) || seconds <= 0) {
+    throw UsageError("--window: '" + strip_controls(text) +
+                     "' is not a duration (e.g. 90s, 30m, 24h, 5d)");
+  }
+  return seconds;
+}
+
+std::optional<Micros> time_arg(const char* name, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  Micros t;
+  if (!parse_time_arg(text, t)) {
+    throw UsageError(std::string(name) + ": '" + strip_controls(text) +
+                     "' is not a time (RFC 3339, or YYYY-MM-DD[THH:MM[:SS]] in UTC)");
+  }
+  return t;
+}
+
+// With --journal, stdin only when named ("-"): the files first, then the journal.
+std::optional<JournalSelection> journal_arg(const IngestArgs& args) {
+  const JournalSelection& sel = args.journal_selection;
+  if (!args.journal && sel.units.empty() && sel.files.empty() && sel.directory.empty()) {
+    return std::nullopt;
+  }
+  for (const auto& u : sel.units) {
+    if (u.empty()) throw UsageError("--unit: a unit name, not ''");
+  }
+  for (const auto& f : sel.files) {
+    if (f.empty()) throw UsageError("--journal-file: a file name, not ''");
+  }
+  return sel;
+}
+
+}  // namespace
+
+std::string default_db() {
+  const char* env = std::getenv("PFTLS_DB");
+  return env && *env ? env : "pftls.db";
+}
+
+IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& args) {
+  IngestCommandOptions out;
+  out.db = db;
+  out.lock_wait_ms = static_cast<int>(args.lock_wait * 1000);
+  out.unrecognised_path = args.unrecognised;
+  IngestOptions& opt = out.ingest;
+  if (!input_format_from_name(args.format, opt.format)) {
+    throw UsageError("--format: auto, syslog or journal");
+  }
+  opt.journal = journal_arg(args);
+  opt.paths = args.paths.empty() && !opt.journal ? std::vector<std::string>{"-"} : args.paths;
+  if (args.year != 0) {
+    if (args.year < 1970 || args.year > 9999) throw UsageError("--year: out of range");
+    opt.year = args.year;
+  }
+  opt.zone = args.tz;
+  opt.window_seconds = window_arg(args.window);
+  LocalZone check(args.tz);  // an unknown zone is a usage error before anything is opened
+  (void)check;
+  return out;
+}
+
+QueryOptions validate_query(const std::string& db, const QueryArgs& args,
+                            std::optional<OutputFormat> fixed) {
+  QueryOptions out;
+  out.db = db;
+  if (fixed) {
+    out.format = *fixed;
+  } else if (!output_format_from_name(args.format, out.format)) {
+    throw UsageError("--format: table, csv or json");
+  }
+  out.window = window_arg(args.window);
+  out.since = time_arg("--since", args.since);
+  out.until = time_arg("--until", args.until);
+  out.client = args.client;
+  out.match = args.match;
+  out.output = args.output;
+  return out;
+}
+
+EvidenceOptions validate_evidence(const EvidenceArgs& args, bool exporting) {
+  if (exporting && args.client.empty() && args.org.empty()) {
+    throw UsageError("export evidence: give --client IP or --org DOMAIN");
+  }
+  return EvidenceOptions{args.incident_id, args.client, args.org, args.redact};
+}
+
+}  // namespace pftls

@@ -1,0 +1,112 @@
+// options: the command line's options, as typed and as validated.
+//
+// Contract: the *Args structs hold the text CLI11 binds (cli.cpp); the
+// validate_*() functions turn them into the *Options the commands take
+// (commands.h) or throw UsageError with the message the user sees (exit 2).
+// Validation opens nothing: a usage error leaves no file behind. The help
+// texts shared by several subcommands are defined here once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "app/ingest.h"
+#include "base/log_time.h"
+#include "input/journal_reader.h"
+#include "report/result_writer.h"
+
+namespace pftls {
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The database every subcommand takes: $PFTLS_DB, else ./pftls.db.
+std::string default_db();
+
+// --- As typed ---
+
+struct IngestArgs {
+  std::vector<std::string> paths;
+  std::string window;
+  int year = 0;  // 0: not given
+  std::string tz;
+  double lock_wait = 10;
+  std::string format = "auto";
+  std::string unrecognised;
+  bool journal = false;
+  JournalSelection journal_selection;
+};
+
+struct QueryArgs {
+  std::string window;
+  std::string since;
+  std::string until;
+  std::string client;
+  std::string match = "ip";
+  std::string format = "table";
+  std::string output;
+};
+
+struct EvidenceArgs {
+  std::int64_t incident_id = 0;  // 0: not given
+  std::string client;
+  std::string org;
+  bool redact = false;
+};
+
+// --- Validated ---
+
+struct IngestCommandOptions {
+  std::string db;
+  IngestOptions ingest;            // unrecognised_out is set by the command
+  int lock_wait_ms = 10'000;
+  std::string unrecognised_path;  // "": not asked for
+};
+
+struct QueryOptions {
+  std::string db;
+  std::optional<std::int64_t> window;  // nullopt: the stored window
+  std::optional<Micros> since;
+  std::optional<Micros> until;
+  std::string client;  // "": every client
+  std::string match = "ip";
+  OutputFormat format = OutputFormat::kTable;
+  std::string output;  // "": standard output
+};
+
+struct EvidenceOptions {
+  std::int64_t incident_id = 0;  // 0: by client or org instead
+  std::string client;
+  std::string org;
+  bool redact = false;
+};
+
+IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& args);
+// `fixed`: the format of an export subcommand (args.format is then not read).
+QueryOptions validate_query(const std::string& db, const QueryArgs& args,
+                            std::optional<OutputFormat> fixed = std::nullopt);
+// `exporting`: export evidence, which needs --client or --org.
+EvidenceOptions validate_evidence(const EvidenceArgs& args, bool exporting);
+
+// --- Help texts used by more than one subcommand ---
+
+inline constexpr const char* kDbHelp = "SQLite database (default: $PFTLS_DB, else ./pftls.db)";
+inline constexpr const char* kFormatHelp = "table, csv or json (default table)";
+inline constexpr const char* kMatchHelp = "How incidents are matched (ip, subnet, org; default ip)";
+inline constexpr const char* kMatchLongHelp =
+    "What ties a failure to a later plaintext delivery: ip (the same address, default), "
+    "subnet (the same IPv4 /24 or IPv6 /64) or org (the same registrable domain)";
+inline constexpr const char* kQueryWindowHelp =
+    "Window between failure and plaintext delivery (default: the stored one, else 24h)";
+inline constexpr const char* kRetryWindowHelp =
+    "How long a retry may take (default: the stored window, else 24h)";
+inline constexpr const char* kClientHelp = "Only this client IP";
+inline constexpr const char* kOutputHelp = "Output file (default: standard output)";
+inline constexpr const char* kMatchValues[] = {"ip", "subnet", "org"};
+
+}  // namespace pftls
