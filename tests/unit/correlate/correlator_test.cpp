@@ -425,6 +425,34 @@ TEST(Correlator, FollowedMessageOpenAtTheEndIsCarried) {
   EXPECT_NE(r.state.tracked_messages[0].id, 0);  // saved, for the next run to update
 }
 
+TEST(Correlator, FollowedMessageIsFollowedInTheNextRun) {
+  Outcome first;
+  run(first, session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+                 session("01:28:00", 11, kA, {"4A1B2C3D4E: client=" + kA}, kPlainCounters));
+  ASSERT_EQ(first.state.tracked_messages.size(), 1u);
+  MemorySink sink2;
+  Correlator c(sink2);
+  c.restore(first.state);
+  Feeder f;
+  const std::vector<std::string> queue_lines{
+      other("01:28:01", "cleanup", "4A1B2C3D4E: message-id=<otp@example.com>"),
+      other("01:28:01", "qmgr", "4A1B2C3D4E: from=<a@example.com>, size=3, nrcpt=1 (queue active)"),
+      other("01:28:02", "qmgr", "4A1B2C3D4E: removed")};
+  Envelope mx;
+  mx.host = "mx";
+  for (const std::string& line : queue_lines) {
+    EXPECT_TRUE(c.wants_fields(mx, EventKind::kMessageId, "4A1B2C3D4E"));
+    f.feed(c, {line});
+  }
+  EXPECT_FALSE(c.wants_fields(mx, EventKind::kMessageId, "4A1B2C3D4E"));
+  ASSERT_EQ(sink2.messages.size(), 1u);
+  const MessageRecord& m = sink2.messages.begin()->second;
+  EXPECT_EQ(m.id, first.state.tracked_messages[0].id);  // updated, not inserted again
+  EXPECT_EQ(m.message_id, "otp@example.com");
+  EXPECT_EQ(m.sender, "a@example.com");
+  EXPECT_TRUE(c.finish().tracked_messages.empty());
+}
+
 // --- Bounds: each drops data, and is counted.
 
 TEST(CorrelatorBounds, OpenSessionBoundEvictsAndCounts) {
@@ -510,6 +538,7 @@ TEST(CorrelatorBounds, ClientCountsFlushedEarlyStillAddUp) {
   Outcome r;
   run(r, lines, limits);
   EXPECT_GT(r.sink.client_flushes, 1);
+  EXPECT_EQ(r.counts.clients_flushed, 4u);  // 2 + 2 handed over early, the fifth at the end
   ASSERT_EQ(r.sink.clients.size(), 5u);
   for (const auto& [ip, s] : r.sink.clients) EXPECT_EQ(s.sessions, 1) << ip;
 }
@@ -527,6 +556,54 @@ TEST(CorrelatorBounds, WatchListBound) {
   ASSERT_EQ(r.sink.messages.size(), 1u);
   EXPECT_EQ(r.sink.messages.begin()->second.client_ip, "192.0.2.1");
   EXPECT_EQ(r.counts.failures, 2u);
+  EXPECT_EQ(r.counts.watch_full, 1u);  // kB, once
+}
+
+TEST(CorrelatorBounds, NothingDroppedWithinTheBounds) {
+  Outcome r;
+  run(r, session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+             plain_message("01:28:00", 11, kA, "4A1B2C3D4E"));
+  EXPECT_EQ(r.counts.evicted_sessions + r.counts.evicted_messages + r.counts.evidence_dropped +
+                r.counts.watch_full + r.counts.clients_flushed,
+            0u);
+}
+
+TEST(CorrelatorBounds, AddDropsAddsEveryBoundsCount) {
+  CorrelatorLimits limits;
+  limits.max_open_sessions = 2;
+  limits.max_tracked_messages = 2;
+  limits.evidence_total_bytes = 100;
+  limits.max_watched = 3;
+  limits.max_client_stats = 1;
+  std::vector<std::string> lines =
+      session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+      session("01:00:01", 11, kB, {"lost connection after STARTTLS from " + kB}, "ehlo=1 commands=1");
+  for (int pid = 20; pid < 25; ++pid) {
+    lines = lines + session("01:10:00", pid, kA, {"4A1B2C3D4" + std::to_string(pid % 10) + ": client=" + kA},
+                            kPlainCounters);
+  }
+  for (int pid = 30; pid < 35; ++pid) lines.push_back(smtpd("01:20:00", pid, "connect from " + kA2));
+  MemorySink sink;
+  Correlator c(sink, limits);
+  Feeder f;
+  f.feed(c, lines);
+  c.finish();
+  const CorrelatorCounts n = c.counts();
+  EXPECT_GT(n.evicted_sessions, 0u);
+  EXPECT_GT(n.evicted_messages, 0u);
+  EXPECT_GT(n.evidence_dropped, 0u);
+  EXPECT_GT(n.watch_full, 0u);
+  EXPECT_GT(n.clients_flushed, 0u);
+  DropCounts d;
+  d.outbound_dropped = 7;  // added to, not overwritten
+  c.add_drops(d);
+  c.add_drops(d);
+  EXPECT_EQ(d.evicted_sessions, 2 * n.evicted_sessions);
+  EXPECT_EQ(d.evicted_messages, 2 * n.evicted_messages);
+  EXPECT_EQ(d.evidence_dropped, 2 * n.evidence_dropped);
+  EXPECT_EQ(d.watch_full, 2 * n.watch_full);
+  EXPECT_EQ(d.clients_flushed, 2 * n.clients_flushed);
+  EXPECT_EQ(d.outbound_dropped, 7u);
 }
 
 }  // namespace
