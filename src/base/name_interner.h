@@ -65,14 +65,19 @@ struct ProcessKey {
 class LastName {
  public:
   // The id of s in `names`, added when `create`; kNone when not there (or full).
-  std::uint32_t id(NameInterner& names, std::string_view s, bool create = true) {
+  [[gnu::always_inline]] std::uint32_t id(NameInterner& names, std::string_view s,
+                                          bool create = true) {
     if (id_ != NameInterner::kNone && same_text(names.name(id_), s)) return id_;
+    return look_up(names, s, create);
+  }
+
+ private:
+  [[gnu::noinline]] std::uint32_t look_up(NameInterner& names, std::string_view s, bool create) {
     const std::uint32_t id = create ? names.intern(s) : names.find(s);
     if (id != NameInterner::kNone) id_ = id;
     return id;
   }
 
- private:
   std::uint32_t id_ = NameInterner::kNone;
 };
 

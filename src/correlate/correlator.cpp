@@ -13,6 +13,8 @@ namespace pftls {
 
 namespace {
 
+constexpr std::string_view kUnknown = "unknown";  // Postfix's name or address when it has none
+
 // "ehlo=2 starttls=0/1 mail=1 ... commands=5/7" -> starttls ok/attempts.
 bool parse_starttls_counter(std::string_view counters, int& ok, int& attempts) {
   auto pos = counters.find("starttls=");
@@ -201,9 +203,11 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
 void Correlator::count_session(const Session& s) {
   const SessionRecord& r = s.rec;
   if (r.client_ip.empty()) return;
-  if (r.client_name != "unknown") keys_of(r);  // the registrable domain, not from "unknown"
-  ClientStats& c = clients_.entry(r.client_ip).stats;
-  if (!r.client_name.empty() && r.client_name != "unknown") c.client_name = r.client_name;
+  ClientTally::Entry& e = clients_.entry(r.client_ip);
+  const bool unknown = std::string_view(r.client_name) == kUnknown;
+  if (!unknown) fill_keys(e.keys, r);  // the registrable domain, not from "unknown"
+  ClientStats& c = e.stats;
+  if (!r.client_name.empty() && !unknown) c.client_name = r.client_name;
   const Micros first = r.connect_at ? r.connect_at : s.last_seen;
   if (c.first_seen == 0 || first < c.first_seen) c.first_seen = first;
   if (s.last_seen > c.last_seen) c.last_seen = s.last_seen;
@@ -223,15 +227,24 @@ void Correlator::count_session(const Session& s) {
 
 const ClientKeys& Correlator::keys_of(const SessionRecord& r) {
   ClientKeys& k = clients_.entry(r.client_ip).keys;
-  if (!k.known) {
-    k.known = true;
-    k.subnet = subnet_of(r.client_ip);
-    k.org_domain = org_domains_.of(r.client_name);
-  }
+  fill_keys(k, r);
   return k;
 }
 
+// Computed once per IP (while its tally entry lasts).
+void Correlator::fill_keys(ClientKeys& k, const SessionRecord& r) {
+  if (k.known) return;
+  k.known = true;
+  k.subnet = subnet_of(r.client_ip);
+  k.org_domain = org_domains_.of(r.client_name);
+}
+
+// A "no" found for the session since (keep_if_on_record()), at no later
+// time and with no by-IP watch added, still holds: watches only expire.
 bool Correlator::watched_by_ip(const Session& s, Micros now) const {
+  if (s.ip_watch_gen == watch_list_.ip_generation() && !s.ip_watched && s.ip_watch_at <= now) {
+    return false;
+  }
   return watch_list_.watched(s.host, WatchKind::kIp, s.rec.client_ip, now);
 }
 
@@ -277,8 +290,8 @@ Session& Correlator::session_for(const SessionKey& key, const Envelope& env, std
 void Correlator::set_client(Session& s, const Event& ev) {
   const std::string_view name = ev.get(Field::kClientName);
   const std::string_view ip = ev.get(Field::kClientIp);
-  if (s.rec.client_ip.empty() && !ip.empty() && ip != "unknown") s.rec.client_ip.assign(ip);
-  if (!name.empty() && (s.rec.client_name.empty() || s.rec.client_name == "unknown")) {
+  if (s.rec.client_ip.empty() && !ip.empty() && ip != kUnknown) s.rec.client_ip.assign(ip);
+  if (!name.empty() && (s.rec.client_name.empty() || std::string_view(s.rec.client_name) == kUnknown)) {
     s.rec.client_name.assign(name);
   }
 }
@@ -292,8 +305,9 @@ void Correlator::keep_if_on_record(Session& s, const RawLine& raw, std::uint64_t
   if (s.rec.first_ord != ord && !s.rec.failed && s.rec.id == 0) {
     if (s.rec.client_ip.empty()) return;
     if (s.ip_watch_gen != watch_list_.ip_generation()) {
-      s.ip_watched = watched_by_ip(s, now);
+      s.ip_watched = watch_list_.watched(s.host, WatchKind::kIp, s.rec.client_ip, now);
       s.ip_watch_gen = watch_list_.ip_generation();
+      s.ip_watch_at = now;
     }
     if (!s.ip_watched) return;
   }

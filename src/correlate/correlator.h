@@ -108,6 +108,7 @@ class Correlator {
   const ClientKeys& keys_of(const SessionRecord& r);
   bool watched(const Session& s, Micros now, bool by_group);
   bool watched_by_ip(const Session& s, Micros now) const;
+  void fill_keys(ClientKeys& k, const SessionRecord& r);
   bool watch(std::uint32_t host, const WatchKey& k);
   bool watch_failed(Session& s);
   void keep_if_on_record(Session& s, const RawLine& raw, std::uint64_t ord, Micros now);

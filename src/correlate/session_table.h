@@ -28,8 +28,10 @@ struct Session {
   std::uint32_t host = 0;    // interned mx host; rec.mx_host is filled when stored
   std::uint32_t syslog = 0;  // interned syslog name; likewise rec.syslog_name
   Micros last_seen = 0;
-  // Whether rec.client_ip is watched by IP, as of WatchList generation ip_watch_gen.
+  // Whether rec.client_ip was watched by IP at ip_watch_at, as of WatchList
+  // generation ip_watch_gen.
   std::uint64_t ip_watch_gen = UINT64_MAX;
+  Micros ip_watch_at = 0;
   bool ip_watched = false;
   SessionEvidence evidence;
 };
