@@ -2,12 +2,47 @@
 #include "correlate/session_table.h"
 
 #include <algorithm>
+#include <string>
 #include <tuple>
 
 namespace pftls {
 
 namespace {
+
 constexpr std::size_t kMaxSpare = 256;
+
+// SessionRecord{} again, its strings cleared but keeping their buffers:
+// 3 to 4% less CPU time over the bench log than assigning a fresh record
+// (two paired runs of 10 and 12, 2% fewer instructions). The structured
+// binding names every field, so a new field does not compile here until it
+// is reset too.
+void reset_keeping_buffers(SessionRecord& r) {
+  static const SessionRecord kFresh;
+  auto& [id, mx_host, syslog_name, pid, client_ip, client_name, client_subnet, org_domain,
+         connect_at, end_at, first_ord, failed, failure_at, failure_ord, failure_reason,
+         openssl_code, tls, tls_at, tls_ord, counters_present, starttls_attempts, starttls_ok,
+         messages] = r;
+  for (std::string* t : {&mx_host, &syslog_name, &client_ip, &client_name, &client_subnet,
+                         &org_domain, &failure_reason, &openssl_code}) {
+    t->clear();
+  }
+  id = kFresh.id;
+  pid = kFresh.pid;
+  connect_at = kFresh.connect_at;
+  end_at = kFresh.end_at;
+  first_ord = kFresh.first_ord;
+  failed = kFresh.failed;
+  failure_at = kFresh.failure_at;
+  failure_ord = kFresh.failure_ord;
+  tls = kFresh.tls;
+  tls_at = kFresh.tls_at;
+  tls_ord = kFresh.tls_ord;
+  counters_present = kFresh.counters_present;
+  starttls_attempts = kFresh.starttls_attempts;
+  starttls_ok = kFresh.starttls_ok;
+  messages = kFresh.messages;
+}
+
 }  // namespace
 
 Session& SessionTable::open(const SessionKey& key) {
@@ -35,7 +70,7 @@ std::unique_ptr<Session> SessionTable::take(const SessionKey& key) {
 
 void SessionTable::recycle(std::unique_ptr<Session> s) {
   if (spare_.size() >= kMaxSpare) return;
-  s->rec = SessionRecord{};
+  reset_keeping_buffers(s->rec);
   s->last_seen = 0;
   s->ip_watch_gen = UINT64_MAX;
   s->ip_watch_at = 0;
