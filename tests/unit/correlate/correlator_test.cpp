@@ -149,6 +149,10 @@ std::vector<std::string> session(const std::string& at, int pid, const std::stri
   out.push_back(smtpd(at, pid, "disconnect from " + client + " " + counters));
   return out;
 }
+// A session that fails by a lost connection after STARTTLS.
+std::vector<std::string> failed_session(const std::string& at, int pid, const std::string& client) {
+  return session(at, pid, client, {"lost connection after STARTTLS from " + client}, "ehlo=1 commands=1");
+}
 // A plaintext message of queue id `qid` from client on pid, with its
 // cleanup, qmgr and delivery lines.
 std::vector<std::string> plain_message(const std::string& at, int pid, const std::string& client,
@@ -235,7 +239,7 @@ INSTANTIATE_TEST_SUITE_P(
              session("01:00:00", 10, kA, {"SSL_accept error from " + kA + ": -1"}, "ehlo=1 commands=1"),
              {{"mx 192.0.2.1 failed@01:00:00 other msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
         Case{"failed_by_lost_connection_after_starttls",
-             session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1"),
+             failed_session("01:00:00", 10, kA),
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
         Case{"failed_by_timeout_after_starttls",
              session("01:00:00", 10, kA, {"timeout after STARTTLS from " + kA}, "ehlo=1 commands=1"),
@@ -298,7 +302,7 @@ INSTANTIATE_TEST_SUITE_P(
              plain_message("01:00:00", 10, kB, "4A1B2C3D4E"),
              {{}, {}, {"203.0.113.9 s=1 tls=0 plain=1 failed=0 starttls=0 msgs=1/1"}, 1, 0, 1, 0}},
         Case{"watched_by_ip_saves_session_and_followed_message",
-             session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+             failed_session("01:00:00", 10, kA) +
                  plain_message("01:28:00", 11, kA, "4A1B2C3D4E"),
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0", "mx 192.0.2.1 plain msgs=1"},
               {"4A1B2C3D4E 192.0.2.1 192.0.2.0/24 example.com from=a@example.com to=u@mx.test "
@@ -306,7 +310,7 @@ INSTANTIATE_TEST_SUITE_P(
               {"192.0.2.1 s=2 tls=0 plain=1 failed=1 starttls=1 msgs=1/1"},
               2, 1, 1, 1}},
         Case{"watched_by_ip_saves_a_tls_session_too",
-             session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+             failed_session("01:00:00", 10, kA) +
                  session("01:10:00", 11, kA, {"Anonymous TLS connection established from " + kA +
                                                   ": TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"},
                          "ehlo=2 starttls=1 quit=1 commands=4"),
@@ -315,7 +319,7 @@ INSTANTIATE_TEST_SUITE_P(
               {"192.0.2.1 s=2 tls=1 plain=0 failed=1 starttls=2 msgs=0/0"},
               2, 1, 0, 0}},
         Case{"watched_by_subnet_saves_plaintext_messages",
-             session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+             failed_session("01:00:00", 10, kA) +
                  plain_message("01:28:00", 11, kA2, "5B1B2C3D4E"),
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0", "mx 192.0.2.2 plain msgs=1"},
               {"5B1B2C3D4E 192.0.2.2 192.0.2.0/24 example.com from=a@example.com to=u@mx.test "
@@ -323,7 +327,7 @@ INSTANTIATE_TEST_SUITE_P(
               {kFailedA, "192.0.2.2 s=1 tls=0 plain=1 failed=0 starttls=0 msgs=1/1"},
               2, 1, 1, 1}},
         Case{"watched_by_org_saves_plaintext_messages",
-             session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+             failed_session("01:00:00", 10, kA) +
                  plain_message("01:28:00", 11, kA3, "6C1B2C3D4E"),
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0", "mx 198.51.100.3 plain msgs=1"},
               {"6C1B2C3D4E 198.51.100.3 198.51.100.0/24 example.com from=a@example.com to=u@mx.test "
@@ -331,7 +335,7 @@ INSTANTIATE_TEST_SUITE_P(
               {kFailedA, "198.51.100.3 s=1 tls=0 plain=1 failed=0 starttls=0 msgs=1/1"},
               2, 1, 1, 1}},
         Case{"group_watch_skips_tls_sessions",
-             session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+             failed_session("01:00:00", 10, kA) +
                  session("01:10:00", 11, kA2,
                          {"Anonymous TLS connection established from " + kA2 +
                               ": TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
@@ -342,7 +346,7 @@ INSTANTIATE_TEST_SUITE_P(
               {kFailedA, "192.0.2.2 s=1 tls=1 plain=0 failed=0 starttls=1 msgs=1/0"},
               2, 1, 1, 0}},
         Case{"group_watch_ends_after_a_day_ip_watch_lasts",
-             session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+             failed_session("01:00:00", 10, kA) +
                  plain_message("30 02:00:00", 11, kA2, "8E1B2C3D4E") +
                  plain_message("30 02:00:00", 12, kA, "9F1B2C3D4E"),
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0", "mx 192.0.2.1 plain msgs=1"},
@@ -352,7 +356,7 @@ INSTANTIATE_TEST_SUITE_P(
                "192.0.2.2 s=1 tls=0 plain=1 failed=0 starttls=0 msgs=1/1"},
               3, 1, 2, 1}},
         Case{"watch_is_per_host",
-             session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+             failed_session("01:00:00", 10, kA) +
                  std::vector<std::string>{
                      smtpd("01:28:00", 11, "connect from " + kA, "mx2"),
                      smtpd("01:28:00", 11, "AA1B2C3D4E: client=" + kA, "mx2"),
@@ -416,7 +420,7 @@ TEST(Correlator, CarriesOpenStateToTheNextRun) {
 TEST(Correlator, FollowedMessageOpenAtTheEndIsCarried) {
   Outcome r;
   std::vector<std::string> lines =
-      session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+      failed_session("01:00:00", 10, kA) +
       session("01:28:00", 11, kA, {"4A1B2C3D4E: client=" + kA}, kPlainCounters);
   lines.push_back(other("01:28:00", "qmgr", "4A1B2C3D4E: from=<a@example.com>, size=3, nrcpt=2 (queue active)"));
   run(r, lines);
@@ -427,7 +431,7 @@ TEST(Correlator, FollowedMessageOpenAtTheEndIsCarried) {
 
 TEST(Correlator, FollowedMessageIsFollowedInTheNextRun) {
   Outcome first;
-  run(first, session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+  run(first, failed_session("01:00:00", 10, kA) +
                  session("01:28:00", 11, kA, {"4A1B2C3D4E: client=" + kA}, kPlainCounters));
   ASSERT_EQ(first.state.tracked_messages.size(), 1u);
   MemorySink sink2;
@@ -497,7 +501,7 @@ TEST(CorrelatorBounds, MessageBoundSavesEvictsAndCounts) {
   CorrelatorLimits limits;
   limits.max_tracked_messages = 2;
   std::vector<std::string> lines =
-      session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1");
+      failed_session("01:00:00", 10, kA);
   const char* qids[] = {"4A1B2C3D41", "4A1B2C3D42", "4A1B2C3D43", "4A1B2C3D44"};
   int pid = 20;
   for (const char* q : qids) {
@@ -513,7 +517,7 @@ TEST(CorrelatorBounds, MessageBoundSavesEvictsAndCounts) {
 
 TEST(CorrelatorBounds, RecipientsPerMessageAreBounded) {
   std::vector<std::string> lines =
-      session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+      failed_session("01:00:00", 10, kA) +
       session("01:10:00", 11, kA, {"4A1B2C3D4E: client=" + kA}, kPlainCounters);
   for (int i = 0; i < 1005; ++i) {
     lines.push_back(other("01:10:01", "local",
@@ -547,8 +551,8 @@ TEST(CorrelatorBounds, WatchListBound) {
   CorrelatorLimits limits;
   limits.max_watched = 3;  // kA's ip, subnet and domain; kB is not watched
   std::vector<std::string> lines =
-      session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
-      session("01:00:01", 11, kB, {"lost connection after STARTTLS from " + kB}, "ehlo=1 commands=1") +
+      failed_session("01:00:00", 10, kA) +
+      failed_session("01:00:01", 11, kB) +
       plain_message("01:28:00", 12, kA, "4A1B2C3D4E") +
       plain_message("01:28:00", 13, kB, "5B1B2C3D4E");
   Outcome r;
@@ -561,7 +565,7 @@ TEST(CorrelatorBounds, WatchListBound) {
 
 TEST(CorrelatorBounds, NothingDroppedWithinTheBounds) {
   Outcome r;
-  run(r, session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
+  run(r, failed_session("01:00:00", 10, kA) +
              plain_message("01:28:00", 11, kA, "4A1B2C3D4E"));
   EXPECT_EQ(r.counts.evicted_sessions + r.counts.evicted_messages + r.counts.evidence_dropped +
                 r.counts.watch_full + r.counts.clients_flushed,
@@ -576,8 +580,8 @@ TEST(CorrelatorBounds, AddDropsAddsEveryBoundsCount) {
   limits.max_watched = 3;
   limits.max_client_stats = 1;
   std::vector<std::string> lines =
-      session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA}, "ehlo=1 commands=1") +
-      session("01:00:01", 11, kB, {"lost connection after STARTTLS from " + kB}, "ehlo=1 commands=1");
+      failed_session("01:00:00", 10, kA) +
+      failed_session("01:00:01", 11, kB);
   for (int pid = 20; pid < 25; ++pid) {
     lines = lines + session("01:10:00", pid, kA, {"4A1B2C3D4" + std::to_string(pid % 10) + ": client=" + kA},
                             kPlainCounters);
