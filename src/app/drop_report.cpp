@@ -49,12 +49,8 @@ std::array<DropLine, 8> drop_lines(const DropCounts& d, const CorrelatorLimits& 
 
 DropCounts drops_of(const Correlator& correlator, const OutboundTracker& outbound) {
   DropCounts d;
-  d.evicted_sessions = correlator.counts().evicted_sessions;
-  d.evicted_messages = correlator.counts().evicted_messages;
-  d.evidence_dropped = correlator.counts().evidence_dropped;
-  d.outbound_evicted_failures = outbound.counts().evicted_failures;
-  d.outbound_evicted_messages = outbound.counts().evicted_messages;
-  d.outbound_dropped = outbound.counts().dropped;
+  correlator.add_drops(d);
+  outbound.add_drops(d);
   return d;
 }
 

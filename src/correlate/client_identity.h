@@ -33,9 +33,9 @@ class OrgDomains {
  public:
   static constexpr std::size_t kMaxParents = 65536;
   std::string of(std::string_view host_name);
-  std::size_t memo_hits() const { return hits_; }
 
  private:
+  friend struct OrgDomainsProbe;  // client_identity_internal.h
   StringMap<std::string> by_parent_;
   std::size_t hits_ = 0;
 };

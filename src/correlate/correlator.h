@@ -1,6 +1,7 @@
 // correlator: smtpd sessions and queue ids, turned into stored facts.
 //
-// Contract: on_event() takes recognised events in log order. An smtpd
+// Contract: on_event() takes recognised events in log order; `ord` numbers
+// the lines of all runs (it orders facts within one second). An smtpd
 // session is keyed by (host, syslog_name, pid) and runs from "connect from"
 // to "disconnect from"; a line for a pid with no open session opens one (an
 // excerpt may start mid-session) and a new "connect from" on a pid closes
@@ -8,27 +9,26 @@
 // error, lost/timeout after STARTTLS, a TLS library problem before any
 // handshake succeeded) marks a session failed at its first evidence line
 // and puts (host, client IP) on the watch list; sessions and messages of
-// watched clients are saved through the EventSink, all others only counted.
-// Queue ids are followed only for saved messages. Every table is bounded
-// (Limits): the oldest entries are closed first and counted as evicted.
-// A closed session is added to its client's counts a few closes later
-// (kCountDelay), once that entry has been loaded; finish() adds the rest.
+// watched clients are saved through the EventSink, all others only counted
+// per client. Queue ids are followed only for saved messages. Every table
+// is bounded (CorrelatorLimits); what a bound drops is counted
+// (CorrelatorCounts, add_drops()). finish() saves what is open and hands
+// over the counts.
 #pragma once
 
-#include <array>
 #include <cstdint>
-#include <memory>
-#include <string>
-#include <unordered_map>
-#include <unordered_set>
+#include <string_view>
 #include <vector>
 
-#include "parse/event.h"
+#include "base/name_interner.h"
 #include "correlate/client_identity.h"
 #include "correlate/client_tally.h"
+#include "correlate/evidence_buffer.h"
+#include "correlate/message_follow.h"
 #include "correlate/records.h"
-#include "base/open_table.h"
-#include "base/presence_filter.h"
+#include "correlate/session_table.h"
+#include "correlate/watch_list.h"
+#include "parse/event.h"
 #include "parse/syslog_envelope.h"
 
 namespace pftls {
@@ -56,21 +56,15 @@ struct CorrelatorCounts {
   std::uint64_t messages = 0;          // queue ids assigned by smtpd
   std::uint64_t saved_messages = 0;    // of those, from watched clients
   std::uint64_t evicted_sessions = 0;  // closed by a bound, not by a disconnect
-  std::uint64_t evicted_messages = 0;
+  std::uint64_t evicted_messages = 0;  // followed queue ids saved and forgotten by the bound
   std::uint64_t evidence_dropped = 0;  // raw lines not kept: the evidence budget was spent
-};
-
-// A log line as read, for evidence.
-struct RawLogLine {
-  std::string_view text;
-  std::uint32_t input = 0;  // Correlator::input_id() of the input's name
-  std::uint64_t number = 0;
+  std::uint64_t watch_full = 0;        // failed clients not (fully) watched: the list was full
+  std::uint64_t clients_flushed = 0;   // client counts handed over early: the tally was full
 };
 
 class Correlator {
  public:
   Correlator(EventSink& sink, CorrelatorLimits limits = {});
-  ~Correlator();
 
   void restore(CorrelatorState state);
   // `raw` is the whole log line and where it came from: a session's first
@@ -78,10 +72,9 @@ class Correlator {
   // client watched by IP), are kept (bounded) and stored as evidence.
   using RawLine = RawLogLine;
   void on_event(const Envelope& env, const Event& ev, std::uint64_t ord, const RawLine& raw = {}) {
-    // Over half the lines are known lines that carry nothing (kIgnored) or
-    // queue lines of ids not followed (not captured): they only date their
-    // host. Told here, inline; the rest in on_session_event().
-    const std::uint32_t host = host_id(env.host);
+    // Over half the lines carry nothing (kIgnored) or are queue lines of ids
+    // not followed (not captured): they only date their host.
+    const std::uint32_t host = last_host_.id(names_, env.host);
     if (ev.kind == EventKind::kIgnored || (!ev.captured && is_queue_kind(ev.kind))) {
       note_host(host, env.time, false);
       return;
@@ -92,63 +85,39 @@ class Correlator {
   // for the queue ids it follows; an ignored line needs its kind alone.
   bool wants_fields(const Envelope& env, EventKind kind, std::string_view queue_id);
   // The number evidence lines of the input called `name` carry (RawLine::input).
-  std::uint32_t input_id(std::string_view name) { return input_index(name); }
-  // Flushes counts to the sink and returns what is still open.
+  std::uint32_t input_id(std::string_view name) { return evidence_.input_id(name); }
+  // Saves what is open, hands the counts to the sink and returns the open state.
   CorrelatorState finish();
 
-  const CorrelatorCounts& counts() const { return counts_; }
+  CorrelatorCounts counts() const;
+  // Adds what the bounds dropped in this run to `d`.
+  void add_drops(DropCounts& d) const;
 
  private:
-  struct Session;
-  struct SessionKey {
-    std::uint32_t host;
-    std::uint32_t syslog_name;
-    std::uint32_t pid;
-    bool operator==(const SessionKey&) const = default;
-  };
-  struct SessionKeyHash {
-    std::size_t operator()(const SessionKey& k) const noexcept;
-  };
-
+  void on_session_event(std::uint32_t host, const Envelope& env, const Event& ev,
+                        std::uint64_t ord, const RawLine& raw);
+  void on_disconnect(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
+  void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
+  Session& session_for(const SessionKey& key, const Envelope& env, std::uint64_t ord);
+  void close_session(const SessionKey& key, Micros t, bool evicted);
+  void count_session(const Session& s);
+  void set_client(Session& s, const Event& ev);
+  void mark_failed(Session& s, Micros t, std::uint64_t ord, std::string_view reason,
+                   std::string_view openssl_code);
+  void mark_tls(Session& s, Micros t, std::uint64_t ord);
+  const ClientKeys& keys_of(const SessionRecord& r);
+  bool watched(const Session& s, Micros now, bool by_group);
+  bool watched_by_ip(const Session& s, Micros now) const;
+  void fill_keys(ClientKeys& k, const SessionRecord& r);
+  bool watch(std::uint32_t host, const WatchKey& k);
+  bool watch_failed(Session& s);
+  void keep_if_on_record(Session& s, const RawLine& raw, std::uint64_t ord, Micros now);
+  void save(Session& s);
+  void name_record(Session& s) const;
   static bool is_queue_kind(EventKind k) {
     return k == EventKind::kMessageId || k == EventKind::kSender || k == EventKind::kRecipient ||
            k == EventKind::kRemoved;
   }
-  void on_session_event(std::uint32_t host, const Envelope& env, const Event& ev, std::uint64_t ord,
-                        const RawLine& raw);
-  std::uint32_t intern(std::string_view s);
-  std::uint32_t host_id(std::string_view host);
-  std::uint32_t syslog_id(std::string_view name);
-  Session& session_for(const SessionKey& key, const Envelope& env, std::uint64_t ord);
-  void set_client(Session& s, std::string_view name, std::string_view ip);
-  void mark_failed(Session& s, Micros t, std::uint64_t ord, const std::string& reason,
-                   std::string_view openssl_code);
-  void mark_tls(Session& s, Micros t, std::uint64_t ord);
-  void close_session(const SessionKey& key, Micros t, bool evicted);
-  void count_session(Session& s);
-  void count_and_recycle(std::unique_ptr<Session> s);
-  void count_held_back();
-  void persist_if_watched(Session& s);
-  std::size_t tally_index(Session& s);
-  const ClientKeys& keys_of(Session& s);
-  bool watched_key(std::uint32_t host, int kind, std::string_view key, std::uint64_t key_hash,
-                   Micros now) const;
-  // Whether the session's client is watched on its host: by IP, and with
-  // by_group also by subnet or registrable domain.
-  bool watched(std::uint32_t host, Session& s, Micros now, bool by_group);
-  void watch_key(std::uint32_t host, int kind, const std::string& key, Micros until);
-  void watch(std::uint32_t host, Session& s, Micros failure_at);
-  void name_record(Session& s) const;
-  void save(Session& s);
-  std::uint32_t input_index(std::string_view input);
-  std::vector<EvidenceLine> evidence_of(const Session& s, std::size_t from) const;
-  void keep_line(Session& s, const RawLine& raw);
-  void keep_if_on_record(Session& s, const RawLine& raw, std::uint64_t ord, Micros now);
-  bool client_watched_by_ip(Session& s, Micros now);
-  void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
-  void on_queue_event(std::uint32_t host, const Event& ev);
-  void enforce_session_bound(Micros now);
-  void enforce_message_bound(Micros now);
   void note_host(std::uint32_t host, Micros t, bool tls_established) {
     if (host >= host_facts_.size()) host_facts_.resize(host + 1);
     HostFacts& f = host_facts_[host];
@@ -159,31 +128,16 @@ class Correlator {
   EventSink& sink_;
   CorrelatorLimits limits_;
   CorrelatorCounts counts_;
-  std::vector<std::string> names_;  // interned hosts and syslog names
-  StringMap<std::uint32_t> name_ids_;
-  std::uint32_t last_host_id_ = UINT32_MAX;
-  std::uint32_t last_syslog_id_ = UINT32_MAX;
-  OpenTable<SessionKey, std::unique_ptr<Session>, SessionKeyHash> sessions_;
-  // Indexed by interned host id: followed queue ids, watched client IPs.
-  std::vector<StringMap<std::unique_ptr<MessageRecord>>> messages_;
-  // By host: ip, subnet, org -> watched until (microseconds).
-  std::vector<std::array<StringMap<Micros>, 3>> watched_;
-  std::size_t message_count_ = 0;
-  std::size_t watched_count_ = 0;
-  std::uint64_t ip_watch_gen_ = 0;  // grows with every change to a by-IP watch
-  PresenceFilter message_filter_;  // (host id, queue id)
-  PresenceFilter watched_filter_;  // (host id, client ip)
-  ClientTally client_stats_;
-  OrgDomains org_domains_;  // registrable domains, remembered by parent name
-  std::vector<std::unique_ptr<Session>> spare_sessions_;  // closed ones, reused
-  // Closed sessions not yet counted in client_stats_ (a ring, oldest at
-  // closing_next_): counting waits for their client's entry to be loaded.
-  static constexpr std::size_t kCountDelay = 8;
-  std::array<std::unique_ptr<Session>, kCountDelay> closing_;
-  std::size_t closing_next_ = 0;
-  std::vector<HostFacts> host_facts_;  // by interned host id
-  std::vector<std::string> inputs_;    // names of the inputs evidence lines come from
-  std::size_t evidence_bytes_ = 0;     // evidence_text bytes of open sessions
+  NameInterner names_;  // hosts and syslog names
+  LastName last_host_;
+  LastName last_syslog_;
+  SessionTable sessions_;
+  WatchList watch_list_;
+  EvidenceBuffer evidence_;
+  MessageFollow messages_;
+  ClientTally clients_;
+  OrgDomains org_domains_;
+  std::vector<HostFacts> host_facts_;  // by host id
 };
 
 }  // namespace pftls

@@ -41,79 +41,28 @@ TlsUse tls_use(std::string_view tls) {
   return level == "none" || level.empty() ? TlsUse::kUnknown : TlsUse::kTls;
 }
 
-std::uint64_t mix(std::uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  return h;
-}
-
 }  // namespace
 
-bool OutboundTracker::QidKey::operator==(const QidKey& o) const {
-  return host == o.host && size == o.size && std::memcmp(id.data(), o.id.data(), size) == 0;
-}
-
-std::size_t OutboundTracker::KeyHash::operator()(const PidKey& k) const noexcept {
-  return static_cast<std::size_t>(
-      mix((static_cast<std::uint64_t>(k.host) << 32 | k.syslog_name) * 0x9e3779b97f4a7c15ULL ^ k.pid));
-}
-
-std::size_t OutboundTracker::KeyHash::operator()(const QidKey& k) const noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ULL ^ k.host;  // FNV-1a
-  for (std::size_t i = 0; i < k.size; ++i) {
-    h ^= static_cast<unsigned char>(k.id[i]);
-    h *= 0x100000001b3ULL;
-  }
-  return static_cast<std::size_t>(mix(h));
-}
-
 OutboundTracker::OutboundTracker(OutboundSink& sink, OutboundLimits limits)
-    : sink_(sink), limits_(limits) {}
+    : sink_(sink), limits_(limits), names_(limits.max_names) {}
 
 OutboundTracker::~OutboundTracker() = default;
 
 // ---------------------------------------------------------------------------
 // Names and keys
 
-std::uint32_t OutboundTracker::find_name(std::string_view s) const {
-  auto it = name_ids_.find(s);
-  return it == name_ids_.end() ? kNoName : it->second;
-}
-
-std::uint32_t OutboundTracker::intern(std::string_view s) {
-  std::uint32_t id = find_name(s);
-  if (id != kNoName) return id;
-  if (names_.size() >= limits_.max_names) return kNoName;
-  id = static_cast<std::uint32_t>(names_.size());
-  names_.emplace_back(s);
-  name_ids_.emplace(names_.back(), id);
-  return id;
-}
-
-std::uint32_t OutboundTracker::name_id(std::string_view s, bool create, std::string& last,
-                                       std::uint32_t& last_id) {
-  if (last_id != kNoName && s == last) return last_id;
-  std::uint32_t id = create ? intern(s) : find_name(s);
-  if (id != kNoName) {
-    last.assign(s);
-    last_id = id;
-  }
-  return id;
-}
-
 bool OutboundTracker::pid_key(const Envelope& env, bool create, PidKey& out) {
-  out.host = name_id(env.host, create, last_host_, last_host_id_);
-  if (out.host == kNoName) return false;
-  out.syslog_name = name_id(env.syslog_name, create, last_syslog_, last_syslog_id_);
+  out.host = last_host_.id(names_, env.host, create);
+  if (out.host == NameInterner::kNone) return false;
+  out.syslog_name = last_syslog_.id(names_, env.syslog_name, create);
   out.pid = env.pid;
-  return out.syslog_name != kNoName;
+  return out.syslog_name != NameInterner::kNone;
 }
 
 bool OutboundTracker::qid_key(const Envelope& env, std::string_view qid, bool create, QidKey& out) {
   if (qid.empty() || qid.size() > kMaxQueueId) return false;
-  out.host = name_id(env.host, create, last_host_, last_host_id_);
-  if (out.host == kNoName) return false;
+  out.host = last_host_.id(names_, env.host, create);
+  if (out.host == NameInterner::kNone) return false;
   out.size = static_cast<std::uint8_t>(qid.size());
   std::memcpy(out.id.data(), qid.data(), qid.size());
   return true;
@@ -148,16 +97,13 @@ void OutboundTracker::evict_failure() {
 }
 
 void OutboundTracker::evict_message() {
-  const QidKey& key = message_age_.front().key;
-  message_filter_.remove(PresenceFilter::hash(0, std::string_view(key.id.data(), key.size)));
-  messages_.erase(key);
+  messages_.erase(message_age_.front().key);
   message_age_.pop_front();
   ++counts_.evicted_messages;
 }
 
 void OutboundTracker::erase_message(Message& m) {
   const QidKey key = m.age->key;
-  message_filter_.remove(PresenceFilter::hash(0, std::string_view(key.id.data(), key.size)));
   message_age_.erase(m.age);
   messages_.erase(key);
 }
@@ -173,9 +119,7 @@ void OutboundTracker::touch(Message& m, OutboundPendingMessage* t) {
 
 OutboundTracker::Message* OutboundTracker::message_for(const Envelope& env, std::string_view qid,
                                                        bool create) {
-  // On the queue id alone: most lines are rejected before the host is looked up.
-  const std::uint64_t h = PresenceFilter::hash(0, qid);
-  if (!create && !message_filter_.may_contain(h)) return nullptr;
+  if (!create && messages_.empty()) return nullptr;
   QidKey key;
   if (!qid_key(env, qid, create, key)) {
     if (create) ++counts_.dropped;
@@ -192,7 +136,6 @@ OutboundTracker::Message* OutboundTracker::message_for(const Envelope& env, std:
   it = messages_.emplace(key, Message{}).first;
   message_age_.push_back({key, now_});
   it->second.age = std::prev(message_age_.end());
-  message_filter_.add(h);
   return &it->second;
 }
 

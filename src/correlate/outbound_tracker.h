@@ -33,13 +33,16 @@
 #include <list>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
-#include "parse/event.h"
-#include "correlate/records.h"
+#include <absl/container/node_hash_map.h>
+#include <absl/strings/string_view.h>
+
 #include "base/log_time.h"
-#include "base/presence_filter.h"
+#include "base/name_interner.h"
+#include "correlate/records.h"
+#include "parse/event.h"
 #include "parse/syslog_envelope.h"
 
 namespace pftls {
@@ -88,28 +91,27 @@ class OutboundTracker {
   State export_state() const;
 
   const OutboundCounts& counts() const { return counts_; }
-  std::size_t pending_failures() const { return failures_.size(); }
-  std::size_t pending_messages() const { return messages_.size(); }
+  // Adds what the bounds dropped in this run to `d`.
+  void add_drops(DropCounts& d) const {
+    d.outbound_evicted_failures += counts_.evicted_failures;
+    d.outbound_evicted_messages += counts_.evicted_messages;
+    d.outbound_dropped += counts_.dropped;
+  }
 
  private:
-  static constexpr std::uint32_t kNoName = UINT32_MAX;
   static constexpr std::size_t kMaxQueueId = 24;
 
-  struct PidKey {
-    std::uint32_t host;
-    std::uint32_t syslog_name;
-    std::uint32_t pid;
-    bool operator==(const PidKey&) const = default;
-  };
+  using PidKey = ProcessKey;
   struct QidKey {
     std::uint32_t host = 0;
     std::uint8_t size = 0;
     std::array<char, kMaxQueueId> id{};
-    bool operator==(const QidKey& o) const;
-  };
-  struct KeyHash {
-    std::size_t operator()(const PidKey& k) const noexcept;
-    std::size_t operator()(const QidKey& k) const noexcept;
+    std::string_view text() const { return {id.data(), size}; }
+    bool operator==(const QidKey& o) const { return host == o.host && text() == o.text(); }
+    template <typename H>
+    friend H AbslHashValue(H h, const QidKey& k) {
+      return H::combine(std::move(h), k.host, absl::string_view(k.id.data(), k.size));
+    }
   };
   template <typename K>
   struct Aged {  // an entry of an age list: oldest first
@@ -125,9 +127,6 @@ class OutboundTracker {
     std::list<Aged<QidKey>>::iterator age;
   };
 
-  std::uint32_t find_name(std::string_view s) const;
-  std::uint32_t intern(std::string_view s);
-  std::uint32_t name_id(std::string_view s, bool create, std::string& last, std::uint32_t& last_id);
   bool pid_key(const Envelope& env, bool create, PidKey& out);
   bool qid_key(const Envelope& env, std::string_view qid, bool create, QidKey& out);
   static bool same_attempt(const OutboundPendingMessage& t, const Envelope& env);
@@ -159,23 +158,19 @@ class OutboundTracker {
   OutboundCounts counts_;
   Micros now_ = 0;
 
-  std::vector<std::string> names_;  // interned hosts and syslog names
-  StringMap<std::uint32_t> name_ids_;
-  std::string last_host_;
-  std::uint32_t last_host_id_ = kNoName;
-  std::string last_syslog_;
-  std::uint32_t last_syslog_id_ = kNoName;
+  NameInterner names_;  // hosts and syslog names, bounded by limits_.max_names
+  LastName last_host_;
+  LastName last_syslog_;
 
   // "smtp" or "lmtp", in two comparisons.
   static bool smtp_like(std::string_view s) {
     return s.size() == 4 && (s[0] == 's' || s[0] == 'l') && s[1] == 'm' && s[2] == 't' && s[3] == 'p';
   }
   void on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord);
-  std::unordered_map<PidKey, Failure, KeyHash> failures_;
+  absl::node_hash_map<PidKey, Failure> failures_;  // node: entries stay put
   std::list<Aged<PidKey>> failure_age_;
-  std::unordered_map<QidKey, Message, KeyHash> messages_;
+  absl::node_hash_map<QidKey, Message> messages_;
   std::list<Aged<QidKey>> message_age_;
-  PresenceFilter message_filter_;  // the queue ids of messages_
 };
 
 }  // namespace pftls

@@ -27,9 +27,8 @@ endforeach()
 pftls_golden(forms_real_two-hosts_incidents forms-real.two-hosts.incidents.csv
   INGEST --year 2026 --tz UTC ${FORMS_REAL}/two-hosts.log
   QUERY export incidents)
-# Per-client counts over 60 sessions: more than the correlator holds back
-# before counting a closed session (Correlator::kCountDelay), so sessions are
-# counted both on the way and at the end of each run.
+# Per-client counts over 60 sessions, added up across the sessions of each
+# run and handed over at its end.
 pftls_golden(forms_real_two-hosts_clients forms-real.two-hosts.clients.csv
   INGEST --year 2026 --tz UTC ${FORMS_REAL}/two-hosts.log
   QUERY export clients)
