@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "xorshift.h"
+#include "../xorshift.h"
 
 namespace pftls {
 namespace {
