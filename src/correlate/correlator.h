@@ -29,7 +29,7 @@
 #include "correlate/records.h"
 #include "base/open_table.h"
 #include "base/presence_filter.h"
-#include "parse/syslog_envelope.h"
+#include "parse/envelope.h"
 
 namespace pftls {
 

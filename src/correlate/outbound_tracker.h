@@ -40,7 +40,7 @@
 #include "correlate/records.h"
 #include "base/log_time.h"
 #include "base/presence_filter.h"
-#include "parse/syslog_envelope.h"
+#include "parse/envelope.h"
 
 namespace pftls {
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "parse/postfix_program.h"
+
 namespace pftls {
 namespace od = simdjson::ondemand;
 
@@ -34,15 +36,6 @@ bool token_to_uint(std::string_view raw, std::uint64_t max, std::uint64_t& out) 
   }
   out = v;
   return true;
-}
-
-// Same rule as the syslog envelope: "postfix[-...][/...]/SERVICE".
-enum class Ident { kPostfix, kOther, kEmptyService };
-Ident classify_identifier(std::string_view ident, std::size_t& slash) {
-  if (ident.size() < 8 || std::memcmp(ident.data(), "postfix", 7) != 0) return Ident::kOther;
-  slash = ident.rfind('/');
-  if (slash == std::string_view::npos) return Ident::kOther;
-  return slash + 1 == ident.size() ? Ident::kEmptyService : Ident::kPostfix;
 }
 
 }  // namespace
@@ -87,8 +80,7 @@ EnvelopeStatus JournalJsonParser::Impl::parse(const char* buf, std::size_t len, 
   std::string_view ident, host, message, time_raw, pid_raw, syslog_pid_raw;
   bool have_ident = false, have_host = false, have_message = false, have_cursor = false;
   bool bad_field = false;  // a field of ours with the wrong type (e.g. MESSAGE null)
-  Ident kind = Ident::kOther;
-  std::size_t slash = 0;
+  ProgramName program;
 
   for (auto field_result : obj) {
     od::field field;
@@ -138,9 +130,9 @@ EnvelopeStatus JournalJsonParser::Impl::parse(const char* buf, std::size_t len, 
           // Not a string (several values?): the program is unknown.
           if (value.get_string().get(ident)) return EnvelopeStatus::kMalformed;
           have_ident = true;
-          kind = classify_identifier(ident, slash);
+          program = split_program(ident);
           // Another program: nothing more is needed once the cursor is known.
-          if (kind == Ident::kOther && have_cursor) return EnvelopeStatus::kOtherProgram;
+          if (program.kind == ProgramName::kOther && have_cursor) return EnvelopeStatus::kOtherProgram;
         } else if (key.unsafe_is_equal("SYSLOG_PID")) {
           syslog_pid_raw = value.raw_json_token();
         }
@@ -157,7 +149,7 @@ EnvelopeStatus JournalJsonParser::Impl::parse(const char* buf, std::size_t len, 
             }
             cursor.assign(c);
             have_cursor = true;
-            if (have_ident && kind == Ident::kOther) return EnvelopeStatus::kOtherProgram;
+            if (have_ident && program.kind == ProgramName::kOther) return EnvelopeStatus::kOtherProgram;
           }
         } else if (key.unsafe_is_equal("_PID")) {
           pid_raw = value.raw_json_token();
@@ -176,8 +168,8 @@ EnvelopeStatus JournalJsonParser::Impl::parse(const char* buf, std::size_t len, 
   // The object was read to its end; nothing may follow it.
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return EnvelopeStatus::kMalformed;
 
-  if (!have_ident || kind == Ident::kOther) return EnvelopeStatus::kOtherProgram;
-  if (kind == Ident::kEmptyService || bad_field || !have_message || !have_host || host.empty()) {
+  if (!have_ident || program.kind == ProgramName::kOther) return EnvelopeStatus::kOtherProgram;
+  if (program.kind == ProgramName::kNoService || bad_field || !have_message || !have_host || host.empty()) {
     return EnvelopeStatus::kMalformed;
   }
   std::uint64_t time = 0, pid = 0;
@@ -189,8 +181,8 @@ EnvelopeStatus JournalJsonParser::Impl::parse(const char* buf, std::size_t len, 
   }
   out.time = static_cast<Micros>(time);
   out.host = host;
-  out.syslog_name = ident.substr(0, slash);
-  out.service = ident.substr(slash + 1);
+  out.syslog_name = program.syslog_name;
+  out.service = program.service;
   out.pid = static_cast<std::uint32_t>(pid);
   out.message = message;
   return EnvelopeStatus::kPostfix;

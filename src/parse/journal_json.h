@@ -7,9 +7,8 @@
 //                epoch; already UTC, no zone, no year guessing)
 //   host         _HOSTNAME
 //   syslog_name, SYSLOG_IDENTIFIER "postfix/smtpd", "postfix/submission/smtpd",
-//   service      "postfix-in/smtpd": split at the last '/', with the same
-//                rule as the syslog envelope (first component starts with
-//                "postfix" and there is a '/'; else kOtherProgram)
+//   service      "postfix-in/smtpd": split by the rule of postfix_program.h
+//                (another program: kOtherProgram)
 //   pid          SYSLOG_PID, else _PID (strings of digits, or numbers)
 //   message      MESSAGE: a string, or an array of byte values (journalctl
 //                writes that when the text is not valid UTF-8), decoded to
@@ -30,7 +29,7 @@
 #include <memory>
 #include <string_view>
 
-#include "parse/syslog_envelope.h"
+#include "parse/envelope.h"
 
 namespace pftls {
 

@@ -1,10 +1,13 @@
 // syslog_envelope: RFC 3164 / RFC 3339 / journalctl short-* framing of Postfix log lines.
 #include "parse/syslog_envelope.h"
 
+#include <algorithm>
 #include <array>
 
 #include <bit>
 #include <cstring>
+
+#include "parse/postfix_program.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -115,17 +118,6 @@ inline bool same_short(const char* a, const char* b, std::size_t n, std::size_t 
   return std::memcmp(a, b, n) == 0;
 }
 
-// Bytes of a syslog program name "postfix/smtpd[": which ones end or split it.
-enum : std::uint8_t { kPlain = 0, kOpen = 1, kSlash = 2, kStop = 3 };
-constexpr std::array<std::uint8_t, 256> kProgramByte = [] {
-  std::array<std::uint8_t, 256> t{};
-  t['['] = kOpen;
-  t['/'] = kSlash;
-  t[' '] = kStop;
-  t[':'] = kStop;
-  return t;
-}();
-
 // The pid after '[' when it has 1 to 7 digits and 8 bytes can be read there
 // (the message follows): the digits found and converted a word at a time.
 // Advances pos past them. False: not that case, use the byte loop.
@@ -163,27 +155,19 @@ inline std::size_t first_space_in_16(const char* p) {
   return spaces == 0 ? 16 : static_cast<std::size_t>(std::countr_zero(spaces));
 }
 
-// The 16 bytes after "postfix" (at p, all readable) where the usual program
-// name ends among them. kFound: the first of '[', ' ', ':' is a '[' and a
-// '/' comes before it (their offsets from p); kOther: a '[' with no '/'
-// before it ("postfix[", "postfixd["), another program; kUndecided: none
-// of them, or ' ' or ':' first (the byte loop decides).
-enum class ProgramEnd { kFound, kOther, kUndecided };
-inline ProgramEnd program_end_in_16(const char* p, std::size_t& bracket, std::size_t& slash) {
+// Where the usual program name ends among the 16 bytes at p (all readable):
+// the offset of the first of '[', ' ', ':' when it is a '[', else 16 (none
+// of them, or ' ' or ':' first: the byte loop decides).
+inline std::size_t program_bracket_in_16(const char* p) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   auto bits = [&v](char c) {
     return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
   };
   const unsigned open = bits('[');
   const unsigned stops = open | bits(' ') | bits(':');
-  if (stops == 0) return ProgramEnd::kUndecided;
+  if (stops == 0) return 16;
   const unsigned at = static_cast<unsigned>(std::countr_zero(stops));
-  if (((open >> at) & 1u) == 0) return ProgramEnd::kUndecided;
-  const unsigned slashes = bits('/') & ((1u << at) - 1);
-  if (slashes == 0) return ProgramEnd::kOther;
-  bracket = at;
-  slash = static_cast<std::size_t>(31 - std::countl_zero(slashes));
-  return ProgramEnd::kFound;
+  return ((open >> at) & 1u) != 0 ? at : 16;
 }
 #endif
 
@@ -226,11 +210,10 @@ void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) 
     status = EnvelopeStatus::kOtherProgram;
     return true;
   }
-  std::size_t bracket, slash;
-  if (program_end_in_16(prog + 7, bracket, slash) != ProgramEnd::kFound) return false;
-  bracket += 7;
-  slash += 7;
-  if (slash + 1 == bracket) return false;  // no service: malformed
+  const std::size_t bracket = 7 + program_bracket_in_16(prog + 7);
+  if (bracket == 7 + 16) return false;
+  const ProgramName program = split_program(std::string_view(prog, bracket));
+  if (program.kind != ProgramName::kPostfix) return false;
   const std::string_view rest(prog, static_cast<std::size_t>(line.data() + line.size() - prog));
   std::size_t close = bracket + 1;
   std::uint64_t pid = 0;
@@ -240,8 +223,8 @@ void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) 
   }
   out.time = last_time_;
   out.host = std::string_view(p + 16, host_len);
-  out.syslog_name = std::string_view(prog, slash);
-  out.service = std::string_view(prog + slash + 1, bracket - slash - 1);
+  out.syslog_name = program.syslog_name;
+  out.service = program.service;
   out.pid = static_cast<std::uint32_t>(pid);
   out.message = std::string_view(rest.data() + close + 3, rest.size() - close - 3);
   if (!out.message.empty() && out.message.back() == '\r') out.message.remove_suffix(1);
@@ -315,42 +298,23 @@ EnvelopeStatus EnvelopeParser::parse_general(std::string_view line, Envelope& ou
   if (rest.size() < 7 || std::memcmp(rest.data(), "postfix", 7) != 0) {
     return EnvelopeStatus::kOtherProgram;
   }
-  // "SYSLOG_NAME/SERVICE[PID]: ": the '[' and the last '/' before it, with
-  // no ' ' or ':' before the '['. The usual names ("/smtpd[", "/qmgr[",
-  // "-in/cleanup[") end within 16 bytes of "postfix" and are found with one
-  // compare of 16 bytes a kind (SSE2); others one table lookup a byte.
-  std::size_t bracket = 7, slash = std::string_view::npos;
-  bool found = false;
+  // "SYSLOG_NAME/SERVICE[PID]: ": the name ends at the first '[', ' ' or ':'.
+  std::size_t bracket = 7;
 #if defined(__SSE2__)
-  if (rest.size() >= 7 + 16) {
-    switch (program_end_in_16(rest.data() + 7, bracket, slash)) {
-      case ProgramEnd::kOther:
-        return EnvelopeStatus::kOtherProgram;
-      case ProgramEnd::kFound:
-        bracket += 7;
-        slash += 7;
-        found = true;
-        break;
-      case ProgramEnd::kUndecided:
-        break;
-    }
-  }
+  if (rest.size() >= 7 + 16) bracket += program_bracket_in_16(rest.data() + 7);
+  if (bracket == 7 + 16) bracket = 7;
 #endif
-  for (; !found; ++bracket) {
-    if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
-    const std::uint8_t k = kProgramByte[static_cast<unsigned char>(rest[bracket])];
-    if (k == kPlain) continue;
-    if (k == kOpen) break;
-    if (k == kSlash) {
-      slash = bracket;
-      continue;
-    }
-    // ' ' or ':'. "postfix/smtpd: msg" is Postfix without a pid: malformed, not foreign.
-    return (rest[bracket] == ':' && slash != std::string_view::npos) ? EnvelopeStatus::kMalformed
-                                                                     : EnvelopeStatus::kOtherProgram;
+  for (; bracket < rest.size(); ++bracket) {
+    const char c = rest[bracket];
+    if (c == '[' || c == ' ' || c == ':') break;
   }
-  if (slash == std::string_view::npos) return EnvelopeStatus::kOtherProgram;
-  std::string_view program(rest.data(), bracket);
+  if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
+  const ProgramName program = split_program(std::string_view(rest.data(), bracket));
+  if (program.kind == ProgramName::kOther) return EnvelopeStatus::kOtherProgram;
+  // "postfix/smtpd: msg" is Postfix without a pid: malformed, not foreign.
+  if (rest[bracket] != '[') {
+    return rest[bracket] == ':' ? EnvelopeStatus::kMalformed : EnvelopeStatus::kOtherProgram;
+  }
   std::uint64_t pid = 0;
   std::size_t close = bracket + 1;
   if (!pid_in_one_word(rest, close, pid)) {
@@ -397,8 +361,8 @@ EnvelopeStatus EnvelopeParser::parse_general(std::string_view line, Envelope& ou
   }
   out.time = t + fraction;
   out.host = std::string_view(line.data() + host_begin, host_end - host_begin);
-  out.syslog_name = std::string_view(program.data(), slash);
-  out.service = std::string_view(program.data() + slash + 1, program.size() - slash - 1);
+  out.syslog_name = program.syslog_name;
+  out.service = program.service;
   out.pid = static_cast<std::uint32_t>(pid);
   out.message = std::string_view(rest.data() + close + 3, rest.size() - close - 3);
   // A log with CRLF line ends: the CR is not part of the message.

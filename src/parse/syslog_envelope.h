@@ -10,9 +10,9 @@
 //                       any fraction, offset +HH:MM, -HH:MM or Z; none: --tz)
 //   short-iso[-precise] "2026-11-28T23:45:17[.123456]+0100 host ..."
 //                       (journalctl: the offset without a colon)
-// The program must be a Postfix one: "SYSLOG_NAME/SERVICE[pid]" whose first
-// component starts with "postfix" (postfix, postfix-in, postfix/submission,
-// ...); the service is the last component. Other programs, and journalctl's
+// The program must be a Postfix one: "SYSLOG_NAME/SERVICE[pid]" by the rule
+// of postfix_program.h (postfix, postfix-in, postfix/submission, ...; the
+// service is the last component). Other programs, and journalctl's
 // "-- Boot ... --" marker lines, cost a few byte comparisons and no time
 // conversion (kOtherProgram). Times become UTC microseconds: yearless ones
 // through the YearTracker and the LocalZone, RFC 3339 ones through their own
@@ -25,19 +25,9 @@
 #include <string_view>
 
 #include "base/log_time.h"
+#include "parse/envelope.h"
 
 namespace pftls {
-
-struct Envelope {
-  Micros time = 0;
-  std::string_view host;
-  std::string_view syslog_name;  // "postfix", "postfix/submission", "postfix-in"
-  std::string_view service;      // "smtpd", "cleanup", ...
-  std::uint32_t pid = 0;
-  std::string_view message;
-};
-
-enum class EnvelopeStatus { kPostfix, kOtherProgram, kMalformed };
 
 class EnvelopeParser {
  public:

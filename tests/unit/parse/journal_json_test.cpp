@@ -11,19 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "../test_support.h"
+
 namespace pftls {
 namespace {
 
 using namespace std::string_literals;
 
-const char* status_name(EnvelopeStatus s) {
-  switch (s) {
-    case EnvelopeStatus::kPostfix: return "kPostfix";
-    case EnvelopeStatus::kOtherProgram: return "kOtherProgram";
-    case EnvelopeStatus::kMalformed: return "kMalformed";
-  }
-  return "?";
-}
+using test_support::status_name;
 
 // A journalctl -o json entry with the fields in journalctl's usual order.
 std::string entry(const std::string& ident, const std::string& message_json,

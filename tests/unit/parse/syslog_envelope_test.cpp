@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_support.h"
 #include "../xorshift.h"
 
 namespace pftls {
@@ -21,14 +22,7 @@ Micros utc(int y, unsigned mo, unsigned d, int h, int mi, int s, std::int64_t mi
   return (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * kMicrosPerSecond + micros;
 }
 
-const char* status_name(EnvelopeStatus s) {
-  switch (s) {
-    case EnvelopeStatus::kPostfix: return "kPostfix";
-    case EnvelopeStatus::kOtherProgram: return "kOtherProgram";
-    case EnvelopeStatus::kMalformed: return "kMalformed";
-  }
-  return "?";
-}
+using test_support::status_name;
 
 // ---------------------------------------------------------------------------
 // Well-formed Postfix lines
