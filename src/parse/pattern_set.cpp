@@ -6,38 +6,17 @@
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 
 #include "parse/pattern_set_internal.h"
 #include "parse/queue_id.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace pftls {
 
 namespace {
 
-// The first c in [p, end), or null. The text searched is short as a rule
-// (a host name up to its '['): 16 bytes a compare here beat a memchr call.
-inline const char* find_byte(const char* p, const char* end, char c) {
-#if defined(__SSE2__)
-  const __m128i needle = _mm_set1_epi8(c);
-  for (; end - p >= 16; p += 16) {
-    const auto m = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), needle)));
-    if (m != 0) return p + std::countr_zero(m);
-  }
-#endif
-  for (; p < end; ++p)
-    if (*p == c) return p;
-  return nullptr;
-}
-
 // The first `literal` in text at or after pos, or npos. Literals are short
-// ("[", "]: ", ", "): find_byte() finds the first byte, the rest is compared here.
+// ("[", "]: ", ", "): memchr finds the first byte, the rest is compared here.
 inline std::size_t find_literal(std::string_view text, std::size_t pos, const std::string& literal) {
   const char* const begin = text.data();
   const char* const end = begin + text.size();
@@ -45,7 +24,7 @@ inline std::size_t find_literal(std::string_view text, std::size_t pos, const st
   const std::size_t rest = literal.size() - 1;
   const char* p = begin + pos;
   while (static_cast<std::size_t>(end - p) > rest) {
-    p = find_byte(p, end - rest, first);
+    p = static_cast<const char*>(std::memchr(p, first, static_cast<std::size_t>((end - rest) - p)));
     if (!p) return std::string_view::npos;
     std::size_t i = 0;
     while (i < rest && p[1 + i] == literal[1 + i]) ++i;

@@ -36,15 +36,20 @@ class EnvelopeParser {
   // Call before the first line of each input; mtime dates yearless lines.
   void begin_input(std::optional<std::int64_t> mtime_utc_seconds);
   EnvelopeStatus parse(std::string_view line, Envelope& out);
-  // What parse() does without its fast path for the usual line (the
-  // reference its unit test compares it with); same results, same state.
-  EnvelopeStatus parse_general(std::string_view line, Envelope& out);
   std::optional<int> current_year() const { return years_.current_year(); }
   // The year state, saved with a file's offset and restored on resume.
   YearTracker& years() { return years_; }
 
  private:
+  // The fast path for the usual line; parse_general() (the byte-at-a-time
+  // path for every other line, syslog_envelope_internal.h) is its reference.
   bool parse_usual(std::string_view line, Envelope& out, EnvelopeStatus& status);
+  friend EnvelopeStatus parse_general(EnvelopeParser& parser, std::string_view line,
+                                      Envelope& out);
+  // The stamp's time, converted or from the cache (see last_stamp_).
+  bool rfc3164_time_cached(std::string_view line, Micros& out);
+  bool rfc3339_time_cached(std::string_view line, std::size_t stamp_end,
+                           std::size_t suffix_begin, Micros& out);
   bool parse_rfc3164_time(std::string_view line, Micros& out);
   // The stamp to the second and its offset ("" for --tz); UTC, whole seconds.
   bool parse_rfc3339_time(std::string_view stamp, std::string_view offset, Micros& out);
@@ -52,7 +57,7 @@ class EnvelopeParser {
   LocalZone& zone_;
   std::optional<int> year_;
   // Many lines share a timestamp: the last one is converted only once
-  // (without its fraction; see parse()).
+  // (without its fraction).
   char last_stamp_[40] = {};
   std::size_t last_stamp_size_ = 0;
   Micros last_time_ = 0;

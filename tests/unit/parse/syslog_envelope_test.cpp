@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../test_support.h"
+#include "parse/syslog_envelope_internal.h"
 #include "../xorshift.h"
 
 namespace pftls {
@@ -253,7 +254,7 @@ TEST(Envelope, UsualLinePathAgreesWithGeneralParse) {
     if (next() % 10 == 0) line.resize(next() % (line.size() + 1));
     Envelope a, b;
     const EnvelopeStatus got = fast.parse(line, a);
-    const EnvelopeStatus want = general.parse_general(line, b);
+    const EnvelopeStatus want = parse_general(general, line, b);
     ASSERT_EQ(status_name(got), std::string(status_name(want))) << line;
     if (want != EnvelopeStatus::kPostfix) continue;
     ++postfix_lines;
