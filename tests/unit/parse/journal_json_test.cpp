@@ -163,25 +163,6 @@ TEST(JournalJson, CursorFollowsTheLastEntryThatHadOne) {
   EXPECT_EQ(parser.last_cursor(), "s=a;i=2");
 }
 
-TEST(JournalJson, InPlaceWithCallerPaddingEqualsCopy) {
-  JournalJsonParser parser;
-  const std::string line = entry("postfix/smtpd", R"("SSL_accept error from a[192.0.2.1]: -1")");
-  // The line followed by 64 bytes of anything (here: the start of another line).
-  std::string buffer = line + std::string(kJournalJsonPadding, '{');
-  Envelope in_place, copied;
-  ASSERT_EQ(parser.parse(std::string_view(buffer.data(), line.size()), kJournalJsonPadding, in_place),
-            EnvelopeStatus::kPostfix);
-  EXPECT_EQ(in_place.message, "SSL_accept error from a[192.0.2.1]: -1");
-  EXPECT_EQ(in_place.host, "mx1");
-  ASSERT_EQ(parser.parse(line, copied), EnvelopeStatus::kPostfix);
-  EXPECT_EQ(copied.message, "SSL_accept error from a[192.0.2.1]: -1");
-  EXPECT_EQ(copied.time, Micros{1772618402123456});
-  // Fewer bytes than the padding: copied, same answer.
-  ASSERT_EQ(parser.parse(std::string_view(buffer.data(), line.size()), 10, copied),
-            EnvelopeStatus::kPostfix);
-  EXPECT_EQ(copied.pid, 2101u);
-}
-
 TEST(JournalJson, LongLinesGrowTheBuffer) {
   JournalJsonParser parser;
   Envelope env;
