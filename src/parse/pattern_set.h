@@ -20,8 +20,9 @@
 // kind has a prefix that could match the same text; proved at load), so
 // declining never changes what a line means, only what is read from it.
 // The gate is the one deliberate back-channel from a later stage into
-// parsing: the correlator says which lines it needs, so that the fields of
-// the others are never read. Nothing else flows upstream.
+// parsing: the correlation stage says which lines it needs (app/ingest.cpp
+// sets the gate up), so that the fields of the others are never read.
+// Nothing else flows upstream.
 #pragma once
 
 #include <cstdint>
