@@ -2,6 +2,7 @@
 #include "parse/syslog_envelope.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "base/byte_scan.h"
@@ -123,6 +124,13 @@ EnvelopeStatus read_stamp(std::string_view line, StampShape& st) {
   return is_journal_marker(line) ? EnvelopeStatus::kOtherProgram : EnvelopeStatus::kMalformed;
 }
 
+// The bytes that end a program name: one lookup a byte.
+constexpr std::array<bool, 256> kEndsProgram = [] {
+  std::array<bool, 256> t{};
+  t['['] = t[' '] = t[':'] = true;
+  return t;
+}();
+
 // "SYSLOG_NAME/SERVICE[PID]: " at the start of rest. The name ends at the
 // first '[', ' ' or ':'; split_program() decides whether it is Postfix's.
 // On success `message` is where the message begins in rest.
@@ -132,10 +140,7 @@ EnvelopeStatus read_program(std::string_view rest, ProgramName& program, std::ui
     return EnvelopeStatus::kOtherProgram;
   }
   std::size_t bracket = 7;
-  while (bracket < rest.size() && rest[bracket] != '[' && rest[bracket] != ' ' &&
-         rest[bracket] != ':') {
-    ++bracket;
-  }
+  while (bracket < rest.size() && !kEndsProgram[static_cast<unsigned char>(rest[bracket])]) ++bracket;
   if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
   program = split_program(rest.substr(0, bracket));
   if (program.kind == ProgramName::kOther) return EnvelopeStatus::kOtherProgram;
