@@ -29,7 +29,7 @@
 #include "correlate/session_table.h"
 #include "correlate/watch_list.h"
 #include "parse/event.h"
-#include "parse/syslog_envelope.h"
+#include "parse/envelope.h"
 
 namespace pftls {
 

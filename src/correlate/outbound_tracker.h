@@ -43,7 +43,7 @@
 #include "base/name_interner.h"
 #include "correlate/records.h"
 #include "parse/event.h"
-#include "parse/syslog_envelope.h"
+#include "parse/envelope.h"
 
 namespace pftls {
 

@@ -57,7 +57,6 @@ enum class Field : std::uint8_t {
 
 struct Event {
   EventKind kind = EventKind::kIgnored;
-  int pattern_index = -1;  // which pattern matched, for accounting
   // False when a CaptureGate declined the line's fields (pattern_set.h): it
   // carries its kind and queue id only, and no stage wants more of it.
   bool captured = true;
@@ -75,7 +74,6 @@ struct Event {
   void clear() {
     set_ = 0;
     kind = EventKind::kIgnored;
-    pattern_index = -1;
     captured = true;
   }
 

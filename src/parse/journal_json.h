@@ -7,9 +7,8 @@
 //                epoch; already UTC, no zone, no year guessing)
 //   host         _HOSTNAME
 //   syslog_name, SYSLOG_IDENTIFIER "postfix/smtpd", "postfix/submission/smtpd",
-//   service      "postfix-in/smtpd": split at the last '/', with the same
-//                rule as the syslog envelope (first component starts with
-//                "postfix" and there is a '/'; else kOtherProgram)
+//   service      "postfix-in/smtpd": split by the rule of postfix_program.h
+//                (another program: kOtherProgram)
 //   pid          SYSLOG_PID, else _PID (strings of digits, or numbers)
 //   message      MESSAGE: a string, or an array of byte values (journalctl
 //                writes that when the text is not valid UTF-8), decoded to
@@ -26,18 +25,12 @@
 // the most recent entry that had one (whatever its status), empty before.
 #pragma once
 
-#include <cstddef>
 #include <memory>
 #include <string_view>
 
-#include "parse/syslog_envelope.h"
+#include "parse/envelope.h"
 
 namespace pftls {
-
-// Bytes that must be readable past a line's end for parse() to read it in
-// place (simdjson reads ahead in 64-byte blocks); with fewer it copies the
-// line into a padded buffer of its own, reused from line to line.
-inline constexpr std::size_t kJournalJsonPadding = 64;
 
 class JournalJsonParser {
  public:
@@ -46,11 +39,9 @@ class JournalJsonParser {
   JournalJsonParser(const JournalJsonParser&) = delete;
   JournalJsonParser& operator=(const JournalJsonParser&) = delete;
 
+  // The line is copied into a padded buffer of the parser's own (simdjson
+  // reads ahead in 64-byte blocks), reused from line to line.
   EnvelopeStatus parse(std::string_view line, Envelope& out);
-  // The same, for a caller that knows `readable_past_end` bytes after the
-  // line may be read (their values do not matter): at least
-  // kJournalJsonPadding and the line is not copied.
-  EnvelopeStatus parse(std::string_view line, std::size_t readable_past_end, Envelope& out);
 
   std::string_view last_cursor() const;
 

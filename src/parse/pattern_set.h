@@ -17,11 +17,17 @@
 // taken. A line the gate declines is recognised by that prefix alone: the
 // event has its kind and queue id and no other field. The gate is asked only
 // where the prefix decides the event's kind (no later candidate of another
-// kind has a prefix that could match the same text; checked at load), so
+// kind has a prefix that could match the same text; proved at load), so
 // declining never changes what a line means, only what is read from it.
+// The gate is the one deliberate back-channel from a later stage into
+// parsing: the correlation stage says which lines it needs (app/ingest.cpp
+// sets the gate up), so that the fields of the others are never read.
+// Nothing else flows upstream.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,15 +45,6 @@ struct PatternSource {
   std::string name;  // e.g. "parsers/smtpd.patterns", used in error messages
   std::string text;
 };
-
-// Splits "QUEUEID: rest" when the token before ": " has the shape of a
-// Postfix queue id (short: upper-case hex, 5-24 chars; long: 10-24 chars of
-// [0-9A-Za-z] without vowels). "NOQUEUE", "warning" and the like are not.
-bool split_queue_id(std::string_view message, std::string_view& queue_id, std::string_view& body);
-// The same, a byte at a time: what split_queue_id() does where it cannot
-// decide 16 bytes at once, and its reference in the unit tests.
-bool split_queue_id_bytewise(std::string_view message, std::string_view& queue_id,
-                             std::string_view& body);
 
 class CaptureGate {
  public:
@@ -83,12 +80,11 @@ class PatternSet {
   bool match(std::string_view service, std::string_view message, Event& out,
              const CaptureGate* gate = nullptr) const;
 
+  // The number of patterns.
   std::size_t size() const;
-  std::size_t sample_count() const;
-  // The id ("[smtpd.connect]") of pattern `index`, for accounting.
-  std::string_view pattern_id(int index) const;
 
-  struct Impl;  // opaque: defined in pattern_set.cpp
+  struct Impl;  // the tables: pattern_set_internal.h, for parse/ only
+  const Impl& impl() const { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;

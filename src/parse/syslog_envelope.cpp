@@ -1,14 +1,13 @@
 // syslog_envelope: RFC 3164 / RFC 3339 / journalctl short-* framing of Postfix log lines.
 #include "parse/syslog_envelope.h"
 
+#include <algorithm>
 #include <array>
-
-#include <bit>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "base/byte_scan.h"
+#include "parse/postfix_program.h"
+#include "parse/syslog_envelope_internal.h"
 
 namespace pftls {
 namespace {
@@ -44,17 +43,6 @@ inline unsigned month_number(const char* p) {
   }
 }
 
-// The 15 bytes of "Mmm dd hh:mm:ss" compared as two overlapping words
-// (a libc memcmp call costs more than the rest of the stamp check).
-inline bool same_15_bytes(const char* a, const char* b) {
-  std::uint64_t a0, a1, b0, b1;
-  std::memcpy(&a0, a, 8);
-  std::memcpy(&a1, a + 7, 8);
-  std::memcpy(&b0, b, 8);
-  std::memcpy(&b1, b + 7, 8);
-  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 inline bool digit_value(char c, unsigned& d) {
@@ -88,110 +76,98 @@ inline std::size_t scan_fraction(std::string_view s, std::size_t pos, std::size_
   return pos;
 }
 
-// The first 19 bytes ("YYYY-MM-DDTHH:MM:SS") as three overlapping words.
-inline bool same_19_bytes(const char* a, const char* b) {
-  std::uint64_t a0, a1, a2, b0, b1, b2;
-  std::memcpy(&a0, a, 8);
-  std::memcpy(&a1, a + 8, 8);
-  std::memcpy(&a2, a + 11, 8);
-  std::memcpy(&b0, b, 8);
-  std::memcpy(&b1, b + 8, 8);
-  std::memcpy(&b2, b + 11, 8);
-  return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) == 0;
-}
-
-// The n bytes at a and b are equal; at least 8 bytes may be read at b, and
-// `a_room` at a. An offset ("+01:00", "Z", "") fits in one masked word.
-inline bool same_short(const char* a, const char* b, std::size_t n, std::size_t a_room) {
-  if constexpr (std::endian::native == std::endian::little) {
-    if (n < 8 && a_room >= 8) {
-      std::uint64_t x, y;
-      std::memcpy(&x, a, 8);
-      std::memcpy(&y, b, 8);
-      const std::uint64_t mask = (std::uint64_t{1} << (8 * n)) - 1;
-      return ((x ^ y) & mask) == 0;
-    }
-  }
-  return std::memcmp(a, b, n) == 0;
-}
-
-// Bytes of a syslog program name "postfix/smtpd[": which ones end or split it.
-enum : std::uint8_t { kPlain = 0, kOpen = 1, kSlash = 2, kStop = 3 };
-constexpr std::array<std::uint8_t, 256> kProgramByte = [] {
-  std::array<std::uint8_t, 256> t{};
-  t['['] = kOpen;
-  t['/'] = kSlash;
-  t[' '] = kStop;
-  t[':'] = kStop;
-  return t;
-}();
-
-// The pid after '[' when it has 1 to 7 digits and 8 bytes can be read there
-// (the message follows): the digits found and converted a word at a time.
-// Advances pos past them. False: not that case, use the byte loop.
-inline bool pid_in_one_word(std::string_view s, std::size_t& pos, std::uint64_t& out) {
-  if constexpr (std::endian::native != std::endian::little) {
-    return false;
-  } else {
-    if (s.size() < pos + 8) return false;
-    constexpr std::uint64_t kZeros = 0x3030303030303030ULL;
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + pos, 8);
-    const std::uint64_t x = w - kZeros;  // digits become 0..9
-    // A byte is no digit when x is above 9 (then x + 0x76 sets its top bit)
-    // or the subtraction wrapped (its own top bit). The lowest flag is exact.
-    const std::uint64_t no_digit = ((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
-    if (no_digit == 0) return false;  // 8 or more digits
-    const unsigned n = static_cast<unsigned>(std::countr_zero(no_digit)) / 8;
-    if (n == 0) return false;
-    // Left-align the n digits: leading zero digits fill the rest.
-    std::uint64_t v = x << (8 * (8 - n));
-    v = v * 10 + (v >> 8);
-    v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-         (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
-    out = v;
-    pos += n;
-    return true;
-  }
-}
-
-#if defined(__SSE2__)
-// The first space among the 16 bytes at p (all readable): its offset, or 16.
-inline std::size_t first_space_in_16(const char* p) {
-  const auto spaces = static_cast<unsigned>(_mm_movemask_epi8(
-      _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8(' '))));
-  return spaces == 0 ? 16 : static_cast<std::size_t>(std::countr_zero(spaces));
-}
-
-// The 16 bytes after "postfix" (at p, all readable) where the usual program
-// name ends among them. kFound: the first of '[', ' ', ':' is a '[' and a
-// '/' comes before it (their offsets from p); kOther: a '[' with no '/'
-// before it ("postfix[", "postfixd["), another program; kUndecided: none
-// of them, or ' ' or ':' first (the byte loop decides).
-enum class ProgramEnd { kFound, kOther, kUndecided };
-inline ProgramEnd program_end_in_16(const char* p, std::size_t& bracket, std::size_t& slash) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  auto bits = [&v](char c) {
-    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
-  };
-  const unsigned open = bits('[');
-  const unsigned stops = open | bits(' ') | bits(':');
-  if (stops == 0) return ProgramEnd::kUndecided;
-  const unsigned at = static_cast<unsigned>(std::countr_zero(stops));
-  if (((open >> at) & 1u) == 0) return ProgramEnd::kUndecided;
-  const unsigned slashes = bits('/') & ((1u << at) - 1);
-  if (slashes == 0) return ProgramEnd::kOther;
-  bracket = at;
-  slash = static_cast<std::size_t>(31 - std::countl_zero(slashes));
-  return ProgramEnd::kFound;
-}
-#endif
-
 // journalctl's own lines between entries: "-- Boot 0f3c... --",
 // "-- Logs begin at ... --", "-- No entries --". Not Postfix, not damage.
 inline bool is_journal_marker(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return line.size() >= 6 && line.substr(0, 3) == "-- " && line.substr(line.size() - 3) == " --";
+}
+
+// What a line's stamp looks like before it is converted.
+struct StampShape {
+  bool rfc3339 = false;
+  std::size_t end = 0;           // the space after the stamp
+  std::size_t suffix_begin = 0;  // RFC 3339: where the stamp goes on after the fraction
+  Micros fraction = 0;
+};
+
+// The parts of a line read so far are those of a Postfix line.
+constexpr EnvelopeStatus kSoFarPostfix = EnvelopeStatus::kPostfix;
+
+// The stamp's form is told by the first byte: a digit for RFC 3339 and
+// journalctl's short-iso forms, else the yearless RFC 3164 forms. A fraction
+// of a second is read here; the rest of the stamp is converted once the line
+// is known to be Postfix's.
+EnvelopeStatus read_stamp(std::string_view line, StampShape& st) {
+  if (!line.empty() && line[0] >= '0' && line[0] <= '9') {
+    const char* space = static_cast<const char*>(std::memchr(line.data(), ' ', line.size()));
+    if (!space) return EnvelopeStatus::kMalformed;
+    st.rfc3339 = true;
+    st.end = static_cast<std::size_t>(space - line.data());
+    st.suffix_begin = std::min<std::size_t>(st.end, 19);
+    if (st.end > 19 && line[19] == '.') {
+      // No digits ("17.Z"): the '.' stays in the offset, which then fails.
+      const std::size_t digits_end = scan_fraction(line, 20, st.end, st.fraction);
+      if (digits_end > 20) st.suffix_begin = digits_end;
+    }
+    return kSoFarPostfix;
+  }
+  if (line.size() >= 16 && line[15] == ' ') {  // "Mmm dd hh:mm:ss ": the common case
+    st.end = 15;
+    return kSoFarPostfix;
+  }
+  if (line.size() >= 16 && line[15] == '.') {  // journalctl -o short-precise
+    st.end = scan_fraction(line, 16, line.size(), st.fraction);
+    const bool ok = st.end > 16 && st.end < line.size() && line[st.end] == ' ';
+    return ok ? kSoFarPostfix : EnvelopeStatus::kMalformed;
+  }
+  return is_journal_marker(line) ? EnvelopeStatus::kOtherProgram : EnvelopeStatus::kMalformed;
+}
+
+// The bytes that end a program name: one lookup a byte.
+constexpr std::array<bool, 256> kEndsProgram = [] {
+  std::array<bool, 256> t{};
+  t['['] = t[' '] = t[':'] = true;
+  return t;
+}();
+
+// "SYSLOG_NAME/SERVICE[PID]: " at the start of rest. The name ends at the
+// first '[', ' ' or ':'; split_program() decides whether it is Postfix's.
+// On success `message` is where the message begins in rest.
+EnvelopeStatus read_program(std::string_view rest, ProgramName& program, std::uint32_t& pid,
+                            std::size_t& message) {
+  if (rest.size() < 7 || std::memcmp(rest.data(), "postfix", 7) != 0) {
+    return EnvelopeStatus::kOtherProgram;
+  }
+  std::size_t bracket = 7;
+  while (bracket < rest.size() && !kEndsProgram[static_cast<unsigned char>(rest[bracket])]) ++bracket;
+  if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
+  program = split_program(rest.substr(0, bracket));
+  if (program.kind == ProgramName::kOther) return EnvelopeStatus::kOtherProgram;
+  // "postfix/smtpd: msg" is Postfix without a pid: malformed, not foreign.
+  if (rest[bracket] != '[') {
+    return rest[bracket] == ':' ? EnvelopeStatus::kMalformed : EnvelopeStatus::kOtherProgram;
+  }
+  // At most 11 digits (2^32 has 10): no overflow check inside the loop.
+  std::uint64_t value = 0;
+  std::size_t close = bracket + 1;
+  const std::size_t digits_end = std::min(rest.size(), close + 11);
+  for (; close < digits_end && is_digit(rest[close]); ++close) {
+    value = value * 10 + static_cast<unsigned>(rest[close] - '0');
+  }
+  if (close == bracket + 1 || value > 0xFFFFFFFFULL || close + 2 >= rest.size() ||
+      rest[close] != ']' || rest[close + 1] != ':' || rest[close + 2] != ' ') {
+    return EnvelopeStatus::kMalformed;
+  }
+  pid = static_cast<std::uint32_t>(value);
+  message = close + 3;
+  return kSoFarPostfix;
+}
+
+// A log with CRLF line ends: the CR is not part of the message.
+std::string_view without_cr(std::string_view message) {
+  if (!message.empty() && message.back() == '\r') message.remove_suffix(1);
+  return message;
 }
 
 }  // namespace
@@ -208,203 +184,116 @@ void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) 
 // of the line before, a host of at most 15 bytes, then either another
 // program (kOtherProgram) or "postfix.../SERVICE[" within 23 bytes, a pid of
 // 1 to 7 digits and "]: ". Anything else (a new stamp, other forms, long
-// names, damage): false, and parse_general() decides, as for every line
-// before this path existed. Kept small so that it inlines into the caller.
+// names, damage): false, and parse_general() decides. Kept small so that it
+// inlines into the caller.
 [[gnu::always_inline]] inline bool EnvelopeParser::parse_usual(std::string_view line, Envelope& out,
                                                                EnvelopeStatus& status) {
-#if defined(__SSE2__)
   // 16 (stamp) + 16 (host) + 7 + 16 (program) + 8 (pid) bytes readable.
   if (line.size() < 63 || last_stamp_size_ != 15 || line[15] != ' ' ||
-      !same_15_bytes(line.data(), last_stamp_)) {
+      !byte_scan::same_bytes<15>(line.data(), last_stamp_)) {
     return false;
   }
   const char* const p = line.data();
-  const std::size_t host_len = first_space_in_16(p + 16);
+  const std::size_t host_len = byte_scan::first_in_16(p + 16, ' ');
   if (host_len == 0 || host_len == 16) return false;
   const char* const prog = p + 16 + host_len + 1;  // at most p + 32
   if (std::memcmp(prog, "postfix", 7) != 0) {
     status = EnvelopeStatus::kOtherProgram;
     return true;
   }
-  std::size_t bracket, slash;
-  if (program_end_in_16(prog + 7, bracket, slash) != ProgramEnd::kFound) return false;
-  bracket += 7;
-  slash += 7;
-  if (slash + 1 == bracket) return false;  // no service: malformed
-  const std::string_view rest(prog, static_cast<std::size_t>(line.data() + line.size() - prog));
-  std::size_t close = bracket + 1;
-  std::uint64_t pid = 0;
-  if (!pid_in_one_word(rest, close, pid) || close + 2 >= rest.size() || rest[close] != ']' ||
-      rest[close + 1] != ':' || rest[close + 2] != ' ') {
-    return false;
-  }
+  const std::size_t bracket = 7 + byte_scan::first_of_in_16(prog + 7, '[', ' ', ':');
+  if (bracket == 7 + 16 || prog[bracket] != '[') return false;
+  const ProgramName program = split_program(std::string_view(prog, bracket), 7 + 16);
+  if (program.kind != ProgramName::kPostfix) return false;
+  unsigned digits;
+  std::uint64_t pid;
+  if (!byte_scan::digits_in_8(prog + bracket + 1, digits, pid)) return false;
+  const char* const close = prog + bracket + 1 + digits;  // at most p + 62
+  const char* const end = p + line.size();
+  if (end - close < 3 || close[0] != ']' || close[1] != ':' || close[2] != ' ') return false;
   out.time = last_time_;
   out.host = std::string_view(p + 16, host_len);
-  out.syslog_name = std::string_view(prog, slash);
-  out.service = std::string_view(prog + slash + 1, bracket - slash - 1);
+  out.syslog_name = program.syslog_name;
+  out.service = program.service;
   out.pid = static_cast<std::uint32_t>(pid);
-  out.message = std::string_view(rest.data() + close + 3, rest.size() - close - 3);
-  if (!out.message.empty() && out.message.back() == '\r') out.message.remove_suffix(1);
+  out.message = without_cr(std::string_view(close + 3, static_cast<std::size_t>(end - close - 3)));
   status = EnvelopeStatus::kPostfix;
   return true;
-#else
-  (void)line;
-  (void)out;
-  (void)status;
-  return false;
-#endif
 }
 
 EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
   EnvelopeStatus status;
   if (parse_usual(line, out, status)) return status;
-  return parse_general(line, out);
+  return parse_general(*this, line, out);
 }
 
-EnvelopeStatus EnvelopeParser::parse_general(std::string_view line, Envelope& out) {
-  // Timestamp: its form is told by the first byte (a digit: RFC 3339 and
-  // journalctl's short-iso forms; else the yearless RFC 3164 forms). A
-  // fraction of a second is read here; the rest of the stamp is converted
-  // (or found in the cache) once the line is known to be Postfix's.
-  std::size_t stamp_end;
-  std::size_t suffix_begin = 0;  // RFC 3339: where the stamp goes on after the fraction
-  Micros fraction = 0;
-  const bool rfc3339 = !line.empty() && line[0] >= '0' && line[0] <= '9';
-  if (rfc3339) {
-    const char* space = static_cast<const char*>(std::memchr(line.data(), ' ', line.size()));
-    if (!space) return EnvelopeStatus::kMalformed;
-    stamp_end = static_cast<std::size_t>(space - line.data());
-    suffix_begin = stamp_end < 19 ? stamp_end : 19;
-    if (stamp_end > 19 && line[19] == '.') {
-      // No digits ("17.Z"): the '.' stays in the offset, which then fails.
-      const std::size_t digits_end = scan_fraction(line, 20, stamp_end, fraction);
-      if (digits_end > 20) suffix_begin = digits_end;
-    }
-  } else if (line.size() >= 16 && line[15] == ' ') {
-    // "Mmm dd hh:mm:ss " is 15 bytes and a space: the common case.
-    stamp_end = 15;
-  } else if (line.size() >= 16 && line[15] == '.') {
-    // journalctl -o short-precise: "Mmm dd hh:mm:ss.ffffff ".
-    stamp_end = scan_fraction(line, 16, line.size(), fraction);
-    if (stamp_end == 16 || stamp_end >= line.size() || line[stamp_end] != ' ') {
-      return EnvelopeStatus::kMalformed;
-    }
-  } else {
-    return is_journal_marker(line) ? EnvelopeStatus::kOtherProgram : EnvelopeStatus::kMalformed;
-  }
-  // Host.
-  std::size_t host_begin = stamp_end + 1;
-  std::size_t host_end = std::string_view::npos;
-#if defined(__SSE2__)
-  // Host names are short: their end is in the next 16 bytes, as a rule.
-  if (line.size() >= host_begin + 16) {
-    const std::size_t n = first_space_in_16(line.data() + host_begin);
-    if (n < 16) host_end = host_begin + n;
-  }
-#endif
-  if (host_end == std::string_view::npos) {
-    const char* host_end_p =
-        static_cast<const char*>(std::memchr(line.data() + host_begin, ' ', line.size() - host_begin));
-    if (!host_end_p) return EnvelopeStatus::kMalformed;
-    host_end = static_cast<std::size_t>(host_end_p - line.data());
-  }
-  // Program "name[pid]: ".
-  std::size_t prog_begin = host_end + 1;
-  // Views are made from pointers below: substr()'s range check is not free.
-  std::string_view rest(line.data() + prog_begin, line.size() - prog_begin);
-  if (rest.size() < 7 || std::memcmp(rest.data(), "postfix", 7) != 0) {
-    return EnvelopeStatus::kOtherProgram;
-  }
-  // "SYSLOG_NAME/SERVICE[PID]: ": the '[' and the last '/' before it, with
-  // no ' ' or ':' before the '['. The usual names ("/smtpd[", "/qmgr[",
-  // "-in/cleanup[") end within 16 bytes of "postfix" and are found with one
-  // compare of 16 bytes a kind (SSE2); others one table lookup a byte.
-  std::size_t bracket = 7, slash = std::string_view::npos;
-  bool found = false;
-#if defined(__SSE2__)
-  if (rest.size() >= 7 + 16) {
-    switch (program_end_in_16(rest.data() + 7, bracket, slash)) {
-      case ProgramEnd::kOther:
-        return EnvelopeStatus::kOtherProgram;
-      case ProgramEnd::kFound:
-        bracket += 7;
-        slash += 7;
-        found = true;
-        break;
-      case ProgramEnd::kUndecided:
-        break;
-    }
-  }
-#endif
-  for (; !found; ++bracket) {
-    if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
-    const std::uint8_t k = kProgramByte[static_cast<unsigned char>(rest[bracket])];
-    if (k == kPlain) continue;
-    if (k == kOpen) break;
-    if (k == kSlash) {
-      slash = bracket;
-      continue;
-    }
-    // ' ' or ':'. "postfix/smtpd: msg" is Postfix without a pid: malformed, not foreign.
-    return (rest[bracket] == ':' && slash != std::string_view::npos) ? EnvelopeStatus::kMalformed
-                                                                     : EnvelopeStatus::kOtherProgram;
-  }
-  if (slash == std::string_view::npos) return EnvelopeStatus::kOtherProgram;
-  std::string_view program(rest.data(), bracket);
-  std::uint64_t pid = 0;
-  std::size_t close = bracket + 1;
-  if (!pid_in_one_word(rest, close, pid)) {
-    // At most 11 digits (2^32 has 10): no overflow check inside the loop.
-    const std::size_t digits_end = std::min(rest.size(), close + 11);
-    for (; close < digits_end && static_cast<unsigned char>(rest[close] - '0') <= 9; ++close) {
-      pid = pid * 10 + static_cast<unsigned>(rest[close] - '0');
-    }
-  }
-  if (close == bracket + 1 || pid > 0xFFFFFFFFULL || close + 2 >= rest.size() ||
-      rest[close] != ']' || rest[close + 1] != ':' || rest[close + 2] != ' ') {
-    return EnvelopeStatus::kMalformed;
-  }
-
-  // Many lines share a stamp: the last one is converted only once, without
-  // its fraction. The cache key is the stamp's 15 bytes for RFC 3164 forms;
-  // for RFC 3339 ones its first 19 bytes (to the second) and what follows
-  // the fraction (the offset), at least 19 bytes.
+// Byte at a time, with no 16-byte scan: the reference of parse_usual().
+EnvelopeStatus parse_general(EnvelopeParser& parser, std::string_view line, Envelope& out) {
+  StampShape stamp;
+  EnvelopeStatus status = read_stamp(line, stamp);
+  if (status != kSoFarPostfix) return status;
+  const std::size_t host_begin = stamp.end + 1;
+  const char* host_end =
+      static_cast<const char*>(std::memchr(line.data() + host_begin, ' ', line.size() - host_begin));
+  if (!host_end) return EnvelopeStatus::kMalformed;
+  const char* const prog = host_end + 1;
+  const std::string_view rest(prog, static_cast<std::size_t>(line.data() + line.size() - prog));
+  ProgramName program;
+  std::uint32_t pid = 0;
+  std::size_t message = 0;
+  status = read_program(rest, program, pid, message);
+  if (status != kSoFarPostfix) return status;
   Micros t;
-  if (!rfc3339) {
-    if (last_stamp_size_ == 15 && same_15_bytes(line.data(), last_stamp_)) {
-      t = last_time_;
-    } else {
-      if (!parse_rfc3164_time(line, t)) return EnvelopeStatus::kMalformed;
-      std::memcpy(last_stamp_, line.data(), 15);
-      last_stamp_size_ = 15;
-      last_time_ = t;
-    }
-  } else {
-    const std::size_t head = stamp_end < 19 ? stamp_end : 19;
-    const std::string_view suffix = line.substr(suffix_begin, stamp_end - suffix_begin);
-    if (head == 19 && last_stamp_size_ == 19 + suffix.size() && same_19_bytes(line.data(), last_stamp_) &&
-        same_short(suffix.data(), last_stamp_ + 19, suffix.size(), line.size() - suffix_begin)) {
-      t = last_time_;
-    } else {
-      if (!parse_rfc3339_time(line.substr(0, head), suffix, t)) return EnvelopeStatus::kMalformed;
-      if (19 + suffix.size() <= sizeof last_stamp_ - 8) {  // room for same_short's word
-        std::memcpy(last_stamp_, line.data(), 19);
-        std::memcpy(last_stamp_ + 19, suffix.data(), suffix.size());
-        last_stamp_size_ = 19 + suffix.size();
-        last_time_ = t;
-      }
-    }
-  }
-  out.time = t + fraction;
-  out.host = std::string_view(line.data() + host_begin, host_end - host_begin);
-  out.syslog_name = std::string_view(program.data(), slash);
-  out.service = std::string_view(program.data() + slash + 1, program.size() - slash - 1);
-  out.pid = static_cast<std::uint32_t>(pid);
-  out.message = std::string_view(rest.data() + close + 3, rest.size() - close - 3);
-  // A log with CRLF line ends: the CR is not part of the message.
-  if (!out.message.empty() && out.message.back() == '\r') out.message.remove_suffix(1);
-  if (out.host.empty() || out.service.empty()) return EnvelopeStatus::kMalformed;
+  const bool stamp_ok = stamp.rfc3339
+                            ? parser.rfc3339_time_cached(line, stamp.end, stamp.suffix_begin, t)
+                            : parser.rfc3164_time_cached(line, t);
+  if (!stamp_ok) return EnvelopeStatus::kMalformed;
+  out.time = t + stamp.fraction;
+  out.host = std::string_view(line.data() + host_begin,
+                              static_cast<std::size_t>(host_end - line.data()) - host_begin);
+  out.syslog_name = program.syslog_name;
+  out.service = program.service;
+  out.pid = pid;
+  out.message = without_cr(rest.substr(message));
+  if (out.host.empty() || program.kind != ProgramName::kPostfix) return EnvelopeStatus::kMalformed;
   return EnvelopeStatus::kPostfix;
+}
+
+// Many lines share a stamp: the last one is converted only once, without its
+// fraction. The cache key is the stamp's 15 bytes for RFC 3164 forms.
+bool EnvelopeParser::rfc3164_time_cached(std::string_view line, Micros& out) {
+  if (last_stamp_size_ == 15 && byte_scan::same_bytes<15>(line.data(), last_stamp_)) {
+    out = last_time_;
+    return true;
+  }
+  if (!parse_rfc3164_time(line, out)) return false;
+  std::memcpy(last_stamp_, line.data(), 15);
+  last_stamp_size_ = 15;
+  last_time_ = out;
+  return true;
+}
+
+// For RFC 3339 stamps the key is its first 19 bytes (to the second) and what
+// follows the fraction (the offset).
+bool EnvelopeParser::rfc3339_time_cached(std::string_view line, std::size_t stamp_end,
+                                         std::size_t suffix_begin, Micros& out) {
+  const std::size_t head = std::min<std::size_t>(stamp_end, 19);
+  const std::string_view suffix = line.substr(suffix_begin, stamp_end - suffix_begin);
+  if (head == 19 && last_stamp_size_ == 19 + suffix.size() &&
+      byte_scan::same_bytes<19>(line.data(), last_stamp_) &&
+      byte_scan::same_bytes(suffix.data(), last_stamp_ + 19, suffix.size(),
+                            line.size() - suffix_begin)) {
+    out = last_time_;
+    return true;
+  }
+  if (!parse_rfc3339_time(line.substr(0, head), suffix, out)) return false;
+  if (19 + suffix.size() <= sizeof last_stamp_ - 8) {  // room for same_bytes's word
+    std::memcpy(last_stamp_, line.data(), 19);
+    std::memcpy(last_stamp_ + 19, suffix.data(), suffix.size());
+    last_stamp_size_ = 19 + suffix.size();
+    last_time_ = out;
+  }
+  return true;
 }
 
 bool EnvelopeParser::parse_rfc3164_time(std::string_view line, Micros& out) {

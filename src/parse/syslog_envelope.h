@@ -10,9 +10,9 @@
 //                       any fraction, offset +HH:MM, -HH:MM or Z; none: --tz)
 //   short-iso[-precise] "2026-11-28T23:45:17[.123456]+0100 host ..."
 //                       (journalctl: the offset without a colon)
-// The program must be a Postfix one: "SYSLOG_NAME/SERVICE[pid]" whose first
-// component starts with "postfix" (postfix, postfix-in, postfix/submission,
-// ...); the service is the last component. Other programs, and journalctl's
+// The program must be a Postfix one: "SYSLOG_NAME/SERVICE[pid]" by the rule
+// of postfix_program.h (postfix, postfix-in, postfix/submission, ...; the
+// service is the last component). Other programs, and journalctl's
 // "-- Boot ... --" marker lines, cost a few byte comparisons and no time
 // conversion (kOtherProgram). Times become UTC microseconds: yearless ones
 // through the YearTracker and the LocalZone, RFC 3339 ones through their own
@@ -25,19 +25,9 @@
 #include <string_view>
 
 #include "base/log_time.h"
+#include "parse/envelope.h"
 
 namespace pftls {
-
-struct Envelope {
-  Micros time = 0;
-  std::string_view host;
-  std::string_view syslog_name;  // "postfix", "postfix/submission", "postfix-in"
-  std::string_view service;      // "smtpd", "cleanup", ...
-  std::uint32_t pid = 0;
-  std::string_view message;
-};
-
-enum class EnvelopeStatus { kPostfix, kOtherProgram, kMalformed };
 
 class EnvelopeParser {
  public:
@@ -46,15 +36,20 @@ class EnvelopeParser {
   // Call before the first line of each input; mtime dates yearless lines.
   void begin_input(std::optional<std::int64_t> mtime_utc_seconds);
   EnvelopeStatus parse(std::string_view line, Envelope& out);
-  // What parse() does without its fast path for the usual line (the
-  // reference its unit test compares it with); same results, same state.
-  EnvelopeStatus parse_general(std::string_view line, Envelope& out);
   std::optional<int> current_year() const { return years_.current_year(); }
   // The year state, saved with a file's offset and restored on resume.
   YearTracker& years() { return years_; }
 
  private:
+  // The fast path for the usual line; parse_general() (the byte-at-a-time
+  // path for every other line, syslog_envelope_internal.h) is its reference.
   bool parse_usual(std::string_view line, Envelope& out, EnvelopeStatus& status);
+  friend EnvelopeStatus parse_general(EnvelopeParser& parser, std::string_view line,
+                                      Envelope& out);
+  // The stamp's time, converted or from the cache (see last_stamp_).
+  bool rfc3164_time_cached(std::string_view line, Micros& out);
+  bool rfc3339_time_cached(std::string_view line, std::size_t stamp_end,
+                           std::size_t suffix_begin, Micros& out);
   bool parse_rfc3164_time(std::string_view line, Micros& out);
   // The stamp to the second and its offset ("" for --tz); UTC, whole seconds.
   bool parse_rfc3339_time(std::string_view stamp, std::string_view offset, Micros& out);
@@ -62,7 +57,7 @@ class EnvelopeParser {
   LocalZone& zone_;
   std::optional<int> year_;
   // Many lines share a timestamp: the last one is converted only once
-  // (without its fraction; see parse()).
+  // (without its fraction).
   char last_stamp_[40] = {};
   std::size_t last_stamp_size_ = 0;
   Micros last_time_ = 0;

@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "xorshift.h"
+#include "../test_support.h"
+#include "parse/syslog_envelope_internal.h"
+#include "../xorshift.h"
 
 namespace pftls {
 namespace {
@@ -21,14 +23,14 @@ Micros utc(int y, unsigned mo, unsigned d, int h, int mi, int s, std::int64_t mi
   return (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * kMicrosPerSecond + micros;
 }
 
-const char* status_name(EnvelopeStatus s) {
-  switch (s) {
-    case EnvelopeStatus::kPostfix: return "kPostfix";
-    case EnvelopeStatus::kOtherProgram: return "kOtherProgram";
-    case EnvelopeStatus::kMalformed: return "kMalformed";
-  }
-  return "?";
-}
+using test_support::status_name;
+
+// A parser for --tz UTC and --year 2016, ready for its first line.
+struct Utc2016 {
+  LocalZone zone{"UTC"};
+  EnvelopeParser parser{zone, 2016};
+  Utc2016() { parser.begin_input(std::nullopt); }
+};
 
 // ---------------------------------------------------------------------------
 // Well-formed Postfix lines
@@ -50,9 +52,8 @@ class EnvelopeGoodUtcTest : public ::testing::TestWithParam<GoodCase> {};
 
 TEST_P(EnvelopeGoodUtcTest, Parses) {
   const GoodCase& c = GetParam();
-  LocalZone zone("UTC");
-  EnvelopeParser parser(zone, 2016);
-  parser.begin_input(std::nullopt);
+  Utc2016 utc2016;
+  EnvelopeParser& parser = utc2016.parser;
   Envelope env;
   const EnvelopeStatus st = parser.parse(c.line, env);
   ASSERT_EQ(st, EnvelopeStatus::kPostfix) << c.what << ": " << status_name(st);
@@ -130,9 +131,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Envelope, EveryPidLengthAndTailParses) {
   // Pids of 1 to 10 digits, followed by the usual "]: " and messages of
   // every short length (the word-at-a-time path needs 8 readable bytes).
-  LocalZone zone("UTC");
-  EnvelopeParser parser(zone, 2016);
-  parser.begin_input(std::nullopt);
+  Utc2016 utc2016;
+  EnvelopeParser& parser = utc2016.parser;
   std::uint64_t pid = 0;
   for (int digits = 1; digits <= 10; ++digits) {
     pid = pid * 10 + static_cast<std::uint64_t>(digits % 10);
@@ -152,9 +152,8 @@ TEST(Envelope, EveryPidLengthAndTailParses) {
 // Hosts of 1 to 40 bytes (the end of most is found in one 16-byte compare)
 // in lines that end soon after, and a line that is only a stamp and a host.
 TEST(Envelope, EveryHostLengthParses) {
-  LocalZone zone("UTC");
-  EnvelopeParser parser(zone, 2016);
-  parser.begin_input(std::nullopt);
+  Utc2016 utc2016;
+  EnvelopeParser& parser = utc2016.parser;
   for (std::size_t n = 1; n <= 40; ++n) {
     std::string host;
     for (std::size_t k = 0; k < n; ++k) host += static_cast<char>('a' + k % 26);
@@ -182,9 +181,8 @@ TEST(Envelope, EveryHostLengthParses) {
 // '/' makes SYSLOG_NAME/SERVICE; ':' after a '/' is Postfix without a pid
 // (malformed); anything else is another program.
 TEST(Envelope, ProgramNamesOfEveryShapeAgreeWithTheRule) {
-  LocalZone zone("UTC");
-  EnvelopeParser parser(zone, 2016);
-  parser.begin_input(std::nullopt);
+  Utc2016 utc2016;
+  EnvelopeParser& parser = utc2016.parser;
   test_inputs::XorShift64 next(0x853C49E6748FEA9BULL);
   const std::string alphabet = "abcdemnpqstuvwxyz-._/////  ::[[";
   std::size_t postfix_lines = 0;
@@ -259,7 +257,7 @@ TEST(Envelope, UsualLinePathAgreesWithGeneralParse) {
     if (next() % 10 == 0) line.resize(next() % (line.size() + 1));
     Envelope a, b;
     const EnvelopeStatus got = fast.parse(line, a);
-    const EnvelopeStatus want = general.parse_general(line, b);
+    const EnvelopeStatus want = parse_general(general, line, b);
     ASSERT_EQ(status_name(got), std::string(status_name(want))) << line;
     if (want != EnvelopeStatus::kPostfix) continue;
     ++postfix_lines;
@@ -327,9 +325,8 @@ class EnvelopeStatusTest : public ::testing::TestWithParam<StatusCase> {};
 
 TEST_P(EnvelopeStatusTest, Classifies) {
   const StatusCase& c = GetParam();
-  LocalZone zone("UTC");
-  EnvelopeParser parser(zone, 2016);
-  parser.begin_input(std::nullopt);
+  Utc2016 utc2016;
+  EnvelopeParser& parser = utc2016.parser;
   Envelope env;
   EXPECT_EQ(parser.parse(c.line, env), c.want)
       << c.what << ": got " << status_name(parser.parse(c.line, env)) << " for '" << c.line << "'";
@@ -432,9 +429,8 @@ TEST(Envelope, SameStampInAnotherInputIsDatedByThatInput) {
 }
 
 TEST(Envelope, RepeatedStampsAndStragglersAcrossNewYear) {
-  LocalZone zone("UTC");
-  EnvelopeParser parser(zone, 2016);
-  parser.begin_input(std::nullopt);
+  Utc2016 utc2016;
+  EnvelopeParser& parser = utc2016.parser;
   const char* lines[] = {
       "Dec 31 23:59:59 box postfix/smtpd[1]: a",  "Dec 31 23:59:59 box postfix/smtpd[2]: b",
       "Jan  1 00:00:00 box postfix/smtpd[1]: c",  "Jan  1 00:00:00 box postfix/smtpd[2]: d",

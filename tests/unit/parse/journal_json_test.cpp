@@ -11,19 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "../test_support.h"
+
 namespace pftls {
 namespace {
 
 using namespace std::string_literals;
 
-const char* status_name(EnvelopeStatus s) {
-  switch (s) {
-    case EnvelopeStatus::kPostfix: return "kPostfix";
-    case EnvelopeStatus::kOtherProgram: return "kOtherProgram";
-    case EnvelopeStatus::kMalformed: return "kMalformed";
-  }
-  return "?";
-}
+using test_support::status_name;
 
 // A journalctl -o json entry with the fields in journalctl's usual order.
 std::string entry(const std::string& ident, const std::string& message_json,
@@ -166,25 +161,6 @@ TEST(JournalJson, CursorFollowsTheLastEntryThatHadOne) {
   EXPECT_EQ(parser.last_cursor(), "s=a;i=2");
   ASSERT_EQ(parser.parse(R"({"SYSLOG_IDENTIFIER":"cron"})", env), EnvelopeStatus::kOtherProgram);
   EXPECT_EQ(parser.last_cursor(), "s=a;i=2");
-}
-
-TEST(JournalJson, InPlaceWithCallerPaddingEqualsCopy) {
-  JournalJsonParser parser;
-  const std::string line = entry("postfix/smtpd", R"("SSL_accept error from a[192.0.2.1]: -1")");
-  // The line followed by 64 bytes of anything (here: the start of another line).
-  std::string buffer = line + std::string(kJournalJsonPadding, '{');
-  Envelope in_place, copied;
-  ASSERT_EQ(parser.parse(std::string_view(buffer.data(), line.size()), kJournalJsonPadding, in_place),
-            EnvelopeStatus::kPostfix);
-  EXPECT_EQ(in_place.message, "SSL_accept error from a[192.0.2.1]: -1");
-  EXPECT_EQ(in_place.host, "mx1");
-  ASSERT_EQ(parser.parse(line, copied), EnvelopeStatus::kPostfix);
-  EXPECT_EQ(copied.message, "SSL_accept error from a[192.0.2.1]: -1");
-  EXPECT_EQ(copied.time, Micros{1772618402123456});
-  // Fewer bytes than the padding: copied, same answer.
-  ASSERT_EQ(parser.parse(std::string_view(buffer.data(), line.size()), 10, copied),
-            EnvelopeStatus::kPostfix);
-  EXPECT_EQ(copied.pid, 2101u);
 }
 
 TEST(JournalJson, LongLinesGrowTheBuffer) {

@@ -10,7 +10,10 @@
 #include <utility>
 #include <vector>
 
-#include "xorshift.h"
+#include "../xorshift.h"
+#include "parse/pattern_set_internal.h"
+#include "parse/queue_id.h"
+#include "parse/queue_id_internal.h"
 
 namespace pftls {
 namespace {
@@ -22,11 +25,11 @@ TEST(PatternSetBuiltin, LoadsWithItsSamples) {
   const PatternSet* set = nullptr;
   ASSERT_NO_THROW(set = &PatternSet::builtin());
   EXPECT_GT(set->size(), 20u);
-  EXPECT_GT(set->sample_count(), 0u);
-  EXPECT_GE(set->sample_count(), set->size());  // every pattern carries a sample
-  EXPECT_FALSE(set->pattern_id(0).empty());
-  EXPECT_TRUE(set->pattern_id(-1).empty());
-  EXPECT_TRUE(set->pattern_id(static_cast<int>(set->size())).empty());
+  EXPECT_GT(sample_count(*set), 0u);
+  EXPECT_GE(sample_count(*set), set->size());  // every pattern carries a sample
+  EXPECT_FALSE(pattern_id(*set, 0).empty());
+  EXPECT_TRUE(pattern_id(*set, -1).empty());
+  EXPECT_TRUE(pattern_id(*set, static_cast<int>(set->size())).empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -154,11 +157,10 @@ class MatchTest : public ::testing::TestWithParam<MatchCase> {};
 TEST_P(MatchTest, Recognises) {
   const MatchCase& c = GetParam();
   Event ev;
-  ASSERT_TRUE(PatternSet::builtin().match(c.service, c.message, ev))
-      << c.what << ": no match for " << c.service << ": " << c.message;
+  const int taken = matching_pattern(PatternSet::builtin(), c.service, c.message, ev);
+  ASSERT_GE(taken, 0) << c.what << ": no match for " << c.service << ": " << c.message;
   EXPECT_EQ(ev.kind, c.kind) << c.what << ": got " << event_kind_name(ev.kind) << " from "
-                             << PatternSet::builtin().pattern_id(ev.pattern_index);
-  EXPECT_GE(ev.pattern_index, 0);
+                             << pattern_id(PatternSet::builtin(), taken);
   for (std::size_t i = 0; i < static_cast<std::size_t>(Field::kCount); ++i) {
     const auto f = static_cast<Field>(i);
     std::string want;
@@ -433,8 +435,8 @@ TEST(PatternSetMatch, UnknownLinesReturnFalse) {
   };
   for (const auto& [service, message] : lines) {
     Event ev;
-    EXPECT_FALSE(set.match(service, message, ev)) << service << ": " << message << " -> "
-                                                  << set.pattern_id(ev.pattern_index);
+    const int taken = matching_pattern(set, service, message, ev);
+    EXPECT_LT(taken, 0) << service << ": " << message << " -> " << pattern_id(set, taken);
   }
 }
 
@@ -628,12 +630,14 @@ const char* const kGood =
 TEST(PatternSetLoad, CustomSourceLoadsAndMatches) {
   PatternSet set = PatternSet::load({PatternSource{"t.patterns", kGood}});
   EXPECT_EQ(set.size(), 1u);
-  EXPECT_EQ(set.sample_count(), 1u);
+  EXPECT_EQ(sample_count(set), 1u);
   Event ev;
   ASSERT_TRUE(set.match("smtpd", "connect from b.example[192.0.2.2]", ev));
   EXPECT_EQ(ev.kind, EventKind::kConnect);
   EXPECT_EQ(ev.get(Field::kClientIp), "192.0.2.2");
-  EXPECT_EQ(set.pattern_id(ev.pattern_index), "t.connect");
+  Event ev1;
+  EXPECT_EQ(pattern_id(set, matching_pattern(set, "smtpd", "connect from b[192.0.2.2]", ev1)),
+            "t.connect");
   Event ev2;
   EXPECT_FALSE(set.match("smtp", "connect from b.example[192.0.2.2]", ev2));
 }
