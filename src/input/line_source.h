@@ -29,8 +29,6 @@ class InputError : public std::runtime_error {
 
 enum class Compression { kNone, kGzip, kBzip2, kXz, kZstd };
 
-std::string_view compression_name(Compression c);
-
 struct Line {
   std::string_view text;
   std::uint64_t number = 0;  // 1-based line number within the input (after skip())
