@@ -32,7 +32,6 @@ class Reader final : public LineSource {
         decoder_(make_decoder(c, *raw_)),
         buf_(std::make_unique_for_overwrite<char[]>(kLineBufferBytes)) {}
 
-  void set_mtime(std::chrono::system_clock::time_point t) { mtime_ = t; }
   void set_identity(const FileIdentity& id) { identity_ = id; }
 
   std::uint64_t offset() const override { return safe_offset_; }
@@ -183,11 +182,6 @@ std::unique_ptr<LineSource> LineSource::open(const std::string& path) {
     reader->set_identity(FileIdentity{static_cast<std::uint64_t>(st.st_dev),
                                       static_cast<std::uint64_t>(st.st_ino),
                                       static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec});
-    using std::chrono::duration_cast;
-    using std::chrono::system_clock;
-    auto since_epoch =
-        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
-    reader->set_mtime(system_clock::time_point(duration_cast<system_clock::duration>(since_epoch)));
   }
   return reader;
 }
