@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "input/line_source.h"
+#include "temp_dir.h"
 
 namespace pftls {
 namespace {
@@ -44,22 +45,8 @@ TEST(SplitRotation, Table) {
   }
 }
 
-class InputCatalogTest : public ::testing::Test {
+class InputCatalogTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "pftls_catalog_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  std::string write(const std::string& name, const std::string& content) {
-    std::ofstream(path(name), std::ios::binary) << content;
-    return path(name);
-  }
-
   std::string write_gz(const std::string& name, const std::string& content) {
     const std::string plain = write(name + ".plain", content);
     const std::string cmd = "gzip -c -q < '" + plain + "' > '" + path(name) + "'";
@@ -86,8 +73,6 @@ class InputCatalogTest : public ::testing::Test {
     for (const auto& in : plan) out.push_back(in.path);
     return out;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(InputCatalogTest, RotationsOldestFirstWhateverTheOrderNamed) {

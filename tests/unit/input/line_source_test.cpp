@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../xorshift.h"
+#include "temp_dir.h"
 
 namespace pftls {
 namespace {
@@ -41,21 +42,8 @@ bool have_tool(const std::string& tool) {
   return std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0;
 }
 
-class LineSourceTest : public ::testing::Test {
+class LineSourceTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "pftls_line_source_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& content) {
-    std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
-
   std::string read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -65,13 +53,10 @@ class LineSourceTest : public ::testing::Test {
   std::string compress(const std::string& tool, const std::string& name,
                        const std::string& content) {
     std::string plain = write(name + ".plain", content);
-    std::string path = (dir_ / name).string();
-    std::string cmd = tool + " -1 -c -q < '" + plain + "' > '" + path + "'";
+    std::string cmd = tool + " -1 -c -q < '" + plain + "' > '" + path(name) + "'";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    return path;
+    return path(name);
   }
-
-  fs::path dir_;
 };
 
 // Realistic lines, enough of them to span several internal buffers.
