@@ -34,6 +34,70 @@ bool prefix_compatible(const std::string& record_fp, const std::string& file_pre
 constexpr const char* kCompressedSuffixes[] = {"", ".gz", ".bz2", ".xz", ".zst"};
 constexpr int kMaxRotation = 30;
 
+// One path named for a run, with its rotation number (0: the live log).
+struct Member {
+  std::string path;
+  int number = 0;
+};
+
+// The paths in rotation sets (mail.log.2.gz, mail.log.1 and mail.log are one
+// set), in the order each set was first named; every "-" (stdin) is a set of
+// its own. Within a set: oldest (highest number) first, each path once.
+std::vector<std::vector<Member>> group_rotations(const std::vector<std::string>& paths) {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<Member>> groups;
+  for (const auto& p : paths) {
+    std::string key = p;
+    int number = 0;
+    if (p == "-") {
+      key = "-\n" + std::to_string(order.size());
+    } else {
+      split_rotation(p, key, number);
+    }
+    if (!groups.count(key)) order.push_back(key);
+    groups[key].push_back({p, number});
+  }
+  std::vector<std::vector<Member>> out;
+  for (const auto& key : order) {
+    auto& members = groups[key];
+    std::stable_sort(members.begin(), members.end(),
+                     [](const Member& a, const Member& b) { return a.number > b.number; });
+    members.erase(std::unique(members.begin(), members.end(),
+                              [](const Member& a, const Member& b) { return a.path == b.path; }),
+                  members.end());
+    out.push_back(std::move(members));
+  }
+  return out;
+}
+
+// The record of the unfinished file last read at `path`, or nullptr.
+const InputRecord* last_unfinished(const std::vector<InputRecord>& records,
+                                   const std::string& path) {
+  const InputRecord* last = nullptr;
+  for (const auto& r : records) {
+    if (r.path == path && !r.complete && (!last || r.last_read_at > last->last_read_at)) last = &r;
+  }
+  return last;
+}
+
+// The rotations of `base` (base.1, base.2.gz, ...), newest first, up to and
+// including the one that starts with `fingerprint`; empty when none does.
+std::vector<Member> find_rotated_rest(const std::string& base, const std::string& fingerprint) {
+  std::vector<Member> newer;
+  for (int n = 1; n <= kMaxRotation; ++n) {
+    for (const char* ext : kCompressedSuffixes) {
+      std::string candidate = base + "." + std::to_string(n) + ext;
+      if (!file_exists(candidate)) continue;
+      const bool found =
+          prefix_compatible(fingerprint, LineSource::read_prefix(candidate, kFingerprintBytes));
+      newer.push_back({candidate, n});
+      if (found) return newer;
+      break;  // one file per rotation number
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 void split_rotation(const std::string& path, std::string& base, int& number) {
@@ -87,89 +151,44 @@ InputRecord* InputCatalog::record_for(const std::string& path, const std::string
 
 std::vector<PlannedInput> InputCatalog::plan(const std::vector<std::string>& paths,
                                              std::vector<std::string>& warnings) {
-  // Group rotation sets in the order their first member was named.
-  struct Member {
-    std::string path;
-    int number;
-  };
-  std::vector<std::string> order;
-  std::map<std::string, std::vector<Member>> groups;
   std::vector<PlannedInput> out;
-  for (const auto& p : paths) {
-    std::string key = p;
-    int number = 0;
-    if (p != "-") split_rotation(p, key, number);
-    if (p == "-") key = "-\n" + std::to_string(order.size());  // every stdin on its own
-    if (!groups.count(key)) order.push_back(key);
-    groups[key].push_back({p, number});
-  }
-
-  for (const auto& key : order) {
-    auto& members = groups[key];
+  for (auto& members : group_rotations(paths)) {
     if (members.front().path == "-") {
       out.push_back(PlannedInput{"-", nullptr, true, {}});
       continue;
     }
-    std::stable_sort(members.begin(), members.end(),
-                     [](const Member& a, const Member& b) { return a.number > b.number; });
-    members.erase(std::unique(members.begin(), members.end(),
-                              [](const Member& a, const Member& b) { return a.path == b.path; }),
-                  members.end());
-
     std::vector<Member> files = members;
     // A live log named alone: was it rotated since it was last read?
     if (members.size() == 1 && members[0].number == 0) {
       const std::string& base = members[0].path;
-      InputRecord* last = nullptr;
-      for (auto& r : records_)
-        if (r.path == base && !r.complete && (!last || r.last_read_at > last->last_read_at)) last = &r;
-      std::string now_prefix = LineSource::read_prefix(base, kFingerprintBytes);
-      if (last && !prefix_compatible(last->fingerprint, now_prefix)) {
-        // Look for the old file among the rotations, newest first.
-        std::vector<Member> newer;
-        bool found = false;
-        for (int n = 1; n <= kMaxRotation && !found; ++n) {
-          for (const char* ext : kCompressedSuffixes) {
-            std::string candidate = base + "." + std::to_string(n) + ext;
-            if (!file_exists(candidate)) continue;
-            std::string pre = LineSource::read_prefix(candidate, kFingerprintBytes);
-            if (prefix_compatible(last->fingerprint, pre)) {
-              found = true;
-              newer.push_back({candidate, n});
-            } else {
-              newer.push_back({candidate, n});
-            }
-            break;
-          }
-        }
-        if (found) {
-          files.clear();
-          for (auto it = newer.rbegin(); it != newer.rend(); ++it) files.push_back(*it);
-          files.push_back(members[0]);
-        } else {
-          warnings.push_back(base + " was rotated since the last run and the rest of the old file (from byte " +
+      const InputRecord* last = last_unfinished(records_, base);
+      if (last &&
+          !prefix_compatible(last->fingerprint, LineSource::read_prefix(base, kFingerprintBytes))) {
+        std::vector<Member> rest = find_rotated_rest(base, last->fingerprint);
+        if (rest.empty()) {
+          warnings.push_back(base +
+                             " was rotated since the last run and the rest of the old file (from "
+                             "byte " +
                              std::to_string(last->offset) + ") was not found among its rotations");
+        } else {
+          files.assign(rest.rbegin(), rest.rend());
+          files.push_back(members[0]);
         }
       }
     }
-    for (const auto& m : files) {
-      std::string prefix = LineSource::read_prefix(m.path, kFingerprintBytes);
-      PlannedInput in;
-      in.path = m.path;
-      in.prefix = prefix;
-      int number;
-      std::string base;
-      split_rotation(m.path, base, number);
-      in.rotated = number > 0;  // a numbered rotation; compressed files are final in any case
-      if (prefix.empty()) {
-        in.record = nullptr;  // an empty file: nothing to read, nothing to remember
-      } else {
-        in.record = record_for(m.path, prefix);
-      }
-      out.push_back(std::move(in));
-    }
+    for (const auto& m : files) out.push_back(planned(m.path, m.number));
   }
   return out;
+}
+
+PlannedInput InputCatalog::planned(const std::string& path, int number) {
+  PlannedInput in;
+  in.path = path;
+  in.prefix = LineSource::read_prefix(path, kFingerprintBytes);
+  in.rotated = number > 0;  // a numbered rotation; compressed files are final in any case
+  // An empty file: nothing to read, nothing to remember.
+  in.record = in.prefix.empty() ? nullptr : record_for(path, in.prefix);
+  return in;
 }
 
 bool InputCatalog::unchanged(const PlannedInput& in, const std::optional<std::uint64_t>& size,

@@ -42,18 +42,18 @@ struct InputRecord {
   std::uint64_t lines = 0;   // lines read
   std::optional<int> year;   // the year state at offset (yearless logs)
   unsigned last_month = 0;
-  bool complete = false;          // read to the end of a file that no longer grows
+  bool complete = false;            // read to the end of a file that no longer grows
   std::uint64_t pending_bytes = 0;  // a torn last line held back
-  std::uint64_t size = 0;         // on-disk size when last read
-  std::int64_t mtime = 0;         // mtime (seconds) when last read
+  std::uint64_t size = 0;           // on-disk size when last read
+  std::int64_t mtime = 0;           // mtime (seconds) when last read
   Micros last_read_at = 0;
 };
 
 struct PlannedInput {
-  std::string path;            // "-" is stdin
+  std::string path;               // "-" is stdin
   InputRecord* record = nullptr;  // nullptr for stdin
-  bool rotated = false;        // a rotation or compressed file: it no longer grows
-  std::string prefix;          // first decoded bytes, for the fingerprint
+  bool rotated = false;           // a rotation or compressed file: it no longer grows
+  std::string prefix;             // first decoded bytes, for the fingerprint
 };
 
 class InputCatalog {
@@ -75,6 +75,8 @@ class InputCatalog {
   InputRecord* match(const std::string& prefix, std::uint64_t device, std::uint64_t inode,
                      const std::string& path);
   InputRecord* record_for(const std::string& path, const std::string& prefix);
+  // One file of the plan: its prefix and its record (none for an empty file).
+  PlannedInput planned(const std::string& path, int number);
 
   std::vector<InputRecord> records_;
   std::vector<std::unique_ptr<InputRecord>> added_;

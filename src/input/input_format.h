@@ -35,13 +35,4 @@ inline bool input_format_from_name(std::string_view name, InputFormat& out) {
   return true;
 }
 
-inline std::string_view input_format_name(InputFormat f) {
-  switch (f) {
-    case InputFormat::kAuto: return "auto";
-    case InputFormat::kSyslog: return "syslog";
-    case InputFormat::kJournalJson: return "journal";
-  }
-  return "auto";
-}
-
 }  // namespace pftls

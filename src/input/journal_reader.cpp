@@ -173,7 +173,9 @@ std::string joined(const std::vector<std::string>& v, bool escape) {
 
 }  // namespace
 
-std::vector<std::string> default_journal_units() { return {"postfix.service", "postfix@*.service"}; }
+std::vector<std::string> default_journal_units() {
+  return {"postfix.service", "postfix@*.service"};
+}
 
 JournalSelection canonical_selection(const JournalSelection& s) {
   JournalSelection c;
@@ -211,9 +213,13 @@ std::string journal_source(const JournalSelection& c) {
   return out + " unit=" + joined(c.units.empty() ? default_journal_units() : c.units, true);
 }
 
-std::string journal_cursor_key(const JournalSelection& c) { return "journal_cursor:" + journal_source(c); }
+std::string journal_cursor_key(const JournalSelection& c) {
+  return "journal_cursor:" + journal_source(c);
+}
 
-std::string journal_lines_key(const JournalSelection& c) { return "journal_lines:" + journal_source(c); }
+std::string journal_lines_key(const JournalSelection& c) {
+  return "journal_lines:" + journal_source(c);
+}
 
 std::string journal_input_name(const JournalSelection& c) {
   if (!c.files.empty()) return "journal:" + joined(c.files, false);

@@ -22,11 +22,11 @@
 // that keys the stored cursor, and the name shown in FILE:LINE evidence.
 #pragma once
 
+#include <sys/types.h>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <thread>
 #include <vector>
 
@@ -79,10 +79,8 @@ class JournalReader {
   // After lines() ended: see the contract above.
   std::string finish();
 
-  pid_t pid() const { return pid_; }
-
  private:
-  void stop() noexcept;  // closes, terminates and reaps; idempotent
+  void stop() noexcept;       // closes, terminates and reaps; idempotent
   int wait_child() noexcept;  // waitpid's status
 
   pid_t pid_ = -1;

@@ -10,7 +10,6 @@
 // that is corrupt or truncated, raises InputError naming the input.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,8 +27,6 @@ class InputError : public std::runtime_error {
 };
 
 enum class Compression { kNone, kGzip, kBzip2, kXz, kZstd };
-
-std::string_view compression_name(Compression c);
 
 struct Line {
   std::string_view text;
@@ -55,7 +52,7 @@ class LineSource {
   // Opens `path` ("-" is stdin). Throws InputError("cannot open PATH: reason").
   static std::unique_ptr<LineSource> open(const std::string& path);
   // Reads the plain text of an open descriptor (a pipe), which it takes over
-  // and closes; `name` is what messages call it. No identity, no mtime.
+  // and closes; `name` is what messages call it. No identity.
   static std::unique_ptr<LineSource> from_fd(int fd, std::string name);
 
   // Next line, or false at end of input. Throws InputError on a read or
@@ -81,15 +78,12 @@ class LineSource {
 
   const std::string& name() const { return name_; }
   Compression compression() const { return compression_; }
-  // Last modification time of a regular file; empty for stdin and pipes.
-  std::optional<std::chrono::system_clock::time_point> mtime() const { return mtime_; }
   std::uint64_t truncated_lines() const { return truncated_lines_; }
 
  protected:
   LineSource(std::string name, Compression c) : name_(std::move(name)), compression_(c) {}
   std::string name_;
   Compression compression_;
-  std::optional<std::chrono::system_clock::time_point> mtime_;
   std::optional<FileIdentity> identity_;
   std::uint64_t truncated_lines_ = 0;
 };
