@@ -1,11 +1,11 @@
 // commands: the subcommands, from validated options to output.
 #include "app/commands.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "app/drop_report.h"
 #include "app/pseudonym_key.h"
@@ -41,13 +41,9 @@ std::unique_ptr<Store> open_database(const std::string& db, bool writing,
                     busy_timeout_ms);
 }
 
-QueryParam param(const std::optional<Micros>& t) {
-  return t ? QueryParam{*t} : QueryParam{};
-}
+QueryParam param(const std::optional<Micros>& t) { return t ? QueryParam{*t} : QueryParam{}; }
 
-QueryParam param(const std::string& text) {
-  return text.empty() ? QueryParam{} : QueryParam{text};
-}
+QueryParam param(const std::string& text) { return text.empty() ? QueryParam{} : QueryParam{text}; }
 
 // The database's pseudonym key. A query does not write: a database no
 // ingest has given a key yet gets none here.
@@ -108,7 +104,8 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
     params.emplace_back("window_us", effective_window(*store, q.window) * kMicrosPerSecond);
   }
   params.emplace_back("match", q.match);
-  params.emplace_back("outcome", spec.outcome ? QueryParam{std::string(spec.outcome)} : QueryParam{});
+  params.emplace_back("outcome",
+                      spec.outcome ? QueryParam{std::string(spec.outcome)} : QueryParam{});
   params.emplace_back("client_ip", param(q.client));
   ResultSet rs = store->query(spec.name, params);
   write_output(q.output, [&](std::ostream& out) { write_result(rs, q.format, out); });
@@ -138,11 +135,10 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
   ReportOptions opt;
   opt.redact = e.redact;
   opt.pseudonym_key = key;
-  opt.heading = "window " + std::to_string(window) + "s, match " + q.match +
-                (e.redact ? ", redacted" : "");
-  write_output(q.output, [&](std::ostream& out) {
-    write_evidence_report(incidents, evidence, opt, out);
-  });
+  opt.heading =
+      "window " + std::to_string(window) + "s, match " + q.match + (e.redact ? ", redacted" : "");
+  write_output(q.output,
+               [&](std::ostream& out) { write_evidence_report(incidents, evidence, opt, out); });
   return 0;
 }
 

@@ -40,8 +40,8 @@ std::array<DropLine, 8> drop_lines(const DropCounts& d, const CorrelatorLimits& 
        "outbound messages forgotten by the bounds of",
        to_string(o.max_messages) + " messages and " + seconds(o.message_age)},
       {d.outbound_dropped, "outbound events", "outbound events not tracked by the bounds of",
-       to_string(o.max_relays_per_message) + " relays per message and " +
-           to_string(o.max_names) + " names"},
+       to_string(o.max_relays_per_message) + " relays per message and " + to_string(o.max_names) +
+           " names"},
   }};
 }
 

@@ -12,7 +12,6 @@
 #include "app/bad_line_reporter.h"
 #include "app/drop_report.h"
 #include "app/pseudonym_key.h"
-#include "store/stored_number.h"
 #include "base/text.h"
 #include "correlate/correlator.h"
 #include "correlate/outbound_tracker.h"
@@ -22,6 +21,7 @@
 #include "parse/journal_json.h"
 #include "parse/pattern_set.h"
 #include "parse/syslog_envelope.h"
+#include "store/stored_number.h"
 
 namespace pftls {
 namespace {
@@ -258,8 +258,7 @@ void IngestRun::read_file(PlannedInput& in) {
 
 // How far a file was read, for the next run to go on from there.
 void IngestRun::remember(InputRecord& rec, const PlannedInput& in, const LineSource& source,
-                         std::uint64_t lines, std::uint64_t held_back,
-                         std::uint64_t before_line) {
+                         std::uint64_t lines, std::uint64_t held_back, std::uint64_t before_line) {
   rec.offset = held_back ? before_line : source.offset();
   rec.lines = lines;
   rec.pending_bytes = held_back;

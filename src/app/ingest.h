@@ -6,9 +6,9 @@
 // Bad lines are counted and the first few reported as FILE:LINE on `diag`,
 // never fatal. What the correlator's and the tracker's bounds dropped is
 // counted (IngestSummary::drops) and each bound that dropped anything is
-// one warning on `diag` naming the bound. An input that cannot be read, or a store error, aborts the
-// run: the transaction is rolled back and the error propagates (InputError,
-// StoreError, TimeError).
+// one warning on `diag` naming the bound. An input that cannot be read, or a store error, aborts
+// the run: the transaction is rolled back and the error propagates (InputError, StoreError,
+// TimeError).
 //
 // The systemd journal (options.journal) is read after the files, through
 // journalctl (journal_reader), resuming after the __CURSOR stored for that
@@ -32,14 +32,15 @@
 namespace pftls {
 
 struct IngestOptions {
-  std::vector<std::string> paths;  // "-" is stdin
+  std::vector<std::string> paths;           // "-" is stdin
   std::optional<JournalSelection> journal;  // read the journal after the paths
   std::optional<int> year;
-  std::string zone;                  // "" = system zone
+  std::string zone;                            // "" = system zone
   std::optional<std::int64_t> window_seconds;  // stored as the default window
-  std::size_t max_reported = 10;     // bad lines reported one by one, per kind
-  std::ostream* unrecognised_out = nullptr;  // every unrecognised Postfix line, as read
-  InputFormat format = InputFormat::kAuto;  // --format (paths only); kAuto: each by its first non-empty line
+  std::size_t max_reported = 10;               // bad lines reported one by one, per kind
+  std::ostream* unrecognised_out = nullptr;    // every unrecognised Postfix line, as read
+  InputFormat format =
+      InputFormat::kAuto;  // --format (paths only); kAuto: each by its first non-empty line
 };
 
 struct IngestSummary {

@@ -90,12 +90,12 @@ CLI::Option* add_repeatable(CLI::App* cmd, const char* name, std::vector<std::st
 void add_ingest(CLI::App& app, Cli& cli) {
   IngestArgs& a = cli.ingest_args;
   auto* cmd = app.add_subcommand(
-      "ingest",
-      "Read Postfix logs (plain, .gz, .bz2, .xz, .zst or - for stdin) into the database");
+      "ingest", "Read Postfix logs (plain, .gz, .bz2, .xz, .zst or - for stdin) into the database");
   cli.on(cmd, [&cli] { return run_ingest_command(validate_ingest(cli.db, cli.ingest_args)); });
   add_db(cmd, cli);
-  cmd->add_option("--window", a.window,
-                  "Default incident window stored in the database (90s, 30m, 24h, 5d; default 24h)");
+  cmd->add_option(
+      "--window", a.window,
+      "Default incident window stored in the database (90s, 30m, 24h, 5d; default 24h)");
   cmd->add_option("--year", a.year,
                   "Year of the first yearless line (default: from the file's mtime)");
   cmd->add_option("--tz", a.tz,
@@ -158,8 +158,7 @@ void add_evidence_options(CLI::App* cmd, Cli& cli) {
 }
 
 // A query subcommand with --db and --format only.
-void add_plain_query(CLI::App& app, Cli& cli, const char* name, const char* help,
-                     QuerySpec spec) {
+void add_plain_query(CLI::App& app, Cli& cli, const char* name, const char* help, QuerySpec spec) {
   auto* cmd = app.add_subcommand(name, help);
   cli.on_query(cmd, spec, false);
   add_db(cmd, cli);
@@ -249,8 +248,9 @@ int dispatch(const Cli& cli) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"pftls: finds TLS downgrade incidents in Postfix logs: a sender whose STARTTLS "
-               "handshake failed and that then delivered the mail in plaintext."};
+  CLI::App app{
+      "pftls: finds TLS downgrade incidents in Postfix logs: a sender whose STARTTLS "
+      "handshake failed and that then delivered the mail in plaintext."};
   try {
     app.footer(kExitCodes);
     app.require_subcommand(1);

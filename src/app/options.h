@@ -63,7 +63,7 @@ struct EvidenceArgs {
 
 struct IngestCommandOptions {
   std::string db;
-  IngestOptions ingest;            // unrecognised_out is set by the command
+  IngestOptions ingest;  // unrecognised_out is set by the command
   int lock_wait_ms = 10'000;
   std::string unrecognised_path;  // "": not asked for
 };

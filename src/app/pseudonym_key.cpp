@@ -30,9 +30,8 @@ std::optional<std::string> load_pseudonym_key(Store& store) {
       sodium_hex2bin(reinterpret_cast<unsigned char*>(key.data()), key.size(), hex->data(),
                      hex->size(), nullptr, &length, &end) != 0 ||
       length != kPseudonymKeyBytes) {
-    throw StoreError(StoreError::Kind::kFailed,
-                     std::string("damaged database: setting ") + kPseudonymKeySetting +
-                         " is not a key");
+    throw StoreError(StoreError::Kind::kFailed, std::string("damaged database: setting ") +
+                                                    kPseudonymKeySetting + " is not a key");
   }
   return key;
 }

@@ -77,9 +77,9 @@ inline std::size_t first_in_16(const char* p, char c) {
 inline std::size_t first_of_in_16(const char* p, char a, char b, char c) {
 #if defined(__SSE2__)
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i any = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(a)),
-                                                _mm_cmpeq_epi8(v, _mm_set1_epi8(b))),
-                                   _mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+  const __m128i any = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(a)), _mm_cmpeq_epi8(v, _mm_set1_epi8(b))),
+      _mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
   const auto hits = static_cast<unsigned>(_mm_movemask_epi8(any));
   return hits == 0 ? 16 : static_cast<std::size_t>(std::countr_zero(hits));
 #else

@@ -9,7 +9,7 @@
 namespace pftls {
 
 struct EmbeddedFile {
-  std::string_view path;     // relative to the source tree, e.g. "queries/incidents.sql"
+  std::string_view path;  // relative to the source tree, e.g. "queries/incidents.sql"
   std::string_view content;
 };
 

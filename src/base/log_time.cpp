@@ -4,8 +4,8 @@
 
 #include <date/tz.h>
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 namespace pftls {
 
@@ -15,7 +15,8 @@ std::int64_t days_from_civil(int year, unsigned month, unsigned day) {
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
   const std::int64_t yoe = y - era * 400;
   const std::int64_t m = month;
-  const std::int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<std::int64_t>(day) - 1;
+  const std::int64_t doy =
+      (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<std::int64_t>(day) - 1;
   const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + doe - 719468;
 }
@@ -149,12 +150,23 @@ bool parse_duration(std::string_view text, std::int64_t& seconds) {
   if (i < text.size()) {
     if (i + 1 != text.size()) return false;
     switch (text[i]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      case 'w': unit = 7 * 86400; break;
-      default: return false;
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'w':
+        unit = 7 * 86400;
+        break;
+      default:
+        return false;
     }
   }
   seconds = n * unit;
@@ -212,11 +224,13 @@ bool parse_time_arg(std::string_view s, Micros& out) {
   {
     int ry;
     unsigned rm, rd;  // reject dates like 2016-02-30 instead of rolling them over
-    civil_from_days(days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)), ry, rm, rd);
+    civil_from_days(days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)), ry, rm,
+                    rd);
     if (rd != static_cast<unsigned>(d)) return false;
   }
-  std::int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-                      h * 3600 + mi * 60 + se - offset;
+  std::int64_t secs =
+      days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+      mi * 60 + se - offset;
   out = secs * kMicrosPerSecond;
   return true;
 }

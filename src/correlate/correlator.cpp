@@ -253,8 +253,8 @@ bool Correlator::watched_by_ip(const Session& s, Micros now) const {
 bool Correlator::watched(const Session& s, Micros now, bool by_group) {
   if (s.rec.client_ip.empty()) return false;
   if (watched_by_ip(s, now)) return true;
-  if (!by_group || (!watch_list_.any(s.host, WatchKind::kSubnet) &&
-                    !watch_list_.any(s.host, WatchKind::kOrg))) {
+  if (!by_group ||
+      (!watch_list_.any(s.host, WatchKind::kSubnet) && !watch_list_.any(s.host, WatchKind::kOrg))) {
     return false;
   }
   const ClientKeys& k = keys_of(s.rec);
@@ -292,7 +292,8 @@ void Correlator::set_client(Session& s, const Event& ev) {
   const std::string_view name = ev.get(Field::kClientName);
   const std::string_view ip = ev.get(Field::kClientIp);
   if (s.rec.client_ip.empty() && !ip.empty() && ip != kUnknown) s.rec.client_ip.assign(ip);
-  if (!name.empty() && (s.rec.client_name.empty() || std::string_view(s.rec.client_name) == kUnknown)) {
+  if (!name.empty() &&
+      (s.rec.client_name.empty() || std::string_view(s.rec.client_name) == kUnknown)) {
     s.rec.client_name.assign(name);
   }
 }
@@ -301,8 +302,7 @@ void Correlator::set_client(Session& s, const Event& ev) {
 // already stored, one whose client is watched by IP (asked again only when
 // the watch list changed). A session's first line is kept whatever it
 // turns out to be; the lines of all other sessions are not copied at all.
-void Correlator::keep_if_on_record(Session& s, const RawLine& raw, std::uint64_t ord,
-                                   Micros now) {
+void Correlator::keep_if_on_record(Session& s, const RawLine& raw, std::uint64_t ord, Micros now) {
   if (s.rec.first_ord != ord && !s.rec.failed && s.rec.id == 0) {
     if (s.rec.client_ip.empty()) return;
     if (s.ip_watch_gen != watch_list_.ip_generation()) {

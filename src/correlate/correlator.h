@@ -28,8 +28,8 @@
 #include "correlate/records.h"
 #include "correlate/session_table.h"
 #include "correlate/watch_list.h"
-#include "parse/event.h"
 #include "parse/envelope.h"
+#include "parse/event.h"
 
 namespace pftls {
 
@@ -39,8 +39,8 @@ struct CorrelatorLimits {
   // (a pool such as a large provider's domain would otherwise be stored whole).
   Micros watch_ip_for = 7LL * 86400 * kMicrosPerSecond;
   Micros watch_group_for = 24LL * 3600 * kMicrosPerSecond;
-  std::size_t evidence_lines = 40;     // raw lines kept per session
-  std::size_t evidence_bytes = 2048;   // of each line
+  std::size_t evidence_lines = 40;                           // raw lines kept per session
+  std::size_t evidence_bytes = 2048;                         // of each line
   std::size_t evidence_total_bytes = std::size_t{32} << 20;  // over all open sessions
   std::size_t max_open_sessions = 50'000;
   Micros session_idle = 2LL * 3600 * kMicrosPerSecond;  // smtpd's own limits are minutes
@@ -94,8 +94,8 @@ class Correlator {
   void add_drops(DropCounts& d) const;
 
  private:
-  void on_session_event(std::uint32_t host, const Envelope& env, const Event& ev,
-                        std::uint64_t ord, const RawLine& raw);
+  void on_session_event(std::uint32_t host, const Envelope& env, const Event& ev, std::uint64_t ord,
+                        const RawLine& raw);
   void on_disconnect(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
   void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
   Session& session_for(const SessionKey& key, const Envelope& env, std::uint64_t ord);

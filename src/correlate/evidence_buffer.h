@@ -49,8 +49,7 @@ struct SessionEvidence {
 
 class EvidenceBuffer {
  public:
-  EvidenceBuffer(std::size_t lines_per_session, std::size_t bytes_per_line,
-                 std::size_t total_bytes)
+  EvidenceBuffer(std::size_t lines_per_session, std::size_t bytes_per_line, std::size_t total_bytes)
       : lines_per_session_(lines_per_session),
         bytes_per_line_(bytes_per_line),
         total_bytes_(total_bytes) {}

@@ -139,11 +139,13 @@ OutboundTracker::Message* OutboundTracker::message_for(const Envelope& env, std:
   return &it->second;
 }
 
-OutboundPendingMessage* OutboundTracker::relay_for(Message& m, const Envelope& env, std::string_view qid,
-                                                   std::string_view name, std::string_view ip,
-                                                   std::string_view port, bool create) {
+OutboundPendingMessage* OutboundTracker::relay_for(Message& m, const Envelope& env,
+                                                   std::string_view qid, std::string_view name,
+                                                   std::string_view ip, std::string_view port,
+                                                   bool create) {
   for (auto& r : m.relays) {
-    if (r.record.relay_ip == ip && r.record.relay_port == port && r.record.relay_name == name) return &r;
+    if (r.record.relay_ip == ip && r.record.relay_port == port && r.record.relay_name == name)
+      return &r;
   }
   if (!create) return nullptr;
   if (m.relays.size() >= limits_.max_relays_per_message) {
@@ -198,8 +200,10 @@ void OutboundTracker::count_failure_here(OutboundPendingMessage& t, const Envelo
 // ---------------------------------------------------------------------------
 // Events
 
-bool OutboundTracker::wants_fields(const Envelope& env, EventKind kind, std::string_view text) const {
-  if (kind == EventKind::kIgnored || kind == EventKind::kRemoved || !smtp_like(env.service)) return false;
+bool OutboundTracker::wants_fields(const Envelope& env, EventKind kind,
+                                   std::string_view text) const {
+  if (kind == EventKind::kIgnored || kind == EventKind::kRemoved || !smtp_like(env.service))
+    return false;
   if (kind != EventKind::kRecipient || !failures_.empty() || !messages_.empty()) return true;
   return text.find(kCannotStartTls) != std::string_view::npos;  // see tls_failure_status()
 }
@@ -316,7 +320,8 @@ void OutboundTracker::on_library_problem(const Envelope& env, const Event& ev) {
   auto it = failures_.find(key);
   if (it == failures_.end()) return;  // not after an SSL_connect error: no handshake failure
   OutboundPendingFailure& f = it->second.f;
-  std::string reason = reason_from_openssl(ev.get(Field::kOpensslCode), ev.get(Field::kOpensslReason));
+  std::string reason =
+      reason_from_openssl(ev.get(Field::kOpensslCode), ev.get(Field::kOpensslReason));
   if (reason.empty()) reason = "other";
   if (reason_rank(reason) > reason_rank(f.failure_reason)) {
     f.failure_reason = std::move(reason);
@@ -354,7 +359,8 @@ void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::str
 
   Message* m = message_for(env, qid, tls_failed);
   if (!m) return;
-  OutboundPendingMessage* t = relay_known ? relay_for(*m, env, qid, name, ip, port, false) : nullptr;
+  OutboundPendingMessage* t =
+      relay_known ? relay_for(*m, env, qid, name, ip, port, false) : nullptr;
   if (!t && sent) {
     // A "Cannot start TLS" line without a failure line: its relay is this one.
     for (auto& r : m->relays) {
@@ -398,8 +404,8 @@ void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::str
   if (m->relays.empty()) erase_message(*m);
 }
 
-void OutboundTracker::record_fallback(OutboundPendingMessage& t, const Envelope& env, const Event& ev,
-                                      std::uint64_t ord, bool standalone) {
+void OutboundTracker::record_fallback(OutboundPendingMessage& t, const Envelope& env,
+                                      const Event& ev, std::uint64_t ord, bool standalone) {
   OutboundRecord& r = t.record;
   bool changed = false;
   if (r.plaintext_at == 0) {

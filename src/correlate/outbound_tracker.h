@@ -42,15 +42,15 @@
 #include "base/log_time.h"
 #include "base/name_interner.h"
 #include "correlate/records.h"
-#include "parse/event.h"
 #include "parse/envelope.h"
+#include "parse/event.h"
 
 namespace pftls {
 
 struct OutboundLimits {
-  std::size_t max_failures = 10'000;  // pids whose failure waits for its queue id
+  std::size_t max_failures = 10'000;               // pids whose failure waits for its queue id
   Micros failure_age = 3600LL * kMicrosPerSecond;  // the queue id follows within seconds
-  std::size_t max_messages = 100'000;  // queue ids with failures or a fallback
+  std::size_t max_messages = 100'000;              // queue ids with failures or a fallback
   Micros message_age = 10LL * 86400 * kMicrosPerSecond;  // longer than maximal_queue_lifetime
   std::size_t max_relays_per_message = 32;
   std::size_t max_recipients = 1000;  // listed per record
@@ -140,8 +140,8 @@ class OutboundTracker {
 
   Message* message_for(const Envelope& env, std::string_view qid, bool create);
   OutboundPendingMessage* relay_for(Message& m, const Envelope& env, std::string_view qid,
-                                    std::string_view name, std::string_view ip, std::string_view port,
-                                    bool create);
+                                    std::string_view name, std::string_view ip,
+                                    std::string_view port, bool create);
   void count_failure(OutboundPendingMessage& t, const OutboundPendingFailure& f);
   void count_failure_here(OutboundPendingMessage& t, const Envelope& env, std::uint64_t ord);
 
@@ -164,7 +164,8 @@ class OutboundTracker {
 
   // "smtp" or "lmtp", in two comparisons.
   static bool smtp_like(std::string_view s) {
-    return s.size() == 4 && (s[0] == 's' || s[0] == 'l') && s[1] == 'm' && s[2] == 't' && s[3] == 'p';
+    return s.size() == 4 && (s[0] == 's' || s[0] == 'l') && s[1] == 'm' && s[2] == 't' &&
+           s[3] == 'p';
   }
   void on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord);
   absl::node_hash_map<PidKey, Failure> failures_;  // node: entries stay put

@@ -148,11 +148,13 @@ struct OutboundRecord {
   std::uint64_t failure_ord = 0;
   std::string failure_reason;  // failure_reason.h words (alert-handshake-failure, ...)
   std::string openssl_code;
-  int failed_attempts = 0;  // failed handshakes for this queue id and relay, the fallback's included
+  int failed_attempts =
+      0;  // failed handshakes for this queue id and relay, the fallback's included
   Micros plaintext_at = 0;  // the first plaintext status=sent; 0 while only failures are known
   std::uint64_t plaintext_ord = 0;
   std::vector<std::string> recipients;  // sent in plaintext
-  bool fallback_seen = false;  // the standalone "Cannot start TLS" line was logged (else tls=...:none)
+  bool fallback_seen =
+      false;  // the standalone "Cannot start TLS" line was logged (else tls=...:none)
 };
 
 class OutboundSink {
@@ -182,8 +184,8 @@ struct OutboundPendingFailure {
 // The relay is empty when a "Cannot start TLS" line came without a failure
 // line before it; it is filled from that pid's next delivery line.
 struct OutboundPendingMessage {
-  OutboundRecord record;  // failures so far; id != 0 once a fallback was saved
-  std::string syslog_name;        // the process of the latest failed attempt
+  OutboundRecord record;    // failures so far; id != 0 once a fallback was saved
+  std::string syslog_name;  // the process of the latest failed attempt
   std::uint32_t pid = 0;
   std::uint64_t attempt_ord = 0;  // 1 + ord of the first line of the latest failed attempt; 0: none
   bool fallback_open = false;     // its "Cannot start TLS" line seen, outcome not yet
@@ -200,14 +202,14 @@ struct OutboundState {
 // here; nothing is dropped silently). Filled by the correlator and the
 // outbound tracker, shown in the run's summary line and stored per run.
 struct DropCounts {
-  std::uint64_t evicted_sessions = 0;   // open sessions closed by the bound, not by a disconnect
-  std::uint64_t evicted_messages = 0;   // followed messages forgotten by the bound
-  std::uint64_t evidence_dropped = 0;   // raw lines not kept: the evidence budget was spent
-  std::uint64_t watch_full = 0;         // clients not watched: the watch list was full
-  std::uint64_t clients_flushed = 0;    // client counts written early: the tally was full
+  std::uint64_t evicted_sessions = 0;  // open sessions closed by the bound, not by a disconnect
+  std::uint64_t evicted_messages = 0;  // followed messages forgotten by the bound
+  std::uint64_t evidence_dropped = 0;  // raw lines not kept: the evidence budget was spent
+  std::uint64_t watch_full = 0;        // clients not watched: the watch list was full
+  std::uint64_t clients_flushed = 0;   // client counts written early: the tally was full
   std::uint64_t outbound_evicted_failures = 0;
   std::uint64_t outbound_evicted_messages = 0;
-  std::uint64_t outbound_dropped = 0;   // not tracked: a bound on relays or names
+  std::uint64_t outbound_dropped = 0;  // not tracked: a bound on relays or names
   std::uint64_t total() const {
     return evicted_sessions + evicted_messages + evidence_dropped + watch_full + clients_flushed +
            outbound_evicted_failures + outbound_evicted_messages + outbound_dropped;

@@ -14,23 +14,23 @@
 namespace pftls {
 
 enum class EventKind : std::uint8_t {
-  kIgnored,             // a known line that carries nothing pftls needs
-  kConnect,             // smtpd: connect from NAME[IP]
-  kDisconnect,          // smtpd: disconnect from NAME[IP] [counters]
-  kClient,              // smtpd: QUEUEID: client=NAME[IP]
-  kTlsEstablished,      // smtpd: ... TLS connection established from NAME[IP]
-  kSslAcceptError,      // smtpd: SSL_accept error from NAME[IP]: DETAIL
-  kTlsLibraryProblem,   // any: warning: TLS library problem: ...
-  kLostAfterStarttls,   // smtpd: [NOQUEUE: ]lost connection after STARTTLS from
-  kTimeoutAfterStarttls,// smtpd: [NOQUEUE: ]timeout after STARTTLS from
-  kMessageId,           // cleanup: QUEUEID: message-id=<...>
-  kSender,              // qmgr: QUEUEID: from=<...>
-  kRecipient,           // delivery agents: QUEUEID: to=<...> (smtp/lmtp: with relay, status, tls)
-  kRemoved,             // qmgr: QUEUEID: removed
-  kSslConnectError,     // smtp/lmtp: SSL_connect error to NAME[IP]:PORT: DETAIL
-  kTlsEstablishedTo,    // smtp/lmtp: ... TLS connection established to NAME[IP]:PORT: ...
-  kCannotStartTls,      // smtp/lmtp: QUEUEID: Cannot start TLS: DETAIL (standalone:
-                        // this server is given up on for TLS; plaintext retry or next MX)
+  kIgnored,               // a known line that carries nothing pftls needs
+  kConnect,               // smtpd: connect from NAME[IP]
+  kDisconnect,            // smtpd: disconnect from NAME[IP] [counters]
+  kClient,                // smtpd: QUEUEID: client=NAME[IP]
+  kTlsEstablished,        // smtpd: ... TLS connection established from NAME[IP]
+  kSslAcceptError,        // smtpd: SSL_accept error from NAME[IP]: DETAIL
+  kTlsLibraryProblem,     // any: warning: TLS library problem: ...
+  kLostAfterStarttls,     // smtpd: [NOQUEUE: ]lost connection after STARTTLS from
+  kTimeoutAfterStarttls,  // smtpd: [NOQUEUE: ]timeout after STARTTLS from
+  kMessageId,             // cleanup: QUEUEID: message-id=<...>
+  kSender,                // qmgr: QUEUEID: from=<...>
+  kRecipient,             // delivery agents: QUEUEID: to=<...> (smtp/lmtp: with relay, status, tls)
+  kRemoved,               // qmgr: QUEUEID: removed
+  kSslConnectError,       // smtp/lmtp: SSL_connect error to NAME[IP]:PORT: DETAIL
+  kTlsEstablishedTo,      // smtp/lmtp: ... TLS connection established to NAME[IP]:PORT: ...
+  kCannotStartTls,        // smtp/lmtp: QUEUEID: Cannot start TLS: DETAIL (standalone:
+                          // this server is given up on for TLS; plaintext retry or next MX)
   kCount
 };
 

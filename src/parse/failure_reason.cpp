@@ -52,28 +52,48 @@ std::string reason_from_openssl(std::string_view code_hex, std::string_view reas
     unsigned value = 0;
     for (char c : code_hex.substr(code_hex.size() - 3)) {
       value <<= 4;
-      if (c >= '0' && c <= '9') value |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') value |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') value |= static_cast<unsigned>(c - 'A' + 10);
-      else return {};
+      if (c >= '0' && c <= '9')
+        value |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        value |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        value |= static_cast<unsigned>(c - 'A' + 10);
+      else
+        return {};
     }
     switch (value) {
-      case 0x0C1: return "no-shared-cipher";
-      case 0x102: return "unsupported-protocol";
-      case 0x18C: return "unsupported-protocol";
-      case 0x10B: return "wrong-version-number";
-      case 0x126: return "unexpected-eof";
-      case 0x3E8 + 40: return "alert-handshake-failure";
-      case 0x3E8 + 70: return "alert-protocol-version";
-      case 0x3E8 + 71: return "alert-insufficient-security";
-      case 0x3E8 + 80: return "alert-internal-error";
-      case 0x3E8 + 48: return "alert-unknown-ca";
-      case 0x3E8 + 42: return "alert-bad-certificate";
-      case 0x3E8 + 46: return "alert-certificate-unknown";
-      case 0x3E8 + 10: return "alert-unexpected-message";
-      case 0x3E8 + 50: return "alert-decode-error";
-      case 0x3E8 + 51: return "alert-decrypt-error";
-      default: break;
+      case 0x0C1:
+        return "no-shared-cipher";
+      case 0x102:
+        return "unsupported-protocol";
+      case 0x18C:
+        return "unsupported-protocol";
+      case 0x10B:
+        return "wrong-version-number";
+      case 0x126:
+        return "unexpected-eof";
+      case 0x3E8 + 40:
+        return "alert-handshake-failure";
+      case 0x3E8 + 70:
+        return "alert-protocol-version";
+      case 0x3E8 + 71:
+        return "alert-insufficient-security";
+      case 0x3E8 + 80:
+        return "alert-internal-error";
+      case 0x3E8 + 48:
+        return "alert-unknown-ca";
+      case 0x3E8 + 42:
+        return "alert-bad-certificate";
+      case 0x3E8 + 46:
+        return "alert-certificate-unknown";
+      case 0x3E8 + 10:
+        return "alert-unexpected-message";
+      case 0x3E8 + 50:
+        return "alert-decode-error";
+      case 0x3E8 + 51:
+        return "alert-decrypt-error";
+      default:
+        break;
     }
   }
   return {};

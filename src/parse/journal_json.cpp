@@ -20,11 +20,12 @@ namespace {
 // with the blanks simdjson leaves after a token. False for anything else
 // (empty, signs, escapes, a fraction) and for a value above `max`.
 bool token_to_uint(std::string_view raw, std::uint64_t max, std::uint64_t& out) {
-  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' ||
-                          raw.back() == '\r')) {
+  while (!raw.empty() &&
+         (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' || raw.back() == '\r')) {
     raw.remove_suffix(1);
   }
-  if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"') raw = raw.substr(1, raw.size() - 2);
+  if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"')
+    raw = raw.substr(1, raw.size() - 2);
   if (raw.empty() || raw.size() > 20) return false;
   std::uint64_t v = 0;
   for (char c : raw) {
@@ -79,8 +80,8 @@ EnvelopeStatus JournalJsonParser::parse(std::string_view line, Envelope& out) {
   return impl_->parse(p.data(), line.size(), p.size(), out);
 }
 
-EnvelopeStatus JournalJsonParser::Impl::parse(const char* buf, std::size_t len, std::size_t capacity,
-                                              Envelope& out) {
+EnvelopeStatus JournalJsonParser::Impl::parse(const char* buf, std::size_t len,
+                                              std::size_t capacity, Envelope& out) {
   od::document doc;
   if (parser.iterate(buf, len, capacity).get(doc)) return EnvelopeStatus::kMalformed;
   od::object obj;

@@ -30,8 +30,8 @@ void CandidateList::index(const std::vector<Pattern>& patterns) {
       const std::string& a = c.prefix;
       const std::string& b = d.prefix;
       // Some text starts with both exactly when one is a prefix of the other.
-      const bool overlap = a.size() <= b.size() ? b.compare(0, a.size(), a) == 0
-                                                : a.compare(0, b.size(), b) == 0;
+      const bool overlap =
+          a.size() <= b.size() ? b.compare(0, a.size(), a) == 0 : a.compare(0, b.size(), b) == 0;
       if (overlap) c.prefix_decides = false;
     }
   }
@@ -53,7 +53,8 @@ namespace {
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -96,7 +97,8 @@ class Loader {
       }
       std::string key = trim(std::string_view(raw).substr(0, eq));
       std::string_view value = std::string_view(raw).substr(eq + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
       while (!value.empty() && value.back() == '\r') value.remove_suffix(1);
       apply(*cur, key, value, where, line_no);
     }
@@ -118,7 +120,8 @@ class Loader {
       std::string w;
       while (words >> w) p.services.push_back(w);
     } else if (key == "event") {
-      if (!event_kind_from_name(value, p.kind)) errors.push_back(where + "unknown event '" + std::string(value) + "'");
+      if (!event_kind_from_name(value, p.kind))
+        errors.push_back(where + "unknown event '" + std::string(value) + "'");
       p.kind_set = true;
     } else if (key == "match") {
       add_template(p, value, where);
@@ -160,7 +163,8 @@ class Loader {
         t.prefix = literal;
       } else {
         t.steps.push_back({pending, literal});
-        if (literal.empty() && !last) errors.push_back(where + "two captures need literal text between them");
+        if (literal.empty() && !last)
+          errors.push_back(where + "two captures need literal text between them");
       }
       literal.clear();
     };
@@ -198,7 +202,8 @@ class Loader {
       t.prefix = literal;
       t.ends_with_literal = true;
     }
-    if (t.prefix.empty() && !qid) errors.push_back(where + "a template must start with literal text");
+    if (t.prefix.empty() && !qid)
+      errors.push_back(where + "a template must start with literal text");
     p.templates.push_back(std::move(t));
   }
 
@@ -227,13 +232,15 @@ class Loader {
     std::string where = p.source + ":" + std::to_string(p.line) + ": [" + p.id + "] ";
     if (p.services.empty()) errors.push_back(where + "no 'services'");
     if (!p.kind_set) errors.push_back(where + "no 'event'");
-    if (p.samples.empty()) errors.push_back(where + "no 'sample': every pattern carries its own examples");
+    if (p.samples.empty())
+      errors.push_back(where + "no 'sample': every pattern carries its own examples");
     if (p.templates.empty() == p.regex_text.empty()) {
       errors.push_back(where + "needs either 'match' templates or one 'regex'");
       return;
     }
     if (!p.regex_text.empty()) {
-      if (p.regex_prefix.empty()) errors.push_back(where + "a regex needs a literal 'prefix' for dispatch");
+      if (p.regex_prefix.empty())
+        errors.push_back(where + "a regex needs a literal 'prefix' for dispatch");
       std::string_view rx = p.regex_text;
       if (rx.substr(0, kQueueIdHead.size()) == kQueueIdHead) {
         p.with_queue_id = true;
@@ -255,8 +262,7 @@ class Loader {
         }
         p.groups.emplace_back(index, f);
       }
-      if (std::string_view(p.regex_prefix).size() > 0 &&
-          rx.substr(0, 1) != "^") {
+      if (std::string_view(p.regex_prefix).size() > 0 && rx.substr(0, 1) != "^") {
         errors.push_back(where + "a regex must be anchored with '^'");
       }
     }
@@ -266,36 +272,38 @@ class Loader {
     std::vector<std::string> named;
     for (const auto& p : patterns)
       for (const auto& s : p.services)
-        if (s != kAnyService && std::find(named.begin(), named.end(), s) == named.end()) named.push_back(s);
+        if (s != kAnyService && std::find(named.begin(), named.end(), s) == named.end())
+          named.push_back(s);
     for (const auto& s : named) impl.by_service.emplace_back(s, ServiceTable{});
     // Patterns that name a service come first, "*" patterns (catch-alls)
     // after them; within each group, file order.
     for (int pass = 0; pass < 2; ++pass)
-    for (std::size_t i = 0; i < patterns.size(); ++i) {
-      const Pattern& p = patterns[i];
-      bool any = std::find(p.services.begin(), p.services.end(), kAnyService) != p.services.end();
-      if (any != (pass == 1)) continue;
-      std::vector<Candidate> cands;
-      auto candidate = [&](const std::string& prefix, int templ) {
-        Candidate c;
-        c.prefix = prefix;
-        c.pattern = static_cast<int>(i);
-        c.templ = templ;
-        cands.push_back(std::move(c));
-      };
-      for (std::size_t t = 0; t < p.templates.size(); ++t) candidate(p.templates[t].prefix, static_cast<int>(t));
-      if (p.regex) candidate(p.regex_prefix, -1);
-      auto add = [&](ServiceTable& table) {
-        auto& list = p.with_queue_id ? table.with_queue_id.all : table.without_queue_id.all;
-        list.insert(list.end(), cands.begin(), cands.end());
-      };
-      if (any) {
-        add(impl.any);
-        for (auto& [name, table] : impl.by_service) add(table);
-      } else {
-        for (const auto& s : p.services) add(*impl.find_table(s));
+      for (std::size_t i = 0; i < patterns.size(); ++i) {
+        const Pattern& p = patterns[i];
+        bool any = std::find(p.services.begin(), p.services.end(), kAnyService) != p.services.end();
+        if (any != (pass == 1)) continue;
+        std::vector<Candidate> cands;
+        auto candidate = [&](const std::string& prefix, int templ) {
+          Candidate c;
+          c.prefix = prefix;
+          c.pattern = static_cast<int>(i);
+          c.templ = templ;
+          cands.push_back(std::move(c));
+        };
+        for (std::size_t t = 0; t < p.templates.size(); ++t)
+          candidate(p.templates[t].prefix, static_cast<int>(t));
+        if (p.regex) candidate(p.regex_prefix, -1);
+        auto add = [&](ServiceTable& table) {
+          auto& list = p.with_queue_id ? table.with_queue_id.all : table.without_queue_id.all;
+          list.insert(list.end(), cands.begin(), cands.end());
+        };
+        if (any) {
+          add(impl.any);
+          for (auto& [name, table] : impl.by_service) add(table);
+        } else {
+          for (const auto& s : p.services) add(*impl.find_table(s));
+        }
       }
-    }
     impl.any.with_queue_id.index(patterns);
     impl.any.without_queue_id.index(patterns);
     for (auto& [name, table] : impl.by_service) {
@@ -307,7 +315,8 @@ class Loader {
 
   void check_samples(PatternSet::Impl& impl, int index) {
     const Pattern& p = impl.patterns[static_cast<std::size_t>(index)];
-    std::string service = p.services.front() == kAnyService ? "pftls-any-service" : p.services.front();
+    std::string service =
+        p.services.front() == kAnyService ? "pftls-any-service" : p.services.front();
     for (const auto& s : p.samples) {
       ++impl.samples;
       std::string where = p.source + ":" + std::to_string(s.line) + ": [" + p.id + "] sample ";
@@ -318,7 +327,8 @@ class Loader {
         continue;
       }
       if (taken != index) {
-        errors.push_back(where + "is taken by [" + impl.patterns[static_cast<std::size_t>(taken)].id + "]");
+        errors.push_back(where + "is taken by [" +
+                         impl.patterns[static_cast<std::size_t>(taken)].id + "]");
         continue;
       }
       for (const auto& [field, want] : s.expect) {

@@ -17,7 +17,8 @@ namespace {
 
 // The first `literal` in text at or after pos, or npos. Literals are short
 // ("[", "]: ", ", "): memchr finds the first byte, the rest is compared here.
-inline std::size_t find_literal(std::string_view text, std::size_t pos, const std::string& literal) {
+inline std::size_t find_literal(std::string_view text, std::size_t pos,
+                                const std::string& literal) {
   const char* const begin = text.data();
   const char* const end = begin + text.size();
   const char first = literal[0];
@@ -53,8 +54,8 @@ bool match_template(const Template& t, std::string_view text, Event& out) {
 
 }  // namespace
 
-int PatternSet::Impl::try_candidates(const CandidateList& list, std::string_view text,
-                                     Event& out, const CaptureGate* gate) const {
+int PatternSet::Impl::try_candidates(const CandidateList& list, std::string_view text, Event& out,
+                                     const CaptureGate* gate) const {
   if (text.empty()) return -1;
   const auto b = static_cast<unsigned char>(text[0]);
   for (std::size_t k = list.bucket_begin[b], end = list.bucket_begin[b + 1u]; k < end; ++k) {

@@ -73,7 +73,7 @@ struct Candidate {
   std::uint64_t head2_mask = 0;
   std::uint32_t prefix_size = 0;
   int pattern = 0;
-  int templ = -1;  // -1: the pattern's regex
+  int templ = -1;                        // -1: the pattern's regex
   EventKind kind = EventKind::kIgnored;  // the pattern's
   // The prefix alone decides the kind: no later candidate of another kind
   // can match text that this prefix matches (see CaptureGate).

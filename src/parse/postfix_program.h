@@ -28,7 +28,7 @@ struct ProgramName {
 // least; their values do not matter). With 23 or more, a name of up to 23
 // bytes has its last '/' found 16 bytes at once.
 [[gnu::always_inline]] inline ProgramName split_program(std::string_view name,
-                                                       std::size_t readable = 0) {
+                                                        std::size_t readable = 0) {
   constexpr std::size_t kHead = 7;  // "postfix"
   ProgramName out;
   if (name.size() <= kHead || std::memcmp(name.data(), "postfix", kHead) != 0) return out;

@@ -59,8 +59,10 @@ bool split_queue_id(std::string_view message, std::string_view& queue_id, std::s
   // without either) goes byte by byte.
   if (message.size() >= 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(message.data()));
-    const unsigned colon = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
-    const unsigned low = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8('0'))));
+    const unsigned colon =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
+    const unsigned low =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8('0'))));
     const unsigned stops = colon | low;
     if (stops != 0) {
       const unsigned n = static_cast<unsigned>(std::countr_zero(stops));
@@ -69,7 +71,8 @@ bool split_queue_id(std::string_view message, std::string_view& queue_id, std::s
                                           _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
       const __m128i hex = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
                                         _mm_cmplt_epi8(v, _mm_set1_epi8('F' + 1)));
-      const unsigned short_bytes = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(digit, hex)));
+      const unsigned short_bytes =
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(digit, hex)));
       const unsigned want = (1u << n) - 1;
       if (n >= 5 && (short_bytes & want) == want) {
         if (message[n + 1] != ' ') return false;  // n <= 15, so n + 1 < 16 <= size

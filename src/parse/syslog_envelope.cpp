@@ -26,7 +26,8 @@ inline unsigned month_number(const char* p) {
       if (p[1] == 'u' && p[2] == 'n') return 6;
       if (p[1] == 'u' && p[2] == 'l') return 7;
       return 0;
-    case 'F': return (p[1] == 'e' && p[2] == 'b') ? 2 : 0;
+    case 'F':
+      return (p[1] == 'e' && p[2] == 'b') ? 2 : 0;
     case 'M':
       if (p[1] == 'a' && p[2] == 'r') return 3;
       if (p[1] == 'a' && p[2] == 'y') return 5;
@@ -35,11 +36,16 @@ inline unsigned month_number(const char* p) {
       if (p[1] == 'p' && p[2] == 'r') return 4;
       if (p[1] == 'u' && p[2] == 'g') return 8;
       return 0;
-    case 'S': return (p[1] == 'e' && p[2] == 'p') ? 9 : 0;
-    case 'O': return (p[1] == 'c' && p[2] == 't') ? 10 : 0;
-    case 'N': return (p[1] == 'o' && p[2] == 'v') ? 11 : 0;
-    case 'D': return (p[1] == 'e' && p[2] == 'c') ? 12 : 0;
-    default: return 0;
+    case 'S':
+      return (p[1] == 'e' && p[2] == 'p') ? 9 : 0;
+    case 'O':
+      return (p[1] == 'c' && p[2] == 't') ? 10 : 0;
+    case 'N':
+      return (p[1] == 'o' && p[2] == 'v') ? 11 : 0;
+    case 'D':
+      return (p[1] == 'e' && p[2] == 'c') ? 12 : 0;
+    default:
+      return 0;
   }
 }
 
@@ -53,7 +59,8 @@ inline bool digit_value(char c, unsigned& d) {
 // Reads the fraction digits of a stamp from `pos` (just after the '.') up to
 // the first non-digit or `end`: their value in microseconds (digits past the
 // sixth dropped) into `micros`; returns where the digits end (== pos: none).
-inline std::size_t scan_fraction(std::string_view s, std::size_t pos, std::size_t end, Micros& micros) {
+inline std::size_t scan_fraction(std::string_view s, std::size_t pos, std::size_t end,
+                                 Micros& micros) {
   unsigned d[6];
   // The usual case: exactly six digits (rsyslog, journalctl).
   if (end - pos >= 6 && digit_value(s[pos], d[0]) && digit_value(s[pos + 1], d[1]) &&
@@ -140,7 +147,8 @@ EnvelopeStatus read_program(std::string_view rest, ProgramName& program, std::ui
     return EnvelopeStatus::kOtherProgram;
   }
   std::size_t bracket = 7;
-  while (bracket < rest.size() && !kEndsProgram[static_cast<unsigned char>(rest[bracket])]) ++bracket;
+  while (bracket < rest.size() && !kEndsProgram[static_cast<unsigned char>(rest[bracket])])
+    ++bracket;
   if (bracket >= rest.size()) return EnvelopeStatus::kOtherProgram;
   program = split_program(rest.substr(0, bracket));
   if (program.kind == ProgramName::kOther) return EnvelopeStatus::kOtherProgram;
@@ -233,8 +241,8 @@ EnvelopeStatus parse_general(EnvelopeParser& parser, std::string_view line, Enve
   EnvelopeStatus status = read_stamp(line, stamp);
   if (status != kSoFarPostfix) return status;
   const std::size_t host_begin = stamp.end + 1;
-  const char* host_end =
-      static_cast<const char*>(std::memchr(line.data() + host_begin, ' ', line.size() - host_begin));
+  const char* host_end = static_cast<const char*>(
+      std::memchr(line.data() + host_begin, ' ', line.size() - host_begin));
   if (!host_end) return EnvelopeStatus::kMalformed;
   const char* const prog = host_end + 1;
   const std::string_view rest(prog, static_cast<std::size_t>(line.data() + line.size() - prog));
@@ -323,7 +331,8 @@ bool EnvelopeParser::parse_rfc3339_time(std::string_view s, std::string_view off
   // s: YYYY-MM-DDTHH:MM:SS (the fraction is read by the caller);
   // offset: empty (the local zone), Z, +HH:MM / -HH:MM (RFC 3339) or
   // +HHMM / -HHMM (journalctl -o short-iso).
-  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') {
+  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+      s[16] != ':') {
     return false;
   }
   const char* p = s.data();
@@ -334,9 +343,9 @@ bool EnvelopeParser::parse_rfc3339_time(std::string_view s, std::string_view off
     return false;
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
-  std::int64_t local = days_from_civil(y1 * 100 + y2, static_cast<unsigned>(mo),
-                                       static_cast<unsigned>(d)) * 86400 +
-                       h * 3600 + mi * 60 + se;
+  std::int64_t local =
+      days_from_civil(y1 * 100 + y2, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+      h * 3600 + mi * 60 + se;
   if (offset.empty()) {
     out = zone_.to_utc(local) * kMicrosPerSecond;
     return true;

@@ -44,12 +44,11 @@ class EnvelopeParser {
   // The fast path for the usual line; parse_general() (the byte-at-a-time
   // path for every other line, syslog_envelope_internal.h) is its reference.
   bool parse_usual(std::string_view line, Envelope& out, EnvelopeStatus& status);
-  friend EnvelopeStatus parse_general(EnvelopeParser& parser, std::string_view line,
-                                      Envelope& out);
+  friend EnvelopeStatus parse_general(EnvelopeParser& parser, std::string_view line, Envelope& out);
   // The stamp's time, converted or from the cache (see last_stamp_).
   bool rfc3164_time_cached(std::string_view line, Micros& out);
-  bool rfc3339_time_cached(std::string_view line, std::size_t stamp_end,
-                           std::size_t suffix_begin, Micros& out);
+  bool rfc3339_time_cached(std::string_view line, std::size_t stamp_end, std::size_t suffix_begin,
+                           Micros& out);
   bool parse_rfc3164_time(std::string_view line, Micros& out);
   // The stamp to the second and its offset ("" for --tz); UTC, whole seconds.
   bool parse_rfc3339_time(std::string_view stamp, std::string_view offset, Micros& out);

@@ -58,8 +58,9 @@ void write_header(std::ostream& text, const ResultSet& incidents, const Row& row
 // The incident's raw lines as FILE:LINE, one heading per session. With
 // `mx` (redacting), our host name is replaced where it stands as the syslog
 // host field, not wherever the same letters occur in a sender's name.
-void write_lines(std::ostream& text, const ResultSet& evidence, const std::vector<const Row*>& lines,
-                 const std::string& mx, const std::string& shown_mx) {
+void write_lines(std::ostream& text, const ResultSet& evidence,
+                 const std::vector<const Row*>& lines, const std::string& mx,
+                 const std::string& shown_mx) {
   std::string last_role;
   std::string last_session;
   for (const Row* line : lines) {
@@ -124,7 +125,8 @@ std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& e
   if (!options.heading.empty()) text << " (" << options.heading << ")";
   text << "\n";
   LinesByIncident lines_of;
-  for (const auto& row : evidence.rows) lines_of[cell(evidence, row, "incident_id")].push_back(&row);
+  for (const auto& row : evidence.rows)
+    lines_of[cell(evidence, row, "incident_id")].push_back(&row);
 
   Replacements replacements;
   for (const auto& row : incidents.rows) {

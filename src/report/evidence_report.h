@@ -14,8 +14,8 @@
 // undone by hashing guessed names.
 #pragma once
 
-#include <ostream>
 #include <cstddef>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -28,7 +28,7 @@ inline constexpr std::size_t kPseudonymKeyBytes = 32;
 struct ReportOptions {
   bool redact = false;
   std::string pseudonym_key;  // with redact: kPseudonymKeyBytes bytes
-  std::string heading;  // e.g. "window 24h, match ip"
+  std::string heading;        // e.g. "window 24h, match ip"
 };
 
 // Returns the number of incidents written.

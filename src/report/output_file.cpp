@@ -1,11 +1,11 @@
 // output_file: -o FILE through FILE.tmp and a rename.
 #include "report/output_file.h"
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace pftls {
 

@@ -10,10 +10,14 @@
 namespace pftls {
 
 bool output_format_from_name(std::string_view name, OutputFormat& out) {
-  if (name == "table") out = OutputFormat::kTable;
-  else if (name == "csv") out = OutputFormat::kCsv;
-  else if (name == "json") out = OutputFormat::kJson;
-  else return false;
+  if (name == "table")
+    out = OutputFormat::kTable;
+  else if (name == "csv")
+    out = OutputFormat::kCsv;
+  else if (name == "json")
+    out = OutputFormat::kJson;
+  else
+    return false;
   return true;
 }
 
@@ -101,7 +105,11 @@ void write_table(const ResultSet& rs, std::ostream& out) {
 // Length of the valid UTF-8 sequence at s[i], or 0 when it is not valid.
 std::size_t utf8_length(std::string_view s, std::size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
-  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  std::size_t n = c < 0x80           ? 1
+                  : (c >> 5) == 0x6  ? 2
+                  : (c >> 4) == 0xE  ? 3
+                  : (c >> 3) == 0x1E ? 4
+                                     : 0;
   if (n == 0 || i + n > s.size()) return 0;
   if (n == 2 && c < 0xC2) return 0;  // overlong
   for (std::size_t k = 1; k < n; ++k)
@@ -125,11 +133,21 @@ void json_string(std::string_view s, std::ostream& out) {
       continue;
     }
     switch (c) {
-      case '"': out << "\\\""; break;
-      case '\\': out << "\\\\"; break;
-      case '\n': out << "\\n"; break;
-      case '\r': out << "\\r"; break;
-      case '\t': out << "\\t"; break;
+      case '"':
+        out << "\\\"";
+        break;
+      case '\\':
+        out << "\\\\";
+        break;
+      case '\n':
+        out << "\\n";
+        break;
+      case '\r':
+        out << "\\r";
+        break;
+      case '\t':
+        out << "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -152,9 +170,12 @@ void write_json(const ResultSet& rs, std::ostream& out) {
       json_string(rs.columns[i], out);
       out << ": ";
       const Cell& c = rs.rows[r][i];
-      if (c.type == Cell::Type::kNull) out << "null";
-      else if (c.type == Cell::Type::kInteger || c.type == Cell::Type::kReal) out << c.text;
-      else json_string(c.text, out);
+      if (c.type == Cell::Type::kNull)
+        out << "null";
+      else if (c.type == Cell::Type::kInteger || c.type == Cell::Type::kReal)
+        out << c.text;
+      else
+        json_string(c.text, out);
     }
     out << "}";
   }
@@ -165,9 +186,15 @@ void write_json(const ResultSet& rs, std::ostream& out) {
 
 void write_result(const ResultSet& rs, OutputFormat format, std::ostream& out) {
   switch (format) {
-    case OutputFormat::kTable: write_table(rs, out); break;
-    case OutputFormat::kCsv: write_csv(rs, out); break;
-    case OutputFormat::kJson: write_json(rs, out); break;
+    case OutputFormat::kTable:
+      write_table(rs, out);
+      break;
+    case OutputFormat::kCsv:
+      write_csv(rs, out);
+      break;
+    case OutputFormat::kJson:
+      write_json(rs, out);
+      break;
   }
 }
 

@@ -46,16 +46,21 @@ const NamedQuery& manifest(std::string_view name) {
 // the "match" parameter chooses from a fixed list (never by caller text).
 std::string named_sql(std::string_view name, const QueryParams& params) {
   std::string sql(embedded_file("queries/" + std::string(name) + ".sql"));
-  if (sql.empty()) throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
+  if (sql.empty())
+    throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
   std::string column = "client_ip";
   for (const auto& [pname, value] : params) {
     if (pname != "match" || !std::holds_alternative<std::string>(value)) continue;
     const auto& m = std::get<std::string>(value);
-    if (m == "subnet") column = "subnet_key";
-    else if (m == "org") column = "org_key";
-    else if (m != "ip") throw StoreError(StoreError::Kind::kFailed, "unknown match '" + m + "'");
+    if (m == "subnet")
+      column = "subnet_key";
+    else if (m == "org")
+      column = "org_key";
+    else if (m != "ip")
+      throw StoreError(StoreError::Kind::kFailed, "unknown match '" + m + "'");
   }
-  for (std::size_t pos; (pos = sql.find("{sender}")) != std::string::npos;) sql.replace(pos, 8, column);
+  for (std::size_t pos; (pos = sql.find("{sender}")) != std::string::npos;)
+    sql.replace(pos, 8, column);
   return sql;
 }
 
@@ -83,7 +88,8 @@ void SqliteStore::materialize_incidents(const QueryParams& params) {
   }
   if (incidents_now_ == all) return;
   std::string sql = named_sql("incidents", all);
-  while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ' || sql.back() == ';')) sql.pop_back();
+  while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ' || sql.back() == ';'))
+    sql.pop_back();
   db_->exec("DROP TABLE IF EXISTS temp.incidents_now", "query incidents");
   incidents_now_.reset();
   Statement st = db_->prepare("CREATE TEMP TABLE incidents_now AS " + sql, "query incidents");
@@ -109,10 +115,18 @@ ResultSet SqliteStore::query(std::string_view name, const QueryParams& given) {
     for (int i = 0; i < ncol; ++i) {
       Cell& c = row[static_cast<std::size_t>(i)];
       switch (st.column_type(i)) {
-        case Statement::Type::kNull: c.type = Cell::Type::kNull; continue;
-        case Statement::Type::kInteger: c.type = Cell::Type::kInteger; break;
-        case Statement::Type::kReal: c.type = Cell::Type::kReal; break;
-        case Statement::Type::kText: c.type = Cell::Type::kText; break;
+        case Statement::Type::kNull:
+          c.type = Cell::Type::kNull;
+          continue;
+        case Statement::Type::kInteger:
+          c.type = Cell::Type::kInteger;
+          break;
+        case Statement::Type::kReal:
+          c.type = Cell::Type::kReal;
+          break;
+        case Statement::Type::kText:
+          c.type = Cell::Type::kText;
+          break;
       }
       c.text = st.column_text(i);
     }

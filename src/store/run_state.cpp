@@ -81,10 +81,10 @@ CorrelatorState SqliteStore::load_state(Micros watch_ip_for) {
 
 void SqliteStore::save_open_sessions(const CorrelatorState& state) {
   db_->exec("DELETE FROM open_evidence; DELETE FROM open_sessions", "clear open sessions");
-  Statement st = db_->prepare(
-      insert_sql("open_sessions", "seq, session_id, " + columns(session_fields()),
-                 2 + static_cast<int>(session_fields().size())),
-      "save open sessions");
+  Statement st =
+      db_->prepare(insert_sql("open_sessions", "seq, session_id, " + columns(session_fields()),
+                              2 + static_cast<int>(session_fields().size())),
+                   "save open sessions");
   Statement ev = db_->prepare(
       "INSERT INTO open_evidence (open_session, input, line, raw) VALUES (?1, ?2, ?3, ?4)",
       "save open evidence");
@@ -150,10 +150,9 @@ void SqliteStore::save_outbound_state(const OutboundState& state) {
     f.run();
   }
   const auto own = static_cast<int>(pending_message_fields().size());
-  Statement m = db_->prepare(
-      insert_sql("open_outbound_messages", pending_message_columns(),
-                 1 + own + static_cast<int>(outbound_fields().size())),
-      "save outbound state");
+  Statement m = db_->prepare(insert_sql("open_outbound_messages", pending_message_columns(),
+                                        1 + own + static_cast<int>(outbound_fields().size())),
+                             "save outbound state");
   for (const auto& p : state.messages) {
     m.reset();
     m.bind_opt(1, p.record.id, p.record.id != 0);

@@ -60,10 +60,8 @@ void parse_value(std::string_view t, std::vector<std::string>& v) {
 }
 void parse_value(std::string_view, std::optional<int>&) {}
 template <typename N>
-  requires std::is_arithmetic_v<N>
-void parse_value(std::string_view t, N& v) {
-  v = static_cast<N>(num(t));
-}
+requires std::is_arithmetic_v<N>
+void parse_value(std::string_view t, N& v) { v = static_cast<N>(num(t)); }
 
 // Reads fields.size() values from `in` at `next` (missing ones read empty).
 template <typename R>
@@ -78,7 +76,8 @@ void parse_fields(const std::vector<std::string_view>& in, std::size_t& next, R&
 
 OutboundState v1_outbound_state(Db& db) {
   OutboundState state;
-  Statement st = db.prepare("SELECT state FROM open_outbound WHERE id = 1", "migrate outbound state");
+  Statement st =
+      db.prepare("SELECT state FROM open_outbound WHERE id = 1", "migrate outbound state");
   const std::string text = st.step() ? st.column_text(0) : std::string();
   for (std::string_view rec : v1_records(text)) {
     const std::vector<std::string_view> in = split(rec, '\x1f');
@@ -102,12 +101,12 @@ CorrelatorState v1_open_sessions(Db& db) {
   for (const auto& f : session_fields()) {
     const std::string_view c = f.column;
     select += ", ";
-    select += c == "end_at" || c == "counters_present"     ? "0"
+    select += c == "end_at" || c == "counters_present"         ? "0"
               : c == "starttls_attempts" || c == "starttls_ok" ? "-1"
                                                                : std::string(c);
   }
-  Statement st = db.prepare(select + ", evidence FROM open_sessions ORDER BY rowid",
-                            "migrate open sessions");
+  Statement st =
+      db.prepare(select + ", evidence FROM open_sessions ORDER BY rowid", "migrate open sessions");
   const auto evidence = static_cast<int>(session_fields().size()) + 1;
   CorrelatorState state;
   while (st.step()) {
@@ -123,16 +122,17 @@ CorrelatorState v1_open_sessions(Db& db) {
 
 void SqliteStore::migrate(std::int64_t version) {
   if (version != 1) {
-    throw StoreError(StoreError::Kind::kFailed,
-                     "database " + db_->path() + " has schema version " + std::to_string(version) +
-                         ", which this pftls cannot migrate");
+    throw StoreError(StoreError::Kind::kFailed, "database " + db_->path() + " has schema version " +
+                                                    std::to_string(version) +
+                                                    ", which this pftls cannot migrate");
   }
   const CorrelatorState sessions = v1_open_sessions(*db_);
   const OutboundState outbound = v1_outbound_state(*db_);
   db_->exec("DROP TABLE open_sessions; DROP TABLE open_outbound", "migrate: drop version 1 state");
   for (const auto& f : drop_fields()) {
-    db_->exec("ALTER TABLE runs ADD COLUMN " + std::string(f.column) + " INTEGER NOT NULL DEFAULT 0",
-              "migrate runs");
+    db_->exec(
+        "ALTER TABLE runs ADD COLUMN " + std::string(f.column) + " INTEGER NOT NULL DEFAULT 0",
+        "migrate runs");
   }
   // The tables version 2 adds (the others exist: CREATE ... IF NOT EXISTS).
   db_->exec(std::string(embedded_file("queries/schema.sql")), "migrate: create schema");

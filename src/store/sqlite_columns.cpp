@@ -58,20 +58,13 @@ constexpr Field<M> kMessage[] = {
 
 using O = OutboundRecord;
 constexpr Field<O> kOutbound[] = {
-    {"mx_host", &O::mx_host},
-    {"queue_id", &O::queue_id},
-    {"relay_name", &O::relay_name},
-    {"relay_ip", &O::relay_ip},
-    {"relay_port", &O::relay_port},
-    {"failure_at", &O::failure_at},
-    {"failure_ord", &O::failure_ord},
-    {"failure_reason", &O::failure_reason},
-    {"openssl_code", &O::openssl_code},
-    {"failed_attempts", &O::failed_attempts},
-    {"plaintext_at", &O::plaintext_at},
-    {"plaintext_ord", &O::plaintext_ord},
-    {"recipients", &O::recipients},
-    {"fallback_seen", &O::fallback_seen},
+    {"mx_host", &O::mx_host},           {"queue_id", &O::queue_id},
+    {"relay_name", &O::relay_name},     {"relay_ip", &O::relay_ip},
+    {"relay_port", &O::relay_port},     {"failure_at", &O::failure_at},
+    {"failure_ord", &O::failure_ord},   {"failure_reason", &O::failure_reason},
+    {"openssl_code", &O::openssl_code}, {"failed_attempts", &O::failed_attempts},
+    {"plaintext_at", &O::plaintext_at}, {"plaintext_ord", &O::plaintext_ord},
+    {"recipients", &O::recipients},     {"fallback_seen", &O::fallback_seen},
 };
 
 using PF = OutboundPendingFailure;
@@ -91,10 +84,8 @@ constexpr Field<PF> kPendingFailure[] = {
 
 using PM = OutboundPendingMessage;
 constexpr Field<PM> kPendingMessage[] = {
-    {"syslog_name", &PM::syslog_name},
-    {"pid", &PM::pid},
-    {"attempt_ord", &PM::attempt_ord},
-    {"fallback_open", &PM::fallback_open},
+    {"syslog_name", &PM::syslog_name}, {"pid", &PM::pid},
+    {"attempt_ord", &PM::attempt_ord}, {"fallback_open", &PM::fallback_open},
     {"seen_at", &PM::seen_at},
 };
 

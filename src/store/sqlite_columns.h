@@ -30,9 +30,9 @@ namespace pftls {
 // One field of a record R: its column and its member.
 template <typename R>
 struct Field {
-  using Member = std::variant<std::string R::*, std::vector<std::string> R::*, std::int64_t R::*,
-                              std::uint64_t R::*, unsigned R::*, int R::*, bool R::*,
-                              std::optional<int> R::*>;
+  using Member =
+      std::variant<std::string R::*, std::vector<std::string> R::*, std::int64_t R::*,
+                   std::uint64_t R::*, unsigned R::*, int R::*, bool R::*, std::optional<int> R::*>;
   std::string_view column;
   Member member;
   bool (*known)(const R&) = nullptr;  // under Nulls::kForQueries: NULL unless known(r)
@@ -42,12 +42,12 @@ template <typename R>
 using Fields = std::span<const Field<R>>;
 
 Fields<SessionRecord> session_fields();
-Fields<MessageRecord> message_fields();  // all but id
+Fields<MessageRecord> message_fields();    // all but id
 Fields<OutboundRecord> outbound_fields();  // all but id
 Fields<OutboundPendingFailure> pending_failure_fields();
 Fields<OutboundPendingMessage> pending_message_fields();  // its own, not its record's
-Fields<InputRecord> input_fields();  // all but id
-Fields<RunRecord> run_fields();  // all but drops
+Fields<InputRecord> input_fields();                       // all but id
+Fields<RunRecord> run_fields();                           // all but drops
 Fields<DropCounts> drop_fields();
 
 // "a, b, c"
@@ -96,10 +96,8 @@ inline void bind_value(Statement& st, int k, const std::optional<int>& v, bool) 
   st.bind_opt(k, v.value_or(0), v.has_value());
 }
 template <typename N>
-  requires std::is_arithmetic_v<N>
-void bind_value(Statement& st, int k, N v, bool) {
-  st.bind(k, static_cast<std::int64_t>(v));
-}
+requires std::is_arithmetic_v<N>
+void bind_value(Statement& st, int k, N v, bool) { st.bind(k, static_cast<std::int64_t>(v)); }
 
 inline void read_value(const Statement& st, int k, std::string& v, bool blob) {
   v = blob ? st.column_blob(k) : st.column_text(k);
@@ -112,10 +110,8 @@ inline void read_value(const Statement& st, int k, std::optional<int>& v, bool) 
   if (!st.column_null(k)) v = static_cast<int>(st.column_int(k));
 }
 template <typename N>
-  requires std::is_arithmetic_v<N>
-void read_value(const Statement& st, int k, N& v, bool) {
-  v = static_cast<N>(st.column_int(k));
-}
+requires std::is_arithmetic_v<N>
+void read_value(const Statement& st, int k, N& v, bool) { v = static_cast<N>(st.column_int(k)); }
 }  // namespace column_detail
 
 template <typename R>

@@ -62,10 +62,14 @@ int Statement::column_count() const { return sqlite3_column_count(st_); }
 std::string Statement::column_name(int i) const { return sqlite3_column_name(st_, i); }
 Statement::Type Statement::column_type(int i) const {
   switch (sqlite3_column_type(st_, i)) {
-    case SQLITE_NULL: return Type::kNull;
-    case SQLITE_INTEGER: return Type::kInteger;
-    case SQLITE_FLOAT: return Type::kReal;
-    default: return Type::kText;
+    case SQLITE_NULL:
+      return Type::kNull;
+    case SQLITE_INTEGER:
+      return Type::kInteger;
+    case SQLITE_FLOAT:
+      return Type::kReal;
+    default:
+      return Type::kText;
   }
 }
 std::int64_t Statement::column_int(int i) const { return sqlite3_column_int64(st_, i); }
@@ -83,8 +87,8 @@ std::string Statement::column_blob(int i) const {
 }
 
 Db::Db(const std::string& path, Mode mode, int busy_timeout_ms) : path_(path) {
-  int flags = mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
-                                      : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags =
+      mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -100,9 +104,9 @@ Db::~Db() { sqlite3_close(db_); }
 void Db::fail(std::string_view what, int rc) const {
   int primary = rc & 0xff;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    throw StoreError(StoreError::Kind::kBusy, "database " + path_ +
-                                                  " is locked by another pftls run (" +
-                                                  std::string(what) + ")");
+    throw StoreError(
+        StoreError::Kind::kBusy,
+        "database " + path_ + " is locked by another pftls run (" + std::string(what) + ")");
   }
   throw StoreError(StoreError::Kind::kFailed, "database " + path_ + ": " + std::string(what) +
                                                   ": " +

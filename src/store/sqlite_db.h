@@ -79,7 +79,9 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   const std::string& path() const { return path_; }
-  Statement prepare(std::string_view sql, std::string what) { return {*this, sql, std::move(what)}; }
+  Statement prepare(std::string_view sql, std::string what) {
+    return {*this, sql, std::move(what)};
+  }
   // Runs SQL text without parameters (pragmas, schema, transaction control).
   void exec(const std::string& sql, std::string_view what);
   std::int64_t last_insert_rowid() const;

@@ -37,10 +37,10 @@ SqliteStore::SqliteStore(const std::string& path, Mode mode, int busy_timeout_ms
     const std::int64_t version = db_->user_version();
     if (version == kSchemaVersion) return;
     if (version <= 0) {
-      throw StoreError(StoreError::Kind::kFailed,
-                       "database " + path + " is not a pftls database (schema version " +
-                           std::to_string(version) + ", expected " +
-                           std::to_string(kSchemaVersion) + ")");
+      throw StoreError(StoreError::Kind::kFailed, "database " + path +
+                                                      " is not a pftls database (schema version " +
+                                                      std::to_string(version) + ", expected " +
+                                                      std::to_string(kSchemaVersion) + ")");
     }
     // Older: migrated through a writable connection; newer: refused there.
     db_.reset();
@@ -80,8 +80,9 @@ void SqliteStore::ensure_schema() {
     // A database with tables of its own but no version is not ours.
     Statement st = db_->prepare("SELECT count(*) FROM sqlite_schema", "read schema");
     if (st.step() && st.column_int(0) != 0) {
-      throw StoreError(StoreError::Kind::kFailed, "database " + db_->path() +
-                                                      " is not a pftls database (it has other tables)");
+      throw StoreError(
+          StoreError::Kind::kFailed,
+          "database " + db_->path() + " is not a pftls database (it has other tables)");
     }
   }
   Transaction t(*db_);
@@ -149,8 +150,10 @@ template <typename R>
 void SqliteStore::save_row(R& r, std::string_view table, Fields<R> fields, Nulls nulls, Slot slot,
                            const char* what) {
   Statement& st =
-      r.id == 0 ? cached(slot, [&] { return insert_sql(table, fields); }, what)
-                : cached(static_cast<Slot>(slot + 1), [&] { return update_sql(table, fields); }, what);
+      r.id == 0 ? cached(
+                      slot, [&] { return insert_sql(table, fields); }, what)
+                : cached(
+                      static_cast<Slot>(slot + 1), [&] { return update_sql(table, fields); }, what);
   bind_fields(st, 1, r, fields, nulls);
   if (r.id != 0) st.bind(static_cast<int>(fields.size()) + 1, r.id);
   st.run();
@@ -177,7 +180,9 @@ void SqliteStore::save_message(MessageRecord& m) {
   // An update changes what later lines add; the rest is fixed at insert.
   Statement& st = cached(
       kUpdateMessage,
-      [] { return "UPDATE messages SET message_id = ?1, sender = ?2, recipients = ?3 WHERE id = ?4"; },
+      [] {
+        return "UPDATE messages SET message_id = ?1, sender = ?2, recipients = ?3 WHERE id = ?4";
+      },
       "save message");
   st.bind_kept(1, m.message_id);
   st.bind_kept(2, m.sender);
@@ -190,7 +195,9 @@ void SqliteStore::save_evidence(std::int64_t session_id, const EvidenceLine* lin
   for (std::size_t i = 0; i < n; ++i) {
     Statement& st = cached(
         kInsertEvidence,
-        [] { return "INSERT INTO evidence (session_id, input, line, raw) VALUES (?1, ?2, ?3, ?4)"; },
+        [] {
+          return "INSERT INTO evidence (session_id, input, line, raw) VALUES (?1, ?2, ?3, ?4)";
+        },
         "save evidence");
     st.bind(1, session_id);
     st.bind_kept(2, lines[i].input);
@@ -202,10 +209,11 @@ void SqliteStore::save_evidence(std::int64_t session_id, const EvidenceLine* lin
 
 void SqliteStore::add_client_stats(const ClientStatsList& stats) {
   for (const auto& [ip, c] : stats) {
-    Statement& st = cached(kUpsertClient, [] { return kUpsertClientSql; }, "save client counts");
-    const std::int64_t counts[] = {c.sessions,          c.tls_sessions,     c.plaintext_sessions,
-                                   c.failed_sessions,   c.starttls_sessions, c.messages,
-                                   c.plaintext_messages, c.first_seen,       c.last_seen};
+    Statement& st = cached(
+        kUpsertClient, [] { return kUpsertClientSql; }, "save client counts");
+    const std::int64_t counts[] = {c.sessions,           c.tls_sessions,      c.plaintext_sessions,
+                                   c.failed_sessions,    c.starttls_sessions, c.messages,
+                                   c.plaintext_messages, c.first_seen,        c.last_seen};
     st.bind_kept(1, ip);
     st.bind_kept(2, c.client_name);
     int k = 3;
@@ -221,7 +229,8 @@ void SqliteStore::merge_host_facts(const StringMap<HostFacts>& hosts) {
         kUpsertHost,
         [] {
           return "INSERT INTO hosts (mx_host, newest_at, logs_tls_established) VALUES (?1, ?2, ?3) "
-                 "ON CONFLICT (mx_host) DO UPDATE SET newest_at = max(newest_at, excluded.newest_at), "
+                 "ON CONFLICT (mx_host) DO UPDATE SET newest_at = max(newest_at, "
+                 "excluded.newest_at), "
                  "logs_tls_established = max(logs_tls_established, excluded.logs_tls_established)";
         },
         "save host facts");

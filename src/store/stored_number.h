@@ -25,9 +25,9 @@ std::optional<T> parse_stored_number(std::string_view key, const std::optional<s
   const char* end = text->data() + text->size();
   auto [ptr, ec] = std::from_chars(text->data(), end, value);
   if (ec != std::errc() || ptr != end) {
-    throw StoreError(StoreError::Kind::kFailed,
-                     "damaged database: setting " + std::string(key) + " is not a number: '" +
-                         strip_controls(text->substr(0, 64)) + "'");
+    throw StoreError(StoreError::Kind::kFailed, "damaged database: setting " + std::string(key) +
+                                                    " is not a number: '" +
+                                                    strip_controls(text->substr(0, 64)) + "'");
   }
   return value;
 }

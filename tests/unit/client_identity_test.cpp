@@ -31,20 +31,51 @@ TEST(OrgDomainOf, RegistrableDomains) {
 
 const std::vector<std::string> kNames = {
     // Siblings under one parent: the memo's common case.
-    "host-192-0-2-1.dsl.isp.example", "host-192-0-2-2.dsl.isp.example", "host-192-0-2-3.dsl.isp.example",
-    "mail-out-1.acme.example", "mail-out-2.acme.example", "acme.example", "x.acme.example",
-    "mx1.mail.example.co.uk", "mx2.mail.example.co.uk", "example.co.uk", "www.example.co.uk", "co.uk",
+    "host-192-0-2-1.dsl.isp.example",
+    "host-192-0-2-2.dsl.isp.example",
+    "host-192-0-2-3.dsl.isp.example",
+    "mail-out-1.acme.example",
+    "mail-out-2.acme.example",
+    "acme.example",
+    "x.acme.example",
+    "mx1.mail.example.co.uk",
+    "mx2.mail.example.co.uk",
+    "example.co.uk",
+    "www.example.co.uk",
+    "co.uk",
     // A name that is itself a public suffix under a parent that is not one
     // (s3.amazonaws.com is on the list, amazonaws.com is not).
-    "foo.amazonaws.com", "bar.amazonaws.com", "s3.amazonaws.com", "x.s3.amazonaws.com", "y.s3.amazonaws.com",
+    "foo.amazonaws.com",
+    "bar.amazonaws.com",
+    "s3.amazonaws.com",
+    "x.s3.amazonaws.com",
+    "y.s3.amazonaws.com",
     // Wildcard (*.kawasaki.jp) and exception (!city.kawasaki.jp) rules.
-    "a.b.kawasaki.jp", "c.b.kawasaki.jp", "b.kawasaki.jp", "mx.city.kawasaki.jp", "www.city.kawasaki.jp",
-    "city.kawasaki.jp", "kawasaki.jp", "x.kawasaki.jp",
+    "a.b.kawasaki.jp",
+    "c.b.kawasaki.jp",
+    "b.kawasaki.jp",
+    "mx.city.kawasaki.jp",
+    "www.city.kawasaki.jp",
+    "city.kawasaki.jp",
+    "kawasaki.jp",
+    "x.kawasaki.jp",
     // Private registries.
-    "one.blogspot.com", "two.blogspot.com", "blogspot.com", "a.one.blogspot.com",
-    "user.github.io", "other.github.io", "github.io", "deep.user.github.io",
+    "one.blogspot.com",
+    "two.blogspot.com",
+    "blogspot.com",
+    "a.one.blogspot.com",
+    "user.github.io",
+    "other.github.io",
+    "github.io",
+    "deep.user.github.io",
     // Case, trailing dots, no names.
-    "MX3.Mail.Example.CO.UK.", "unknown", "", "192.0.2.1", "2001:db8::25", "localhost", "a.b.c.d.e.invalid",
+    "MX3.Mail.Example.CO.UK.",
+    "unknown",
+    "",
+    "192.0.2.1",
+    "2001:db8::25",
+    "localhost",
+    "a.b.c.d.e.invalid",
 };
 
 TEST(OrgDomains, AnswersAsLibpslInEveryOrder) {
@@ -56,7 +87,8 @@ TEST(OrgDomains, AnswersAsLibpslInEveryOrder) {
     }
     OrgDomains memo;
     for (int pass = 0; pass < 2; ++pass) {
-      for (const auto& n : names) EXPECT_EQ(memo.of(n), org_domain_of(n)) << n << " (order " << order << ")";
+      for (const auto& n : names)
+        EXPECT_EQ(memo.of(n), org_domain_of(n)) << n << " (order " << order << ")";
     }
     EXPECT_GT(OrgDomainsProbe::memo_hits(memo), 10u);  // the memo is used, not just filled
   }

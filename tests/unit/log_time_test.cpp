@@ -53,17 +53,16 @@ TEST_P(CivilTest, KnownDaysAndRoundTrip) {
 
 INSTANTIATE_TEST_SUITE_P(
     KnownDates, CivilTest,
-    ::testing::Values(CivilCase{1970, 1, 1, 0},           // the epoch
-                      CivilCase{1969, 12, 31, -1},        // the day before
-                      CivilCase{1970, 3, 1, 59},          // 1970 is not a leap year
-                      CivilCase{1972, 2, 29, 789},        // first leap day after the epoch
-                      CivilCase{2000, 2, 29, 11016},      // 2000 is a leap year (div by 400)
-                      CivilCase{2000, 3, 1, 11017},
-                      CivilCase{2016, 12, 23, 17158},     // the AMEX day
+    ::testing::Values(CivilCase{1970, 1, 1, 0},       // the epoch
+                      CivilCase{1969, 12, 31, -1},    // the day before
+                      CivilCase{1970, 3, 1, 59},      // 1970 is not a leap year
+                      CivilCase{1972, 2, 29, 789},    // first leap day after the epoch
+                      CivilCase{2000, 2, 29, 11016},  // 2000 is a leap year (div by 400)
+                      CivilCase{2000, 3, 1, 11017}, CivilCase{2016, 12, 23, 17158},  // the AMEX day
                       CivilCase{2016, 2, 29, 16860},
-                      CivilCase{2100, 2, 28, 47540},      // 2100 is not a leap year
+                      CivilCase{2100, 2, 28, 47540},  // 2100 is not a leap year
                       CivilCase{2100, 3, 1, 47541},
-                      CivilCase{1900, 3, 1, -25508}));    // 1900 is not a leap year either
+                      CivilCase{1900, 3, 1, -25508}));  // 1900 is not a leap year either
 
 TEST(Civil, EveryDayOverFourCenturiesRoundTripsAndIsConsecutive) {
   // From 1800-01-01 to 2200-12-31: each day maps back to itself, and the
@@ -215,8 +214,8 @@ TEST(YearTracker, OneMonthBackJitterDoesNotAdvance) {
   // A line logged out of order across a month end.
   YearTracker yt;
   yt.begin_input(2016, std::nullopt);
-  expect_years(yt, {{3, 1, 2016}, {2, 29, 2016}, {3, 1, 2016}, {4, 1, 2016}, {3, 31, 2016},
-                    {4, 1, 2016}});
+  expect_years(
+      yt, {{3, 1, 2016}, {2, 29, 2016}, {3, 1, 2016}, {4, 1, 2016}, {3, 31, 2016}, {4, 1, 2016}});
 }
 
 TEST(YearTracker, DecemberStragglerAfterNewYearStaysInOldYear) {
@@ -300,8 +299,8 @@ TEST(ParseDuration, Accepts) {
     std::int64_t seconds;
   };
   const Case cases[] = {
-      {"90s", 90}, {"30m", 1800}, {"24h", 86400}, {"5d", 432000}, {"2w", 1209600}, {"3600", 3600},
-      {"1s", 1},   {"0", 0},
+      {"90s", 90},     {"30m", 1800},  {"24h", 86400}, {"5d", 432000},
+      {"2w", 1209600}, {"3600", 3600}, {"1s", 1},      {"0", 0},
   };
   for (const auto& c : cases) {
     std::int64_t s = -1;
@@ -311,8 +310,19 @@ TEST(ParseDuration, Accepts) {
 }
 
 TEST(ParseDuration, Rejects) {
-  const char* bad[] = {"", "h", "5x", "-5m", "1h30m", "+5m", "5 m", " 5m", "5m ", "5mm", "m5",
-                       "1.5h", "99999999999999999999"};
+  const char* bad[] = {"",
+                       "h",
+                       "5x",
+                       "-5m",
+                       "1h30m",
+                       "+5m",
+                       "5 m",
+                       " 5m",
+                       "5m ",
+                       "5mm",
+                       "m5",
+                       "1.5h",
+                       "99999999999999999999"};
   for (const char* text : bad) {
     std::int64_t s = 42;
     EXPECT_FALSE(parse_duration(text, s)) << "'" << text << "'";

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <set>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -115,9 +115,9 @@ std::string cannot_start(const std::string& time, int pid, const std::string& qi
                          const std::string& host = "mx") {
   return head(time, host, pid) + qid + ": Cannot start TLS: handshake failure";
 }
-std::string sent(const std::string& time, int pid, const std::string& qid, const std::string& host = "mx",
-                 const std::string& rcpt = "ap@weak.test", const std::string& relay = kWeak,
-                 const std::string& tls = "") {
+std::string sent(const std::string& time, int pid, const std::string& qid,
+                 const std::string& host = "mx", const std::string& rcpt = "ap@weak.test",
+                 const std::string& relay = kWeak, const std::string& tls = "") {
   return head(time, host, pid) + qid + ": to=<" + rcpt + ">, relay=" + relay +
          ", delay=3.2, delays=3.2/0/0/0.01, " + (tls.empty() ? "" : "tls=" + tls + ", ") +
          "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 578CA110332)";
@@ -133,7 +133,8 @@ std::string tls_ok(const std::string& time, int pid, const std::string& host = "
   return head(time, host, pid) + "Untrusted TLS connection established to " + relay +
          ": TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)";
 }
-std::string removed(const std::string& time, const std::string& qid, const std::string& host = "mx") {
+std::string removed(const std::string& time, const std::string& qid,
+                    const std::string& host = "mx") {
   return head(time, host, 100, "qmgr") + qid + ": removed";
 }
 
@@ -156,17 +157,20 @@ TEST(OutboundPatterns, SmtpClientLinesAreTheirOwnEvents) {
   EXPECT_EQ(ev.get(Field::kQueueId), "30BA91102C2");
 
   ev.clear();
-  ASSERT_TRUE(set.match("lmtp", "Verified TLS connection established to mail.sys4.de[2001:1578:400:111::7]:25: "
-                                "TLSv1 with cipher ECDHE-RSA-AES256-SHA (256/256 bits)",
-                        ev));
+  ASSERT_TRUE(
+      set.match("lmtp",
+                "Verified TLS connection established to mail.sys4.de[2001:1578:400:111::7]:25: "
+                "TLSv1 with cipher ECDHE-RSA-AES256-SHA (256/256 bits)",
+                ev));
   EXPECT_EQ(ev.kind, EventKind::kTlsEstablishedTo);
   EXPECT_EQ(ev.get(Field::kClientIp), "2001:1578:400:111::7");
 
   ev.clear();
-  ASSERT_TRUE(set.match("smtp",
-                        "warning: TLS library problem: error:0A000410:SSL routines::sslv3 alert handshake "
-                        "failure:../ssl/record/rec_layer_s3.c:1601:SSL alert number 40:",
-                        ev));
+  ASSERT_TRUE(
+      set.match("smtp",
+                "warning: TLS library problem: error:0A000410:SSL routines::sslv3 alert handshake "
+                "failure:../ssl/record/rec_layer_s3.c:1601:SSL alert number 40:",
+                ev));
   EXPECT_EQ(ev.kind, EventKind::kTlsLibraryProblem);
   EXPECT_EQ(ev.get(Field::kOpensslCode), "0A000410");
 }
@@ -280,7 +284,7 @@ struct Expect {
 struct Scenario {
   const char* name;
   std::vector<std::string> lines;
-  std::vector<Expect> expect;  // in insertion order
+  std::vector<Expect> expect;            // in insertion order
   std::size_t pending_after = SIZE_MAX;  // pending messages at the end; SIZE_MAX: not checked
 };
 
@@ -291,8 +295,8 @@ std::vector<Scenario> scenarios() {
   return {
       {"fallback after a deferral, retry on another pid",
        {ssl_error("00:41:38", 30073), library("00:41:38", 30073), deferred("00:41:38", 30073, Q),
-        ssl_error("00:46:40", 30100), library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
-        sent("00:46:41", 30100, Q), removed("00:46:41", Q)},
+        ssl_error("00:46:40", 30100), library("00:46:40", 30100),
+        cannot_start("00:46:40", 30100, Q), sent("00:46:41", 30100, Q), removed("00:46:41", Q)},
        {{"mx", Q, "127.0.0.19", 2, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}},
        0},
       {"deferrals only",
@@ -312,44 +316,58 @@ std::vector<Scenario> scenarios() {
        {},
        0},
       {"a plaintext retry that was deferred, then a fallback",
-       {ssl_error("00:41:38", 30073), library("00:41:38", 30073), cannot_start("00:41:38", 30073, Q),
-        greylisted("00:41:39", 30073, Q), ssl_error("00:51:38", 30073), library("00:51:38", 30073),
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073),
+        cannot_start("00:41:38", 30073, Q), greylisted("00:41:39", 30073, Q),
+        ssl_error("00:51:38", 30073), library("00:51:38", 30073),
         cannot_start("00:51:38", 30073, Q), sent("00:51:39", 30073, Q)},
        {{"mx", Q, "127.0.0.19", 2, at(0, 51, 38), at(0, 51, 39), {"ap@weak.test"}, true}}},
       {"next MX over TLS after Cannot start TLS",
-       {ssl_error("00:41:38", 30073), library("00:41:38", 30073), cannot_start("00:41:38", 30073, Q),
+       {ssl_error("00:41:38", 30073), library("00:41:38", 30073),
+        cannot_start("00:41:38", 30073, Q),
         tls_ok("00:41:39", 30073, "mx", "mx2.weak.test[127.0.0.29]:25"),
         sent("00:41:39", 30073, Q, "mx", "ap@weak.test", "mx2.weak.test[127.0.0.29]:25")},
        {}},
       {"three recipients in the fallback attempt, one record",
        {ssl_error("00:41:38", 30073), library("00:41:38", 30073),
-        deferred("00:41:38", 30073, Q, "mx", "a@weak.test"), deferred("00:41:38", 30073, Q, "mx", "b@weak.test"),
+        deferred("00:41:38", 30073, Q, "mx", "a@weak.test"),
+        deferred("00:41:38", 30073, Q, "mx", "b@weak.test"),
         deferred("00:41:38", 30073, Q, "mx", "c@weak.test"), ssl_error("00:46:40", 30100),
         library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
-        sent("00:46:41", 30100, Q, "mx", "a@weak.test"), sent("00:46:41", 30100, Q, "mx", "b@weak.test"),
+        sent("00:46:41", 30100, Q, "mx", "a@weak.test"),
+        sent("00:46:41", 30100, Q, "mx", "b@weak.test"),
         sent("00:46:41", 30100, Q, "mx", "c@weak.test")},
-       {{"mx", Q, "127.0.0.19", 2, at(0, 46, 40), at(0, 46, 41), {"a@weak.test", "b@weak.test", "c@weak.test"},
+       {{"mx",
+         Q,
+         "127.0.0.19",
+         2,
+         at(0, 46, 40),
+         at(0, 46, 41),
+         {"a@weak.test", "b@weak.test", "c@weak.test"},
          true}}},
       {"retries on different pids, interleaved with other deliveries",
-       {ssl_error("00:41:38", 30073), ssl_error("00:41:38", 30074, "mx", "mx.other.test[192.0.2.7]:25"),
+       {ssl_error("00:41:38", 30073),
+        ssl_error("00:41:38", 30074, "mx", "mx.other.test[192.0.2.7]:25"),
         library("00:41:38", 30073), deferred("00:41:38", 30073, Q),
         tls_ok("00:41:38", 30074, "mx", "mx.other.test[192.0.2.7]:25"),
         sent("00:41:39", 30074, "AAAAA11111", "mx", "x@other.test", "mx.other.test[192.0.2.7]:25"),
         ssl_error("00:43:00", 30090), library("00:43:00", 30090), deferred("00:43:00", 30090, Q),
-        ssl_error("00:46:40", 30100), library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
-        sent("00:46:41", 30100, Q)},
+        ssl_error("00:46:40", 30100), library("00:46:40", 30100),
+        cannot_start("00:46:40", 30100, Q), sent("00:46:41", 30100, Q)},
        {{"mx", Q, "127.0.0.19", 3, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}}},
       {"two hosts, the same pids and queue ids",
-       {ssl_error("00:41:38", 30073, "mx"), ssl_error("00:41:38", 30073, "mx2"), library("00:41:38", 30073, "mx"),
-        library("00:41:38", 30073, "mx2"), deferred("00:41:38", 30073, Q, "mx"), deferred("00:41:38", 30073, Q, "mx2"),
-        ssl_error("00:46:40", 30100, "mx"), library("00:46:40", 30100, "mx"), cannot_start("00:46:40", 30100, Q, "mx"),
-        tls_ok("00:46:40", 30100, "mx2"), sent("00:46:41", 30100, Q, "mx2"), sent("00:46:41", 30100, Q, "mx")},
+       {ssl_error("00:41:38", 30073, "mx"), ssl_error("00:41:38", 30073, "mx2"),
+        library("00:41:38", 30073, "mx"), library("00:41:38", 30073, "mx2"),
+        deferred("00:41:38", 30073, Q, "mx"), deferred("00:41:38", 30073, Q, "mx2"),
+        ssl_error("00:46:40", 30100, "mx"), library("00:46:40", 30100, "mx"),
+        cannot_start("00:46:40", 30100, Q, "mx"), tls_ok("00:46:40", 30100, "mx2"),
+        sent("00:46:41", 30100, Q, "mx2"), sent("00:46:41", 30100, Q, "mx")},
        {{"mx", Q, "127.0.0.19", 2, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}},
        1},  // mx2's queue id went out over TLS and is gone; mx's waits for "removed
       {"two hosts, the fallback on the other one",
-       {ssl_error("00:41:38", 30073, "mx"), library("00:41:38", 30073, "mx"), deferred("00:41:38", 30073, Q, "mx"),
-        ssl_error("00:46:40", 30100, "mx2"), library("00:46:40", 30100, "mx2"),
-        cannot_start("00:46:40", 30100, Q, "mx2"), sent("00:46:41", 30100, Q, "mx2")},
+       {ssl_error("00:41:38", 30073, "mx"), library("00:41:38", 30073, "mx"),
+        deferred("00:41:38", 30073, Q, "mx"), ssl_error("00:46:40", 30100, "mx2"),
+        library("00:46:40", 30100, "mx2"), cannot_start("00:46:40", 30100, Q, "mx2"),
+        sent("00:46:41", 30100, Q, "mx2")},
        {{"mx2", Q, "127.0.0.19", 1, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}}},
       {"Postfix 3.11 tls=may:none after a failure",
        {ssl_error("00:41:38", 30073), library("00:41:38", 30073), deferred("00:41:38", 30073, Q),
@@ -357,7 +375,8 @@ std::vector<Scenario> scenarios() {
         sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may:none")},
        {{"mx", Q, "127.0.0.19", 2, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, false}}},
       {"Postfix 3.11 tls=may:none with the Cannot start TLS line",
-       {ssl_error("00:46:40", 30100), library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
+       {ssl_error("00:46:40", 30100), library("00:46:40", 30100),
+        cannot_start("00:46:40", 30100, Q),
         sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may:none")},
        {{"mx", Q, "127.0.0.19", 1, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}}},
       {"Postfix 3.11 tls=may:none without any failure",
@@ -365,7 +384,8 @@ std::vector<Scenario> scenarios() {
        {},
        0},
       {"Postfix 3.11 tls=may (TLS used) after Cannot start TLS",
-       {ssl_error("00:46:40", 30100), library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
+       {ssl_error("00:46:40", 30100), library("00:46:40", 30100),
+        cannot_start("00:46:40", 30100, Q),
         sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may")},
        {},
        0},
@@ -373,12 +393,13 @@ std::vector<Scenario> scenarios() {
        {cannot_start("00:46:40", 30100, Q), sent("00:46:41", 30100, Q)},
        {{"mx", Q, "127.0.0.19", 1, at(0, 46, 40), at(0, 46, 41), {"ap@weak.test"}, true}}},
       {"a library problem alone is no handshake failure",
-       {library("00:46:40", 30100), sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may:none")},
+       {library("00:46:40", 30100),
+        sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may:none")},
        {},
        0},
       {"a TLS success on the pid drops its failure",
-       {ssl_error("00:46:40", 30100), tls_ok("00:46:41", 30100), sent("00:46:42", 30100, Q, "mx", "ap@weak.test",
-                                                                      kWeak, "may:none")},
+       {ssl_error("00:46:40", 30100), tls_ok("00:46:41", 30100),
+        sent("00:46:42", 30100, Q, "mx", "ap@weak.test", kWeak, "may:none")},
        {},
        0},
       {"removed ends a queue id",
@@ -495,8 +516,8 @@ TEST(OutboundTracker, StateHoldsWhatIsPending) {
   MemorySink sink;
   OutboundTracker t(sink);
   Feeder f;
-  f.feed(t, {ssl_error("00:41:38", 30073), library("00:41:38", 30073), deferred("00:41:38", 30073, "CDF4F11E17E"),
-             ssl_error("00:41:40", 30080, "mx2")});
+  f.feed(t, {ssl_error("00:41:38", 30073), library("00:41:38", 30073),
+             deferred("00:41:38", 30073, "CDF4F11E17E"), ssl_error("00:41:40", 30080, "mx2")});
   const OutboundState s = t.export_state();
   ASSERT_EQ(s.failures.size(), 1u);
   EXPECT_EQ(s.failures[0].mx_host, "mx2");
@@ -584,7 +605,8 @@ TEST(OutboundTracker, RelayBoundPerMessage) {
   OutboundTracker t(sink, limits);
   Feeder f;
   f.feed(t, {deferred("00:41:38", 1, "AAAAA11111"),
-             deferred("00:41:38", 1, "AAAAA11111", "mx", "b@other.test", "mx.other.test[192.0.2.7]:25")});
+             deferred("00:41:38", 1, "AAAAA11111", "mx", "b@other.test",
+                      "mx.other.test[192.0.2.7]:25")});
   const auto s = t.export_state();
   ASSERT_EQ(s.messages.size(), 1u);
   EXPECT_EQ(s.messages[0].record.relay_ip, "127.0.0.19");
@@ -599,9 +621,10 @@ TEST(OutboundTracker, AddDropsAddsEveryBoundsCount) {
   limits.max_relays_per_message = 1;
   OutboundTracker t(sink, limits);
   Feeder f;
-  f.feed(t, {ssl_error("00:41:38", 1), ssl_error("00:41:39", 2), deferred("00:41:40", 3, "AAAAA11111"),
-             deferred("00:41:41", 4, "BBBBB22222"),
-             deferred("00:41:41", 4, "BBBBB22222", "mx", "b@other.test", "mx.other.test[192.0.2.7]:25")});
+  f.feed(t, {ssl_error("00:41:38", 1), ssl_error("00:41:39", 2),
+             deferred("00:41:40", 3, "AAAAA11111"), deferred("00:41:41", 4, "BBBBB22222"),
+             deferred("00:41:41", 4, "BBBBB22222", "mx", "b@other.test",
+                      "mx.other.test[192.0.2.7]:25")});
   const OutboundCounts& n = t.counts();
   EXPECT_GT(n.evicted_failures, 0u);
   EXPECT_GT(n.evicted_messages, 0u);
@@ -637,12 +660,14 @@ TEST(OutboundTracker, OnlySmtpAndLmtpLinesCount) {
   OutboundTracker t(sink);
   Feeder f;
   // An smtpd TLS library problem and a local delivery of the same queue id.
-  f.feed(t, {head("00:41:38", "mx", 30073, "smtpd") +
-                 "warning: TLS library problem: error:0A0000C1:SSL routines::no shared cipher:../ssl/statem/"
-                 "statem_srvr.c:2226:",
-             head("00:41:39", "mx", 30074, "local") +
-                 "CDF4F11E17E: to=<ap@mx.test>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, "
-                 "status=sent (delivered to mailbox)"});
+  f.feed(
+      t,
+      {head("00:41:38", "mx", 30073, "smtpd") + "warning: TLS library problem: error:0A0000C1:SSL "
+                                                "routines::no shared cipher:../ssl/statem/"
+                                                "statem_srvr.c:2226:",
+       head("00:41:39", "mx", 30074, "local") +
+           "CDF4F11E17E: to=<ap@mx.test>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, "
+           "status=sent (delivered to mailbox)"});
   EXPECT_EQ(pending_failures(t), 0u);
   EXPECT_EQ(pending_messages(t), 0u);
 }

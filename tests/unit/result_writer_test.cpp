@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -43,24 +43,18 @@ TEST_P(CsvCellTest, Encodes) {
 INSTANTIATE_TEST_SUITE_P(
     Cells, CsvCellTest,
     ::testing::Values(
-        CsvCase{"plain", "148.173.96.86", "148.173.96.86"},
-        CsvCase{"empty", "", ""},
+        CsvCase{"plain", "148.173.96.86", "148.173.96.86"}, CsvCase{"empty", "", ""},
         CsvCase{"time", "2016-12-23T15:01:05Z", "2016-12-23T15:01:05Z"},
         CsvCase{"= at start", "=SUM(A1:A9)", "'=SUM(A1:A9)"},
-        CsvCase{"+ at start", "+31 20 555", "'+31 20 555"},
-        CsvCase{"- at start", "-1", "'-1"},
+        CsvCase{"+ at start", "+31 20 555", "'+31 20 555"}, CsvCase{"- at start", "-1", "'-1"},
         CsvCase{"@ at start", "@SUM(1)", "'@SUM(1)"},
         // TAB and CR at the start: prefixed; as control characters they are
         // then stripped (the header: "Table and CSV strip control characters").
-        CsvCase{"TAB at start", "\t=1", "'=1"},
-        CsvCase{"CR at start", "\r=1", "'=1"},
-        CsvCase{"= inside is harmless", "a=b", "a=b"},
-        CsvCase{"comma", "a,b", "\"a,b\""},
+        CsvCase{"TAB at start", "\t=1", "'=1"}, CsvCase{"CR at start", "\r=1", "'=1"},
+        CsvCase{"= inside is harmless", "a=b", "a=b"}, CsvCase{"comma", "a,b", "\"a,b\""},
         CsvCase{"quote, doubled", "say \"hi\"", "\"say \"\"hi\"\"\""},
-        CsvCase{"lone quote", "\"", "\"\"\"\""},
-        CsvCase{"LF stripped", "a\nb", "ab"},
-        CsvCase{"CR stripped", "a\rb", "ab"},
-        CsvCase{"CRLF stripped", "a\r\nb", "ab"},
+        CsvCase{"lone quote", "\"", "\"\"\"\""}, CsvCase{"LF stripped", "a\nb", "ab"},
+        CsvCase{"CR stripped", "a\rb", "ab"}, CsvCase{"CRLF stripped", "a\r\nb", "ab"},
         CsvCase{"comma and LF", "a,\nb", "\"a,b\""},
         CsvCase{"ESC and C1 stripped", "a\x1b[31mb\xc2\x9b", "a[31mb"},
         CsvCase{"formula with comma", "=HYPERLINK(\"http://x\",\"y\")",
@@ -147,7 +141,10 @@ TEST(WriteResultTable, StripsControlsKeepsUtf8) {
   ResultSet rs;
   rs.columns = {"client_name", "note"};
   rs.rows.push_back({text("\x1b[2J\x1b[31mevil\x1b[0m.example"), text("Grüße aus Köln")});
-  rs.rows.push_back({text("bell\x07" "del\x7f"), text("c1\xc2\x9b" "csi\xc2\x85nel")});
+  rs.rows.push_back({text("bell\x07"
+                          "del\x7f"),
+                     text("c1\xc2\x9b"
+                          "csi\xc2\x85nel")});
   rs.rows.push_back({text("multi\nline\r\nname"), null()});
   const std::string got = render(rs, OutputFormat::kTable);
   EXPECT_EQ(got.find('\x1b'), std::string::npos) << got;
@@ -226,7 +223,8 @@ TEST(WriteResultJson, TextThatLooksLikeANumberStaysAString) {
   ResultSet rs;
   rs.columns = {"queue_id", "n"};
   rs.rows.push_back({text("12345"), integer("12345")});
-  EXPECT_EQ(compact_json(render(rs, OutputFormat::kJson)), "[{\"queue_id\":\"12345\",\"n\":12345}]");
+  EXPECT_EQ(compact_json(render(rs, OutputFormat::kJson)),
+            "[{\"queue_id\":\"12345\",\"n\":12345}]");
 }
 
 // ---------------------------------------------------------------------------

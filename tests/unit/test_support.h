@@ -12,9 +12,12 @@ namespace pftls::test_support {
 // The enumerator's name, for assertion messages.
 inline const char* status_name(EnvelopeStatus s) {
   switch (s) {
-    case EnvelopeStatus::kPostfix: return "kPostfix";
-    case EnvelopeStatus::kOtherProgram: return "kOtherProgram";
-    case EnvelopeStatus::kMalformed: return "kMalformed";
+    case EnvelopeStatus::kPostfix:
+      return "kPostfix";
+    case EnvelopeStatus::kOtherProgram:
+      return "kOtherProgram";
+    case EnvelopeStatus::kMalformed:
+      return "kMalformed";
   }
   return "?";
 }

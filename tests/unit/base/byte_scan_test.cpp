@@ -57,7 +57,8 @@ TEST(ByteScan, FirstOfIn16AgreesWithScalar) {
   for (const std::string& b : buffers()) {
     for (std::size_t off : {0u, 3u, 16u}) {
       const char* p = b.data() + off;
-      ASSERT_EQ(byte_scan::first_of_in_16(p, '[', ' ', ':'), scalar::first_of_in_16(p, '[', ' ', ':'))
+      ASSERT_EQ(byte_scan::first_of_in_16(p, '[', ' ', ':'),
+                scalar::first_of_in_16(p, '[', ' ', ':'))
           << b;
     }
   }
@@ -113,8 +114,10 @@ TEST(ByteScan, SameBytesAgreesWithMemcmp) {
     for (char& c : a) c = static_cast<char>('a' + next() % 3);
     std::string b = a;
     if (next() % 2 == 0) b[next() % 32] = static_cast<char>('a' + next() % 3);
-    ASSERT_EQ(byte_scan::same_bytes<15>(a.data(), b.data()), scalar::same_bytes(a.data(), b.data(), 15));
-    ASSERT_EQ(byte_scan::same_bytes<19>(a.data(), b.data()), scalar::same_bytes(a.data(), b.data(), 19));
+    ASSERT_EQ(byte_scan::same_bytes<15>(a.data(), b.data()),
+              scalar::same_bytes(a.data(), b.data(), 15));
+    ASSERT_EQ(byte_scan::same_bytes<19>(a.data(), b.data()),
+              scalar::same_bytes(a.data(), b.data(), 19));
     for (std::size_t n = 0; n <= 12; ++n) {
       for (std::size_t room : {n, std::size_t{8}, std::size_t{16}}) {
         if (room < n) continue;

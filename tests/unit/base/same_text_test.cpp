@@ -30,7 +30,9 @@ TEST(SameText, AgreesWithEqualityAtEveryLengthAndPosition) {
     }
     if (n > 0) {
       EXPECT_FALSE(same_text(va, va.substr(0, n - 1))) << n;  // lengths differ
-      EXPECT_FALSE(same_text(va.substr(1), va.substr(0, n - 1)) && va.substr(1) != va.substr(0, n - 1)) << n;
+      EXPECT_FALSE(same_text(va.substr(1), va.substr(0, n - 1)) &&
+                   va.substr(1) != va.substr(0, n - 1))
+          << n;
     }
   }
   EXPECT_TRUE(same_text("", ""));

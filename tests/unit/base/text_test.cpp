@@ -21,7 +21,10 @@ TEST(StripControls, Table) {
       {"TAB CR LF", "a\tb\rc\nd", "abcd"},
       {"DEL", "a\x7fz", "az"},
       {"C1 NEL U+0085", "a\xc2\x85z", "az"},
-      {"C1 CSI U+009B", "a\xc2\x9b" "31mz", "a31mz"},
+      {"C1 CSI U+009B",
+       "a\xc2\x9b"
+       "31mz",
+       "a31mz"},
       {"C1 first U+0080", "a\xc2\x80z", "az"},
       {"C1 last U+009F", "a\xc2\x9fz", "az"},
       {"NBSP U+00A0 is not a control", "a\xc2\xa0z", "a\xc2\xa0z"},

@@ -94,8 +94,9 @@ std::string describe(const MessageRecord& m) {
 // A client's counts: "IP s=sessions tls=N plain=N failed=N starttls=N msgs=N/plain".
 std::string describe(const std::string& ip, const ClientStats& c) {
   return ip + " s=" + std::to_string(c.sessions) + " tls=" + std::to_string(c.tls_sessions) +
-         " plain=" + std::to_string(c.plaintext_sessions) + " failed=" +
-         std::to_string(c.failed_sessions) + " starttls=" + std::to_string(c.starttls_sessions) +
+         " plain=" + std::to_string(c.plaintext_sessions) +
+         " failed=" + std::to_string(c.failed_sessions) +
+         " starttls=" + std::to_string(c.starttls_sessions) +
          " msgs=" + std::to_string(c.messages) + "/" + std::to_string(c.plaintext_messages);
 }
 
@@ -151,17 +152,21 @@ std::vector<std::string> session(const std::string& at, int pid, const std::stri
 }
 // A session that fails by a lost connection after STARTTLS.
 std::vector<std::string> failed_session(const std::string& at, int pid, const std::string& client) {
-  return session(at, pid, client, {"lost connection after STARTTLS from " + client}, "ehlo=1 commands=1");
+  return session(at, pid, client, {"lost connection after STARTTLS from " + client},
+                 "ehlo=1 commands=1");
 }
 // A plaintext message of queue id `qid` from client on pid, with its
 // cleanup, qmgr and delivery lines.
 std::vector<std::string> plain_message(const std::string& at, int pid, const std::string& client,
                                        const std::string& qid) {
-  std::vector<std::string> out = session(at, pid, client, {qid + ": client=" + client}, kPlainCounters);
+  std::vector<std::string> out =
+      session(at, pid, client, {qid + ": client=" + client}, kPlainCounters);
   out.push_back(other(at, "cleanup", qid + ": message-id=<m-" + qid + "@example.com>"));
-  out.push_back(other(at, "qmgr", qid + ": from=<a@example.com>, size=300, nrcpt=1 (queue active)"));
-  out.push_back(other(at, "local", qid + ": to=<u@mx.test>, relay=local, delay=0.1, "
-                                         "delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered)"));
+  out.push_back(
+      other(at, "qmgr", qid + ": from=<a@example.com>, size=300, nrcpt=1 (queue active)"));
+  out.push_back(other(at, "local",
+                      qid + ": to=<u@mx.test>, relay=local, delay=0.1, "
+                            "delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered)"));
   out.push_back(other(at, "qmgr", qid + ": removed"));
   return out;
 }
@@ -176,7 +181,7 @@ struct Expected {
   std::vector<std::string> clients;   // describe() of every client's counts, by IP
   std::uint64_t closed = 0;           // counts().sessions
   std::uint64_t failures = 0;
-  std::uint64_t messages_seen = 0;    // counts().messages
+  std::uint64_t messages_seen = 0;  // counts().messages
   std::uint64_t saved_messages = 0;
 };
 
@@ -203,7 +208,7 @@ void run(Outcome& r, const std::vector<std::string>& lines, CorrelatorLimits lim
 }
 
 const std::string kA = "a.example.com[192.0.2.1]";
-const std::string kA2 = "b.example.com[192.0.2.2]";    // kA's /24, kA's domain
+const std::string kA2 = "b.example.com[192.0.2.2]";     // kA's /24, kA's domain
 const std::string kA3 = "c.example.com[198.51.100.3]";  // kA's domain only
 const std::string kB = "mail.other.net[203.0.113.9]";
 
@@ -226,8 +231,7 @@ TEST_P(CorrelatorRules, SavesAndCounts) {
   EXPECT_EQ(r.counts.saved_messages, c.want.saved_messages);
 }
 
-const std::string kFailedA =
-    "192.0.2.1 s=1 tls=0 plain=0 failed=1 starttls=1 msgs=0/0";
+const std::string kFailedA = "192.0.2.1 s=1 tls=0 plain=0 failed=1 starttls=1 msgs=0/0";
 
 INSTANTIATE_TEST_SUITE_P(
     WhatCountsAsWhat, CorrelatorRules,
@@ -236,20 +240,29 @@ INSTANTIATE_TEST_SUITE_P(
              session("01:00:00", 10, kA, {}, "ehlo=1 starttls=0/1 commands=1/2"),
              {{"mx 192.0.2.1 failed@01:00:00 other msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
         Case{"failed_by_ssl_accept_error",
-             session("01:00:00", 10, kA, {"SSL_accept error from " + kA + ": -1"}, "ehlo=1 commands=1"),
+             session("01:00:00", 10, kA, {"SSL_accept error from " + kA + ": -1"},
+                     "ehlo=1 commands=1"),
              {{"mx 192.0.2.1 failed@01:00:00 other msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
         Case{"failed_by_lost_connection_after_starttls",
              failed_session("01:00:00", 10, kA),
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
-        Case{"failed_by_timeout_after_starttls",
-             session("01:00:00", 10, kA, {"timeout after STARTTLS from " + kA}, "ehlo=1 commands=1"),
-             {{"mx 192.0.2.1 failed@01:00:00 timeout msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
+        Case{
+            "failed_by_timeout_after_starttls",
+            session("01:00:00", 10, kA, {"timeout after STARTTLS from " + kA}, "ehlo=1 commands=1"),
+            {{"mx 192.0.2.1 failed@01:00:00 timeout msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
         Case{"failed_by_noqueue_timeout_after_starttls",
-             session("01:00:00", 10, kA, {"NOQUEUE: timeout after STARTTLS from " + kA}, "ehlo=1 commands=1"),
+             session("01:00:00", 10, kA, {"NOQUEUE: timeout after STARTTLS from " + kA},
+                     "ehlo=1 commands=1"),
              {{"mx 192.0.2.1 failed@01:00:00 timeout msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
         Case{"failed_by_tls_library_problem_before_handshake",
              session("01:00:00", 10, kA, {kNoCipher}, "ehlo=1 commands=1"),
-             {{"mx 192.0.2.1 failed@01:00:00 no-shared-cipher 0A0000C1 msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
+             {{"mx 192.0.2.1 failed@01:00:00 no-shared-cipher 0A0000C1 msgs=0"},
+              {},
+              {kFailedA},
+              1,
+              1,
+              0,
+              0}},
         Case{"tls_library_problem_after_handshake_is_no_failure",
              session("01:00:00", 10, kA,
                      {"Anonymous TLS connection established from " + kA +
@@ -277,10 +290,18 @@ INSTANTIATE_TEST_SUITE_P(
              {smtpd("01:00:00", 10, "connect from " + kA),
               smtpd("01:00:01", 10, "lost connection after STARTTLS from " + kA),
               smtpd("01:00:02", 10, kNoCipher),
-              smtpd("01:00:03", 10, "Anonymous TLS connection established from " + kA +
-                                        ": TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"),
-              smtpd("01:00:04", 10, "disconnect from " + kA + " ehlo=2 starttls=1 quit=1 commands=4")},
-             {{"mx 192.0.2.1 failed@01:00:01 no-shared-cipher 0A0000C1 msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
+              smtpd("01:00:03", 10,
+                    "Anonymous TLS connection established from " + kA +
+                        ": TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"),
+              smtpd("01:00:04", 10,
+                    "disconnect from " + kA + " ehlo=2 starttls=1 quit=1 commands=4")},
+             {{"mx 192.0.2.1 failed@01:00:01 no-shared-cipher 0A0000C1 msgs=0"},
+              {},
+              {kFailedA},
+              1,
+              1,
+              0,
+              0}},
         Case{"pid_reuse_closes_the_session_before",
              {smtpd("01:00:00", 10, "connect from " + kA),
               smtpd("01:00:01", 10, "lost connection after STARTTLS from " + kA),
@@ -289,7 +310,10 @@ INSTANTIATE_TEST_SUITE_P(
              {{"mx 192.0.2.1 failed@01:00:01 lost-connection msgs=0"},
               {},
               {kFailedA, "203.0.113.9 s=1 tls=0 plain=0 failed=0 starttls=0 msgs=0/0"},
-              2, 1, 0, 0}},
+              2,
+              1,
+              0,
+              0}},
         Case{"session_starting_mid_log",
              {smtpd("01:00:00", 10, "SSL_accept error from " + kA + ": -1"),
               smtpd("01:00:01", 10, "disconnect from " + kA + " ehlo=1 starttls=0/1 commands=1/2")},
@@ -302,38 +326,51 @@ INSTANTIATE_TEST_SUITE_P(
              plain_message("01:00:00", 10, kB, "4A1B2C3D4E"),
              {{}, {}, {"203.0.113.9 s=1 tls=0 plain=1 failed=0 starttls=0 msgs=1/1"}, 1, 0, 1, 0}},
         Case{"watched_by_ip_saves_session_and_followed_message",
-             failed_session("01:00:00", 10, kA) +
-                 plain_message("01:28:00", 11, kA, "4A1B2C3D4E"),
+             failed_session("01:00:00", 10, kA) + plain_message("01:28:00", 11, kA, "4A1B2C3D4E"),
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0", "mx 192.0.2.1 plain msgs=1"},
               {"4A1B2C3D4E 192.0.2.1 192.0.2.0/24 example.com from=a@example.com to=u@mx.test "
                "mid=m-4A1B2C3D4E@example.com"},
               {"192.0.2.1 s=2 tls=0 plain=1 failed=1 starttls=1 msgs=1/1"},
-              2, 1, 1, 1}},
+              2,
+              1,
+              1,
+              1}},
         Case{"watched_by_ip_saves_a_tls_session_too",
              failed_session("01:00:00", 10, kA) +
-                 session("01:10:00", 11, kA, {"Anonymous TLS connection established from " + kA +
-                                                  ": TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"},
+                 session("01:10:00", 11, kA,
+                         {"Anonymous TLS connection established from " + kA +
+                          ": TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"},
                          "ehlo=2 starttls=1 quit=1 commands=4"),
-             {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0", "mx 192.0.2.1 tls@01:10:00 msgs=0"},
+             {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0",
+               "mx 192.0.2.1 tls@01:10:00 msgs=0"},
               {},
               {"192.0.2.1 s=2 tls=1 plain=0 failed=1 starttls=2 msgs=0/0"},
-              2, 1, 0, 0}},
+              2,
+              1,
+              0,
+              0}},
         Case{"watched_by_subnet_saves_plaintext_messages",
-             failed_session("01:00:00", 10, kA) +
-                 plain_message("01:28:00", 11, kA2, "5B1B2C3D4E"),
+             failed_session("01:00:00", 10, kA) + plain_message("01:28:00", 11, kA2, "5B1B2C3D4E"),
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0", "mx 192.0.2.2 plain msgs=1"},
               {"5B1B2C3D4E 192.0.2.2 192.0.2.0/24 example.com from=a@example.com to=u@mx.test "
                "mid=m-5B1B2C3D4E@example.com"},
               {kFailedA, "192.0.2.2 s=1 tls=0 plain=1 failed=0 starttls=0 msgs=1/1"},
-              2, 1, 1, 1}},
-        Case{"watched_by_org_saves_plaintext_messages",
-             failed_session("01:00:00", 10, kA) +
-                 plain_message("01:28:00", 11, kA3, "6C1B2C3D4E"),
-             {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0", "mx 198.51.100.3 plain msgs=1"},
-              {"6C1B2C3D4E 198.51.100.3 198.51.100.0/24 example.com from=a@example.com to=u@mx.test "
-               "mid=m-6C1B2C3D4E@example.com"},
-              {kFailedA, "198.51.100.3 s=1 tls=0 plain=1 failed=0 starttls=0 msgs=1/1"},
-              2, 1, 1, 1}},
+              2,
+              1,
+              1,
+              1}},
+        Case{
+            "watched_by_org_saves_plaintext_messages",
+            failed_session("01:00:00", 10, kA) + plain_message("01:28:00", 11, kA3, "6C1B2C3D4E"),
+            {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0",
+              "mx 198.51.100.3 plain msgs=1"},
+             {"6C1B2C3D4E 198.51.100.3 198.51.100.0/24 example.com from=a@example.com to=u@mx.test "
+              "mid=m-6C1B2C3D4E@example.com"},
+             {kFailedA, "198.51.100.3 s=1 tls=0 plain=1 failed=0 starttls=0 msgs=1/1"},
+             2,
+             1,
+             1,
+             1}},
         Case{"group_watch_skips_tls_sessions",
              failed_session("01:00:00", 10, kA) +
                  session("01:10:00", 11, kA2,
@@ -344,7 +381,10 @@ INSTANTIATE_TEST_SUITE_P(
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0"},
               {},
               {kFailedA, "192.0.2.2 s=1 tls=1 plain=0 failed=0 starttls=1 msgs=1/0"},
-              2, 1, 1, 0}},
+              2,
+              1,
+              1,
+              0}},
         Case{"group_watch_ends_after_a_day_ip_watch_lasts",
              failed_session("01:00:00", 10, kA) +
                  plain_message("30 02:00:00", 11, kA2, "8E1B2C3D4E") +
@@ -354,7 +394,10 @@ INSTANTIATE_TEST_SUITE_P(
                "mid=m-9F1B2C3D4E@example.com"},
               {"192.0.2.1 s=2 tls=0 plain=1 failed=1 starttls=1 msgs=1/1",
                "192.0.2.2 s=1 tls=0 plain=1 failed=0 starttls=0 msgs=1/1"},
-              3, 1, 2, 1}},
+              3,
+              1,
+              2,
+              1}},
         Case{"watch_is_per_host",
              failed_session("01:00:00", 10, kA) +
                  std::vector<std::string>{
@@ -364,7 +407,10 @@ INSTANTIATE_TEST_SUITE_P(
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0"},
               {},
               {"192.0.2.1 s=2 tls=0 plain=1 failed=1 starttls=1 msgs=1/1"},
-              2, 1, 1, 0}}),
+              2,
+              1,
+              1,
+              0}}),
     [](const ::testing::TestParamInfo<Case>& p) { return std::string(p.param.name); });
 
 TEST(Correlator, KeepsEvidenceOfFailedSessions) {
@@ -408,7 +454,8 @@ TEST(Correlator, CarriesOpenStateToTheNextRun) {
                                      first.state.open_sessions[0].failure_at});
   c.restore(carried);
   Feeder f;
-  f.feed(c, std::vector<std::string>{smtpd("01:00:02", 10, "disconnect from " + kA + " ehlo=1 commands=1")} +
+  f.feed(c, std::vector<std::string>{smtpd("01:00:02", 10,
+                                           "disconnect from " + kA + " ehlo=1 commands=1")} +
                 plain_message("01:28:00", 11, kA, "4A1B2C3D4E"));
   CorrelatorState end = c.finish();
   EXPECT_TRUE(end.open_sessions.empty());
@@ -422,7 +469,8 @@ TEST(Correlator, FollowedMessageOpenAtTheEndIsCarried) {
   std::vector<std::string> lines =
       failed_session("01:00:00", 10, kA) +
       session("01:28:00", 11, kA, {"4A1B2C3D4E: client=" + kA}, kPlainCounters);
-  lines.push_back(other("01:28:00", "qmgr", "4A1B2C3D4E: from=<a@example.com>, size=3, nrcpt=2 (queue active)"));
+  lines.push_back(other("01:28:00", "qmgr",
+                        "4A1B2C3D4E: from=<a@example.com>, size=3, nrcpt=2 (queue active)"));
   run(r, lines);
   ASSERT_EQ(r.state.tracked_messages.size(), 1u);
   EXPECT_EQ(r.state.tracked_messages[0].sender, "a@example.com");
@@ -463,7 +511,8 @@ TEST(CorrelatorBounds, OpenSessionBoundEvictsAndCounts) {
   CorrelatorLimits limits;
   limits.max_open_sessions = 4;
   std::vector<std::string> lines;
-  for (int pid = 1; pid <= 6; ++pid) lines.push_back(smtpd("01:00:0" + std::to_string(pid), pid, "connect from " + kB));
+  for (int pid = 1; pid <= 6; ++pid)
+    lines.push_back(smtpd("01:00:0" + std::to_string(pid), pid, "connect from " + kB));
   lines.push_back(smtpd("01:00:09", 1, "lost connection after STARTTLS from " + kA));
   Outcome r;
   run(r, lines, limits);
@@ -477,10 +526,11 @@ TEST(CorrelatorBounds, EvidenceBudgetDropsAndCounts) {
   CorrelatorLimits limits;
   limits.evidence_total_bytes = 200;
   Outcome r;
-  run(r, session("01:00:00", 10, kA,
-                 {"SSL_accept error from " + kA + ": -1", kNoCipher,
-                  "lost connection after STARTTLS from " + kA},
-                 "ehlo=1 starttls=0/1 commands=1/2"),
+  run(r,
+      session("01:00:00", 10, kA,
+              {"SSL_accept error from " + kA + ": -1", kNoCipher,
+               "lost connection after STARTTLS from " + kA},
+              "ehlo=1 starttls=0/1 commands=1/2"),
       limits);
   EXPECT_GT(r.counts.evidence_dropped, 0u);
   ASSERT_EQ(r.sink.sessions.size(), 1u);
@@ -492,7 +542,8 @@ TEST(CorrelatorBounds, EvidenceLinesPerSessionBound) {
   CorrelatorLimits limits;
   limits.evidence_lines = 2;
   Outcome r;
-  run(r, session("01:00:00", 10, kA, {kNoCipher, kNoCipher, kNoCipher}, "ehlo=1 commands=1"), limits);
+  run(r, session("01:00:00", 10, kA, {kNoCipher, kNoCipher, kNoCipher}, "ehlo=1 commands=1"),
+      limits);
   ASSERT_EQ(r.sink.sessions.size(), 1u);
   EXPECT_EQ(r.sink.evidence[r.sink.sessions.begin()->first].size(), 2u);
 }
@@ -500,12 +551,12 @@ TEST(CorrelatorBounds, EvidenceLinesPerSessionBound) {
 TEST(CorrelatorBounds, MessageBoundSavesEvictsAndCounts) {
   CorrelatorLimits limits;
   limits.max_tracked_messages = 2;
-  std::vector<std::string> lines =
-      failed_session("01:00:00", 10, kA);
+  std::vector<std::string> lines = failed_session("01:00:00", 10, kA);
   const char* qids[] = {"4A1B2C3D41", "4A1B2C3D42", "4A1B2C3D43", "4A1B2C3D44"};
   int pid = 20;
   for (const char* q : qids) {
-    lines = lines + session("01:10:00", pid++, kA, {std::string(q) + ": client=" + kA}, kPlainCounters);
+    lines =
+        lines + session("01:10:00", pid++, kA, {std::string(q) + ": client=" + kA}, kPlainCounters);
   }
   Outcome r;
   run(r, lines, limits);
@@ -536,7 +587,8 @@ TEST(CorrelatorBounds, ClientCountsFlushedEarlyStillAddUp) {
   limits.max_client_stats = 2;
   std::vector<std::string> lines;
   for (int i = 1; i <= 5; ++i) {
-    const std::string c = "h" + std::to_string(i) + ".example.net[203.0.113." + std::to_string(i) + "]";
+    const std::string c =
+        "h" + std::to_string(i) + ".example.net[203.0.113." + std::to_string(i) + "]";
     lines = lines + session("01:00:00", i, c, {}, "ehlo=1 quit=1 commands=2");
   }
   Outcome r;
@@ -550,11 +602,10 @@ TEST(CorrelatorBounds, ClientCountsFlushedEarlyStillAddUp) {
 TEST(CorrelatorBounds, WatchListBound) {
   CorrelatorLimits limits;
   limits.max_watched = 3;  // kA's ip, subnet and domain; kB is not watched
-  std::vector<std::string> lines =
-      failed_session("01:00:00", 10, kA) +
-      failed_session("01:00:01", 11, kB) +
-      plain_message("01:28:00", 12, kA, "4A1B2C3D4E") +
-      plain_message("01:28:00", 13, kB, "5B1B2C3D4E");
+  std::vector<std::string> lines = failed_session("01:00:00", 10, kA) +
+                                   failed_session("01:00:01", 11, kB) +
+                                   plain_message("01:28:00", 12, kA, "4A1B2C3D4E") +
+                                   plain_message("01:28:00", 13, kB, "5B1B2C3D4E");
   Outcome r;
   run(r, lines, limits);
   ASSERT_EQ(r.sink.messages.size(), 1u);
@@ -565,8 +616,7 @@ TEST(CorrelatorBounds, WatchListBound) {
 
 TEST(CorrelatorBounds, NothingDroppedWithinTheBounds) {
   Outcome r;
-  run(r, failed_session("01:00:00", 10, kA) +
-             plain_message("01:28:00", 11, kA, "4A1B2C3D4E"));
+  run(r, failed_session("01:00:00", 10, kA) + plain_message("01:28:00", 11, kA, "4A1B2C3D4E"));
   EXPECT_EQ(r.counts.evicted_sessions + r.counts.evicted_messages + r.counts.evidence_dropped +
                 r.counts.watch_full + r.counts.clients_flushed,
             0u);
@@ -580,13 +630,14 @@ TEST(CorrelatorBounds, AddDropsAddsEveryBoundsCount) {
   limits.max_watched = 3;
   limits.max_client_stats = 1;
   std::vector<std::string> lines =
-      failed_session("01:00:00", 10, kA) +
-      failed_session("01:00:01", 11, kB);
+      failed_session("01:00:00", 10, kA) + failed_session("01:00:01", 11, kB);
   for (int pid = 20; pid < 25; ++pid) {
-    lines = lines + session("01:10:00", pid, kA, {"4A1B2C3D4" + std::to_string(pid % 10) + ": client=" + kA},
+    lines = lines + session("01:10:00", pid, kA,
+                            {"4A1B2C3D4" + std::to_string(pid % 10) + ": client=" + kA},
                             kPlainCounters);
   }
-  for (int pid = 30; pid < 35; ++pid) lines.push_back(smtpd("01:20:00", pid, "connect from " + kA2));
+  for (int pid = 30; pid < 35; ++pid)
+    lines.push_back(smtpd("01:20:00", pid, "connect from " + kA2));
   MemorySink sink;
   Correlator c(sink, limits);
   Feeder f;

@@ -48,10 +48,10 @@ TEST(JournalArgv, UnitsReplaceTheDefaultOnePerUnit) {
 TEST(JournalArgv, FilesDirectoryAndCursor) {
   JournalSelection f;
   f.files = {"/var/log/journal/remote/remote-a.journal", "/srv/b.journal"};
-  EXPECT_EQ(journalctl_argv(f, "s=1;i=2"),
-            with_fixed({"--file=/var/log/journal/remote/remote-a.journal", "--file=/srv/b.journal",
-                        "--unit=postfix.service", "--unit=postfix@*.service",
-                        "--after-cursor=s=1;i=2"}));
+  EXPECT_EQ(
+      journalctl_argv(f, "s=1;i=2"),
+      with_fixed({"--file=/var/log/journal/remote/remote-a.journal", "--file=/srv/b.journal",
+                  "--unit=postfix.service", "--unit=postfix@*.service", "--after-cursor=s=1;i=2"}));
   JournalSelection d;
   d.directory = "/var/log/journal/remote";
   d.units = {"postfix@-.service"};
@@ -83,7 +83,8 @@ TEST(JournalSource, KeysTellSourcesApart) {
   ssh.units = {"ssh.service"};
   ssh = canonical_selection(ssh);
 
-  EXPECT_EQ(journal_cursor_key(system), "journal_cursor:system unit=postfix.service,postfix@*.service");
+  EXPECT_EQ(journal_cursor_key(system),
+            "journal_cursor:system unit=postfix.service,postfix@*.service");
   EXPECT_EQ(journal_cursor_key(file),
             "journal_cursor:file=/srv/remote.journal unit=postfix.service,postfix@*.service");
   EXPECT_EQ(journal_cursor_key(dir),
@@ -167,15 +168,18 @@ TEST_F(FakeJournalctl, StdinIsEmpty) {
 }
 
 TEST_F(FakeJournalctl, FailureNamesJournalctlAndItsFirstStderrLine) {
-  script("echo '{}'; printf '\\nFailed to open files: No such file or directory\\nmore\\n' >&2; exit 1");
+  script(
+      "echo '{}'; printf '\\nFailed to open files: No such file or directory\\nmore\\n' >&2; exit "
+      "1");
   JournalReader r({}, "", "journal");
   EXPECT_EQ(read_lines(r), Args{"{}"});
   try {
     r.finish();
     FAIL() << "no InputError";
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(),
-                 "journalctl failed (exit status 1): Failed to open files: No such file or directory");
+    EXPECT_STREQ(
+        e.what(),
+        "journalctl failed (exit status 1): Failed to open files: No such file or directory");
   }
 }
 
@@ -195,16 +199,18 @@ TEST_F(FakeJournalctl, StderrOfSuccessIsAWarning) {
 
 TEST_F(FakeJournalctl, StderrFloodDoesNotBlockAndIsBounded) {
   // 1 MiB on stderr before any stdout: more than a pipe holds.
-  script("yes 'warning: something long enough to fill a pipe quickly' | head -c 1048576 >&2; "
-         "echo one; echo two; exit 3");
+  script(
+      "yes 'warning: something long enough to fill a pipe quickly' | head -c 1048576 >&2; "
+      "echo one; echo two; exit 3");
   JournalReader r({}, "", "journal");
   EXPECT_EQ(read_lines(r), (Args{"one", "two"}));
   try {
     r.finish();
     FAIL() << "no InputError";
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(),
-                 "journalctl failed (exit status 3): warning: something long enough to fill a pipe quickly");
+    EXPECT_STREQ(
+        e.what(),
+        "journalctl failed (exit status 3): warning: something long enough to fill a pipe quickly");
   }
 }
 

@@ -148,13 +148,17 @@ TEST_F(LineSourceTest, RandomLineLengthsAgreeWithAPlainSplit) {
   std::string text;
   while (text.size() < std::size_t{3} * 1024 * 1024 + 77) {
     const std::uint64_t r = next() % 100;
-    const std::size_t len = r < 20 ? 0 : r < 60 ? next() % 64 : r < 97 ? next() % 400 : next() % 5000;
+    const std::size_t len = r < 20   ? 0
+                            : r < 60 ? next() % 64
+                            : r < 97 ? next() % 400
+                                     : next() % 5000;
     for (std::size_t k = 0; k < len; ++k) text += static_cast<char>('!' + next() % 90);
     text += '\n';
   }
   text += "unterminated";
   const std::vector<std::string> want = split_lines(text);
-  for (const std::string& path : {write("random.log", text), compress("gzip", "random.log.gz", text)}) {
+  for (const std::string& path :
+       {write("random.log", text), compress("gzip", "random.log.gz", text)}) {
     auto src = LineSource::open(path);
     Line line;
     std::size_t i = 0, offset = 0;

@@ -157,7 +157,8 @@ TEST(Corpus, TlsRelatedSmtpdLinesAreClassified) {
       EXPECT_EQ(ev.kind, EventKind::kLostAfterStarttls) << what;
       EXPECT_EQ(ev.get(Field::kClientIp), ip_after(m, "STARTTLS from ")) << what;
     }
-    if (r.service == "smtpd" && m.find("TLS connection established from ") != std::string_view::npos) {
+    if (r.service == "smtpd" &&
+        m.find("TLS connection established from ") != std::string_view::npos) {
       ++tls_established;
       ASSERT_TRUE(ok) << what;
       EXPECT_EQ(ev.kind, EventKind::kTlsEstablished) << what;
@@ -182,8 +183,9 @@ TEST(Corpus, TlsRelatedSmtpdLinesAreClassified) {
     }
     // The SMTP client's TLS lines are recognised but never taken for the
     // server's session events.
-    if (r.service == "smtp" && (m.find("SSL_connect error to ") != std::string_view::npos ||
-                                m.find("TLS connection established to ") != std::string_view::npos)) {
+    if (r.service == "smtp" &&
+        (m.find("SSL_connect error to ") != std::string_view::npos ||
+         m.find("TLS connection established to ") != std::string_view::npos)) {
       ASSERT_TRUE(ok) << what;
       EXPECT_NE(ev.kind, EventKind::kSslAcceptError) << what;
       EXPECT_NE(ev.kind, EventKind::kTlsEstablished) << what;
@@ -222,7 +224,8 @@ TEST(Corpus, MostMessagesOfRealServicesAreRecognised) {
   for (const Row& r : corpus()) {
     Event ev;
     const bool ok = set.match(r.service, r.message, ev);
-    if (!ok) unrecognised.push_back((is_fragment_service(r.service) ? "[fragment] " : "") + describe(r));
+    if (!ok)
+      unrecognised.push_back((is_fragment_service(r.service) ? "[fragment] " : "") + describe(r));
     if (is_fragment_service(r.service)) continue;
     ++known;
     if (ok) ++recognised;
@@ -240,10 +243,11 @@ TEST(Corpus, EveryRowSurvivesTheEnvelope) {
   LocalZone zone("UTC");
   EnvelopeParser parser(zone, 2016);
   parser.begin_input(std::nullopt);
-  const Micros want = (days_from_civil(2016, 10, 26) * 86400 + 18 * 3600 + 13 * 60 + 50) *
-                      kMicrosPerSecond;
+  const Micros want =
+      (days_from_civil(2016, 10, 26) * 86400 + 18 * 3600 + 13 * 60 + 50) * kMicrosPerSecond;
   for (const Row& r : corpus()) {
-    const std::string line = "Oct 26 18:13:50 mx.example.com postfix/" + r.service + "[123]: " + r.message;
+    const std::string line =
+        "Oct 26 18:13:50 mx.example.com postfix/" + r.service + "[123]: " + r.message;
     Envelope env;
     ASSERT_EQ(parser.parse(line, env), EnvelopeStatus::kPostfix) << line;
     EXPECT_EQ(env.message, r.message) << line;
@@ -259,11 +263,12 @@ TEST(Corpus, EveryRowSurvivesTheEnvelopeInRfc3339AndMultiInstanceForm) {
   LocalZone zone("Europe/Berlin");
   EnvelopeParser parser(zone, std::nullopt);
   parser.begin_input(std::nullopt);
-  const Micros want = (days_from_civil(2016, 10, 26) * 86400 + 16 * 3600 + 13 * 60 + 50) *
-                          kMicrosPerSecond + 123456;
+  const Micros want =
+      (days_from_civil(2016, 10, 26) * 86400 + 16 * 3600 + 13 * 60 + 50) * kMicrosPerSecond +
+      123456;
   for (const Row& r : corpus()) {
-    const std::string line = "2016-10-26T18:13:50.123456+02:00 mx.example.com postfix-in/" + r.service +
-                             "[4242]: " + r.message;
+    const std::string line = "2016-10-26T18:13:50.123456+02:00 mx.example.com postfix-in/" +
+                             r.service + "[4242]: " + r.message;
     Envelope env;
     ASSERT_EQ(parser.parse(line, env), EnvelopeStatus::kPostfix) << line;
     EXPECT_EQ(env.message, r.message) << line;

@@ -23,7 +23,8 @@ namespace {
 
 constexpr Micros kWhole = Micros{1795909517} * kMicrosPerSecond;
 constexpr Micros kPrecise = kWhole + 123456;
-constexpr const char* kMessage = "disconnect from x.example[192.0.2.9] ehlo=1 starttls=0/1 commands=1/2";
+constexpr const char* kMessage =
+    "disconnect from x.example[192.0.2.9] ehlo=1 starttls=0/1 commands=1/2";
 
 struct FormCase {
   const char* what;
@@ -75,8 +76,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         FormCase{"RFC 3164 in UTC", "UTC", syslog_line("Nov 28 23:45:17"), kWhole},
         FormCase{"RFC 3164 in Berlin", "Europe/Berlin", syslog_line("Nov 29 00:45:17"), kWhole},
-        FormCase{"journalctl -o short (New York)", "America/New_York", syslog_line("Nov 28 18:45:17"),
-                 kWhole},
+        FormCase{"journalctl -o short (New York)", "America/New_York",
+                 syslog_line("Nov 28 18:45:17"), kWhole},
         FormCase{"short-precise in UTC", "UTC", syslog_line("Nov 28 23:45:17.123456"), kPrecise},
         FormCase{"short-precise in Berlin", "Europe/Berlin", syslog_line("Nov 29 00:45:17.123456"),
                  kPrecise},
@@ -84,9 +85,12 @@ INSTANTIATE_TEST_SUITE_P(
                  kWhole + 123000},
         FormCase{"short-precise, 9 digits (cut to micros)", "UTC",
                  syslog_line("Nov 28 23:45:17.123456789"), kPrecise},
-        FormCase{"short-iso +0100", "America/New_York", syslog_line("2026-11-29T00:45:17+0100"), kWhole},
-        FormCase{"short-iso -0500", "Europe/Berlin", syslog_line("2026-11-28T18:45:17-0500"), kWhole},
-        FormCase{"short-iso +0000", "Europe/Berlin", syslog_line("2026-11-28T23:45:17+0000"), kWhole},
+        FormCase{"short-iso +0100", "America/New_York", syslog_line("2026-11-29T00:45:17+0100"),
+                 kWhole},
+        FormCase{"short-iso -0500", "Europe/Berlin", syslog_line("2026-11-28T18:45:17-0500"),
+                 kWhole},
+        FormCase{"short-iso +0000", "Europe/Berlin", syslog_line("2026-11-28T23:45:17+0000"),
+                 kWhole},
         FormCase{"short-iso +0530", "UTC", syslog_line("2026-11-29T05:15:17+0530"), kWhole},
         FormCase{"short-iso-precise +0100", "UTC", syslog_line("2026-11-29T00:45:17.123456+0100"),
                  kPrecise},
@@ -94,11 +98,12 @@ INSTANTIATE_TEST_SUITE_P(
                  kPrecise},
         FormCase{"RFC 3339 +01:00", "America/New_York",
                  syslog_line("2026-11-29T00:45:17.123456+01:00"), kPrecise},
-        FormCase{"RFC 3339 -05:00", "Europe/Berlin", syslog_line("2026-11-28T18:45:17.123456-05:00"),
+        FormCase{"RFC 3339 -05:00", "Europe/Berlin",
+                 syslog_line("2026-11-28T18:45:17.123456-05:00"), kPrecise},
+        FormCase{"RFC 3339 Z", "Europe/Berlin", syslog_line("2026-11-28T23:45:17.123456Z"),
                  kPrecise},
-        FormCase{"RFC 3339 Z", "Europe/Berlin", syslog_line("2026-11-28T23:45:17.123456Z"), kPrecise},
-        FormCase{"RFC 3339 whole seconds", "Europe/Berlin", syslog_line("2026-11-29T00:45:17+01:00"),
-                 kWhole},
+        FormCase{"RFC 3339 whole seconds", "Europe/Berlin",
+                 syslog_line("2026-11-29T00:45:17+01:00"), kWhole},
         FormCase{"RFC 3339 without offset (--tz)", "Europe/Berlin",
                  syslog_line("2026-11-29T00:45:17.123456"), kPrecise},
         FormCase{"journalctl -o json", "America/New_York", json_line(), kPrecise}));
@@ -109,8 +114,10 @@ TEST(EnvelopeForms, ZeroAndSpacePaddedDaysAgree) {
   EnvelopeParser parser(zone, 2026);
   parser.begin_input(std::nullopt);
   Envelope a, b, c;
-  ASSERT_EQ(parser.parse("Mar  4 10:00:01 mx1 postfix/smtpd[2101]: m", a), EnvelopeStatus::kPostfix);
-  ASSERT_EQ(parser.parse("Mar 04 10:00:01 mx1 postfix/smtpd[2101]: m", b), EnvelopeStatus::kPostfix);
+  ASSERT_EQ(parser.parse("Mar  4 10:00:01 mx1 postfix/smtpd[2101]: m", a),
+            EnvelopeStatus::kPostfix);
+  ASSERT_EQ(parser.parse("Mar 04 10:00:01 mx1 postfix/smtpd[2101]: m", b),
+            EnvelopeStatus::kPostfix);
   ASSERT_EQ(parser.parse("Mar 04 10:00:01.250000 mx1 postfix/smtpd[2101]: m", c),
             EnvelopeStatus::kPostfix);
   EXPECT_EQ(format_utc(a.time), "2026-03-04T10:00:01Z");
@@ -124,8 +131,10 @@ TEST(EnvelopeForms, PreciseStampsInOneSecondKeepTheirFractions) {
   EnvelopeParser parser(zone, 2026);
   parser.begin_input(std::nullopt);
   const char* lines[] = {
-      "Nov 29 00:45:17.000001 mx1 postfix/smtpd[1]: a", "Nov 29 00:45:17.500000 mx1 postfix/smtpd[1]: b",
-      "Nov 29 00:45:17 mx1 postfix/smtpd[1]: c",        "Nov 29 00:45:17.999999 mx1 postfix/smtpd[1]: d",
+      "Nov 29 00:45:17.000001 mx1 postfix/smtpd[1]: a",
+      "Nov 29 00:45:17.500000 mx1 postfix/smtpd[1]: b",
+      "Nov 29 00:45:17 mx1 postfix/smtpd[1]: c",
+      "Nov 29 00:45:17.999999 mx1 postfix/smtpd[1]: d",
       "Nov 29 00:45:18.000000 mx1 postfix/smtpd[1]: e",
   };
   const Micros want[] = {kWhole + 1, kWhole + 500000, kWhole, kWhole + 999999, kWhole + 1000000};
@@ -148,9 +157,10 @@ TEST(EnvelopeForms, Rfc3339FractionsInOneSecondKeepTheirFractions) {
       "2026-11-29T00:45:17.000002",       "2026-11-29T00:45:17.000003+02:00",
       "2026-11-29T00:45:17.000004+01:00",
   };
-  const Micros want[] = {kWhole + 1,      kWhole + 500000, kWhole,     kWhole + 999999,
-                         kWhole + 250000, kPrecise,        kWhole + 2, kWhole - 3600 * kMicrosPerSecond + 3,
-                         kWhole + 4};
+  const Micros want[] = {
+      kWhole + 1,      kWhole + 500000, kWhole,     kWhole + 999999,
+      kWhole + 250000, kPrecise,        kWhole + 2, kWhole - 3600 * kMicrosPerSecond + 3,
+      kWhole + 4};
   for (std::size_t i = 0; i < std::size(stamps); ++i) {
     Envelope env;
     ASSERT_EQ(parser.parse(syslog_line(stamps[i]), env), EnvelopeStatus::kPostfix) << stamps[i];
@@ -177,9 +187,11 @@ TEST(EnvelopeForms, YearlessPreciseStampsAdvanceTheYear) {
   EnvelopeParser parser(zone, 2025);
   parser.begin_input(std::nullopt);
   Envelope env;
-  ASSERT_EQ(parser.parse("Dec 31 23:59:59.999999 mx1 postfix/smtpd[1]: m", env), EnvelopeStatus::kPostfix);
+  ASSERT_EQ(parser.parse("Dec 31 23:59:59.999999 mx1 postfix/smtpd[1]: m", env),
+            EnvelopeStatus::kPostfix);
   EXPECT_EQ(format_utc(env.time), "2025-12-31T23:59:59Z");
-  ASSERT_EQ(parser.parse("Jan 01 00:00:00.000001 mx1 postfix/smtpd[1]: m", env), EnvelopeStatus::kPostfix);
+  ASSERT_EQ(parser.parse("Jan 01 00:00:00.000001 mx1 postfix/smtpd[1]: m", env),
+            EnvelopeStatus::kPostfix);
   EXPECT_EQ(format_utc(env.time), "2026-01-01T00:00:00Z");
   EXPECT_EQ(env.time % kMicrosPerSecond, 1);
 }
@@ -210,8 +222,9 @@ INSTANTIATE_TEST_SUITE_P(
                    EnvelopeStatus::kOtherProgram},
         StatusCase{"journalctl boot marker, CRLF", "-- Boot 0f3c2a9e8d7b4c5a9e8d7b4c5a9e8d7b --\r",
                    EnvelopeStatus::kOtherProgram},
-        StatusCase{"journalctl header", "-- Logs begin at Sat 2026-11-28 00:00:01 CET, end at Sun 2026-11-29 "
-                                        "01:00:00 CET. --",
+        StatusCase{"journalctl header",
+                   "-- Logs begin at Sat 2026-11-28 00:00:01 CET, end at Sun 2026-11-29 "
+                   "01:00:00 CET. --",
                    EnvelopeStatus::kOtherProgram},
         StatusCase{"journalctl no entries", "-- No entries --", EnvelopeStatus::kOtherProgram},
         StatusCase{"short-precise other program", "Nov 28 23:45:17.123456 mx1 sshd[12]: Accepted",
@@ -222,9 +235,10 @@ INSTANTIATE_TEST_SUITE_P(
                    EnvelopeStatus::kMalformed},
         StatusCase{"short-precise, empty fraction", "Nov 28 23:45:17. mx1 postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
-        StatusCase{"short-precise, letter in fraction", "Nov 28 23:45:17.12x mx1 postfix/smtpd[1]: m",
+        StatusCase{"short-precise, letter in fraction",
+                   "Nov 28 23:45:17.12x mx1 postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"short-precise, stamp only", "Nov 28 23:45:17.123456",
                    EnvelopeStatus::kMalformed},
-        StatusCase{"short-precise, stamp only", "Nov 28 23:45:17.123456", EnvelopeStatus::kMalformed},
         StatusCase{"short-precise, bad month", "Nox 28 23:45:17.123456 mx1 postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
         StatusCase{"short-precise, bad seconds", "Nov 28 23:45:61.123456 mx1 postfix/smtpd[1]: m",
@@ -245,15 +259,18 @@ INSTANTIATE_TEST_SUITE_P(
                    EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 empty fraction, other program", "2026-11-28T23:45:17.Z mx sshd[1]: m",
                    EnvelopeStatus::kOtherProgram},
-        StatusCase{"RFC 3339 fraction then garbage", "2026-11-28T23:45:17.12x+01:00 mx postfix/smtpd[1]: m",
+        StatusCase{"RFC 3339 fraction then garbage",
+                   "2026-11-28T23:45:17.12x+01:00 mx postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
-        StatusCase{"RFC 3339 fraction, no offset sign", "2026-11-28T23:45:17.120100 mx postfix/smtpd[1]: m",
-                   EnvelopeStatus::kPostfix},
+        StatusCase{"RFC 3339 fraction, no offset sign",
+                   "2026-11-28T23:45:17.120100 mx postfix/smtpd[1]: m", EnvelopeStatus::kPostfix},
         StatusCase{"RFC 3339 space instead of T (the time is read as the host)",
                    "2026-11-28 23:45:17Z mx postfix/smtpd[1]: m", EnvelopeStatus::kOtherProgram},
-        StatusCase{"RFC 3339 short stamp", "2026-11-28 mx postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 short stamp", "2026-11-28 mx postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 long garbage stamp",
-                   "2026-11-28T23:45:17.123456+01:00000000000000000000000000000000000 mx postfix/smtpd[1]: m",
+                   "2026-11-28T23:45:17.123456+01:00000000000000000000000000000000000 mx "
+                   "postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
         StatusCase{"JSON line given to the syslog envelope", "{\"MESSAGE\":\"m\"}",
                    EnvelopeStatus::kMalformed}));
@@ -262,7 +279,8 @@ TEST(InputFormat, DetectsByTheFirstByte) {
   EXPECT_EQ(detect_format("{\"__CURSOR\":\"s=1\"}"), InputFormat::kJournalJson);
   EXPECT_EQ(detect_format("  \t{\"MESSAGE\":\"m\"}"), InputFormat::kJournalJson);
   EXPECT_EQ(detect_format("Nov 28 23:45:17 mx1 postfix/smtpd[1]: m"), InputFormat::kSyslog);
-  EXPECT_EQ(detect_format("2026-11-29T00:45:17+0100 mx1 postfix/smtpd[1]: m"), InputFormat::kSyslog);
+  EXPECT_EQ(detect_format("2026-11-29T00:45:17+0100 mx1 postfix/smtpd[1]: m"),
+            InputFormat::kSyslog);
   EXPECT_EQ(detect_format("-- Boot 0f3c --"), InputFormat::kSyslog);
   EXPECT_EQ(detect_format("garbage"), InputFormat::kSyslog);
   EXPECT_EQ(detect_format(""), InputFormat::kSyslog);

@@ -34,34 +34,32 @@ TEST_P(ReasonFromOpensslTest, Classifies) {
       << "code='" << c.code << "' text='" << c.text << "'";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    NoSharedCipher, ReasonFromOpensslTest,
-    ::testing::Values(
-        // By text, whatever the code.
-        OpensslCase{"1408A0C1", "no shared cipher", "no-shared-cipher"},
-        OpensslCase{"1417A0C1", "no shared cipher", "no-shared-cipher"},
-        OpensslCase{"0A0000C1", "no shared cipher", "no-shared-cipher"},
-        OpensslCase{"", "no shared cipher", "no-shared-cipher"},
-        OpensslCase{"", "NO SHARED CIPHER", "no-shared-cipher"},
-        // By code alone, with no text or an unknown wording.
-        OpensslCase{"1408A0C1", "", "no-shared-cipher"},
-        OpensslCase{"1417A0C1", "", "no-shared-cipher"},
-        OpensslCase{"0A0000C1", "", "no-shared-cipher"},
-        OpensslCase{"0a0000c1", "", "no-shared-cipher"},
-        OpensslCase{"0A0000C1", "some future wording", "no-shared-cipher"}));
+INSTANTIATE_TEST_SUITE_P(NoSharedCipher, ReasonFromOpensslTest,
+                         ::testing::Values(
+                             // By text, whatever the code.
+                             OpensslCase{"1408A0C1", "no shared cipher", "no-shared-cipher"},
+                             OpensslCase{"1417A0C1", "no shared cipher", "no-shared-cipher"},
+                             OpensslCase{"0A0000C1", "no shared cipher", "no-shared-cipher"},
+                             OpensslCase{"", "no shared cipher", "no-shared-cipher"},
+                             OpensslCase{"", "NO SHARED CIPHER", "no-shared-cipher"},
+                             // By code alone, with no text or an unknown wording.
+                             OpensslCase{"1408A0C1", "", "no-shared-cipher"},
+                             OpensslCase{"1417A0C1", "", "no-shared-cipher"},
+                             OpensslCase{"0A0000C1", "", "no-shared-cipher"},
+                             OpensslCase{"0a0000c1", "", "no-shared-cipher"},
+                             OpensslCase{"0A0000C1", "some future wording", "no-shared-cipher"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Protocol, ReasonFromOpensslTest,
-    ::testing::Values(
-        OpensslCase{"", "unsupported protocol", "unsupported-protocol"},
-        OpensslCase{"0A000102", "unsupported protocol", "unsupported-protocol"},
-        OpensslCase{"0A000102", "", "unsupported-protocol"},
-        OpensslCase{"1408A10B", "wrong version number", "wrong-version-number"},
-        OpensslCase{"", "wrong version number", "wrong-version-number"},
-        OpensslCase{"0A00010B", "", "wrong-version-number"},
-        OpensslCase{"0A000126", "unexpected eof while reading", "unexpected-eof"},
-        OpensslCase{"", "unexpected eof while reading", "unexpected-eof"},
-        OpensslCase{"0A000126", "", "unexpected-eof"}));
+    ::testing::Values(OpensslCase{"", "unsupported protocol", "unsupported-protocol"},
+                      OpensslCase{"0A000102", "unsupported protocol", "unsupported-protocol"},
+                      OpensslCase{"0A000102", "", "unsupported-protocol"},
+                      OpensslCase{"1408A10B", "wrong version number", "wrong-version-number"},
+                      OpensslCase{"", "wrong version number", "wrong-version-number"},
+                      OpensslCase{"0A00010B", "", "wrong-version-number"},
+                      OpensslCase{"0A000126", "unexpected eof while reading", "unexpected-eof"},
+                      OpensslCase{"", "unexpected eof while reading", "unexpected-eof"},
+                      OpensslCase{"0A000126", "", "unexpected-eof"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Alerts, ReasonFromOpensslTest,
@@ -81,8 +79,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     Unknown, ReasonFromOpensslTest,
-    ::testing::Values(OpensslCase{"", "", ""},
-                      OpensslCase{"0A000001", "something new", ""},
+    ::testing::Values(OpensslCase{"", "", ""}, OpensslCase{"0A000001", "something new", ""},
                       OpensslCase{"C1", "", ""},          // too short to carry a reason code
                       OpensslCase{"0A0000G1", "", ""}));  // not hex
 
@@ -116,10 +113,8 @@ INSTANTIATE_TEST_SUITE_P(
                       DetailCase{"Connection reset by peer", "lost-connection"},
                       DetailCase{"Broken pipe", "lost-connection"},
                       DetailCase{"Connection timed out", "timeout"},
-                      DetailCase{"timeout", "timeout"},
-                      DetailCase{"-1", "other"},
-                      DetailCase{"0", "other"},
-                      DetailCase{"", "other"}));
+                      DetailCase{"timeout", "timeout"}, DetailCase{"-1", "other"},
+                      DetailCase{"0", "other"}, DetailCase{"", "other"}));
 
 TEST(ReasonRank, OpensslBeatsSessionEndBeatsOther) {
   EXPECT_GT(reason_rank("no-shared-cipher"), reason_rank("lost-connection"));

@@ -52,7 +52,8 @@ TEST(JournalJson, PostfixEntry) {
 TEST(JournalJson, SyslogNames) {
   JournalJsonParser parser;
   Envelope env;
-  ASSERT_EQ(parser.parse(entry("postfix/submission/smtpd", R"("m")"), env), EnvelopeStatus::kPostfix);
+  ASSERT_EQ(parser.parse(entry("postfix/submission/smtpd", R"("m")"), env),
+            EnvelopeStatus::kPostfix);
   EXPECT_EQ(env.syslog_name, "postfix/submission");
   EXPECT_EQ(env.service, "smtpd");
   ASSERT_EQ(parser.parse(entry("postfix-in/smtpd", R"("m")"), env), EnvelopeStatus::kPostfix);
@@ -139,8 +140,9 @@ TEST(JournalJson, OtherPrograms) {
             EnvelopeStatus::kOtherProgram);
   // Once identifier and cursor are known, the rest of the line is not read
   // (a damaged value there goes unnoticed)...
-  EXPECT_EQ(parser.parse(R"({"__CURSOR":"c2","SYSLOG_IDENTIFIER":"sshd","MESSAGE":nul,"X":[}})", env),
-            EnvelopeStatus::kOtherProgram);
+  EXPECT_EQ(
+      parser.parse(R"({"__CURSOR":"c2","SYSLOG_IDENTIFIER":"sshd","MESSAGE":nul,"X":[}})", env),
+      EnvelopeStatus::kOtherProgram);
   EXPECT_EQ(parser.last_cursor(), "c2");
   // ... but an object cut short is caught before any field is read.
   EXPECT_EQ(parser.parse(R"({"__CURSOR":"c3","SYSLOG_IDENTIFIER":"sshd","MESSAGE":)", env),
@@ -155,7 +157,8 @@ TEST(JournalJson, CursorFollowsTheLastEntryThatHadOne) {
   ASSERT_EQ(parser.parse(entry("postfix/smtpd", R"("m")", "\"_PID\":\"1\",", "s=a;i=1"), env),
             EnvelopeStatus::kPostfix);
   EXPECT_EQ(parser.last_cursor(), "s=a;i=1");
-  ASSERT_EQ(parser.parse(entry("sshd", R"("m")", "", "s=a;i=2"), env), EnvelopeStatus::kOtherProgram);
+  ASSERT_EQ(parser.parse(entry("sshd", R"("m")", "", "s=a;i=2"), env),
+            EnvelopeStatus::kOtherProgram);
   EXPECT_EQ(parser.last_cursor(), "s=a;i=2");
   ASSERT_EQ(parser.parse("garbage", env), EnvelopeStatus::kMalformed);
   EXPECT_EQ(parser.last_cursor(), "s=a;i=2");
@@ -197,7 +200,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"empty", ""}, BadCase{"blank", "   "}, BadCase{"open brace", "{"},
         BadCase{"close brace", "}"}, BadCase{"array", "[1,2]"}, BadCase{"null", "null"},
         BadCase{"number", "42"}, BadCase{"string", R"("postfix/smtpd")"},
-        BadCase{"syslog text", "Mar  4 10:00:01 mx1 postfix/smtpd[2101]: connect from a[192.0.2.1]"},
+        BadCase{"syslog text",
+                "Mar  4 10:00:01 mx1 postfix/smtpd[2101]: connect from a[192.0.2.1]"},
         BadCase{"unclosed object", R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","MESSAGE":"m")"},
         BadCase{"unclosed string", R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","MESSAGE":"m)"},
         BadCase{"missing colon", R"({"SYSLOG_IDENTIFIER" "postfix/smtpd"})"},
@@ -211,30 +215,43 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"byte above 255", entry("postfix/smtpd", "[104,256]")},
         BadCase{"negative byte", entry("postfix/smtpd", "[104,-1]")},
         BadCase{"fractional byte", entry("postfix/smtpd", "[104,1.5]")},
-        BadCase{"unclosed byte array", R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","MESSAGE":[104,105)"},
+        BadCase{"unclosed byte array",
+                R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","MESSAGE":[104,105)"},
         BadCase{"empty service", entry("postfix/", R"("m")")},
-        BadCase{"no MESSAGE",
-                R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","__REALTIME_TIMESTAMP":"1"})"},
-        BadCase{"no host",
-                R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","MESSAGE":"m","__REALTIME_TIMESTAMP":"1"})"},
-        BadCase{"empty host",
-                R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"","MESSAGE":"m","__REALTIME_TIMESTAMP":"1"})"},
-        BadCase{"no time", R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m"})"},
-        BadCase{"no pid",
-                R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"1"})"},
-        BadCase{"time not digits",
-                R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"17x"})"},
-        BadCase{"time negative",
-                R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":-1})"},
-        BadCase{"time over int64",
-                R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"9223372036854775808"})"},
-        BadCase{"pid over 32 bits", entry("postfix/smtpd", R"("m")", R"("SYSLOG_PID":"4294967296",)")},
+        BadCase{
+            "no MESSAGE",
+            R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","__REALTIME_TIMESTAMP":"1"})"},
+        BadCase{
+            "no host",
+            R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","MESSAGE":"m","__REALTIME_TIMESTAMP":"1"})"},
+        BadCase{
+            "empty host",
+            R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"","MESSAGE":"m","__REALTIME_TIMESTAMP":"1"})"},
+        BadCase{
+            "no time",
+            R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m"})"},
+        BadCase{
+            "no pid",
+            R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"1"})"},
+        BadCase{
+            "time not digits",
+            R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"17x"})"},
+        BadCase{
+            "time negative",
+            R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":-1})"},
+        BadCase{
+            "time over int64",
+            R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"9223372036854775808"})"},
+        BadCase{"pid over 32 bits",
+                entry("postfix/smtpd", R"("m")", R"("SYSLOG_PID":"4294967296",)")},
         BadCase{"pid empty", entry("postfix/smtpd", R"("m")", R"("SYSLOG_PID":"",)")},
         BadCase{"pid escaped", entry("postfix/smtpd", R"("m")", R"("SYSLOG_PID":"\u0031",)")},
-        BadCase{"identifier not a string", R"({"SYSLOG_IDENTIFIER":["postfix/smtpd"],"_PID":"1",)"
-                                           R"("_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"1"})"},
-        BadCase{"host not a string", R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":7,)"
-                                     R"("MESSAGE":"m","__REALTIME_TIMESTAMP":"1"})"}));
+        BadCase{"identifier not a string",
+                R"({"SYSLOG_IDENTIFIER":["postfix/smtpd"],"_PID":"1",)"
+                R"("_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"1"})"},
+        BadCase{"host not a string",
+                R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":7,)"
+                R"("MESSAGE":"m","__REALTIME_TIMESTAMP":"1"})"}));
 
 // Every prefix of a valid Postfix entry is malformed (only the whole line is
 // an entry); every prefix of another program's entry is malformed or, once
@@ -275,11 +292,18 @@ TEST(JournalJsonFuzz, MutatedLines) {
     const int edits = 1 + static_cast<int>(rng() % 4);
     for (int e = 0; e < edits && !line.empty(); ++e) {
       const std::size_t pos = rng() % line.size();
-      const char c = (rng() % 2) ? specials[rng() % (sizeof specials - 1)] : static_cast<char>(rng() & 0xff);
+      const char c =
+          (rng() % 2) ? specials[rng() % (sizeof specials - 1)] : static_cast<char>(rng() & 0xff);
       switch (rng() % 3) {
-        case 0: line[pos] = c; break;
-        case 1: line.insert(line.begin() + static_cast<std::ptrdiff_t>(pos), c); break;
-        default: line.erase(pos, 1 + rng() % 8); break;
+        case 0:
+          line[pos] = c;
+          break;
+        case 1:
+          line.insert(line.begin() + static_cast<std::ptrdiff_t>(pos), c);
+          break;
+        default:
+          line.erase(pos, 1 + rng() % 8);
+          break;
       }
     }
     Envelope env;

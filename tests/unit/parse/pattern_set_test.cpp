@@ -66,16 +66,13 @@ INSTANTIATE_TEST_SUITE_P(
         SplitCase{"ED06590130AA1C9D6D862: skipped", true, "ED06590130AA1C9D6D862", "skipped"},
         SplitCase{"4jcRjq0QPkz9JcK: x", true, "4jcRjq0QPkz9JcK", "x"},  // long queue id
         SplitCase{"48rT2v1hQrz1J0N: prepend: x", true, "48rT2v1hQrz1J0N", "prepend: x"},
-        SplitCase{"NOQUEUE: reject: RCPT", false, "", ""},
-        SplitCase{"NOQUEUE: ", false, "", ""},
-        SplitCase{"warning: x", false, "", ""},
-        SplitCase{"warning: ", false, "", ""},
+        SplitCase{"NOQUEUE: reject: RCPT", false, "", ""}, SplitCase{"NOQUEUE: ", false, "", ""},
+        SplitCase{"warning: x", false, "", ""}, SplitCase{"warning: ", false, "", ""},
         SplitCase{"statistics: max cache size", false, "", ""},
         SplitCase{"ABC: x", false, "", ""},        // too short
         SplitCase{"ABCD: x", false, "", ""},       // too short
         SplitCase{"1FBCDAE88B:x", false, "", ""},  // no space after the colon
-        SplitCase{"1FBCDAE88B", false, "", ""},
-        SplitCase{"", false, "", ""},
+        SplitCase{"1FBCDAE88B", false, "", ""}, SplitCase{"", false, "", ""},
         SplitCase{"1fbcdae88b: x", false, "", ""},  // lower-case hex is neither form (vowels a, e)
         SplitCase{"1234567890ABCDEF123456789: x", false, "", ""},  // 25 chars: too long
         SplitCase{"connect from a[192.0.2.1]", false, "", ""},
@@ -105,15 +102,24 @@ TEST(PatternSetCaptures, ClientNamesOfEveryLength) {
 TEST(SplitQueueId, AgreesWithTheBytewiseReference) {
   const std::string alphabet = "0123456789ABCDEFGHJKZaeiouxyzbc: \x80\xff=.[";
   test_inputs::XorShift64 next(0x9E3779B97F4A7C15ULL);
-  std::vector<std::string> messages = {
-      "1FBCDAE88B: client=a[192.0.2.1]", "ABCDEF0123456789: x", "ABCDEF012345678: x",
-      "ABCDEF01234567: x", "4jcRjq0QPkz9JcK: xyzzy", "4jcRjq0QPkz9JcKm: xyzzy",
-      "ABCDE: 0123456789", "ABCD: 0123456789ab", "1FBCDAE88B:x0123456789", "connect from a[192.0.2.1]",
-      "ABCDEF012345678:", "ABCDEF01234567: ", "warning: TLS library problem"};
+  std::vector<std::string> messages = {"1FBCDAE88B: client=a[192.0.2.1]",
+                                       "ABCDEF0123456789: x",
+                                       "ABCDEF012345678: x",
+                                       "ABCDEF01234567: x",
+                                       "4jcRjq0QPkz9JcK: xyzzy",
+                                       "4jcRjq0QPkz9JcKm: xyzzy",
+                                       "ABCDE: 0123456789",
+                                       "ABCD: 0123456789ab",
+                                       "1FBCDAE88B:x0123456789",
+                                       "connect from a[192.0.2.1]",
+                                       "ABCDEF012345678:",
+                                       "ABCDEF01234567: ",
+                                       "warning: TLS library problem"};
   for (int i = 0; i < 200000; ++i) {
     std::string m;
     const std::size_t id_len = next() % 26;
-    for (std::size_t k = 0; k < id_len; ++k) m += alphabet[next() % 16 == 0 ? next() % alphabet.size() : next() % 16];
+    for (std::size_t k = 0; k < id_len; ++k)
+      m += alphabet[next() % 16 == 0 ? next() % alphabet.size() : next() % 16];
     if (next() % 8 != 0) m += ':';
     if (next() % 8 != 0) m += ' ';
     const std::size_t tail = next() % 20;
@@ -179,41 +185,56 @@ TEST_P(MatchTest, Recognises) {
 INSTANTIATE_TEST_SUITE_P(
     Sessions, MatchTest,
     ::testing::Values(
-        MatchCase{"connect", "smtpd", "connect from extmta1-new.aexp.com[148.173.96.86]",
-                  EventKind::kConnect,
-                  {{Field::kClientName, "extmta1-new.aexp.com"}, {Field::kClientIp, "148.173.96.86"}}},
-        MatchCase{"connect IPv6 unknown", "smtpd", "connect from unknown[2001:db8::25]",
+        MatchCase{
+            "connect",
+            "smtpd",
+            "connect from extmta1-new.aexp.com[148.173.96.86]",
+            EventKind::kConnect,
+            {{Field::kClientName, "extmta1-new.aexp.com"}, {Field::kClientIp, "148.173.96.86"}}},
+        MatchCase{"connect IPv6 unknown",
+                  "smtpd",
+                  "connect from unknown[2001:db8::25]",
                   EventKind::kConnect,
                   {{Field::kClientName, "unknown"}, {Field::kClientIp, "2001:db8::25"}}},
-        MatchCase{"disconnect with counters", "smtpd",
+        MatchCase{"disconnect with counters",
+                  "smtpd",
                   "disconnect from mail.example.com[192.0.2.25] ehlo=2 starttls=0/1 commands=2/3",
                   EventKind::kDisconnect,
                   {{Field::kClientName, "mail.example.com"},
                    {Field::kClientIp, "192.0.2.25"},
                    {Field::kCounters, "ehlo=2 starttls=0/1 commands=2/3"}}},
-        MatchCase{"disconnect without counters", "smtpd",
-                  "disconnect from extmta1-new.aexp.com[148.173.96.86]", EventKind::kDisconnect,
-                  {{Field::kClientName, "extmta1-new.aexp.com"}, {Field::kClientIp, "148.173.96.86"}}},
-        MatchCase{"disconnect IPv6 with counters", "smtpd",
+        MatchCase{
+            "disconnect without counters",
+            "smtpd",
+            "disconnect from extmta1-new.aexp.com[148.173.96.86]",
+            EventKind::kDisconnect,
+            {{Field::kClientName, "extmta1-new.aexp.com"}, {Field::kClientIp, "148.173.96.86"}}},
+        MatchCase{"disconnect IPv6 with counters",
+                  "smtpd",
                   "disconnect from unknown[2001:db8::7] ehlo=1 quit=1 commands=2",
                   EventKind::kDisconnect,
                   {{Field::kClientName, "unknown"},
                    {Field::kClientIp, "2001:db8::7"},
                    {Field::kCounters, "ehlo=1 quit=1 commands=2"}}},
-        MatchCase{"client=", "smtpd", "1FBCDAE88B: client=extmta1-new.aexp.com[148.173.96.86]",
+        MatchCase{"client=",
+                  "smtpd",
+                  "1FBCDAE88B: client=extmta1-new.aexp.com[148.173.96.86]",
                   EventKind::kClient,
                   {{Field::kQueueId, "1FBCDAE88B"},
                    {Field::kClientName, "extmta1-new.aexp.com"},
                    {Field::kClientIp, "148.173.96.86"},
                    {Field::kRest, ""}}},
-        MatchCase{"client= with port", "smtpd", "3F1A2B4C5D: client=mx.example.org[192.0.2.4]:41234",
+        MatchCase{"client= with port",
+                  "smtpd",
+                  "3F1A2B4C5D: client=mx.example.org[192.0.2.4]:41234",
                   EventKind::kClient,
                   {{Field::kQueueId, "3F1A2B4C5D"},
                    {Field::kClientName, "mx.example.org"},
                    {Field::kClientIp, "192.0.2.4"},
                    {Field::kClientPort, "41234"},
                    {Field::kRest, ""}}},
-        MatchCase{"client= IPv6 with port and sasl, long queue id", "smtpd",
+        MatchCase{"client= IPv6 with port and sasl, long queue id",
+                  "smtpd",
                   "4jcRjq0QPkz9JcK: client=mail.example.org[2001:db8:1::25]:41234, "
                   "sasl_method=PLAIN, sasl_username=alice",
                   EventKind::kClient,
@@ -222,15 +243,18 @@ INSTANTIATE_TEST_SUITE_P(
                    {Field::kClientIp, "2001:db8:1::25"},
                    {Field::kClientPort, "41234"},
                    {Field::kRest, "sasl_method=PLAIN, sasl_username=alice"}}},
-        MatchCase{"client= with sasl, no port", "smtpd",
+        MatchCase{"client= with sasl, no port",
+                  "smtpd",
                   "3F1A2B4C5D: client=unknown[198.51.100.3], sasl_method=LOGIN, sasl_username=bob",
                   EventKind::kClient,
                   {{Field::kQueueId, "3F1A2B4C5D"},
                    {Field::kClientName, "unknown"},
                    {Field::kClientIp, "198.51.100.3"},
                    {Field::kRest, "sasl_method=LOGIN, sasl_username=bob"}}},
-        MatchCase{"client= on submission (service smtpd)", "smtpd",
-                  "3F1A2B4C5D: client=unknown[198.51.100.3]", EventKind::kClient,
+        MatchCase{"client= on submission (service smtpd)",
+                  "smtpd",
+                  "3F1A2B4C5D: client=unknown[198.51.100.3]",
+                  EventKind::kClient,
                   {{Field::kQueueId, "3F1A2B4C5D"},
                    {Field::kClientName, "unknown"},
                    {Field::kClientIp, "198.51.100.3"}}}));
@@ -238,36 +262,43 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     TlsEstablished, MatchTest,
     ::testing::Values(
-        MatchCase{"Anonymous", "smtpd",
+        MatchCase{"Anonymous",
+                  "smtpd",
                   "Anonymous TLS connection established from a.example[192.0.2.1]: TLSv1.2 with "
                   "cipher AECDH-AES256-SHA (256/256 bits)",
                   EventKind::kTlsEstablished,
                   {{Field::kClientName, "a.example"},
                    {Field::kClientIp, "192.0.2.1"},
                    {Field::kDetail, "TLSv1.2 with cipher AECDH-AES256-SHA (256/256 bits)"}}},
-        MatchCase{"Untrusted", "smtpd",
+        MatchCase{"Untrusted",
+                  "smtpd",
                   "Untrusted TLS connection established from b.example[192.0.2.2]: TLSv1.3 with "
                   "cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
                   EventKind::kTlsEstablished,
                   {{Field::kClientName, "b.example"},
                    {Field::kClientIp, "192.0.2.2"},
                    {Field::kDetail, "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"}}},
-        MatchCase{"Trusted", "smtpd",
-                  "Trusted TLS connection established from c.example[192.0.2.3]: TLSv1.2 with "
-                  "cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)",
-                  EventKind::kTlsEstablished,
-                  {{Field::kClientName, "c.example"},
-                   {Field::kClientIp, "192.0.2.3"},
-                   {Field::kDetail, "TLSv1.2 with cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)"}}},
-        MatchCase{"Verified", "smtpd",
-                  "Verified TLS connection established from d.example[2001:db8::4]: TLSv1.3 with "
-                  "cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519",
-                  EventKind::kTlsEstablished,
-                  {{Field::kClientName, "d.example"},
-                   {Field::kClientIp, "2001:db8::4"},
-                   {Field::kDetail,
-                    "TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519"}}},
-        MatchCase{"Postfix 2.x, no trust word", "smtpd",
+        MatchCase{
+            "Trusted",
+            "smtpd",
+            "Trusted TLS connection established from c.example[192.0.2.3]: TLSv1.2 with "
+            "cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)",
+            EventKind::kTlsEstablished,
+            {{Field::kClientName, "c.example"},
+             {Field::kClientIp, "192.0.2.3"},
+             {Field::kDetail, "TLSv1.2 with cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)"}}},
+        MatchCase{
+            "Verified",
+            "smtpd",
+            "Verified TLS connection established from d.example[2001:db8::4]: TLSv1.3 with "
+            "cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519",
+            EventKind::kTlsEstablished,
+            {{Field::kClientName, "d.example"},
+             {Field::kClientIp, "2001:db8::4"},
+             {Field::kDetail,
+              "TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519"}}},
+        MatchCase{"Postfix 2.x, no trust word",
+                  "smtpd",
                   "TLS connection established from e.example[198.51.100.4]: TLSv1 with cipher "
                   "DHE-RSA-AES256-SHA (256/256 bits)",
                   EventKind::kTlsEstablished,
@@ -278,147 +309,205 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     TlsFailures, MatchTest,
     ::testing::Values(
-        MatchCase{"SSL_accept error -1", "smtpd",
+        MatchCase{"SSL_accept error -1",
+                  "smtpd",
                   "SSL_accept error from extmta1-new.aexp.com[148.173.96.86]: -1",
                   EventKind::kSslAcceptError,
                   {{Field::kClientName, "extmta1-new.aexp.com"},
                    {Field::kClientIp, "148.173.96.86"},
                    {Field::kDetail, "-1"}}},
-        MatchCase{"SSL_accept error 0", "smtpd", "SSL_accept error from m.example[207.82.80.201]: 0",
+        MatchCase{"SSL_accept error 0",
+                  "smtpd",
+                  "SSL_accept error from m.example[207.82.80.201]: 0",
                   EventKind::kSslAcceptError,
                   {{Field::kClientName, "m.example"},
                    {Field::kClientIp, "207.82.80.201"},
                    {Field::kDetail, "0"}}},
-        MatchCase{"SSL_accept error lost connection", "smtpd",
+        MatchCase{"SSL_accept error lost connection",
+                  "smtpd",
                   "SSL_accept error from unknown[72.13.58.7]: lost connection",
                   EventKind::kSslAcceptError,
                   {{Field::kClientName, "unknown"},
                    {Field::kClientIp, "72.13.58.7"},
                    {Field::kDetail, "lost connection"}}},
-        MatchCase{"SSL_accept error timed out", "smtpd",
+        MatchCase{"SSL_accept error timed out",
+                  "smtpd",
                   "SSL_accept error from unknown[2001:db8::9]: Connection timed out",
                   EventKind::kSslAcceptError,
                   {{Field::kClientName, "unknown"},
                    {Field::kClientIp, "2001:db8::9"},
                    {Field::kDetail, "Connection timed out"}}},
-        MatchCase{"SSL_accept error without detail", "smtpd",
-                  "SSL_accept error from unknown[192.0.2.8]", EventKind::kSslAcceptError,
+        MatchCase{"SSL_accept error without detail",
+                  "smtpd",
+                  "SSL_accept error from unknown[192.0.2.8]",
+                  EventKind::kSslAcceptError,
                   {{Field::kClientName, "unknown"}, {Field::kClientIp, "192.0.2.8"}}},
-        MatchCase{"TLS library problem, OpenSSL 1.0", "smtpd",
+        MatchCase{"TLS library problem, OpenSSL 1.0",
+                  "smtpd",
                   "warning: TLS library problem: error:1408A0C1:SSL routines:"
                   "SSL3_GET_CLIENT_HELLO:no shared cipher:s3_srvr.c:1440:",
                   EventKind::kTlsLibraryProblem,
                   {{Field::kOpensslCode, "1408A0C1"}, {Field::kOpensslReason, "no shared cipher"}}},
-        MatchCase{"TLS library problem, OpenSSL 1.1", "smtpd",
-                  "warning: TLS library problem: error:1417A0C1:SSL routines:"
-                  "tls_post_process_client_hello:no shared cipher:../ssl/statem/statem_srvr.c:2283:",
-                  EventKind::kTlsLibraryProblem,
-                  {{Field::kOpensslCode, "1417A0C1"}, {Field::kOpensslReason, "no shared cipher"}}},
-        MatchCase{"TLS library problem, OpenSSL 3.0", "smtpd",
+        MatchCase{
+            "TLS library problem, OpenSSL 1.1",
+            "smtpd",
+            "warning: TLS library problem: error:1417A0C1:SSL routines:"
+            "tls_post_process_client_hello:no shared cipher:../ssl/statem/statem_srvr.c:2283:",
+            EventKind::kTlsLibraryProblem,
+            {{Field::kOpensslCode, "1417A0C1"}, {Field::kOpensslReason, "no shared cipher"}}},
+        MatchCase{"TLS library problem, OpenSSL 3.0",
+                  "smtpd",
                   "warning: TLS library problem: error:0A0000C1:SSL routines::no shared cipher:"
                   "../ssl/statem/statem_srvr.c:2220:",
                   EventKind::kTlsLibraryProblem,
                   {{Field::kOpensslCode, "0A0000C1"}, {Field::kOpensslReason, "no shared cipher"}}},
-        MatchCase{"TLS library problem, Postfix 2.x with pid", "smtpd",
+        MatchCase{"TLS library problem, Postfix 2.x with pid",
+                  "smtpd",
                   "warning: TLS library problem: 7659:error:1408A0C1:SSL routines:"
                   "SSL3_GET_CLIENT_HELLO:no shared cipher:s3_srvr.c:1418:",
                   EventKind::kTlsLibraryProblem,
                   {{Field::kOpensslCode, "1408A0C1"}, {Field::kOpensslReason, "no shared cipher"}}},
-        MatchCase{"TLS library problem, OpenSSL 3.2 alert", "smtpd",
+        MatchCase{"TLS library problem, OpenSSL 3.2 alert",
+                  "smtpd",
                   "warning: TLS library problem: error:0A000410:SSL routines::ssl/tls alert "
                   "handshake failure:../ssl/record/rec_layer_s3.c:865:SSL alert number 40:",
                   EventKind::kTlsLibraryProblem,
                   {{Field::kOpensslCode, "0A000410"},
                    {Field::kOpensslReason, "ssl/tls alert handshake failure"}}},
-        MatchCase{"TLS library problem, OpenSSL 1.0 alert", "smtpd",
+        MatchCase{"TLS library problem, OpenSSL 1.0 alert",
+                  "smtpd",
                   "warning: TLS library problem: error:14094410:SSL routines:ssl3_read_bytes:"
                   "sslv3 alert handshake failure:s3_pkt.c:1493:SSL alert number 40:",
                   EventKind::kTlsLibraryProblem,
                   {{Field::kOpensslCode, "14094410"},
                    {Field::kOpensslReason, "sslv3 alert handshake failure"}}},
-        MatchCase{"TLS library problem, unknown shape", "smtpd",
+        MatchCase{"TLS library problem, unknown shape",
+                  "smtpd",
                   "warning: TLS library problem: something unexpected",
-                  EventKind::kTlsLibraryProblem, {{Field::kDetail, "something unexpected"}}},
-        MatchCase{"lost after STARTTLS", "smtpd", "lost connection after STARTTLS from unknown[72.13.58.7]",
+                  EventKind::kTlsLibraryProblem,
+                  {{Field::kDetail, "something unexpected"}}},
+        MatchCase{"lost after STARTTLS",
+                  "smtpd",
+                  "lost connection after STARTTLS from unknown[72.13.58.7]",
                   EventKind::kLostAfterStarttls,
                   {{Field::kClientName, "unknown"}, {Field::kClientIp, "72.13.58.7"}}},
-        MatchCase{"lost after STARTTLS, Postfix 3.10 NOQUEUE", "smtpd",
+        MatchCase{"lost after STARTTLS, Postfix 3.10 NOQUEUE",
+                  "smtpd",
                   "NOQUEUE: lost connection after STARTTLS from mail.example.com[192.0.2.25]",
                   EventKind::kLostAfterStarttls,
                   {{Field::kClientName, "mail.example.com"}, {Field::kClientIp, "192.0.2.25"}}},
-        MatchCase{"timeout after STARTTLS", "smtpd", "timeout after STARTTLS from unknown[198.51.100.9]",
+        MatchCase{"timeout after STARTTLS",
+                  "smtpd",
+                  "timeout after STARTTLS from unknown[198.51.100.9]",
                   EventKind::kTimeoutAfterStarttls,
                   {{Field::kClientName, "unknown"}, {Field::kClientIp, "198.51.100.9"}}},
-        MatchCase{"timeout after STARTTLS, Postfix 3.10 NOQUEUE", "smtpd",
+        MatchCase{"timeout after STARTTLS, Postfix 3.10 NOQUEUE",
+                  "smtpd",
                   "NOQUEUE: timeout after STARTTLS from unknown[2001:db8::9]",
                   EventKind::kTimeoutAfterStarttls,
                   {{Field::kClientName, "unknown"}, {Field::kClientIp, "2001:db8::9"}}},
-        MatchCase{"lost after another command is not a STARTTLS failure", "smtpd",
-                  "lost connection after DATA (0 bytes) from unknown[72.13.58.7]", EventKind::kIgnored,
+        MatchCase{"lost after another command is not a STARTTLS failure",
+                  "smtpd",
+                  "lost connection after DATA (0 bytes) from unknown[72.13.58.7]",
+                  EventKind::kIgnored,
                   {}},
-        MatchCase{"NOQUEUE reject is ignored", "smtpd",
-                  "NOQUEUE: reject: RCPT from unknown[192.0.2.58]: 554 5.7.1 <a@example.org>: Relay "
-                  "access denied; from=<b@example.net> to=<a@example.org> proto=ESMTP helo=<x>",
-                  EventKind::kIgnored, {}}));
+        MatchCase{
+            "NOQUEUE reject is ignored",
+            "smtpd",
+            "NOQUEUE: reject: RCPT from unknown[192.0.2.58]: 554 5.7.1 <a@example.org>: Relay "
+            "access denied; from=<b@example.net> to=<a@example.org> proto=ESMTP helo=<x>",
+            EventKind::kIgnored,
+            {}}));
 
 INSTANTIATE_TEST_SUITE_P(
     Queue, MatchTest,
     ::testing::Values(
-        MatchCase{"message-id with brackets", "cleanup",
-                  "1FBCDAE88B: message-id=<UMS2553@welcome.aexp.com>", EventKind::kMessageId,
-                  {{Field::kQueueId, "1FBCDAE88B"}, {Field::kMessageId, "UMS2553@welcome.aexp.com"}}},
-        MatchCase{"message-id empty brackets", "cleanup", "4104E3D: message-id=<>", EventKind::kMessageId,
+        MatchCase{
+            "message-id with brackets",
+            "cleanup",
+            "1FBCDAE88B: message-id=<UMS2553@welcome.aexp.com>",
+            EventKind::kMessageId,
+            {{Field::kQueueId, "1FBCDAE88B"}, {Field::kMessageId, "UMS2553@welcome.aexp.com"}}},
+        MatchCase{"message-id empty brackets",
+                  "cleanup",
+                  "4104E3D: message-id=<>",
+                  EventKind::kMessageId,
                   {{Field::kQueueId, "4104E3D"}, {Field::kMessageId, ""}}},
-        MatchCase{"message-id without brackets", "cleanup", "ADD961003206D: message-id=abc@example.net",
+        MatchCase{"message-id without brackets",
+                  "cleanup",
+                  "ADD961003206D: message-id=abc@example.net",
                   EventKind::kMessageId,
                   {{Field::kQueueId, "ADD961003206D"}, {Field::kMessageId, "abc@example.net"}}},
-        MatchCase{"message-id, long queue id", "cleanup", "4jcRjq0QPkz9JcK: message-id=<x@y>",
+        MatchCase{"message-id, long queue id",
+                  "cleanup",
+                  "4jcRjq0QPkz9JcK: message-id=<x@y>",
                   EventKind::kMessageId,
                   {{Field::kQueueId, "4jcRjq0QPkz9JcK"}, {Field::kMessageId, "x@y"}}},
-        MatchCase{"qmgr from=", "qmgr",
+        MatchCase{"qmgr from=",
+                  "qmgr",
                   "1FBCDAE88B: from=<alerts@welcome.aexp.com>, size=5360, nrcpt=1 (queue active)",
                   EventKind::kSender,
                   {{Field::kQueueId, "1FBCDAE88B"}, {Field::kSender, "alerts@welcome.aexp.com"}}},
-        MatchCase{"qmgr from=<> (bounce)", "qmgr", "1FBCDAE88B: from=<>, size=1200, nrcpt=1 (queue active)",
-                  EventKind::kSender, {{Field::kQueueId, "1FBCDAE88B"}, {Field::kSender, ""}}},
-        MatchCase{"delivery to= with brackets (lmtp)", "lmtp",
-                  "7EE668039: to=<admin@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=3.6, "
-                  "delays=0.2/0.02/0.04/3.3, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 153053D)",
-                  EventKind::kRecipient,
-                  {{Field::kQueueId, "7EE668039"},
-                   {Field::kRecipient, "admin@example.com"},
-                   {Field::kClientName, "127.0.0.1"},  // smtp/lmtp: the relay
-                   {Field::kClientIp, "127.0.0.1"},
-                   {Field::kClientPort, "2525"},
-                   {Field::kStatus, "sent"},
-                   {Field::kDetail, "250 2.0.0 Ok: queued as 153053D)"}}},
-        MatchCase{"delivery to= with brackets (smtp)", "smtp",
-                  "0D9633D: to=<jos@example.com>, orig_to=<bestuur@example.com>, "
-                  "relay=mail1.example.net[10.74.103.11]:25, delay=11, dsn=2.0.0, status=sent (250 ok)",
-                  EventKind::kRecipient,
-                  {{Field::kQueueId, "0D9633D"},
-                   {Field::kRecipient, "jos@example.com"},
-                   {Field::kClientName, "mail1.example.net"},
-                   {Field::kClientIp, "10.74.103.11"},
-                   {Field::kClientPort, "25"},
-                   {Field::kStatus, "sent"},
-                   {Field::kDetail, "250 ok)"}}},
-        MatchCase{"delivery to= without brackets (local)", "local",
-                  "2A22C263F6: to=user@hostname.example.com, orig_to=root@localhost, relay=local, "
-                  "delay=0.07, dsn=2.0.0, status=sent (delivered to command: procmail)",
-                  EventKind::kRecipient,
-                  {{Field::kQueueId, "2A22C263F6"}, {Field::kRecipient, "user@hostname.example.com"}}},
-        MatchCase{"delivery to= (virtual)", "virtual",
-                  "B657F2DB195D: to=<postmaster@example.com>, relay=virtual, delay=0.52, dsn=2.0.0, "
-                  "status=sent (delivered to maildir)",
-                  EventKind::kRecipient,
-                  {{Field::kQueueId, "B657F2DB195D"}, {Field::kRecipient, "postmaster@example.com"}}},
-        MatchCase{"removed", "qmgr", "0F5383D: removed", EventKind::kRemoved,
+        MatchCase{"qmgr from=<> (bounce)",
+                  "qmgr",
+                  "1FBCDAE88B: from=<>, size=1200, nrcpt=1 (queue active)",
+                  EventKind::kSender,
+                  {{Field::kQueueId, "1FBCDAE88B"}, {Field::kSender, ""}}},
+        MatchCase{
+            "delivery to= with brackets (lmtp)",
+            "lmtp",
+            "7EE668039: to=<admin@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=3.6, "
+            "delays=0.2/0.02/0.04/3.3, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 153053D)",
+            EventKind::kRecipient,
+            {{Field::kQueueId, "7EE668039"},
+             {Field::kRecipient, "admin@example.com"},
+             {Field::kClientName, "127.0.0.1"},  // smtp/lmtp: the relay
+             {Field::kClientIp, "127.0.0.1"},
+             {Field::kClientPort, "2525"},
+             {Field::kStatus, "sent"},
+             {Field::kDetail, "250 2.0.0 Ok: queued as 153053D)"}}},
+        MatchCase{
+            "delivery to= with brackets (smtp)",
+            "smtp",
+            "0D9633D: to=<jos@example.com>, orig_to=<bestuur@example.com>, "
+            "relay=mail1.example.net[10.74.103.11]:25, delay=11, dsn=2.0.0, status=sent (250 ok)",
+            EventKind::kRecipient,
+            {{Field::kQueueId, "0D9633D"},
+             {Field::kRecipient, "jos@example.com"},
+             {Field::kClientName, "mail1.example.net"},
+             {Field::kClientIp, "10.74.103.11"},
+             {Field::kClientPort, "25"},
+             {Field::kStatus, "sent"},
+             {Field::kDetail, "250 ok)"}}},
+        MatchCase{
+            "delivery to= without brackets (local)",
+            "local",
+            "2A22C263F6: to=user@hostname.example.com, orig_to=root@localhost, relay=local, "
+            "delay=0.07, dsn=2.0.0, status=sent (delivered to command: procmail)",
+            EventKind::kRecipient,
+            {{Field::kQueueId, "2A22C263F6"}, {Field::kRecipient, "user@hostname.example.com"}}},
+        MatchCase{
+            "delivery to= (virtual)",
+            "virtual",
+            "B657F2DB195D: to=<postmaster@example.com>, relay=virtual, delay=0.52, dsn=2.0.0, "
+            "status=sent (delivered to maildir)",
+            EventKind::kRecipient,
+            {{Field::kQueueId, "B657F2DB195D"}, {Field::kRecipient, "postmaster@example.com"}}},
+        MatchCase{"removed",
+                  "qmgr",
+                  "0F5383D: removed",
+                  EventKind::kRemoved,
                   {{Field::kQueueId, "0F5383D"}}},
-        MatchCase{"removed by postsuper", "postsuper", "D4F2023DB: removed", EventKind::kRemoved,
+        MatchCase{"removed by postsuper",
+                  "postsuper",
+                  "D4F2023DB: removed",
+                  EventKind::kRemoved,
                   {{Field::kQueueId, "D4F2023DB"}}},
-        MatchCase{"warning from any daemon", "trivial-rewrite", "warning: virtual_alias_domains lookup failure",
-                  EventKind::kIgnored, {}}));
+        MatchCase{"warning from any daemon",
+                  "trivial-rewrite",
+                  "warning: virtual_alias_domains lookup failure",
+                  EventKind::kIgnored,
+                  {}}));
 
 TEST(PatternSetMatch, UnknownLinesReturnFalse) {
   const PatternSet& set = PatternSet::builtin();
@@ -444,7 +533,8 @@ TEST(PatternSetMatch, ReusedEventClearedBetweenLinesCarriesNothingOver) {
   // ingest reuses one Event and clear()s it before each match().
   const PatternSet& set = PatternSet::builtin();
   Event ev;
-  ASSERT_TRUE(set.match("smtpd", "disconnect from a.example[192.0.2.1] ehlo=1 starttls=0/1 commands=1/2", ev));
+  ASSERT_TRUE(set.match(
+      "smtpd", "disconnect from a.example[192.0.2.1] ehlo=1 starttls=0/1 commands=1/2", ev));
   EXPECT_EQ(ev.get(Field::kCounters), "ehlo=1 starttls=0/1 commands=1/2");
   ev.clear();
   ASSERT_TRUE(set.match("smtpd", "disconnect from b.example[192.0.2.2]", ev));
@@ -472,12 +562,14 @@ TEST(PatternSetMatch, ServiceDispatch) {
   // smtp client's own event, for the outbound tracker).
   const PatternSet& set = PatternSet::builtin();
   Event ev;
-  ASSERT_TRUE(set.match("smtp", "Untrusted TLS connection established to mx4.hotmail.com[65.55.92.136]:25: "
-                                "TLSv1.2 with cipher ECDHE-RSA-AES256-SHA384 (256/256 bits)",
+  ASSERT_TRUE(set.match("smtp",
+                        "Untrusted TLS connection established to mx4.hotmail.com[65.55.92.136]:25: "
+                        "TLSv1.2 with cipher ECDHE-RSA-AES256-SHA384 (256/256 bits)",
                         ev));
   EXPECT_EQ(ev.kind, EventKind::kTlsEstablishedTo);
   Event ev1;
-  ASSERT_TRUE(set.match("smtp", "connect to intern.nl[194.109.6.98]:25: Connection timed out", ev1));
+  ASSERT_TRUE(
+      set.match("smtp", "connect to intern.nl[194.109.6.98]:25: Connection timed out", ev1));
   EXPECT_EQ(ev1.kind, EventKind::kIgnored);
   Event ev2;
   EXPECT_FALSE(set.match("cleanup", "connect from a.example[192.0.2.1]", ev2));
@@ -499,7 +591,8 @@ TEST(PatternSetMatch, SmtpdClientPortLogging) {
       {"disconnect from a.example[192.0.2.1]:41234 ehlo=1 starttls=0/1 commands=1/2",
        EventKind::kDisconnect},
       {"SSL_accept error from a.example[192.0.2.1]:41234: -1", EventKind::kSslAcceptError},
-      {"lost connection after STARTTLS from a.example[192.0.2.1]:41234", EventKind::kLostAfterStarttls},
+      {"lost connection after STARTTLS from a.example[192.0.2.1]:41234",
+       EventKind::kLostAfterStarttls},
       {"Anonymous TLS connection established from a.example[192.0.2.1]:41234: TLSv1.3 with cipher "
        "TLS_AES_256_GCM_SHA384 (256/256 bits)",
        EventKind::kTlsEstablished},
@@ -518,7 +611,8 @@ TEST(PatternSetMatch, SmtpdClientPortLogging) {
 // Declines every line of the kinds it is asked about; records what it was asked.
 class RecordingGate final : public CaptureGate {
  public:
-  explicit RecordingGate(std::uint32_t asks, bool answer = false) : CaptureGate(asks), answer_(answer) {}
+  explicit RecordingGate(std::uint32_t asks, bool answer = false)
+      : CaptureGate(asks), answer_(answer) {}
   bool wants(EventKind kind, std::string_view queue_id, std::string_view text) const override {
     asked.push_back({kind, std::string(queue_id), std::string(text)});
     return answer_;
@@ -589,7 +683,8 @@ TEST(CaptureGate, NotAskedWhereALaterPatternOfAnotherKindSharesThePrefix) {
   PatternSet set = PatternSet::load({PatternSource{"t.patterns", text}});
   RecordingGate gate(bit(EventKind::kIgnored));
   Event ev;
-  ASSERT_TRUE(set.match("smtpd", "lost connection after STARTTLS from a.example[192.0.2.1]", ev, &gate));
+  ASSERT_TRUE(
+      set.match("smtpd", "lost connection after STARTTLS from a.example[192.0.2.1]", ev, &gate));
   EXPECT_EQ(ev.kind, EventKind::kLostAfterStarttls);
   EXPECT_EQ(ev.get(Field::kClientIp), "192.0.2.1");
   EXPECT_TRUE(gate.asked.empty());
@@ -600,10 +695,12 @@ TEST(CaptureGate, DeclinedLineIsRecognisedByItsPrefix) {
   RecordingGate gate(bit(EventKind::kSender));
   Event ev;
   // The tail is not checked once the gate declines: the prefix recognises it.
-  EXPECT_TRUE(set.match("qmgr", "1FBCDAE88B: from=<a@b.example>, size=12, nrcpt=1 (queue active)", ev, &gate));
+  EXPECT_TRUE(set.match("qmgr", "1FBCDAE88B: from=<a@b.example>, size=12, nrcpt=1 (queue active)",
+                        ev, &gate));
   EXPECT_EQ(ev.kind, EventKind::kSender);
   Event full;
-  EXPECT_TRUE(set.match("qmgr", "1FBCDAE88B: from=<a@b.example>, size=12, nrcpt=1 (queue active)", full));
+  EXPECT_TRUE(
+      set.match("qmgr", "1FBCDAE88B: from=<a@b.example>, size=12, nrcpt=1 (queue active)", full));
   EXPECT_EQ(full.get(Field::kSender), "a@b.example");
 }
 
@@ -663,98 +760,98 @@ TEST_P(PatternLoadErrorTest, ThrowsWithLocation) {
 
 INSTANTIATE_TEST_SUITE_P(
     Errors, PatternLoadErrorTest,
-    ::testing::Values(
-        LoadErrorCase{"sample does not match",
-                      "[t.connect]\n"
-                      "services = smtpd\n"
-                      "event    = connect\n"
-                      "match    = connect from {client_name}[{client_ip}]\n"
-                      "sample   = connected from a.example[192.0.2.1]\n",
-                      {"bad.patterns:5:", "t.connect", "matches no pattern"}},
-        LoadErrorCase{"sample captures differ from expect",
-                      "[t.connect]\n"
-                      "services = smtpd\n"
-                      "event    = connect\n"
-                      "match    = connect from {client_name}[{client_ip}]\n"
-                      "sample   = connect from a.example[192.0.2.1]\n"
-                      "expect   = client_ip=192.0.2.99\n",
-                      {"bad.patterns:5:", "client_ip", "192.0.2.99"}},
-        LoadErrorCase{"unknown field in template",
-                      "[t.connect]\n"
-                      "services = smtpd\n"
-                      "event    = connect\n"
-                      "match    = connect from {client_nmae}[{client_ip}]\n"
-                      "sample   = connect from a.example[192.0.2.1]\n",
-                      {"bad.patterns:4:", "unknown field", "client_nmae"}},
-        LoadErrorCase{"unknown field in expect",
-                      "[t.connect]\n"
-                      "services = smtpd\n"
-                      "event    = connect\n"
-                      "match    = connect from {client_name}[{client_ip}]\n"
-                      "sample   = connect from a.example[192.0.2.1]\n"
-                      "expect   = clientip=192.0.2.1\n",
-                      {"bad.patterns:6:", "unknown field", "clientip"}},
-        LoadErrorCase{"unknown event",
-                      "[t.connect]\n"
-                      "services = smtpd\n"
-                      "event    = conect\n"
-                      "match    = connect from {client_name}[{client_ip}]\n"
-                      "sample   = connect from a.example[192.0.2.1]\n",
-                      {"bad.patterns:3:", "unknown event", "conect"}},
-        LoadErrorCase{"missing sample",
-                      "\n"
-                      "[t.connect]\n"
-                      "services = smtpd\n"
-                      "event    = connect\n"
-                      "match    = connect from {client_name}[{client_ip}]\n",
-                      {"bad.patterns:2:", "t.connect", "sample"}},
-        LoadErrorCase{"regex without prefix",
-                      "[t.problem]\n"
-                      "services = smtpd\n"
-                      "event    = tls-library-problem\n"
-                      "regex    = ^warning: TLS library problem: (?P<detail>.*)\n"
-                      "sample   = warning: TLS library problem: x\n",
-                      {"bad.patterns:1:", "t.problem", "prefix"}},
-        LoadErrorCase{"two adjacent captures",
-                      "[t.connect]\n"
-                      "services = smtpd\n"
-                      "event    = connect\n"
-                      "match    = connect from {client_name}{client_ip}\n"
-                      "sample   = connect from a.example192.0.2.1\n",
-                      {"bad.patterns:4:", "two captures"}},
-        LoadErrorCase{"template without literal start",
-                      "[t.connect]\n"
-                      "services = smtpd\n"
-                      "event    = connect\n"
-                      "match    = {client_name} connected\n"
-                      "sample   = a.example connected\n",
-                      {"bad.patterns:4:", "literal"}},
-        LoadErrorCase{"unknown key",
-                      "[t.connect]\n"
-                      "services = smtpd\n"
-                      "event    = connect\n"
-                      "macth    = connect from {client_name}[{client_ip}]\n"
-                      "sample   = connect from a.example[192.0.2.1]\n",
-                      {"bad.patterns:4:", "unknown key", "macth"}},
-        LoadErrorCase{"no services",
-                      "[t.connect]\n"
-                      "event    = connect\n"
-                      "match    = connect from {client_name}[{client_ip}]\n"
-                      "sample   = connect from a.example[192.0.2.1]\n",
-                      {"bad.patterns:1:", "services"}},
-        LoadErrorCase{"sample taken by an earlier pattern",
-                      "[t.any-connect]\n"
-                      "services = smtpd\n"
-                      "event    = ignore\n"
-                      "match    = connect from {rest}\n"
-                      "sample   = connect from x\n"
-                      "\n"
-                      "[t.connect]\n"
-                      "services = smtpd\n"
-                      "event    = connect\n"
-                      "match    = connect from {client_name}[{client_ip}]\n"
-                      "sample   = connect from a.example[192.0.2.1]\n",
-                      {"bad.patterns:11:", "[t.connect]", "is taken by", "[t.any-connect]"}}));
+    ::testing::Values(LoadErrorCase{"sample does not match",
+                                    "[t.connect]\n"
+                                    "services = smtpd\n"
+                                    "event    = connect\n"
+                                    "match    = connect from {client_name}[{client_ip}]\n"
+                                    "sample   = connected from a.example[192.0.2.1]\n",
+                                    {"bad.patterns:5:", "t.connect", "matches no pattern"}},
+                      LoadErrorCase{"sample captures differ from expect",
+                                    "[t.connect]\n"
+                                    "services = smtpd\n"
+                                    "event    = connect\n"
+                                    "match    = connect from {client_name}[{client_ip}]\n"
+                                    "sample   = connect from a.example[192.0.2.1]\n"
+                                    "expect   = client_ip=192.0.2.99\n",
+                                    {"bad.patterns:5:", "client_ip", "192.0.2.99"}},
+                      LoadErrorCase{"unknown field in template",
+                                    "[t.connect]\n"
+                                    "services = smtpd\n"
+                                    "event    = connect\n"
+                                    "match    = connect from {client_nmae}[{client_ip}]\n"
+                                    "sample   = connect from a.example[192.0.2.1]\n",
+                                    {"bad.patterns:4:", "unknown field", "client_nmae"}},
+                      LoadErrorCase{"unknown field in expect",
+                                    "[t.connect]\n"
+                                    "services = smtpd\n"
+                                    "event    = connect\n"
+                                    "match    = connect from {client_name}[{client_ip}]\n"
+                                    "sample   = connect from a.example[192.0.2.1]\n"
+                                    "expect   = clientip=192.0.2.1\n",
+                                    {"bad.patterns:6:", "unknown field", "clientip"}},
+                      LoadErrorCase{"unknown event",
+                                    "[t.connect]\n"
+                                    "services = smtpd\n"
+                                    "event    = conect\n"
+                                    "match    = connect from {client_name}[{client_ip}]\n"
+                                    "sample   = connect from a.example[192.0.2.1]\n",
+                                    {"bad.patterns:3:", "unknown event", "conect"}},
+                      LoadErrorCase{"missing sample",
+                                    "\n"
+                                    "[t.connect]\n"
+                                    "services = smtpd\n"
+                                    "event    = connect\n"
+                                    "match    = connect from {client_name}[{client_ip}]\n",
+                                    {"bad.patterns:2:", "t.connect", "sample"}},
+                      LoadErrorCase{"regex without prefix",
+                                    "[t.problem]\n"
+                                    "services = smtpd\n"
+                                    "event    = tls-library-problem\n"
+                                    "regex    = ^warning: TLS library problem: (?P<detail>.*)\n"
+                                    "sample   = warning: TLS library problem: x\n",
+                                    {"bad.patterns:1:", "t.problem", "prefix"}},
+                      LoadErrorCase{"two adjacent captures",
+                                    "[t.connect]\n"
+                                    "services = smtpd\n"
+                                    "event    = connect\n"
+                                    "match    = connect from {client_name}{client_ip}\n"
+                                    "sample   = connect from a.example192.0.2.1\n",
+                                    {"bad.patterns:4:", "two captures"}},
+                      LoadErrorCase{"template without literal start",
+                                    "[t.connect]\n"
+                                    "services = smtpd\n"
+                                    "event    = connect\n"
+                                    "match    = {client_name} connected\n"
+                                    "sample   = a.example connected\n",
+                                    {"bad.patterns:4:", "literal"}},
+                      LoadErrorCase{"unknown key",
+                                    "[t.connect]\n"
+                                    "services = smtpd\n"
+                                    "event    = connect\n"
+                                    "macth    = connect from {client_name}[{client_ip}]\n"
+                                    "sample   = connect from a.example[192.0.2.1]\n",
+                                    {"bad.patterns:4:", "unknown key", "macth"}},
+                      LoadErrorCase{"no services",
+                                    "[t.connect]\n"
+                                    "event    = connect\n"
+                                    "match    = connect from {client_name}[{client_ip}]\n"
+                                    "sample   = connect from a.example[192.0.2.1]\n",
+                                    {"bad.patterns:1:", "services"}},
+                      LoadErrorCase{
+                          "sample taken by an earlier pattern",
+                          "[t.any-connect]\n"
+                          "services = smtpd\n"
+                          "event    = ignore\n"
+                          "match    = connect from {rest}\n"
+                          "sample   = connect from x\n"
+                          "\n"
+                          "[t.connect]\n"
+                          "services = smtpd\n"
+                          "event    = connect\n"
+                          "match    = connect from {client_name}[{client_ip}]\n"
+                          "sample   = connect from a.example[192.0.2.1]\n",
+                          {"bad.patterns:11:", "[t.connect]", "is taken by", "[t.any-connect]"}}));
 
 TEST(PatternSetLoad, ListsEveryProblem) {
   const std::string err = load_error("multi.patterns",

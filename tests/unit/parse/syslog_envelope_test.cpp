@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "../test_support.h"
-#include "parse/syslog_envelope_internal.h"
 #include "../xorshift.h"
+#include "parse/syslog_envelope_internal.h"
 
 namespace pftls {
 namespace {
@@ -82,18 +82,17 @@ INSTANTIATE_TEST_SUITE_P(
                  "1FBCDAE88B: message-id=<a@b>"},
         GoodCase{"RFC 3164, leap day", "Feb 29 00:00:00 mx1 postfix/qmgr[1]: 0F5383D: removed",
                  utc(2016, 2, 29, 0, 0, 0), "mx1", "postfix", "qmgr", 1, "0F5383D: removed"},
-        GoodCase{"RFC 3339 with fraction and offset",
-                 "2026-11-29T00:45:17.000000+01:00 mx postfix/smtpd[4477]: disconnect from x[192.0.2.9]",
-                 utc(2026, 11, 28, 23, 45, 17), "mx", "postfix", "smtpd", 4477,
-                 "disconnect from x[192.0.2.9]"},
+        GoodCase{
+            "RFC 3339 with fraction and offset",
+            "2026-11-29T00:45:17.000000+01:00 mx postfix/smtpd[4477]: disconnect from x[192.0.2.9]",
+            utc(2026, 11, 28, 23, 45, 17), "mx", "postfix", "smtpd", 4477,
+            "disconnect from x[192.0.2.9]"},
         GoodCase{"RFC 3339 fraction kept in microseconds",
                  "2026-11-28T23:45:17.123456+00:00 mx postfix/smtpd[4477]: m",
                  utc(2026, 11, 28, 23, 45, 17, 123456), "mx", "postfix", "smtpd", 4477, "m"},
-        GoodCase{"RFC 3339 short fraction",
-                 "2026-11-28T23:45:17.5Z mx postfix/smtpd[4477]: m",
+        GoodCase{"RFC 3339 short fraction", "2026-11-28T23:45:17.5Z mx postfix/smtpd[4477]: m",
                  utc(2026, 11, 28, 23, 45, 17, 500000), "mx", "postfix", "smtpd", 4477, "m"},
-        GoodCase{"RFC 3339 negative offset",
-                 "2026-11-28T18:45:17-05:00 mx postfix/smtpd[4477]: m",
+        GoodCase{"RFC 3339 negative offset", "2026-11-28T18:45:17-05:00 mx postfix/smtpd[4477]: m",
                  utc(2026, 11, 28, 23, 45, 17), "mx", "postfix", "smtpd", 4477, "m"},
         GoodCase{"RFC 3339 Z suffix", "2026-11-28T23:45:17Z mx postfix/smtpd[4477]: m",
                  utc(2026, 11, 28, 23, 45, 17), "mx", "postfix", "smtpd", 4477, "m"},
@@ -102,7 +101,8 @@ INSTANTIATE_TEST_SUITE_P(
                  utc(2016, 12, 23, 16, 1, 5), "box", "postfix/submission", "smtpd", 77,
                  "connect from a[192.0.2.1]"},
         GoodCase{"Debian's relay transport (syslog_name=postfix/$service_name)",
-                 "Dec 23 16:01:05 box postfix/relay/smtp[79]: 1FBCDAE88B: to=<a@b.example>, relay=c[192.0.2.9]:25",
+                 "Dec 23 16:01:05 box postfix/relay/smtp[79]: 1FBCDAE88B: to=<a@b.example>, "
+                 "relay=c[192.0.2.9]:25",
                  utc(2016, 12, 23, 16, 1, 5), "box", "postfix/relay", "smtp", 79,
                  "1FBCDAE88B: to=<a@b.example>, relay=c[192.0.2.9]:25"},
         GoodCase{"multi-instance syslog_name",
@@ -116,13 +116,20 @@ INSTANTIATE_TEST_SUITE_P(
         GoodCase{"empty message", "Dec 23 16:01:05 box postfix/smtpd[1]: ",
                  utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 1, ""},
         GoodCase{"one-digit pid", "Dec 23 16:01:05 box postfix/smtpd[7]: connect from a[192.0.2.1]",
-                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 7, "connect from a[192.0.2.1]"},
-        GoodCase{"seven-digit pid", "Dec 23 16:01:05 box postfix/smtpd[4194303]: connect from a[192.0.2.1]",
-                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 4194303, "connect from a[192.0.2.1]"},
-        GoodCase{"eight-digit pid", "Dec 23 16:01:05 box postfix/smtpd[12345678]: connect from a[192.0.2.1]",
-                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 12345678, "connect from a[192.0.2.1]"},
-        GoodCase{"pid with leading zeros", "Dec 23 16:01:05 box postfix/smtpd[00901]: connect from a[192.0.2.1]",
-                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 901, "connect from a[192.0.2.1]"},
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 7,
+                 "connect from a[192.0.2.1]"},
+        GoodCase{"seven-digit pid",
+                 "Dec 23 16:01:05 box postfix/smtpd[4194303]: connect from a[192.0.2.1]",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 4194303,
+                 "connect from a[192.0.2.1]"},
+        GoodCase{"eight-digit pid",
+                 "Dec 23 16:01:05 box postfix/smtpd[12345678]: connect from a[192.0.2.1]",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 12345678,
+                 "connect from a[192.0.2.1]"},
+        GoodCase{"pid with leading zeros",
+                 "Dec 23 16:01:05 box postfix/smtpd[00901]: connect from a[192.0.2.1]",
+                 utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 901,
+                 "connect from a[192.0.2.1]"},
         GoodCase{"pid at the end of a short line", "Dec 23 16:01:05 box postfix/smtpd[4077]: ",
                  utc(2016, 12, 23, 16, 1, 5), "box", "postfix", "smtpd", 4077, ""},
         GoodCase{"largest pid", "Dec 23 16:01:05 box postfix/smtpd[4294967295]: m",
@@ -139,7 +146,8 @@ TEST(Envelope, EveryPidLengthAndTailParses) {
     for (std::uint64_t p : {pid, pid + 1, pid / 2 + 1}) {
       if (p > 0xFFFFFFFFULL) continue;
       for (std::size_t msg = 0; msg < 10; ++msg) {
-        std::string line = "Dec 23 16:01:05 box postfix/smtpd[" + std::to_string(p) + "]: " + std::string(msg, 'm');
+        std::string line = "Dec 23 16:01:05 box postfix/smtpd[" + std::to_string(p) +
+                           "]: " + std::string(msg, 'm');
         Envelope env;
         ASSERT_EQ(parser.parse(line, env), EnvelopeStatus::kPostfix) << line;
         EXPECT_EQ(env.pid, p) << line;
@@ -190,7 +198,8 @@ TEST(Envelope, ProgramNamesOfEveryShapeAgreeWithTheRule) {
     std::string name = "postfix";
     const std::size_t len = next() % 30;
     for (std::size_t k = 0; k < len; ++k) {
-      name += next() % 4 == 0 ? alphabet[next() % alphabet.size()] : static_cast<char>('a' + next() % 26);
+      name += next() % 4 == 0 ? alphabet[next() % alphabet.size()]
+                              : static_cast<char>('a' + next() % 26);
     }
     const std::string message(next() % 21, 'm');
     const std::string line = "Dec 23 16:01:05 box " + name + "[4242]: " + message;
@@ -202,7 +211,8 @@ TEST(Envelope, ProgramNamesOfEveryShapeAgreeWithTheRule) {
     EnvelopeStatus want = EnvelopeStatus::kOtherProgram;
     if (tail[stop] == '[' && has_slash) {
       // A '[' inside the name is followed by no pid; an empty service is no name.
-      want = stop != name.size() || stop == slash + 1 ? EnvelopeStatus::kMalformed : EnvelopeStatus::kPostfix;
+      want = stop != name.size() || stop == slash + 1 ? EnvelopeStatus::kMalformed
+                                                      : EnvelopeStatus::kPostfix;
     } else if (tail[stop] == ':' && has_slash) {
       want = EnvelopeStatus::kMalformed;
     }
@@ -234,10 +244,20 @@ TEST(Envelope, UsualLinePathAgreesWithGeneralParse) {
   test_inputs::XorShift64 next(0x2545F4914F6CDD1DULL);
   const char* const stamps[] = {"Dec 23 16:01:05", "Dec 23 16:01:06", "Dec  3 16:01:06",
                                 "Dec 23 16:01:0x", "2016-12-23T16:01:07Z"};
-  const char* const programs[] = {"postfix/smtpd", "postfix/submission/smtpd", "postfix-in/cleanup",
-                                  "postfix/qmgr", "postfix/", "postfix", "postfixd", "postfix[",
-                                  "postfix/smtpd:", "postfix/a b", "postfix/lmtp", "dovecot",
-                                  "postfix/verylongservicename", "postfix/x/y/z/smtpd"};
+  const char* const programs[] = {"postfix/smtpd",
+                                  "postfix/submission/smtpd",
+                                  "postfix-in/cleanup",
+                                  "postfix/qmgr",
+                                  "postfix/",
+                                  "postfix",
+                                  "postfixd",
+                                  "postfix[",
+                                  "postfix/smtpd:",
+                                  "postfix/a b",
+                                  "postfix/lmtp",
+                                  "dovecot",
+                                  "postfix/verylongservicename",
+                                  "postfix/x/y/z/smtpd"};
   const char* const closes[] = {"]: ", "]: ", "]: ", "]:", "] ", "]x ", ": ", "]:  "};
   std::size_t postfix_lines = 0, usual = 0;
   for (int i = 0; i < 200000; ++i) {
@@ -339,7 +359,8 @@ INSTANTIATE_TEST_SUITE_P(
                    EnvelopeStatus::kOtherProgram},
         StatusCase{"dovecot with pid", "Dec 23 16:01:05 box dovecot[123]: master: started",
                    EnvelopeStatus::kOtherProgram},
-        StatusCase{"CRON", "Dec 23 16:17:01 box CRON[4242]: (root) CMD (run-parts /etc/cron.hourly)",
+        StatusCase{"CRON",
+                   "Dec 23 16:17:01 box CRON[4242]: (root) CMD (run-parts /etc/cron.hourly)",
                    EnvelopeStatus::kOtherProgram},
         StatusCase{"kernel", "Dec 23 16:01:05 box kernel: [12345.678901] eth0: link up",
                    EnvelopeStatus::kOtherProgram},
@@ -356,15 +377,18 @@ INSTANTIATE_TEST_SUITE_P(
         StatusCase{"short", "Dec 23 16:01", EnvelopeStatus::kMalformed},
         StatusCase{"stamp only", "Dec 23 16:01:05", EnvelopeStatus::kMalformed},
         StatusCase{"stamp and host only", "Dec 23 16:01:05 box", EnvelopeStatus::kMalformed},
-        StatusCase{"bad month", "Foo 23 16:01:05 box postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"bad month", "Foo 23 16:01:05 box postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
         StatusCase{"lower-case month", "dec 23 16:01:05 box postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
         StatusCase{"day 32", "Dec 32 16:01:05 box postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
         StatusCase{"day 00", "Dec 00 16:01:05 box postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
-        StatusCase{"hour 24", "Dec 23 24:01:05 box postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"hour 24", "Dec 23 24:01:05 box postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
         StatusCase{"bad time separators", "Dec 23 16-01-05 box postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
-        StatusCase{"empty pid", "Dec 23 16:01:05 box postfix/smtpd[]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"empty pid", "Dec 23 16:01:05 box postfix/smtpd[]: m",
+                   EnvelopeStatus::kMalformed},
         StatusCase{"missing pid", "Dec 23 16:01:05 box postfix/smtpd: connect from a[192.0.2.1]",
                    EnvelopeStatus::kMalformed},
         StatusCase{"non-numeric pid", "Dec 23 16:01:05 box postfix/smtpd[12a]: m",
@@ -375,11 +399,12 @@ INSTANTIATE_TEST_SUITE_P(
                    EnvelopeStatus::kMalformed},
         StatusCase{"missing ']: ' at end of line", "Dec 23 16:01:05 box postfix/smtpd[123]",
                    EnvelopeStatus::kMalformed},
-        StatusCase{"empty service", "Dec 23 16:01:05 box postfix/[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"empty service", "Dec 23 16:01:05 box postfix/[1]: m",
+                   EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 bad month", "2026-13-28T23:45:17Z mx postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
-        StatusCase{"RFC 3339 bad offset (hours only)", "2026-11-28T23:45:17+01 mx postfix/smtpd[1]: m",
-                   EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 bad offset (hours only)",
+                   "2026-11-28T23:45:17+01 mx postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 empty fraction", "2026-11-28T23:45:17.Z mx postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 truncated", "2026-11-28T23:45 mx postfix/smtpd[1]: m",
@@ -432,9 +457,9 @@ TEST(Envelope, RepeatedStampsAndStragglersAcrossNewYear) {
   Utc2016 utc2016;
   EnvelopeParser& parser = utc2016.parser;
   const char* lines[] = {
-      "Dec 31 23:59:59 box postfix/smtpd[1]: a",  "Dec 31 23:59:59 box postfix/smtpd[2]: b",
-      "Jan  1 00:00:00 box postfix/smtpd[1]: c",  "Jan  1 00:00:00 box postfix/smtpd[2]: d",
-      "Dec 31 23:59:59 box postfix/smtpd[3]: e",  "Jan  1 00:00:00 box postfix/smtpd[3]: f",
+      "Dec 31 23:59:59 box postfix/smtpd[1]: a", "Dec 31 23:59:59 box postfix/smtpd[2]: b",
+      "Jan  1 00:00:00 box postfix/smtpd[1]: c", "Jan  1 00:00:00 box postfix/smtpd[2]: d",
+      "Dec 31 23:59:59 box postfix/smtpd[3]: e", "Jan  1 00:00:00 box postfix/smtpd[3]: f",
       "Jan  1 00:00:01 box postfix/smtpd[3]: g",
   };
   const char* want[] = {"2016-12-31T23:59:59Z", "2016-12-31T23:59:59Z", "2017-01-01T00:00:00Z",

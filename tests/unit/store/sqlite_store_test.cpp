@@ -30,8 +30,8 @@ auto fields(const MessageRecord& m) {
                   m.sender, m.recipients);
 }
 auto fields(const OutboundRecord& r) {
-  return std::tie(r.id, r.mx_host, r.queue_id, r.relay_name, r.relay_ip, r.relay_port,
-                  r.failure_at, r.failure_ord, r.failure_reason, r.openssl_code, r.failed_attempts,
+  return std::tie(r.id, r.mx_host, r.queue_id, r.relay_name, r.relay_ip, r.relay_port, r.failure_at,
+                  r.failure_ord, r.failure_reason, r.openssl_code, r.failed_attempts,
                   r.plaintext_at, r.plaintext_ord, r.recipients, r.fallback_seen);
 }
 auto fields(const OutboundPendingFailure& f) {
@@ -39,8 +39,8 @@ auto fields(const OutboundPendingFailure& f) {
                   f.failure_at, f.failure_ord, f.failure_reason, f.openssl_code, f.seen_at);
 }
 auto fields(const OutboundPendingMessage& m) {
-  return std::tuple_cat(fields(m.record), std::tie(m.syslog_name, m.pid, m.attempt_ord,
-                                                    m.fallback_open, m.seen_at));
+  return std::tuple_cat(fields(m.record),
+                        std::tie(m.syslog_name, m.pid, m.attempt_ord, m.fallback_open, m.seen_at));
 }
 template <typename T>
 bool same(const std::vector<T>& a, const std::vector<T>& b) {
@@ -116,12 +116,33 @@ TEST_F(SqliteStoreTest, RunStateComesBackAsSaved) {
     state.open_evidence = {{{"mail.log", 3, "connect from x\x1f\x1e\x1d y"}},
                            {{"mail.log", 4, "a"}, {"other.log", 9, ""}}};
     state.tracked_messages = {m};
-    OutboundPendingFailure f{"mx", "postfix/smtp", 5030, "mx.weak.test", "203.0.113.25", "25",
-                             1'700'000'000'000'000, 6, "alert-handshake-failure", "0A000410",
+    OutboundPendingFailure f{"mx",
+                             "postfix/smtp",
+                             5030,
+                             "mx.weak.test",
+                             "203.0.113.25",
+                             "25",
+                             1'700'000'000'000'000,
+                             6,
+                             "alert-handshake-failure",
+                             "0A000410",
                              1'700'000'000'000'001};
     OutboundPendingMessage pm;
-    pm.record = {0,   "mx", "4fRk2P0mQtz2Jd1", "mx.weak.test", "203.0.113.25", "25", 5, 6,
-                 "other", "", 2, 0, 0, {"ap@weak.test", "x\x1dy@weak.test"}, true};
+    pm.record = {0,
+                 "mx",
+                 "4fRk2P0mQtz2Jd1",
+                 "mx.weak.test",
+                 "203.0.113.25",
+                 "25",
+                 5,
+                 6,
+                 "other",
+                 "",
+                 2,
+                 0,
+                 0,
+                 {"ap@weak.test", "x\x1dy@weak.test"},
+                 true};
     pm.syslog_name = "postfix/smtp";
     pm.pid = 5031;
     pm.attempt_ord = 37;
