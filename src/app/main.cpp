@@ -9,6 +9,7 @@
 //      simply try again next time)
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -245,9 +246,9 @@ int dispatch(const Cli& cli) {
   return kExitFailed;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The whole program but for a last guard: everything it throws ends here
+// as one line and an exit code.
+int run_pftls(int argc, char** argv) {
   CLI::App app{
       "pftls: finds TLS downgrade incidents in Postfix logs: a sender whose STARTTLS "
       "handshake failed and that then delivered the mail in plaintext."};
@@ -286,6 +287,18 @@ int main(int argc, char** argv) {
     return kExitFailed;
   } catch (...) {
     std::cerr << "pftls: unexpected error\n";
+    return kExitFailed;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_pftls(argc, argv);
+  } catch (...) {
+    // Not even the error could be written (out of memory, say).
+    std::fputs("pftls: unexpected error\n", stderr);
     return kExitFailed;
   }
 }

@@ -163,7 +163,7 @@ bool parse_duration(std::string_view text, std::int64_t& seconds) {
         unit = 86400;
         break;
       case 'w':
-        unit = 7 * 86400;
+        unit = std::int64_t{7} * 86400;
         break;
       default:
         return false;
@@ -213,7 +213,7 @@ bool parse_time_arg(std::string_view s, Micros& out) {
       } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
         int oh, om;
         if (!digits(s, pos + 1, 2, oh) || !digits(s, pos + 4, 2, om)) return false;
-        offset = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+        offset = std::int64_t{oh * 3600 + om * 60} * (s[pos] == '-' ? -1 : 1);
         pos = s.size();
       } else {
         return false;
@@ -229,8 +229,8 @@ bool parse_time_arg(std::string_view s, Micros& out) {
     if (rd != static_cast<unsigned>(d)) return false;
   }
   std::int64_t secs =
-      days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
-      mi * 60 + se - offset;
+      days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+      std::int64_t{h} * 3600 + std::int64_t{mi} * 60 + se - offset;
   out = secs * kMicrosPerSecond;
   return true;
 }

@@ -80,25 +80,21 @@ void make_pipe(Fd& read_end, Fd& write_end) {
   write_end = above_stdio(std::move(w));
 }
 
-struct SpawnActions {
-  posix_spawn_file_actions_t a;
-  SpawnActions() {
-    if (int rc = posix_spawn_file_actions_init(&a)) throw spawn_error(rc);
+// A posix_spawn helper object (file actions, attributes), destroyed on
+// every path.
+template <typename T, int (*Init)(T*), int (*Destroy)(T*)>
+struct SpawnObject {
+  T a;
+  SpawnObject() {
+    if (int rc = Init(&a)) throw spawn_error(rc);
   }
-  ~SpawnActions() { posix_spawn_file_actions_destroy(&a); }
-  SpawnActions(const SpawnActions&) = delete;
-  SpawnActions& operator=(const SpawnActions&) = delete;
+  ~SpawnObject() { Destroy(&a); }
+  SpawnObject(const SpawnObject&) = delete;
+  SpawnObject& operator=(const SpawnObject&) = delete;
 };
-
-struct SpawnAttr {
-  posix_spawnattr_t a;
-  SpawnAttr() {
-    if (int rc = posix_spawnattr_init(&a)) throw spawn_error(rc);
-  }
-  ~SpawnAttr() { posix_spawnattr_destroy(&a); }
-  SpawnAttr(const SpawnAttr&) = delete;
-  SpawnAttr& operator=(const SpawnAttr&) = delete;
-};
+using SpawnActions = SpawnObject<posix_spawn_file_actions_t, posix_spawn_file_actions_init,
+                                 posix_spawn_file_actions_destroy>;
+using SpawnAttr = SpawnObject<posix_spawnattr_t, posix_spawnattr_init, posix_spawnattr_destroy>;
 
 void check(int rc) {
   if (rc != 0) throw spawn_error(rc);

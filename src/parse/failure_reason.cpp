@@ -65,7 +65,6 @@ std::string reason_from_openssl(std::string_view code_hex, std::string_view reas
       case 0x0C1:
         return "no-shared-cipher";
       case 0x102:
-        return "unsupported-protocol";
       case 0x18C:
         return "unsupported-protocol";
       case 0x10B:

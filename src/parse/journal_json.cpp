@@ -155,7 +155,7 @@ Verdict JournalJsonParser::Impl::on_message_bytes(od::value& value, EntryFields&
     if (element.get_uint64().get(b)) {
       // Not a number: damaged JSON, or a multi-valued field.
       od::value v;
-      if (std::move(element).get(v)) return EnvelopeStatus::kMalformed;
+      if (element.get(v)) return EnvelopeStatus::kMalformed;
       ok = false;
       continue;
     }

@@ -23,8 +23,8 @@ constexpr std::array<std::uint8_t, 256> make_queue_id_classes() {
   for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = 1;
   for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] |= 2;
   for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = 2;
-  for (char v : {'A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u'})
-    t[static_cast<std::size_t>(v)] &= static_cast<std::uint8_t>(~2u);
+  constexpr std::uint8_t kVowels[] = {'A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u'};
+  for (std::uint8_t v : kVowels) t[v] &= static_cast<std::uint8_t>(~2u);
   return t;
 }
 constexpr std::array<std::uint8_t, 256> kQueueIdClass = make_queue_id_classes();

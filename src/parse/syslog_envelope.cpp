@@ -345,7 +345,7 @@ bool EnvelopeParser::parse_rfc3339_time(std::string_view s, std::string_view off
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
   std::int64_t local =
       days_from_civil(y1 * 100 + y2, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-      h * 3600 + mi * 60 + se;
+      std::int64_t{h} * 3600 + std::int64_t{mi} * 60 + se;
   if (offset.empty()) {
     out = zone_.to_utc(local) * kMicrosPerSecond;
     return true;

@@ -73,7 +73,7 @@ class Store : public EventSink, public OutboundSink {
   virtual ResultSet query(std::string_view name, const QueryParams& params) = 0;
 };
 
-inline constexpr std::int64_t kDefaultWindowSeconds = 24 * 3600;
+inline constexpr std::int64_t kDefaultWindowSeconds = std::int64_t{24} * 3600;
 
 // The window queries use: `override_seconds` if given, else the stored
 // default (setting window_seconds), else 24h.
