@@ -62,6 +62,30 @@ inline bool same_bytes(const char* a, const char* b, std::size_t n) {
   return std::memcmp(a, b, n) == 0;
 }
 
+// Masks of the 16 bytes at p (bit i for byte i). Bytes compare as signed
+// char, as SSE2 does: 0x80-0xFF are below every ASCII byte and in no
+// ASCII range.
+inline unsigned mask_eq_16(const char* p, char c) {
+  unsigned m = 0;
+  for (unsigned i = 0; i < 16; ++i)
+    if (p[i] == c) m |= 1u << i;
+  return m;
+}
+inline unsigned mask_below_16(const char* p, char c) {
+  unsigned m = 0;
+  for (unsigned i = 0; i < 16; ++i)
+    if (static_cast<signed char>(p[i]) < static_cast<signed char>(c)) m |= 1u << i;
+  return m;
+}
+inline unsigned mask_in_16(const char* p, char lo, char hi) {
+  unsigned m = 0;
+  for (unsigned i = 0; i < 16; ++i) {
+    const auto b = static_cast<signed char>(p[i]);
+    if (b >= static_cast<signed char>(lo) && b <= static_cast<signed char>(hi)) m |= 1u << i;
+  }
+  return m;
+}
+
 }  // namespace scalar
 
 inline std::size_t first_in_16(const char* p, char c) {
@@ -96,6 +120,36 @@ inline std::size_t last_in_16(const char* p, std::size_t n, char c) {
   return below == 0 ? 16 : static_cast<std::size_t>(31 - std::countl_zero(below));
 #else
   return scalar::last_in_16(p, n, c);
+#endif
+}
+
+inline unsigned mask_eq_16(const char* p, char c) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+#else
+  return scalar::mask_eq_16(p, c);
+#endif
+}
+
+inline unsigned mask_below_16(const char* p, char c) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(c))));
+#else
+  return scalar::mask_below_16(p, c);
+#endif
+}
+
+// lo <= hi; both ASCII.
+inline unsigned mask_in_16(const char* p, char lo, char hi) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i in = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(hi + 1))));
+  return static_cast<unsigned>(_mm_movemask_epi8(in));
+#else
+  return scalar::mask_in_16(p, lo, hi);
 #endif
 }
 

@@ -6,11 +6,8 @@
 #include <bit>
 #include <cstdint>
 
+#include "base/byte_scan.h"
 #include "parse/queue_id_internal.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace pftls {
 
@@ -51,28 +48,20 @@ bool split_queue_id_bytewise(std::string_view message, std::string_view& queue_i
 }
 
 bool split_queue_id(std::string_view message, std::string_view& queue_id, std::string_view& body) {
-#if defined(__SSE2__)
   // The first 16 bytes at once: where the first ':' or byte below '0' (a
   // space, punctuation, a byte >= 0x80) is, and which bytes are short-id
   // ones ([0-9A-F]). Decides the usual cases: a short queue id, and a
   // message whose first word is no queue id; the rest (long ids, 16 bytes
   // without either) goes byte by byte.
   if (message.size() >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(message.data()));
-    const unsigned colon =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))));
-    const unsigned low =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8('0'))));
-    const unsigned stops = colon | low;
+    const char* p = message.data();
+    const unsigned colon = byte_scan::mask_eq_16(p, ':');
+    const unsigned stops = colon | byte_scan::mask_below_16(p, '0');
     if (stops != 0) {
       const unsigned n = static_cast<unsigned>(std::countr_zero(stops));
       if (!((colon >> n) & 1u)) return false;  // a byte no queue id has, before any ':'
-      const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-                                          _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-      const __m128i hex = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
-                                        _mm_cmplt_epi8(v, _mm_set1_epi8('F' + 1)));
       const unsigned short_bytes =
-          static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(digit, hex)));
+          byte_scan::mask_in_16(p, '0', '9') | byte_scan::mask_in_16(p, 'A', 'F');
       const unsigned want = (1u << n) - 1;
       if (n >= 5 && (short_bytes & want) == want) {
         if (message[n + 1] != ' ') return false;  // n <= 15, so n + 1 < 16 <= size
@@ -83,7 +72,6 @@ bool split_queue_id(std::string_view message, std::string_view& queue_id, std::s
       if (n < 5) return false;  // too short for either form
     }
   }
-#endif
   return split_queue_id_bytewise(message, queue_id, body);
 }
 

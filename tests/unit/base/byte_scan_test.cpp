@@ -67,6 +67,29 @@ TEST(ByteScan, FirstOfIn16AgreesWithScalar) {
   EXPECT_EQ(scalar::first_of_in_16("abcdefghijklmnop[", '[', ' ', ':'), 16u);
 }
 
+TEST(ByteScan, MasksAgreeWithScalar) {
+  for (const std::string& b : buffers()) {
+    for (std::size_t off : {0u, 7u, 16u}) {
+      const char* p = b.data() + off;
+      for (char c : {':', '0', ' ', '['}) {
+        ASSERT_EQ(byte_scan::mask_eq_16(p, c), scalar::mask_eq_16(p, c)) << b;
+        ASSERT_EQ(byte_scan::mask_below_16(p, c), scalar::mask_below_16(p, c)) << b;
+      }
+      ASSERT_EQ(byte_scan::mask_in_16(p, '0', '9'), scalar::mask_in_16(p, '0', '9')) << b;
+      ASSERT_EQ(byte_scan::mask_in_16(p, 'A', 'F'), scalar::mask_in_16(p, 'A', 'F')) << b;
+      ASSERT_EQ(byte_scan::mask_in_16(p, 'a', 'b'), scalar::mask_in_16(p, 'a', 'b')) << b;
+    }
+  }
+  // The scalar twins themselves: a byte >= 0x80 is below '0' and in no range.
+  const char* s =  // 16 bytes
+      "09:\x80"
+      "AF x/[19aZ!!";
+  EXPECT_EQ(scalar::mask_eq_16(s, ':'), 1u << 2);
+  EXPECT_EQ(scalar::mask_below_16(s, '0'), (1u << 3) | (1u << 6) | (1u << 8) | (3u << 14));
+  EXPECT_EQ(scalar::mask_in_16(s, '0', '9'), 0b11u | (1u << 10) | (1u << 11));
+  EXPECT_EQ(scalar::mask_in_16(s, 'A', 'F'), (1u << 4) | (1u << 5));
+}
+
 TEST(ByteScan, LastIn16AgreesWithScalarForEveryLength) {
   for (const std::string& b : buffers()) {
     for (std::size_t n = 0; n <= 16; ++n) {
