@@ -103,7 +103,9 @@ class IngestRun {
  private:
   void start_correlating();
   void note_input(std::string_view name);
-  void process(const Line& line, const InputRef& input);
+  // Inlined into both read loops: a call per line costs more than its body's
+  // share (paired runs, tests/bench/RESULTS.md).
+  [[gnu::always_inline]] inline void process(const Line& line, const InputRef& input);
   void unrecognised(const Line& line, const InputRef& input, std::uint64_t number);
   void remember(InputRecord& rec, const PlannedInput& in, const LineSource& source,
                 std::uint64_t lines, std::uint64_t held_back, std::uint64_t before_line);
@@ -164,7 +166,7 @@ void IngestRun::note_input(std::string_view name) {
 }
 
 // One line through envelope, patterns, outbound tracker and correlator.
-void IngestRun::process(const Line& line, const InputRef& input) {
+inline void IngestRun::process(const Line& line, const InputRef& input) {
   ++sum_.lines;
   const std::uint64_t number = input.line_base + line.number;
   if (line.truncated) {

@@ -57,6 +57,13 @@ inline bool digits_in_8(const char* p, unsigned& n, std::uint64_t& out) {
   return true;
 }
 
+// The first c in [p, end), or null.
+inline const char* find_byte(const char* p, const char* end, char c) {
+  for (; p < end; ++p)
+    if (*p == c) return p;
+  return nullptr;
+}
+
 // Whether the n bytes at a and b are equal.
 inline bool same_bytes(const char* a, const char* b, std::size_t n) {
   return std::memcmp(a, b, n) == 0;
@@ -109,6 +116,20 @@ inline std::size_t first_of_in_16(const char* p, char a, char b, char c) {
 #else
   return scalar::first_of_in_16(p, a, b, c);
 #endif
+}
+
+// The searches in pattern templates are short as a rule (a host name up to
+// its '['): 16 bytes a compare here beat a memchr call (paired runs, tests/bench/RESULTS.md).
+inline const char* find_byte(const char* p, const char* end, char c) {
+#if defined(__SSE2__)
+  const __m128i needle = _mm_set1_epi8(c);
+  for (; end - p >= 16; p += 16) {
+    const auto hits = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), needle)));
+    if (hits != 0) return p + std::countr_zero(hits);
+  }
+#endif
+  return scalar::find_byte(p, end, c);
 }
 
 // 16 bytes at p are readable, whatever n.

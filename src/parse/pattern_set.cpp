@@ -6,8 +6,8 @@
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <cstring>
 
+#include "base/byte_scan.h"
 #include "parse/pattern_set_internal.h"
 #include "parse/queue_id.h"
 
@@ -16,7 +16,7 @@ namespace pftls {
 namespace {
 
 // The first `literal` in text at or after pos, or npos. Literals are short
-// ("[", "]: ", ", "): memchr finds the first byte, the rest is compared here.
+// ("[", "]: ", ", "): find_byte finds the first byte, the rest is compared here.
 inline std::size_t find_literal(std::string_view text, std::size_t pos,
                                 const std::string& literal) {
   const char* const begin = text.data();
@@ -25,7 +25,7 @@ inline std::size_t find_literal(std::string_view text, std::size_t pos,
   const std::size_t rest = literal.size() - 1;
   const char* p = begin + pos;
   while (static_cast<std::size_t>(end - p) > rest) {
-    p = static_cast<const char*>(std::memchr(p, first, static_cast<std::size_t>((end - rest) - p)));
+    p = byte_scan::find_byte(p, end - rest, first);
     if (!p) return std::string_view::npos;
     std::size_t i = 0;
     while (i < rest && p[1 + i] == literal[1 + i]) ++i;
@@ -89,17 +89,25 @@ int PatternSet::Impl::try_candidates(const CandidateList& list, std::string_view
   return -1;
 }
 
-int PatternSet::Impl::match(std::string_view service, std::string_view message, Event& out,
-                            const CaptureGate* gate) const {
-  const ServiceTable& table = table_for(service);
+// The body of Impl::match, inlined into PatternSet::match, the call the
+// line loop makes for every Postfix line.
+[[gnu::always_inline]] inline int match_line(const PatternSet::Impl& impl, std::string_view service,
+                                             std::string_view message, Event& out,
+                                             const CaptureGate* gate) {
+  const ServiceTable& table = impl.table_for(service);
   std::string_view queue_id, body;
   if (!table.with_queue_id.all.empty() && split_queue_id(message, queue_id, body)) {
     out.set(Field::kQueueId, queue_id);
-    const int taken = try_candidates(table.with_queue_id, body, out, gate);
+    const int taken = impl.try_candidates(table.with_queue_id, body, out, gate);
     if (taken >= 0) return taken;
     out.set(Field::kQueueId, {});
   }
-  return try_candidates(table.without_queue_id, message, out, gate);
+  return impl.try_candidates(table.without_queue_id, message, out, gate);
+}
+
+int PatternSet::Impl::match(std::string_view service, std::string_view message, Event& out,
+                            const CaptureGate* gate) const {
+  return match_line(*this, service, message, out, gate);
 }
 
 PatternSet::PatternSet() : impl_(std::make_unique<Impl>()) {}
@@ -111,7 +119,7 @@ std::size_t PatternSet::size() const { return impl_->patterns.size(); }
 
 bool PatternSet::match(std::string_view service, std::string_view message, Event& out,
                        const CaptureGate* gate) const {
-  return impl_->match(service, message, out, gate) >= 0;
+  return match_line(*impl_, service, message, out, gate) >= 0;
 }
 
 }  // namespace pftls

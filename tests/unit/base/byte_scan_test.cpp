@@ -53,6 +53,24 @@ TEST(ByteScan, FirstIn16AgreesWithScalar) {
   EXPECT_EQ(scalar::first_in_16("abcdefghijklmnopq", 'q'), 16u);  // past the 16
 }
 
+TEST(ByteScan, FindByteAgreesWithScalarOnEveryRange) {
+  for (const std::string& b : buffers()) {
+    for (std::size_t from = 0; from <= b.size(); ++from) {
+      for (std::size_t to = from; to <= b.size(); ++to) {
+        for (char c : {'[', ' ', '\xff'}) {
+          const char* p = b.data() + from;
+          const char* end = b.data() + to;
+          ASSERT_EQ(byte_scan::find_byte(p, end, c), scalar::find_byte(p, end, c))
+              << b << " [" << from << "," << to << ")";
+        }
+      }
+    }
+  }
+  const std::string text = "mail.example.org[192.0.2.1]";
+  EXPECT_EQ(scalar::find_byte(text.data(), text.data() + text.size(), '['), text.data() + 16);
+  EXPECT_EQ(scalar::find_byte(text.data(), text.data() + 16, '['), nullptr);  // end excluded
+}
+
 TEST(ByteScan, FirstOfIn16AgreesWithScalar) {
   for (const std::string& b : buffers()) {
     for (std::size_t off : {0u, 3u, 16u}) {
