@@ -7,7 +7,9 @@
 // stays cheap.
 #include "app/ingest.h"
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "app/bad_line_reporter.h"
 #include "app/drop_report.h"
@@ -18,8 +20,10 @@
 #include "input/input_catalog.h"
 #include "input/journal_reader.h"
 #include "input/line_source.h"
+#include "parse/container_frame.h"
 #include "parse/journal_json.h"
 #include "parse/pattern_set.h"
+#include "parse/postfix_program.h"
 #include "parse/syslog_envelope.h"
 #include "store/stored_number.h"
 
@@ -85,7 +89,24 @@ struct InputRef {
   std::uint32_t id;          // Correlator::input_id(shown)
   std::uint64_t line_base;   // lines of this input read by earlier runs
   JournalJsonParser* json;   // the parser of a journal JSON input; null for syslog
+  ContainerFrame* frame;     // the frame around a container log's lines; null for none
 };
+
+// The frame of a container log form; none for syslog and journal JSON.
+std::unique_ptr<ContainerFrame> frame_for(InputFormat format) {
+  switch (format) {
+    case InputFormat::kCompose:
+      return std::make_unique<ContainerFrame>(FrameKind::kCompose);
+    case InputFormat::kTimestamped:
+      return std::make_unique<ContainerFrame>(FrameKind::kTimestamped);
+    case InputFormat::kCri:
+      return std::make_unique<ContainerFrame>(FrameKind::kCri);
+    case InputFormat::kDockerJson:
+      return std::make_unique<ContainerFrame>(FrameKind::kDockerJson);
+    default:
+      return nullptr;
+  }
+}
 
 class IngestRun {
  public:
@@ -106,7 +127,13 @@ class IngestRun {
   // Inlined into both read loops: a call per line costs more than its body's
   // share (paired runs, tests/bench/RESULTS.md).
   [[gnu::always_inline]] inline void process(const Line& line, const InputRef& input);
-  void unrecognised(const Line& line, const InputRef& input, std::uint64_t number);
+  // The envelope of a syslog line inside its container frame (input.frame);
+  // false for a part of a split line.
+  bool frame_and_parse(const Line& line, const InputRef& input, std::string_view& text,
+                       EnvelopeStatus& st);
+  // Sets the parsers up for the input's form.
+  void use_format(InputFormat format, InputRef& input);
+  void unrecognised(std::string_view text, const InputRef& input, std::uint64_t number);
   void remember(InputRecord& rec, const PlannedInput& in, const LineSource& source,
                 std::uint64_t lines, std::uint64_t held_back, std::uint64_t before_line);
 
@@ -118,7 +145,8 @@ class IngestRun {
   const std::int64_t now_seconds_ = started_ / kMicrosPerSecond;
   LocalZone zone_;
   EnvelopeParser envelope_;
-  JournalJsonParser journal_json_;  // for files in the journal's JSON form
+  JournalJsonParser journal_json_;         // for files in the journal's JSON form
+  std::unique_ptr<ContainerFrame> frame_;  // the current input's, if it has one
   std::int64_t window_ = 0;
   InputCatalog catalog_;
   std::vector<PlannedInput> planned_;
@@ -174,14 +202,29 @@ inline void IngestRun::process(const Line& line, const InputRef& input) {
       *out << "line longer than " << kMaxLineBytes << " bytes, truncated\n";
     }
   }
-  EnvelopeStatus st =
-      input.json ? input.json->parse(line.text, env_) : envelope_.parse(line.text, env_);
+  std::string_view text = line.text;
+  EnvelopeStatus st = EnvelopeStatus::kOtherProgram;
+  if (input.json) {
+    st = input.json->parse(line.text, env_);
+  } else if (!input.frame) {
+    st = envelope_.parse(line.text, env_);  // plain syslog: the common case, kept inline
+  } else if (!frame_and_parse(line, input, text, st)) {
+    return;  // a part of a longer line: read with its last part
+  }
   if (st == EnvelopeStatus::kOtherProgram) {
     ++sum_.other_lines;
   } else if (st == EnvelopeStatus::kMalformed) {
     ++sum_.malformed;
     if (auto* out = bad_.warn(BadLineReporter::kMalformed, input.shown, number)) {
-      *out << (input.json ? "not a journal JSON entry, skipped\n" : "not a syslog line, skipped\n");
+      if (input.json) {
+        *out << "not a journal JSON entry, skipped\n";
+      } else if (text.data() == nullptr) {
+        *out << "not a Docker json-file entry, skipped\n";
+      } else if (names_postfix_program(text)) {
+        *out << "a Postfix line in a form pftls cannot take apart, skipped\n";
+      } else {
+        *out << "not a syslog line, skipped\n";
+      }
     }
   } else {
     ++sum_.postfix_lines;
@@ -189,19 +232,53 @@ inline void IngestRun::process(const Line& line, const InputRef& input) {
     Engines& e = *engines_;
     if (patterns_.match(env_.service, env_.message, ev_, &e.gate)) {
       e.outbound.on_event(env_, ev_, ord_);
-      e.correlator.on_event(env_, ev_, ord_++, Correlator::RawLine{line.text, input.id, number});
+      e.correlator.on_event(env_, ev_, ord_++, Correlator::RawLine{text, input.id, number});
     } else {
-      unrecognised(line, input, number);
+      unrecognised(text, input, number);
     }
   }
 }
 
-void IngestRun::unrecognised(const Line& line, const InputRef& input, std::uint64_t number) {
+bool IngestRun::frame_and_parse(const Line& line, const InputRef& input, std::string_view& text,
+                                EnvelopeStatus& st) {
+  FramedLine framed;
+  switch (input.frame->unwrap(line.text, framed)) {
+    case ContainerFrame::kPartial:
+      return false;
+    case ContainerFrame::kBad:
+      text = std::string_view();  // no line inside
+      st = EnvelopeStatus::kMalformed;
+      return true;
+    case ContainerFrame::kNotFramed:
+      envelope_.set_frame(std::nullopt, {});
+      break;
+    case ContainerFrame::kLine:
+      text = framed.text;
+      envelope_.set_frame(framed.time, framed.service);
+      break;
+  }
+  st = envelope_.parse(text, env_);
+  // A container's output holds other programs' own lines (entry scripts,
+  // supervisors): not syslog, not damage, unless they name Postfix.
+  if (st == EnvelopeStatus::kMalformed && !names_postfix_program(text)) {
+    st = EnvelopeStatus::kOtherProgram;
+  }
+  return true;
+}
+
+void IngestRun::use_format(InputFormat format, InputRef& input) {
+  input.json = format == InputFormat::kJournalJson ? &journal_json_ : nullptr;
+  frame_ = frame_for(format);
+  input.frame = frame_.get();
+  envelope_.set_frame(std::nullopt, {});
+}
+
+void IngestRun::unrecognised(std::string_view text, const InputRef& input, std::uint64_t number) {
   ++sum_.unrecognised;
   std::string service = strip_controls(env_.service).substr(0, 64);
   auto& by_service = sum_.unrecognised_by_service;
   if (by_service.size() < 64 || by_service.count(service)) ++by_service[service];
-  if (options_.unrecognised_out) *options_.unrecognised_out << line.text << '\n';
+  if (options_.unrecognised_out) *options_.unrecognised_out << text << '\n';
   if (auto* out = bad_.warn(BadLineReporter::kUnrecognised, input.shown, number)) {
     *out << "unrecognised " << strip_controls(env_.syslog_name).substr(0, 64) << "/" << service
          << " line\n";
@@ -233,12 +310,14 @@ void IngestRun::read_file(PlannedInput& in) {
 
   const std::string shown = strip_controls(source->name());
   InputFormat format = options_.format;  // kAuto: told by the first non-empty line
-  JournalJsonParser* json = format == InputFormat::kJournalJson ? &journal_json_ : nullptr;
-  InputRef input{shown, engines_->correlator.input_id(shown), line_base, json};
+  InputRef input{shown, engines_->correlator.input_id(shown), line_base, nullptr, nullptr};
+  use_format(format == InputFormat::kAuto ? InputFormat::kSyslog : format, input);
+  const std::uint64_t postfix_before = sum_.postfix_lines;
   Line line;
   std::uint64_t lines_here = 0;
   std::uint64_t held_back = 0;
   std::uint64_t before_line = source->offset();
+  std::uint64_t join_offset = 0, join_lines = 0;  // where a split line began
   while (source->next(line)) {
     if (!line.terminated && may_hold_back) {
       held_back = line.text.size();
@@ -247,12 +326,29 @@ void IngestRun::read_file(PlannedInput& in) {
     ++lines_here;
     if (format == InputFormat::kAuto && !line.text.empty()) {
       format = detect_format(line.text);
-      input.json = format == InputFormat::kJournalJson ? &journal_json_ : nullptr;
+      use_format(format, input);
     }
+    const bool was_joining = frame_ && frame_->joining();
     process(line, input);
+    if (frame_ && frame_->joining() && !was_joining) {
+      join_offset = before_line;
+      join_lines = lines_here - 1;
+    }
     before_line = source->offset();
   }
+  // The parts of a split line whose last part is not written yet are read
+  // again by the next run, with it (as a torn last line is).
+  if (frame_ && frame_->joining() && !final_file) {
+    held_back = std::max<std::uint64_t>(held_back, 1);
+    before_line = join_offset;
+    lines_here = join_lines;
+  }
   sum_.truncated += source->truncated_lines();
+  // Said once, on the read that starts at the input's first line.
+  if (line_base == 0 && lines_here > 0 && sum_.postfix_lines == postfix_before) {
+    diag_ << "pftls: warning: no Postfix lines in " << shown
+          << ": not a mail log, or a form pftls does not know\n";
+  }
   if (!rec) return;  // stdin: nothing to remember
   rec->complete = final_file && !held_back;
   remember(*rec, in, *source, line_base + lines_here, held_back, before_line);
@@ -292,7 +388,7 @@ void IngestRun::read_journal(const JournalSelection& selection) {
   JournalJsonParser journal_json;  // its own: last_cursor() is this source's
   JournalReader reader(sel, cursor, name);
   LineSource& source = reader.lines();
-  InputRef input{shown, 0, line_base, &journal_json};
+  InputRef input{shown, 0, line_base, &journal_json, nullptr};
   Line line;
   std::uint64_t lines_here = 0;
   while (source.next(line)) {

@@ -109,8 +109,10 @@ void add_ingest(CLI::App& app, Cli& cli) {
                   "Write every Postfix line no pattern knows to this file (as pflogsumm's "
                   "--unprocd-file)");
   cmd->add_option("--format", a.format,
-                  "Input form of the PATHs: auto (default: each by its first line), syslog, or "
-                  "journal (journalctl -o json); --journal is always JSON");
+                  "Input form of the PATHs: auto (default: each by its first line), syslog, "
+                  "journal (journalctl -o json), compose (docker compose logs), timestamps "
+                  "(docker/kubectl logs --timestamps), cri (Kubernetes log files) or "
+                  "docker-json (Docker's json-file driver); --journal is always JSON");
   cmd->add_flag("--journal", a.journal,
                 "Also read the systemd journal (journalctl from PATH), after any PATHs, resuming "
                 "after the cursor of the previous run");

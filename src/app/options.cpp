@@ -58,7 +58,7 @@ IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& ar
   out.unrecognised_path = args.unrecognised;
   IngestOptions& opt = out.ingest;
   if (!input_format_from_name(args.format, opt.format)) {
-    throw UsageError("--format: auto, syslog or journal");
+    throw UsageError("--format: auto, syslog, journal, compose, timestamps, cri or docker-json");
   }
   opt.journal = journal_arg(args);
   opt.paths = args.paths.empty() && !opt.journal ? std::vector<std::string>{"-"} : args.paths;

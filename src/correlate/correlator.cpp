@@ -71,6 +71,9 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
     set_client(s, ev);
     return;
   }
+  // A TLS library problem of a process with no session open comes from its
+  // start-up (loading a certificate or key): no session's, no failure.
+  if (ev.kind == EventKind::kTlsLibraryProblem && !sessions_.find(key)) return;
   Session& s = session_for(key, env, ord);
   switch (ev.kind) {
     case EventKind::kDisconnect:

@@ -5,7 +5,9 @@
 // session is keyed by (host, syslog_name, pid) and runs from "connect from"
 // to "disconnect from"; a line for a pid with no open session opens one (an
 // excerpt may start mid-session) and a new "connect from" on a pid closes
-// the one before (pid reuse). Failure evidence (starttls=0/N, SSL_accept
+// the one before (pid reuse); but a TLS library problem of a pid with no
+// open session is smtpd's start-up (loading a certificate), which opens
+// none and is no failure. Failure evidence (starttls=0/N, SSL_accept
 // error, lost/timeout after STARTTLS, a TLS library problem before any
 // handshake succeeded) marks a session failed at its first evidence line
 // and puts (host, client IP) on the watch list; sessions and messages of

@@ -8,8 +8,14 @@
 // what precedes it. A Postfix name with nothing after its last '/' is
 // kNoService (the caller's damage), any other name kOther. Reads only the
 // name's bytes; the views point into it.
+//
+// names_postfix_program() tells whether a line names a Postfix program
+// ("postfix.../...[pid]:") in its first kNamesProgramBytes: the check that
+// keeps a Postfix line pftls cannot take apart from passing for another
+// program's. One memmem over those bytes for most lines.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -44,6 +50,31 @@ struct ProgramName {
   out.syslog_name = std::string_view(name.data(), slash);
   out.service = std::string_view(name.data() + slash + 1, name.size() - slash - 1);
   return out;
+}
+
+inline constexpr std::size_t kNamesProgramBytes = 120;
+
+inline bool names_postfix_program(std::string_view line) {
+  const std::size_t head = std::min(line.size(), kNamesProgramBytes);
+  // The name and pid may run on past the head, a little.
+  const char* const limit = line.data() + std::min(line.size(), kNamesProgramBytes + 64);
+  const char* p = line.data();
+  const char* const head_end = line.data() + head;
+  while (head_end - p >= 7) {
+    const char* hit =
+        static_cast<const char*>(::memmem(p, static_cast<std::size_t>(head_end - p), "postfix", 7));
+    if (!hit) return false;
+    const char* q = hit + 7;
+    bool slash = false;
+    while (q < limit && *q != '[' && *q != ' ' && *q != ':') slash |= *q++ == '/';
+    if (slash && q < limit && *q == '[') {
+      const char* digits = ++q;
+      while (q < limit && *q >= '0' && *q <= '9') ++q;
+      if (q > digits && limit - q >= 2 && q[0] == ']' && q[1] == ':') return true;
+    }
+    p = hit + 1;
+  }
+  return false;
 }
 
 }  // namespace pftls

@@ -92,24 +92,38 @@ inline bool is_journal_marker(std::string_view line) {
 
 // What a line's stamp looks like before it is converted.
 struct StampShape {
-  bool rfc3339 = false;
-  std::size_t end = 0;           // the space after the stamp
+  enum Kind { kRfc3164, kRfc3339, kNone } kind = kRfc3164;
+  std::size_t end = 0;           // the byte after the stamp (a space, or 0 for kNone)
   std::size_t suffix_begin = 0;  // RFC 3339: where the stamp goes on after the fraction
   Micros fraction = 0;
+  // RFC 3164: the stamp's 15 bytes as syslog pads them ("Feb  1 09:00:01"),
+  // also for an unpadded day ("Feb 1 09:00:01", copy and paste).
+  const char* padded = nullptr;
+  char unpadded_day[15] = {};
 };
 
 // The parts of a line read so far are those of a Postfix line.
 constexpr EnvelopeStatus kSoFarPostfix = EnvelopeStatus::kPostfix;
 
+// The fraction after a yearless stamp that ends at `dot` (journalctl -o
+// short-precise): the stamp then ends at the space after its digits.
+EnvelopeStatus read_precise(std::string_view line, std::size_t dot, StampShape& st) {
+  st.end = scan_fraction(line, dot + 1, line.size(), st.fraction);
+  const bool ok = st.end > dot + 1 && st.end < line.size() && line[st.end] == ' ';
+  return ok ? kSoFarPostfix : EnvelopeStatus::kMalformed;
+}
+
 // The stamp's form is told by the first byte: a digit for RFC 3339 and
-// journalctl's short-iso forms, else the yearless RFC 3164 forms. A fraction
-// of a second is read here; the rest of the stamp is converted once the line
-// is known to be Postfix's.
+// journalctl's short-iso forms, else the yearless RFC 3164 forms (day
+// padded or not). A line that starts with a Postfix program has no stamp
+// (kNone: a frame around the line may give the time). A fraction of a
+// second is read here; the rest of the stamp is converted once the line is
+// known to be Postfix's.
 EnvelopeStatus read_stamp(std::string_view line, StampShape& st) {
   if (!line.empty() && line[0] >= '0' && line[0] <= '9') {
     const char* space = static_cast<const char*>(std::memchr(line.data(), ' ', line.size()));
     if (!space) return EnvelopeStatus::kMalformed;
-    st.rfc3339 = true;
+    st.kind = StampShape::kRfc3339;
     st.end = static_cast<std::size_t>(space - line.data());
     st.suffix_begin = std::min<std::size_t>(st.end, 19);
     if (st.end > 19 && line[19] == '.') {
@@ -119,16 +133,47 @@ EnvelopeStatus read_stamp(std::string_view line, StampShape& st) {
     }
     return kSoFarPostfix;
   }
-  if (line.size() >= 16 && line[15] == ' ') {  // "Mmm dd hh:mm:ss ": the common case
+  st.padded = line.data();
+  if (line.size() >= 16 && line[15] == ' ' && line[5] != ' ') {  // "Mmm dd hh:mm:ss "
     st.end = 15;
     return kSoFarPostfix;
   }
-  if (line.size() >= 16 && line[15] == '.') {  // journalctl -o short-precise
-    st.end = scan_fraction(line, 16, line.size(), st.fraction);
-    const bool ok = st.end > 16 && st.end < line.size() && line[st.end] == ' ';
-    return ok ? kSoFarPostfix : EnvelopeStatus::kMalformed;
+  if (line.size() >= 16 && line[15] == '.' && line[5] != ' ') return read_precise(line, 15, st);
+  // "Feb 1 09:00:01": a day without its padding.
+  if (line.size() >= 15 && line[3] == ' ' && is_digit(line[4]) && line[5] == ' ' &&
+      (line[14] == ' ' || line[14] == '.') && month_number(line.data()) != 0) {
+    std::memcpy(st.unpadded_day, line.data(), 4);
+    st.unpadded_day[4] = ' ';
+    std::memcpy(st.unpadded_day + 5, line.data() + 4, 10);
+    st.padded = st.unpadded_day;
+    if (line[14] == '.') return read_precise(line, 14, st);
+    st.end = 14;
+    return kSoFarPostfix;
+  }
+  if (line.size() >= 7 && std::memcmp(line.data(), "postfix", 7) == 0) {
+    st.kind = StampShape::kNone;
+    st.end = 0;
+    return kSoFarPostfix;
   }
   return is_journal_marker(line) ? EnvelopeStatus::kOtherProgram : EnvelopeStatus::kMalformed;
+}
+
+// The severity word some container images write where the host would be
+// (rsyslog's %syslogseverity-text:::uppercase%, padded to a width), in any
+// of its spellings.
+bool is_severity_word(std::string_view w) {
+  static constexpr std::string_view kWords[] = {"EMERG", "ALERT",   "CRIT",  "ERR",
+                                                "ERROR", "WARNING", "WARN",  "NOTICE",
+                                                "INFO",  "DEBUG",   "PANIC", "FATAL"};
+  for (std::string_view k : kWords) {
+    if (w == k) return true;
+  }
+  return false;
+}
+
+std::size_t skip_spaces(std::string_view line, std::size_t pos) {
+  while (pos < line.size() && line[pos] == ' ') ++pos;
+  return pos;
 }
 
 // The bytes that end a program name: one lookup a byte.
@@ -204,8 +249,12 @@ void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) 
   const char* const p = line.data();
   const std::size_t host_len = byte_scan::first_in_16(p + 16, ' ');
   if (host_len == 0 || host_len == 16) return false;
+  // A "host" that starts like a program: the general path decides (the
+  // program field decides what is Postfix).
+  if (p[16] == 'p' && std::memcmp(p + 16, "postfix", 7) == 0) return false;
   const char* const prog = p + 16 + host_len + 1;  // at most p + 32
   if (std::memcmp(prog, "postfix", 7) != 0) {
+    if (*prog == ' ') return false;  // a run of spaces: the general path reads on
     status = EnvelopeStatus::kOtherProgram;
     return true;
   }
@@ -231,34 +280,90 @@ void EnvelopeParser::begin_input(std::optional<std::int64_t> mtime_utc_seconds) 
 
 EnvelopeStatus EnvelopeParser::parse(std::string_view line, Envelope& out) {
   EnvelopeStatus status;
-  if (parse_usual(line, out, status)) return status;
+  // The usual path's "another program" is checked for a Postfix name
+  // elsewhere in the line (odd spacing, a severity word for a host).
+  if (parse_usual(line, out, status) &&
+      (status != EnvelopeStatus::kOtherProgram || !names_postfix_program(line))) {
+    return status;
+  }
   return parse_general(*this, line, out);
 }
 
+namespace {
+
+// The frame of a line once its stamp is read: where the host and the
+// program are. The host is missing when the program follows the stamp (the
+// program field decides: "postfix.../SERVICE[pid]:" is never a host) or,
+// after an RFC 3339 stamp (the images that write one use rsyslog's
+// date-rfc3339), when a severity word stands in its place.
+struct Fields {
+  std::string_view host;  // empty: none in the line
+  std::size_t program = 0;
+};
+
+Fields read_fields(std::string_view line, std::size_t from, bool severity_for_host) {
+  Fields f;
+  const std::size_t first = skip_spaces(line, from);
+  if (first >= line.size()) return {std::string_view(), line.size()};
+  const char* space =
+      static_cast<const char*>(std::memchr(line.data() + first, ' ', line.size() - first));
+  const std::size_t first_end = space ? static_cast<std::size_t>(space - line.data()) : line.size();
+  ProgramName program;
+  std::uint32_t pid = 0;
+  std::size_t message = 0;
+  if (read_program(line.substr(first), program, pid, message) == kSoFarPostfix) {
+    f.program = first;  // no host
+    return f;
+  }
+  const std::string_view word = line.substr(first, first_end - first);
+  if (!severity_for_host || !is_severity_word(word)) f.host = word;
+  f.program = skip_spaces(line, first_end);
+  return f;
+}
+
+}  // namespace
+
 // Byte at a time, with no 16-byte scan: the reference of parse_usual().
 EnvelopeStatus parse_general(EnvelopeParser& parser, std::string_view line, Envelope& out) {
+  const EnvelopeStatus status = parser.parse_frame(line, out);
+  if (status == EnvelopeStatus::kOtherProgram && names_postfix_program(line)) {
+    return EnvelopeStatus::kMalformed;
+  }
+  return status;
+}
+
+EnvelopeStatus EnvelopeParser::parse_frame(std::string_view line, Envelope& out) {
   StampShape stamp;
   EnvelopeStatus status = read_stamp(line, stamp);
   if (status != kSoFarPostfix) return status;
-  const std::size_t host_begin = stamp.end + 1;
-  const char* host_end = static_cast<const char*>(
-      std::memchr(line.data() + host_begin, ' ', line.size() - host_begin));
-  if (!host_end) return EnvelopeStatus::kMalformed;
-  const char* const prog = host_end + 1;
-  const std::string_view rest(prog, static_cast<std::size_t>(line.data() + line.size() - prog));
+  const Fields fields = stamp.kind == StampShape::kNone
+                            ? Fields{std::string_view(), 0}
+                            : read_fields(line, stamp.end + (stamp.end < line.size() ? 1 : 0),
+                                          stamp.kind == StampShape::kRfc3339);
+  if (fields.program >= line.size()) return EnvelopeStatus::kMalformed;
+  const std::string_view rest = line.substr(fields.program);
   ProgramName program;
   std::uint32_t pid = 0;
   std::size_t message = 0;
   status = read_program(rest, program, pid, message);
   if (status != kSoFarPostfix) return status;
-  Micros t;
-  const bool stamp_ok = stamp.rfc3339
-                            ? parser.rfc3339_time_cached(line, stamp.end, stamp.suffix_begin, t)
-                            : parser.rfc3164_time_cached(line, t);
+  Micros t = 0;
+  bool stamp_ok = true;
+  switch (stamp.kind) {
+    case StampShape::kRfc3339:
+      stamp_ok = rfc3339_time_cached(line, stamp.end, stamp.suffix_begin, t);
+      break;
+    case StampShape::kRfc3164:
+      stamp_ok = rfc3164_time_cached(stamp.padded, t);
+      break;
+    case StampShape::kNone:  // the time of the frame around the line, if any
+      stamp_ok = has_frame_time_;
+      t = frame_time_;
+      break;
+  }
   if (!stamp_ok) return EnvelopeStatus::kMalformed;
   out.time = t + stamp.fraction;
-  out.host = std::string_view(line.data() + host_begin,
-                              static_cast<std::size_t>(host_end - line.data()) - host_begin);
+  out.host = fields.host.empty() ? frame_host_ : fields.host;
   out.syslog_name = program.syslog_name;
   out.service = program.service;
   out.pid = pid;
@@ -267,15 +372,21 @@ EnvelopeStatus parse_general(EnvelopeParser& parser, std::string_view line, Enve
   return EnvelopeStatus::kPostfix;
 }
 
+void EnvelopeParser::set_frame(std::optional<Micros> time, std::string_view host) {
+  has_frame_time_ = time.has_value();
+  frame_time_ = time.value_or(0);
+  frame_host_ = host.empty() ? std::string_view(kNoHost) : host;
+}
+
 // Many lines share a stamp: the last one is converted only once, without its
 // fraction. The cache key is the stamp's 15 bytes for RFC 3164 forms.
-bool EnvelopeParser::rfc3164_time_cached(std::string_view line, Micros& out) {
-  if (last_stamp_size_ == 15 && byte_scan::same_bytes<15>(line.data(), last_stamp_)) {
+bool EnvelopeParser::rfc3164_time_cached(const char* stamp, Micros& out) {
+  if (last_stamp_size_ == 15 && byte_scan::same_bytes<15>(stamp, last_stamp_)) {
     out = last_time_;
     return true;
   }
-  if (!parse_rfc3164_time(line, out)) return false;
-  std::memcpy(last_stamp_, line.data(), 15);
+  if (!parse_rfc3164_time(stamp, out)) return false;
+  std::memcpy(last_stamp_, stamp, 15);
   last_stamp_size_ = 15;
   last_time_ = out;
   return true;
@@ -304,8 +415,7 @@ bool EnvelopeParser::rfc3339_time_cached(std::string_view line, std::size_t stam
   return true;
 }
 
-bool EnvelopeParser::parse_rfc3164_time(std::string_view line, Micros& out) {
-  const char* p = line.data();
+bool EnvelopeParser::parse_rfc3164_time(const char* p, Micros& out) {
   unsigned month = month_number(p);
   if (month == 0 || p[3] != ' ') return false;
   int day, h, m, s;

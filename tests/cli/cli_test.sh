@@ -128,6 +128,37 @@ case $CASE in
     expect_err "mail.log:4: not a syslog line"
     expect_err "mail.log:5: unrecognised postfix/smtpd line"
     expect_err "1 unrecognised, 1 malformed" ;;
+  no_postfix_lines_warns)
+    printf 'Mar  4 10:00:01 mx1 dovecot: imap-login: Login: user=<a@b>\n' >dovecot.log
+    head -3 "$SAMPLES/sessions/mail.log" >mail.log
+    run ingest --db db --year 2026 --tz UTC dovecot.log mail.log
+    expect_rc 0
+    expect_err "pftls: warning: no Postfix lines in dovecot.log: not a mail log, or a form pftls does not know"
+    grep -q "in mail.log" "$tmp/err" && fail "warned about a mail log: $(cat "$tmp/err")"
+    [[ $(grep -c "no Postfix lines" "$tmp/err") == 1 ]] || fail "not one warning: $(cat "$tmp/err")"
+    # Its offset is recorded: the next run reads nothing of it and says nothing.
+    printf 'Mar  4 10:00:02 mx1 dovecot: imap-login: Logout\n' >>dovecot.log
+    run ingest --db db --year 2026 --tz UTC dovecot.log
+    expect_rc 0
+    expect_err "pftls: ingest: 1 lines read"
+    grep -q "no Postfix lines" "$tmp/err" && fail "warned again: $(cat "$tmp/err")"
+    true ;;
+  postfix_line_not_taken_apart)
+    { head -2 "$SAMPLES/sessions/mail.log"
+      printf 'Mar  4 10:00:03 relay.example mx1 postfix/smtpd[2101]: lost connection after STARTTLS\n'
+      printf 'Mar  4 10:00:03 mx1 dovecot: imap-login: Login: user=<a@b>\n'; } >odd.log
+    run ingest --db db --year 2026 --tz UTC odd.log
+    expect_rc 0
+    expect_err "odd.log:3: a Postfix line in a form pftls cannot take apart, skipped"
+    expect_err "0 unrecognised, 1 malformed" ;;
+  startup_tls_problem_no_failure)
+    { printf 'Mar  4 09:58:01 mx1 postfix/smtpd[2000]: warning: cannot get RSA certificate from file "/etc/ssl/x.pem": disabling TLS support\n'
+      printf 'Mar  4 09:58:01 mx1 postfix/smtpd[2000]: warning: TLS library problem: error:0480006C:PEM routines::no start line:../crypto/pem/pem_lib.c:763:Expecting: TRUSTED CERTIFICATE:\n'
+      printf 'Mar  4 09:58:02 mx1 postfix/smtpd[2000]: connect from a.example[192.0.2.1]\n'
+      printf 'Mar  4 09:58:02 mx1 postfix/smtpd[2000]: disconnect from a.example[192.0.2.1] ehlo=1 quit=1 commands=2\n'; } >start.log
+    run ingest --db db --year 2026 --tz UTC start.log
+    expect_rc 0
+    expect_err "1 sessions, 0 failures" ;;
   unrecognised_file)
     run ingest --db db --year 2026 --tz UTC --unrecognised unknown.txt "$SAMPLES/hostile/mail.log"
     expect_rc 0

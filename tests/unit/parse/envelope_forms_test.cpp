@@ -264,8 +264,9 @@ INSTANTIATE_TEST_SUITE_P(
                    EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 fraction, no offset sign",
                    "2026-11-28T23:45:17.120100 mx postfix/smtpd[1]: m", EnvelopeStatus::kPostfix},
-        StatusCase{"RFC 3339 space instead of T (the time is read as the host)",
-                   "2026-11-28 23:45:17Z mx postfix/smtpd[1]: m", EnvelopeStatus::kOtherProgram},
+        StatusCase{"RFC 3339 space instead of T (the time is read as the host, and a line "
+                   "naming a Postfix program is never another program's)",
+                   "2026-11-28 23:45:17Z mx postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 short stamp", "2026-11-28 mx postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 long garbage stamp",

@@ -242,8 +242,8 @@ TEST(Envelope, UsualLinePathAgreesWithGeneralParse) {
   fast.begin_input(std::nullopt);
   general.begin_input(std::nullopt);
   test_inputs::XorShift64 next(0x2545F4914F6CDD1DULL);
-  const char* const stamps[] = {"Dec 23 16:01:05", "Dec 23 16:01:06", "Dec  3 16:01:06",
-                                "Dec 23 16:01:0x", "2016-12-23T16:01:07Z"};
+  const char* const stamps[] = {"Dec 23 16:01:05", "Dec 23 16:01:06",      "Dec  3 16:01:06",
+                                "Dec 23 16:01:0x", "2016-12-23T16:01:07Z", "Dec 3 16:01:06"};
   const char* const programs[] = {"postfix/smtpd",
                                   "postfix/submission/smtpd",
                                   "postfix-in/cleanup",
@@ -261,11 +261,15 @@ TEST(Envelope, UsualLinePathAgreesWithGeneralParse) {
   const char* const closes[] = {"]: ", "]: ", "]: ", "]:", "] ", "]x ", ": ", "]:  "};
   std::size_t postfix_lines = 0, usual = 0;
   for (int i = 0; i < 200000; ++i) {
-    std::string line = stamps[next() % 5];
+    std::string line = stamps[next() % std::size(stamps)];
     line += next() % 8 == 0 ? "." : " ";
     const std::size_t host_len = next() % 21;
-    for (std::size_t k = 0; k < host_len; ++k) line += static_cast<char>('a' + next() % 26);
-    line += ' ';
+    if (next() % 12 == 0) {
+      line += next() % 2 ? "INFO" : "postfix";  // a severity word, a host named so
+    } else {
+      for (std::size_t k = 0; k < host_len; ++k) line += static_cast<char>('a' + next() % 26);
+    }
+    line += next() % 7 == 0 ? "  " : " ";  // runs of spaces
     line += programs[next() % std::size(programs)];
     line += '[';
     const std::size_t digits = next() % 13;
