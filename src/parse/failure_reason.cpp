@@ -85,13 +85,7 @@ void split_openssl(std::string_view s, std::string_view& code, std::string_view&
 ReasonTable ReasonTable::load(std::string_view name, std::string_view text) {
   ReasonTable t;
   std::vector<std::string> errors;
-  struct PendingSample {
-    std::string line;
-    std::size_t section;
-    int line_no;
-  };
-  std::vector<PendingSample> samples;
-  std::vector<bool> has_sample;
+  std::vector<Sample> samples;
   std::istringstream in{std::string(text)};
   std::string raw;
   int line_no = 0;
@@ -106,7 +100,6 @@ ReasonTable ReasonTable::load(std::string_view name, std::string_view text) {
       if (line.back() != ']' || id.empty() || hyphenate(id) + (id.back() == '*' ? "-*" : "") != id)
         errors.push_back(where + "bad section header (want [lower-case-words])");
       t.sections_.push_back(Section{std::string(id), -1, line_no});
-      has_sample.push_back(false);
       continue;
     }
     const auto eq = line.find('=');
@@ -141,33 +134,46 @@ ReasonTable ReasonTable::load(std::string_view name, std::string_view text) {
       else
         t.code_rules_.emplace_back(code, sec);
     } else if (key == "sample") {
-      samples.push_back(PendingSample{std::string(trim(value)), sec, line_no});
-      has_sample[sec] = true;
+      samples.push_back(Sample{std::string(trim(value)), sec, line_no});
     } else {
       errors.push_back(where + "unknown key '" + std::string(key) + "'");
     }
   }
-  for (std::size_t i = 0; i < t.sections_.size(); ++i) {
-    const Section& s = t.sections_[i];
+  t.check(file, samples, errors);
+  if (!errors.empty()) {
+    std::string msg = "invalid failure reasons:";
+    for (const auto& e : errors) msg += "\n  " + e;
+    throw ReasonError(msg);
+  }
+  return t;
+}
+
+// Every section complete and every sample giving its own section's class.
+void ReasonTable::check(const std::string& file, const std::vector<Sample>& samples,
+                        std::vector<std::string>& errors) const {
+  for (std::size_t i = 0; i < sections_.size(); ++i) {
+    const Section& s = sections_[i];
     const std::string where = file + ":" + std::to_string(s.line) + ": ";
     if (s.rank < 0) errors.push_back(where + "[" + s.name + "] has no rank");
-    if (!has_sample[i]) errors.push_back(where + "[" + s.name + "] has no sample");
+    if (std::none_of(samples.begin(), samples.end(),
+                     [i](const Sample& x) { return x.section == i; }))
+      errors.push_back(where + "[" + s.name + "] has no sample");
     for (std::size_t j = 0; j < i; ++j)
-      if (t.sections_[j].name == s.name) errors.push_back(where + "[" + s.name + "] twice");
+      if (sections_[j].name == s.name) errors.push_back(where + "[" + s.name + "] twice");
   }
-  if (std::none_of(t.sections_.begin(), t.sections_.end(),
+  if (std::none_of(sections_.begin(), sections_.end(),
                    [](const Section& s) { return s.name == kOther; }))
     errors.push_back(file + ": no [other] section");
-  for (const auto& [code, sec] : t.code_rules_)
-    if (t.sections_[sec].name.back() == '*')
-      errors.push_back(file + ":" + std::to_string(t.sections_[sec].line) + ": [" +
-                       t.sections_[sec].name + "] cannot name a code");
+  for (const auto& [code, sec] : code_rules_)
+    if (sections_[sec].name.back() == '*')
+      errors.push_back(file + ":" + std::to_string(sections_[sec].line) + ": [" +
+                       sections_[sec].name + "] cannot name a code");
   if (errors.empty()) {
     for (const auto& s : samples) {
       const std::string where = file + ":" + std::to_string(s.line_no) + ": ";
-      const std::string& want = t.sections_[s.section].name;
+      const std::string& want = sections_[s.section].name;
       std::string got;
-      if (!t.classify_line(s.line, got)) {
+      if (!classify_line(s.line, got)) {
         errors.push_back(where + "sample is not a line tls.reasons classifies");
         continue;
       }
@@ -177,12 +183,6 @@ ReasonTable ReasonTable::load(std::string_view name, std::string_view text) {
       if (!ok) errors.push_back(where + "sample gives '" + got + "', expected [" + want + "]");
     }
   }
-  if (!errors.empty()) {
-    std::string msg = "invalid failure reasons:";
-    for (const auto& e : errors) msg += "\n  " + e;
-    throw ReasonError(msg);
-  }
-  return t;
 }
 
 const ReasonTable& ReasonTable::builtin() {

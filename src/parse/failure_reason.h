@@ -55,6 +55,13 @@ class ReasonTable {
   };
 
  private:
+  struct Sample {
+    std::string line;
+    std::size_t section = 0;
+    int line_no = 0;
+  };
+  void check(const std::string& file, const std::vector<Sample>& samples,
+             std::vector<std::string>& errors) const;
   std::string name_of(const Rule& rule, std::string_view lowered, std::size_t at) const;
 
   std::vector<Section> sections_;
