@@ -96,6 +96,9 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
       if (s.rec.tls) break;  // after a successful handshake: not a STARTTLS failure
       const std::string reason =
           reason_from_openssl(ev.get(Field::kOpensslCode), ev.get(Field::kOpensslReason));
+      // Rank 0 (server-setup): the server's certificate or key failed to load
+      // when smtpd started; no handshake was tried.
+      if (!reason.empty() && reason_rank(reason) == 0) break;
       mark_failed(s, env.time, ord, reason.empty() ? "other" : reason, ev.get(Field::kOpensslCode));
       break;
     }

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "base/embedded_data.h"
+#include "parse/failure_reason.h"
 #include "parse/pattern_set.h"
 #include "parse/pattern_set_internal.h"
 
@@ -362,7 +363,14 @@ const PatternSet& PatternSet::builtin() {
     for (const auto& f : embedded_files())
       if (f.path.substr(0, 8) == "parsers/" && f.path.ends_with(".patterns"))
         sources.push_back({std::string(f.path), std::string(f.content)});
-    return load(sources);
+    PatternSet loaded = load(sources);
+    // The failure reasons are data beside the patterns, checked as early.
+    try {
+      (void)ReasonTable::builtin();
+    } catch (const ReasonError& e) {
+      throw PatternError(e.what());
+    }
+    return loaded;
   }();
   return set;
 }

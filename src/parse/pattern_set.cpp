@@ -102,12 +102,40 @@ int PatternSet::Impl::try_candidates(const CandidateList& list, std::string_view
     if (taken >= 0) return taken;
     out.set(Field::kQueueId, {});
   }
-  return impl.try_candidates(table.without_queue_id, message, out, gate);
+  const int taken = impl.try_candidates(table.without_queue_id, message, out, gate);
+  if (taken >= 0) return taken;
+  return impl.match_after_peer(table, message, out);
 }
 
 int PatternSet::Impl::match(std::string_view service, std::string_view message, Event& out,
                             const CaptureGate* gate) const {
   return match_line(*this, service, message, out, gate);
+}
+
+// Verbose TLS logging writes some lines after the peer ("NAME[IP]: TLS
+// cipher list ...", "NAME[IP]:PORT: depth=0 ..."). Reached only by lines no
+// pattern took: the peer is skipped and the rest may only be ignored, so
+// such a line never becomes evidence.
+int PatternSet::Impl::match_after_peer(const ServiceTable& table, std::string_view message,
+                                       Event& out) const {
+  const std::size_t open = message.find('[');
+  if (open == 0 || open == std::string_view::npos || open > 255) return -1;
+  if (message.substr(0, open).find(' ') != std::string_view::npos) return -1;
+  const std::size_t close = message.find(']', open);
+  if (close == std::string_view::npos || close - open > 64) return -1;
+  std::size_t pos = close + 1;
+  if (pos < message.size() && message[pos] == ':' && pos + 1 < message.size() &&
+      message[pos + 1] >= '0' && message[pos + 1] <= '9') {
+    ++pos;
+    while (pos < message.size() && message[pos] >= '0' && message[pos] <= '9') ++pos;
+  }
+  if (message.substr(pos, 2) != ": ") return -1;
+  Event rest;
+  const int taken = try_candidates(table.without_queue_id, message.substr(pos + 2), rest, nullptr);
+  if (taken < 0 || rest.kind != EventKind::kIgnored) return -1;
+  out.clear();
+  out.kind = EventKind::kIgnored;
+  return taken;
 }
 
 PatternSet::PatternSet() : impl_(std::make_unique<Impl>()) {}

@@ -183,6 +183,8 @@ struct PatternSet::Impl {
             const CaptureGate* gate) const;
   int try_candidates(const CandidateList& list, std::string_view text, Event& out,
                      const CaptureGate* gate) const;
+  // A line that starts with "NAME[IP]: " and whose rest an ignore pattern takes.
+  int match_after_peer(const ServiceTable& table, std::string_view message, Event& out) const;
 };
 
 // Which pattern of `set` takes the line (-1: none), its id ("smtpd.connect",

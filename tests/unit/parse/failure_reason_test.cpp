@@ -66,8 +66,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         OpensslCase{"14094410", "sslv3 alert handshake failure", "alert-handshake-failure"},
         OpensslCase{"", "sslv3 alert handshake failure", "alert-handshake-failure"},
-        OpensslCase{"1409442E", "tlsv1 alert protocol version", "alert-protocol-version"},
-        OpensslCase{"", "tlsv1 alert protocol version", "alert-protocol-version"},
+        // The peer's "protocol version" alert says our versions do not meet.
+        OpensslCase{"1409442E", "tlsv1 alert protocol version", "unsupported-protocol"},
+        OpensslCase{"", "tlsv1 alert protocol version", "unsupported-protocol"},
         // OpenSSL 3.2+ wording.
         OpensslCase{"0A000410", "ssl/tls alert handshake failure", "alert-handshake-failure"},
         OpensslCase{"", "ssl/tls alert handshake failure", "alert-handshake-failure"},
@@ -75,7 +76,37 @@ INSTANTIATE_TEST_SUITE_P(
         OpensslCase{"0A000418", "tlsv1 alert unknown ca", "alert-unknown-ca"},
         // Alerts by code only.
         OpensslCase{"0A000410", "", "alert-handshake-failure"},
-        OpensslCase{"0A00042E", "", "alert-protocol-version"}));
+        OpensslCase{"0A00042E", "", "unsupported-protocol"},
+        OpensslCase{"0A000418", "", "alert-unknown-ca"},
+        OpensslCase{"0A00045C", "", "alert-certificate-required"},
+        OpensslCase{"", "tlsv13 alert certificate required", "alert-certificate-required"},
+        OpensslCase{"", "tlsv1 unrecognized name", "alert-unrecognized-name"},
+        OpensslCase{"14094412", "sslv3 alert bad certificate", "alert-bad-certificate"},
+        // Verbose logging's alert lines, whole.
+        OpensslCase{"", "SSL3 alert read:fatal:unknown CA", "alert-unknown-ca"},
+        OpensslCase{"", "SSL3 alert write:fatal:handshake failure", "sent-alert-handshake-failure"},
+        OpensslCase{"", "SSL3 alert read:fatal:protocol version", "unsupported-protocol"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    NotTlsAndOthers, ReasonFromOpensslTest,
+    ::testing::Values(
+        OpensslCase{"1417D0FC", "unknown protocol", "unknown-protocol"},
+        OpensslCase{"0A0000FC", "", "unknown-protocol"},
+        OpensslCase{"1417D18C", "version too low", "unsupported-protocol"},
+        OpensslCase{"0A00018C", "", "unsupported-protocol"},
+        OpensslCase{"1408F09C", "http request", "http-request"},
+        OpensslCase{"0A00009B", "https proxy request", "http-request"},
+        OpensslCase{"0A00006C", "bad key share", "bad-key-share"},
+        OpensslCase{"0A000178", "", "no-suitable-signature-algorithm"},
+        OpensslCase{"", "no suitable signature algorithm", "no-suitable-signature-algorithm"},
+        OpensslCase{"1408F119", "decryption failed or bad record mac", "bad-record-mac"},
+        OpensslCase{"", "bad record mac", "bad-record-mac"},
+        OpensslCase{"1416F086", "certificate verify failed", "certificate-verify-failed"},
+        OpensslCase{"0A000086", "", "certificate-verify-failed"},
+        // The server's own set-up, at start-up: not a handshake.
+        OpensslCase{"0B080074", "key values mismatch", "server-setup"},
+        OpensslCase{"02001002", "No such file or directory", "server-setup"},
+        OpensslCase{"140DC002", "system lib", "server-setup"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Unknown, ReasonFromOpensslTest,
@@ -110,7 +141,7 @@ TEST_P(ReasonFromAcceptDetailTest, Classifies) {
 INSTANTIATE_TEST_SUITE_P(
     Details, ReasonFromAcceptDetailTest,
     ::testing::Values(DetailCase{"lost connection", "lost-connection"},
-                      DetailCase{"Connection reset by peer", "lost-connection"},
+                      DetailCase{"Connection reset by peer", "connection-reset"},
                       DetailCase{"Broken pipe", "lost-connection"},
                       DetailCase{"Connection timed out", "timeout"},
                       DetailCase{"timeout", "timeout"}, DetailCase{"-1", "other"},
@@ -127,6 +158,68 @@ TEST(ReasonRank, OpensslBeatsSessionEndBeatsOther) {
   EXPECT_GT(reason_rank("other"), reason_rank(""));
   EXPECT_EQ(reason_rank("lost-connection"), reason_rank("timeout"));
   EXPECT_EQ(reason_rank("no-shared-cipher"), reason_rank("alert-protocol-version"));
+}
+
+TEST(ReasonRank, SentAlertBetweenOpensslAndSessionEnd) {
+  EXPECT_GT(reason_rank("no-shared-cipher"), reason_rank("sent-alert-handshake-failure"));
+  EXPECT_GT(reason_rank("sent-alert-handshake-failure"), reason_rank("lost-connection"));
+  EXPECT_EQ(reason_rank("connection-reset"), reason_rank("lost-connection"));
+  EXPECT_EQ(reason_rank("unknown-protocol"), reason_rank("no-shared-cipher"));
+  EXPECT_EQ(reason_rank("server-setup"), 0);  // not evidence of a failed handshake
+}
+
+// A table that breaks its own rules does not load; every problem is named.
+TEST(ReasonTable, RejectsBrokenTables) {
+  const char* ok_other = "[other]\nrank = 1\nsample = SSL_accept error from a[192.0.2.1]: -1\n";
+  EXPECT_NO_THROW(ReasonTable::load("t.reasons", ok_other));
+  const std::pair<const char*, const char*> broken[] = {
+      {"[x]\nrank = 4\ntext = no shared cipher\n", "has no sample"},
+      {"[x]\ntext = no shared cipher\nsample = warning: TLS library problem: "
+       "error:0A0000C1:SSL routines::no shared cipher:\n",
+       "has no rank"},
+      {"[x]\nrank = 4\ntext = no shared cipher\nsample = warning: TLS library problem: "
+       "error:0A000102:SSL routines::unsupported protocol:\n",
+       "sample gives 'other', expected [x]"},
+      {"[x]\nrank = 4\ncode = 1C\nsample = x\n", "code must be three hex digits"},
+      {"[x]\nrank = 9\n", "rank must be 0 to 4"},
+      {"[X y]\n", "bad section header"},
+      {"[x]\nrank = 4\ncolour = red\n", "unknown key 'colour'"},
+      {"[x]\nrank = 4\ntext = a\nsample = connect from a[192.0.2.1]\n",
+       "sample is not a line tls.reasons classifies"},
+  };
+  for (const auto& [text, want] : broken) {
+    try {
+      (void)ReasonTable::load("t.reasons", std::string(text) + ok_other);
+      ADD_FAILURE() << "loaded: " << text;
+    } catch (const ReasonError& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("t.reasons:"), std::string::npos) << e.what();
+    }
+  }
+  try {
+    (void)ReasonTable::load("t.reasons", "[x]\nrank = 4\n");
+    ADD_FAILURE() << "loaded without [other]";
+  } catch (const ReasonError& e) {
+    EXPECT_NE(std::string(e.what()).find("no [other] section"), std::string::npos);
+  }
+}
+
+// The built-in table loads, and its samples are whole lines classified.
+TEST(ReasonTable, BuiltinClassifiesWholeLines) {
+  const ReasonTable& t = ReasonTable::builtin();
+  std::string r;
+  ASSERT_TRUE(t.classify_line(
+      "warning: TLS library problem: 7659:error:1408A0C1:SSL routines:SSL3_GET_CLIENT_HELLO:no "
+      "shared cipher:s3_srvr.c:1387:",
+      r));
+  EXPECT_EQ(r, "no-shared-cipher");
+  ASSERT_TRUE(
+      t.classify_line("SSL_accept error from a.example[192.0.2.1]:41234: Connection timed out", r));
+  EXPECT_EQ(r, "timeout");
+  ASSERT_TRUE(t.classify_line("SSL_connect error to mx.example[192.0.2.1]:25: -1", r));
+  EXPECT_EQ(r, "other");
+  EXPECT_FALSE(t.classify_line("SSL3 alert write:warning:close notify", r));
+  EXPECT_FALSE(t.classify_line("connect from a.example[192.0.2.1]", r));
 }
 
 TEST(ReasonRank, AmexPicksNoSharedCipherOverDashOne) {

@@ -529,6 +529,47 @@ TEST(PatternSetMatch, UnknownLinesReturnFalse) {
   }
 }
 
+// Verbose TLS logging (loglevel 2 to 4): recognised, and evidence only where
+// it names a failure (the fatal alerts).
+TEST(PatternSetMatch, VerboseTlsLines) {
+  const PatternSet& set = PatternSet::builtin();
+  const std::pair<const char*, const char*> ignored[] = {
+      {"smtpd", "SSL_accept:before/accept initialization"},
+      {"smtpd", "SSL_accept:error in SSLv2/v3 read client hello A"},
+      {"smtpd", "initializing the server-side TLS engine"},
+      {"smtp", "initializing the client-side TLS engine"},
+      {"smtp", "SSL_connect:SSLv3/TLS write client hello"},
+      {"smtpd", "SSL3 alert write:warning:close notify"},
+      {"smtp", "Host offered STARTTLS: [127.0.0.1]"},
+      {"tlsproxy", "SSL_accept:SSLv3/TLS write server hello"},
+      {"tlsmgr", "open smtpd TLS cache btree:/var/lib/postfix/smtpd_scache"},
+      // After the peer: matched without it.
+      {"smtpd", "mx01.arz.at[193.110.182.61]: TLS cipher list \"aNULL:-aNULL:HIGH\""},
+      {"smtp", "mail.example.org[192.0.2.7]:25: depth=0 verify=1 subject=/CN=mail.example.org"},
+      {"smtpd", "localhost[127.0.0.1]: save session 12AB&smtp&[127.0.0.1]:25 to smtpd cache"},
+  };
+  for (const auto& [service, message] : ignored) {
+    Event ev;
+    EXPECT_GE(matching_pattern(set, service, message, ev), 0) << service << ": " << message;
+    EXPECT_EQ(ev.kind, EventKind::kIgnored) << service << ": " << message;
+  }
+  Event ev;
+  ASSERT_GE(matching_pattern(set, "smtpd", "SSL3 alert write:fatal:handshake failure", ev), 0);
+  EXPECT_EQ(ev.kind, EventKind::kTlsLibraryProblem);
+  EXPECT_EQ(ev.get(Field::kOpensslReason), "SSL3 alert write:fatal:handshake failure");
+  // A peer prefix never turns a line into evidence, nor makes junk known.
+  const std::pair<const char*, const char*> unknown[] = {
+      {"smtpd", "a.example[192.0.2.1]: SSL_accept error from b[192.0.2.2]: -1"},
+      {"smtpd", "a.example[192.0.2.1]: something else"},
+      {"smtpd", "a example[192.0.2.1]: TLS cipher list \"x\""},
+      {"smtpd", "[192.0.2.1]: TLS cipher list \"x\""},
+  };
+  for (const auto& [service, message] : unknown) {
+    Event e;
+    EXPECT_LT(matching_pattern(set, service, message, e), 0) << service << ": " << message;
+  }
+}
+
 TEST(PatternSetMatch, ReusedEventClearedBetweenLinesCarriesNothingOver) {
   // ingest reuses one Event and clear()s it before each match().
   const PatternSet& set = PatternSet::builtin();
