@@ -169,6 +169,9 @@ bool parse_duration(std::string_view text, std::int64_t& seconds) {
         return false;
     }
   }
+  // At most 100 years whatever the unit: a window in microseconds, added to
+  // a time, stays far from overflowing.
+  if (n > 100LL * 365 * 86400 / unit) return false;
   seconds = n * unit;
   return true;
 }
@@ -184,6 +187,13 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
   return true;
 }
 }  // namespace
+
+unsigned days_in_month(int year, unsigned month) {
+  static constexpr unsigned kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return 0;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
 
 bool parse_time_arg(std::string_view s, Micros& out) {
   int y, mo, d, h = 0, mi = 0, se = 0;
