@@ -1,7 +1,11 @@
 // event: the names of event kinds and fields as pattern files spell them.
 #include "parse/event.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstddef>
+#include <cstring>
 
 namespace pftls {
 namespace {
@@ -85,5 +89,26 @@ bool event_kind_from_name(std::string_view name, EventKind& out) {
 }
 std::string_view field_name(Field f) { return name_of(kFieldNames, f); }
 bool field_from_name(std::string_view name, Field& out) { return lookup(kFieldNames, name, out); }
+
+bool settle_client_address(Event& ev) {
+  if (!ev.has(Field::kClientIp)) return true;
+  std::string_view ip = ev.get(Field::kClientIp);
+  if (const auto bracket = ip.rfind('['); bracket != std::string_view::npos) {
+    const std::string_view name = ev.get(Field::kClientName);
+    if (ev.has(Field::kClientName) && name.data() + name.size() + 1 == ip.data()) {
+      ev.set(Field::kClientName, std::string_view(name.data(), name.size() + 1 + bracket));
+    }
+    ip.remove_prefix(bracket + 1);
+    ev.set(Field::kClientIp, ip);
+  }
+  if (ip == "unknown") return true;
+  char text[INET6_ADDRSTRLEN];
+  if (ip.empty() || ip.size() >= sizeof text) return false;
+  std::memcpy(text, ip.data(), ip.size());
+  text[ip.size()] = '\0';
+  in6_addr addr;
+  const int family = ip.find(':') == std::string_view::npos ? AF_INET : AF_INET6;
+  return ::inet_pton(family, text, &addr) == 1;
+}
 
 }  // namespace pftls
