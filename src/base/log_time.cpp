@@ -188,13 +188,6 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 }
 }  // namespace
 
-unsigned days_in_month(int year, unsigned month) {
-  static constexpr unsigned kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12) return 0;
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : kDays[month - 1];
-}
-
 bool parse_time_arg(std::string_view s, Micros& out) {
   int y, mo, d, h = 0, mi = 0, se = 0;
   if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||

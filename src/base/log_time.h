@@ -38,7 +38,12 @@ inline constexpr Micros kEarliestLogTime = 0;
 inline constexpr Micros kLatestLogTime = 253'402'300'800 * kMicrosPerSecond - 1;
 inline bool log_time_in_range(Micros t) { return t >= kEarliestLogTime && t <= kLatestLogTime; }
 // 28..31; 0 for a month outside 1..12.
-unsigned days_in_month(int year, unsigned month);
+inline unsigned days_in_month(int year, unsigned month) {
+  constexpr unsigned char kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return 0;
+  if (month != 2) return kDays[month - 1];
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28;
+}
 
 // Days since 1970-01-01 of a proleptic Gregorian date (no range checks).
 std::int64_t days_from_civil(int year, unsigned month, unsigned day);

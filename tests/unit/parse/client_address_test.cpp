@@ -1,9 +1,14 @@
 // settle_client_address: the address of "NAME[IP]" is what follows the last
 // '[', and it must be an IP address; checked on lines the built-in patterns
 // match, as ingest sees them.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "../xorshift.h"
 
 #include "parse/event.h"
 #include "parse/pattern_set.h"
@@ -66,6 +71,47 @@ TEST(ClientAddress, WhatIsNoAddressMakesTheLineMalformed) {
   const Settled s = settle("smtpd", "connect from mx.example[192.0.2.1[x]");
   ASSERT_TRUE(s.matched);
   EXPECT_FALSE(s.valid);
+}
+
+// The one-pass IPv4 check and the rest agree with inet_pton on the text
+// after the last '[', for random strings over the bytes that matter.
+TEST(ClientAddress, AgreesWithInetPton) {
+  test_inputs::XorShift64 rng(17);
+  auto below = [&](std::uint64_t n) { return static_cast<std::size_t>(rng() % n); };
+  const std::string alphabet = "0123456789.:[af";
+  int valid = 0;
+  for (int round = 0; round < 200000; ++round) {
+    std::string ip;
+    switch (below(3)) {
+      case 0:  // any bytes that matter
+        for (std::size_t i = 0, n = below(18); i < n; ++i) ip.push_back(alphabet[below(15)]);
+        break;
+      case 1:  // dotted parts, maybe too many or too large, leading zeros, a '[' before
+        if (below(4) == 0) ip = "x[";
+        for (std::size_t i = 0, n = below(4) ? 4 : 2 + below(4); i < n; ++i) {
+          if (i) ip.push_back(below(20) ? '.' : ':');
+          if (below(8) == 0) ip.push_back('0');
+          ip += std::to_string(below(below(5) ? 256 : 1000));
+        }
+        break;
+      default:  // IPv6-ish
+        for (std::size_t i = 0, n = below(40); i < n; ++i)
+          ip.push_back("0123456789abcdef::."[below(19)]);
+        break;
+    }
+    const std::string line = "name[" + ip;
+    Event ev;
+    ev.set(Field::kClientName, std::string_view(line).substr(0, 4));
+    ev.set(Field::kClientIp, std::string_view(line).substr(5));
+    const std::string after = ip.substr(ip.rfind('[') == std::string::npos ? 0 : ip.rfind('[') + 1);
+    in6_addr addr;
+    const bool want = ::inet_pton(AF_INET, after.c_str(), &addr) == 1 ||
+                      ::inet_pton(AF_INET6, after.c_str(), &addr) == 1;
+    ASSERT_EQ(settle_client_address(ev), want) << "'" << ip << "'";
+    ASSERT_EQ(ev.get(Field::kClientIp), after) << "'" << ip << "'";
+    valid += want ? 1 : 0;
+  }
+  EXPECT_GT(valid, 10000) << "too few valid addresses generated to compare";
 }
 
 TEST(ClientAddress, LinesWithoutAnAddressAreLeftAlone) {
