@@ -19,7 +19,7 @@ namespace {
 // A stream buffer on a file descriptor that remembers the first write error.
 class FdBuf : public std::streambuf {
  public:
-  explicit FdBuf(int fd) : fd_(fd), buf_(64 * 1024) { reset(); }
+  explicit FdBuf(int fd) : fd_(fd), buf_(std::size_t{64} * 1024) { reset(); }
   int error() const { return error_; }
 
  protected:
