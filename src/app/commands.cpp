@@ -3,12 +3,13 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
-#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "app/drop_report.h"
 #include "app/pseudonym_key.h"
+#include "base/text.h"
 #include "report/evidence_report.h"
 #include "report/output_file.h"
 #include "report/result_writer.h"
@@ -73,21 +74,22 @@ void write_summary(const IngestSummary& sum, std::ostream& diag) {
 
 int run_ingest_command(const IngestCommandOptions& options) {
   IngestOptions opt = options.ingest;
-  std::ofstream unrecognised;
+  std::optional<OutputFile> unrecognised;
   if (!options.unrecognised_path.empty()) {
-    unrecognised.open(options.unrecognised_path, std::ios::binary | std::ios::trunc);
-    if (!unrecognised) throw std::runtime_error("cannot write " + options.unrecognised_path);
-    opt.unrecognised_out = &unrecognised;
+    unrecognised.emplace(options.unrecognised_path);
+    opt.unrecognised_out = &unrecognised->stream();
   }
   const bool existed = file_exists(options.db);
   try {
     auto store = open_database(options.db, true, options.lock_wait_ms);
     write_summary(run_ingest(*store, opt, std::cerr), std::cerr);
-    if (unrecognised.is_open()) {
-      unrecognised.flush();
-      // The run is committed by now: a short file is worth a warning only.
-      if (!unrecognised) {
-        std::cerr << "pftls: warning: cannot write all of " << options.unrecognised_path << "\n";
+    if (unrecognised) {
+      // The run is committed by now: the file that could not be written is
+      // worth a warning only (it is left as it was).
+      try {
+        unrecognised->commit();
+      } catch (const std::runtime_error& e) {
+        std::cerr << "pftls: warning: " << strip_controls(e.what()) << "\n";
       }
     }
   } catch (...) {
@@ -144,11 +146,13 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
 
 int run_status_command(const std::string& db, int runs) {
   auto store = open_database(db, false);
-  std::cout << "Inputs\n";
-  write_result(store->query("status_inputs", {}), OutputFormat::kTable, std::cout);
-  std::cout << "\nRuns (most recent first)\n";
-  write_result(store->query("status_runs", {{"limit", std::int64_t{runs}}}), OutputFormat::kTable,
-               std::cout);
+  write_output("", [&](std::ostream& out) {
+    out << "Inputs\n";
+    write_result(store->query("status_inputs", {}), OutputFormat::kTable, out);
+    out << "\nRuns (most recent first)\n";
+    write_result(store->query("status_runs", {{"limit", std::int64_t{runs}}}), OutputFormat::kTable,
+                 out);
+  });
   return 0;
 }
 

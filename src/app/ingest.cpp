@@ -231,6 +231,13 @@ inline void IngestRun::process(const Line& line, const InputRef& input) {
     ev_.clear();
     Engines& e = *engines_;
     if (patterns_.match(env_.service, env_.message, ev_, &e.gate)) {
+      if (ev_.captured && !settle_client_address(ev_)) {
+        ++sum_.malformed;
+        if (auto* out = bad_.warn(BadLineReporter::kMalformed, input.shown, number)) {
+          *out << "client address not an IP address, skipped\n";
+        }
+        return;
+      }
       e.outbound.on_event(env_, ev_, ord_);
       e.correlator.on_event(env_, ev_, ord_++, Correlator::RawLine{text, input.id, number});
     } else {

@@ -297,7 +297,15 @@ int run_pftls(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    return run_pftls(argc, argv);
+    const int rc = run_pftls(argc, argv);
+    // What went to standard output outside a report (--help, --version)
+    // reached it too, or the run says so: no exit 0 on a full disk.
+    std::cout.flush();
+    if (rc == 0 && (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))) {
+      std::fputs("pftls: cannot write to standard output\n", stderr);
+      return kExitFailed;
+    }
+    return rc;
   } catch (...) {
     // Not even the error could be written (out of memory, say).
     std::fputs("pftls: unexpected error\n", stderr);

@@ -1,6 +1,7 @@
 // options: raw command-line text to validated options, or a UsageError.
 #include "app/options.h"
 
+#include <cmath>
 #include <cstdlib>
 
 #include "base/text.h"
@@ -54,6 +55,10 @@ std::string default_db() {
 IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& args) {
   IngestCommandOptions out;
   out.db = db;
+  // CLI11's range check lets NaN through (every comparison with it is false).
+  if (!std::isfinite(args.lock_wait) || args.lock_wait < 0 || args.lock_wait > 3600) {
+    throw UsageError("--lock-wait: seconds from 0 to 3600");
+  }
   out.lock_wait_ms = static_cast<int>(args.lock_wait * 1000);
   out.unrecognised_path = args.unrecognised;
   IngestOptions& opt = out.ingest;

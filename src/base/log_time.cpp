@@ -169,6 +169,9 @@ bool parse_duration(std::string_view text, std::int64_t& seconds) {
         return false;
     }
   }
+  // At most 100 years whatever the unit: a window in microseconds, added to
+  // a time, stays far from overflowing.
+  if (n > 100LL * 365 * 86400 / unit) return false;
   seconds = n * unit;
   return true;
 }

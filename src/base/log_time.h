@@ -30,6 +30,21 @@ class TimeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The times a log line may carry: 1970-01-01T00:00:00Z up to the end of
+// 9999 (UTC). A line dated outside is malformed: a time before 1970 would be
+// stored but never listed, one after 9999 printed as an empty cell, and one
+// near INT64_MAX overflow the correlator's `time + window`.
+inline constexpr Micros kEarliestLogTime = 0;
+inline constexpr Micros kLatestLogTime = 253'402'300'800 * kMicrosPerSecond - 1;
+inline bool log_time_in_range(Micros t) { return t >= kEarliestLogTime && t <= kLatestLogTime; }
+// 28..31; 0 for a month outside 1..12.
+inline unsigned days_in_month(int year, unsigned month) {
+  constexpr unsigned char kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return 0;
+  if (month != 2) return kDays[month - 1];
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28;
+}
+
 // Days since 1970-01-01 of a proleptic Gregorian date (no range checks).
 std::int64_t days_from_civil(int year, unsigned month, unsigned day);
 void civil_from_days(std::int64_t days, int& year, unsigned& month, unsigned& day);
@@ -77,7 +92,8 @@ class YearTracker {
 
 // "2016-12-23T15:01:05Z" (seconds truncated toward the past).
 std::string format_utc(Micros t);
-// "90s", "30m", "24h", "5d", "2w" or plain seconds. False for anything else.
+// "90s", "30m", "24h", "5d", "2w" or plain seconds, at most 100 years.
+// False for anything else.
 bool parse_duration(std::string_view text, std::int64_t& seconds);
 // RFC 3339 with an offset or Z, or "YYYY-MM-DD[THH:MM[:SS]]" taken as UTC.
 bool parse_time_arg(std::string_view text, Micros& out);

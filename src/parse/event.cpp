@@ -1,7 +1,14 @@
 // event: the names of event kinds and fields as pattern files spell them.
 #include "parse/event.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <bit>
 #include <cstddef>
+#include <cstring>
+
+#include "base/byte_scan.h"
 
 namespace pftls {
 namespace {
@@ -85,5 +92,61 @@ bool event_kind_from_name(std::string_view name, EventKind& out) {
 }
 std::string_view field_name(Field f) { return name_of(kFieldNames, f); }
 bool field_from_name(std::string_view name, Field& out) { return lookup(kFieldNames, name, out); }
+
+namespace {
+
+// Dotted-quad IPv4 as inet_pton(AF_INET) takes it (four decimal parts of
+// 0..255, no leading zeros), from 16-byte masks of a copy: the usual
+// address costs no library call and no loop over its bytes.
+bool is_ipv4(std::string_view s) {
+  const std::size_t n = s.size();
+  if (n < 7 || n > 15) return false;
+  char b[16] = {};  // the bytes after the address: neither digit nor dot
+  std::memcpy(b, s.data(), n);
+  const unsigned dots = byte_scan::mask_eq_16(b, '.');
+  const unsigned digits = byte_scan::mask_in_16(b, '0', '9');
+  if ((dots | digits) != (1u << n) - 1 || std::popcount(dots) != 3) return false;
+  unsigned rest = dots | (1u << n);  // each part ends at a dot, the last at n
+  unsigned start = 0;
+  for (int part = 0; part < 4; ++part) {
+    const auto end = static_cast<unsigned>(std::countr_zero(rest));
+    rest &= rest - 1;
+    const unsigned len = end - start;
+    const char* const p = b + start;
+    if (len == 0 || len > 3 || (len > 1 && p[0] == '0')) return false;
+    if (len == 3 && std::memcmp(p, "255", 3) > 0) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+bool is_address(std::string_view ip) {
+  if (is_ipv4(ip) || ip == "unknown") return true;
+  char text[INET6_ADDRSTRLEN];
+  if (ip.empty() || ip.size() >= sizeof text || ip.find(':') == std::string_view::npos) {
+    return false;
+  }
+  std::memcpy(text, ip.data(), ip.size());
+  text[ip.size()] = '\0';
+  in6_addr addr;
+  return ::inet_pton(AF_INET6, text, &addr) == 1;
+}
+
+}  // namespace
+
+bool settle_client_address(Event& ev) {
+  if (!ev.has(Field::kClientIp)) return true;
+  std::string_view ip = ev.get(Field::kClientIp);
+  if (is_ipv4(ip)) return true;  // the usual line: no '[' in it either
+  if (const auto bracket = ip.rfind('['); bracket != std::string_view::npos) {
+    const std::string_view name = ev.get(Field::kClientName);
+    if (ev.has(Field::kClientName) && name.data() + name.size() + 1 == ip.data()) {
+      ev.set(Field::kClientName, std::string_view(name.data(), name.size() + 1 + bracket));
+    }
+    ip.remove_prefix(bracket + 1);
+    ev.set(Field::kClientIp, ip);
+  }
+  return is_address(ip);
+}
 
 }  // namespace pftls

@@ -66,6 +66,7 @@ struct Event {
     auto i = static_cast<std::size_t>(f);
     return (set_ >> i) & 1u ? fields_[i] : std::string_view{};
   }
+  bool has(Field f) const { return (set_ >> static_cast<std::size_t>(f)) & 1u; }
   void set(Field f, std::string_view v) {
     auto i = static_cast<std::size_t>(f);
     fields_[i] = v;
@@ -82,6 +83,13 @@ struct Event {
   std::array<std::string_view, static_cast<std::size_t>(Field::kCount)> fields_;
 };
 static_assert(static_cast<std::size_t>(Field::kCount) <= 16);
+
+// Settles a captured "NAME[IP]" (client_name, client_ip): the address is
+// what follows the last '[' (a name may itself hold '[', and the patterns cut
+// at the first), the name takes the rest; the address must then be IPv4 or
+// IPv6 (inet_pton) or Postfix's "unknown". False: the line is malformed.
+// An event without client_ip is left as it is (true).
+bool settle_client_address(Event& ev);
 
 // Names as written in parsers/*.patterns; empty view for an unknown name.
 std::string_view event_kind_name(EventKind k);

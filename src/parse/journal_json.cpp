@@ -209,7 +209,7 @@ EnvelopeStatus JournalJsonParser::Impl::finish(const EntryFields& f, Envelope& o
     return EnvelopeStatus::kMalformed;
   }
   std::uint64_t time = 0, pid = 0;
-  if (!token_to_uint(f.time_raw, static_cast<std::uint64_t>(INT64_MAX), time)) {
+  if (!token_to_uint(f.time_raw, static_cast<std::uint64_t>(kLatestLogTime), time)) {
     return EnvelopeStatus::kMalformed;
   }
   if (!token_to_uint(f.syslog_pid_raw.empty() ? f.pid_raw : f.syslog_pid_raw, 0xFFFFFFFFULL, pid)) {

@@ -429,12 +429,17 @@ bool EnvelopeParser::parse_rfc3164_time(const char* p, Micros& out) {
       p[12] != ':' || !two_digits(p + 13, s)) {
     return false;
   }
-  if (day < 1 || day > 31 || h > 23 || m > 59 || s > 60) return false;
+  // Apr 31 and Feb 30 are no dates in any year: rejected before they move the year on.
+  if (day < 1 || static_cast<unsigned>(day) > days_in_month(2000, month) || h > 23 || m > 59 ||
+      s > 60) {
+    return false;
+  }
   std::int64_t sod = h * 3600 + m * 60 + s;
   int year = years_.year_for(month, static_cast<unsigned>(day), sod);
+  if (static_cast<unsigned>(day) > days_in_month(year, month)) return false;  // Feb 29
   std::int64_t local = days_from_civil(year, month, static_cast<unsigned>(day)) * 86400 + sod;
   out = zone_.to_utc(local) * kMicrosPerSecond;
-  return true;
+  return log_time_in_range(out);
 }
 
 bool EnvelopeParser::parse_rfc3339_time(std::string_view s, std::string_view offset, Micros& out) {
@@ -452,19 +457,23 @@ bool EnvelopeParser::parse_rfc3339_time(std::string_view s, std::string_view off
       !two_digits(p + 17, se)) {
     return false;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
+  if (mo < 1 || mo > 12 || d < 1 ||
+      static_cast<unsigned>(d) > days_in_month(y1 * 100 + y2, static_cast<unsigned>(mo)) ||
+      h > 23 || mi > 59 || se > 60) {
+    return false;
+  }
   std::int64_t local =
       days_from_civil(y1 * 100 + y2, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
       std::int64_t{h} * 3600 + std::int64_t{mi} * 60 + se;
   if (offset.empty()) {
     out = zone_.to_utc(local) * kMicrosPerSecond;
-    return true;
+    return log_time_in_range(out);
   }
   const char* o = offset.data();
   int oh = 0, om = 0;
   if (offset.size() == 1 && o[0] == 'Z') {
     out = local * kMicrosPerSecond;
-    return true;
+    return log_time_in_range(out);
   }
   if ((o[0] != '+' && o[0] != '-') ||
       !((offset.size() == 6 && o[3] == ':' && two_digits(o + 1, oh) && two_digits(o + 4, om)) ||
@@ -474,7 +483,7 @@ bool EnvelopeParser::parse_rfc3339_time(std::string_view s, std::string_view off
   }
   const std::int64_t seconds = oh * 3600 + om * 60;
   out = (o[0] == '-' ? local + seconds : local - seconds) * kMicrosPerSecond;
-  return true;
+  return log_time_in_range(out);
 }
 
 }  // namespace pftls

@@ -20,9 +20,14 @@ int column(const ResultSet& rs, const std::string& name) {
   return -1;
 }
 
-std::string cell(const ResultSet& rs, const std::vector<Cell>& row, const std::string& name) {
+// A cell as stored: for the raw lines, escaped as a whole after redaction.
+std::string raw_cell(const ResultSet& rs, const std::vector<Cell>& row, const std::string& name) {
   int i = column(rs, name);
-  return i < 0 ? std::string() : strip_controls(row[static_cast<std::size_t>(i)].text);
+  return i < 0 ? std::string() : row[static_cast<std::size_t>(i)].text;
+}
+
+std::string cell(const ResultSet& rs, const std::vector<Cell>& row, const std::string& name) {
+  return strip_controls(raw_cell(rs, row, name));
 }
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
@@ -71,13 +76,13 @@ void write_lines(std::ostream& text, const ResultSet& evidence,
       last_role = std::move(role);
       last_session = std::move(session);
     }
-    std::string raw = cell(evidence, *line, "raw");
+    std::string raw = raw_cell(evidence, *line, "raw");
     if (!mx.empty()) {
       const auto pos = raw.find(" " + mx + " ");
       if (pos != std::string::npos && pos < 64) raw.replace(pos + 1, mx.size(), shown_mx);
     }
-    text << cell(evidence, *line, "input") << ":" << cell(evidence, *line, "line") << ": " << raw
-         << "\n";
+    text << cell(evidence, *line, "input") << ":" << cell(evidence, *line, "line") << ": "
+         << escape_bytes(raw) << "\n";
   }
 }
 
@@ -90,8 +95,11 @@ void add_recipients(const std::string& recipients, std::string_view key, Replace
         recipients.substr(start, end == std::string::npos ? std::string::npos : end - start);
     const auto at = r.rfind('@');
     if (at != std::string::npos && at > 0) {
-      const std::string local = r.substr(0, at);
-      out.emplace_back(local + "@", pseudonym(key, "user", local) + "@");
+      // As the header shows it (stripped) and as the raw lines do (escaped).
+      const std::string local = strip_controls(r.substr(0, at));
+      const std::string shown = pseudonym(key, "user", local) + "@";
+      out.emplace_back(local + "@", shown);
+      out.emplace_back(escape_bytes(r.substr(0, at)) + "@", shown);
     }
     if (end == std::string::npos) break;
     start = end + 1;
@@ -139,10 +147,11 @@ std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& e
     if (it == lines_of.end()) {
       text << "(no raw lines stored for this incident)\n";
     } else {
-      write_lines(text, evidence, it->second, hide_mx ? mx : std::string(), shown_mx);
+      write_lines(text, evidence, it->second,
+                  hide_mx ? raw_cell(incidents, row, "mx_host") : std::string(), shown_mx);
     }
     if (options.redact) {
-      add_recipients(cell(incidents, row, "recipients"), options.pseudonym_key, replacements);
+      add_recipients(raw_cell(incidents, row, "recipients"), options.pseudonym_key, replacements);
     }
   }
   std::string report = text.str();

@@ -4,7 +4,9 @@
 // Contract: takes the rows of the incidents query and of the evidence
 // query (queries/evidence.sql) and writes one block per incident: what
 // happened, then the failed session(s) and the plaintext session line by
-// line with FILE:LINE. Every byte from a log passes strip_controls(). With
+// line with FILE:LINE. The raw lines pass escape_bytes() (base/text.h:
+// every control, bidi control, backslash or byte that is not UTF-8 written
+// visibly as \xNN); every other field from a log passes strip_controls(). With
 // `redact`, recipient local parts (wherever "local@" occurs) and our own
 // host name (the syslog host field of each line, and the header) are
 // replaced by pseudonyms ("user-1a2b3c4d", "host-5e6f7a8b"): the first four

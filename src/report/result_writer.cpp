@@ -21,16 +21,36 @@ bool output_format_from_name(std::string_view name, OutputFormat& out) {
   return true;
 }
 
+namespace {
+
+// The first character a spreadsheet reads after leading spaces (ASCII and
+// ideographic U+3000) starts a formula: = + - @ or their full-width forms
+// U+FF1D, U+FF0B, U+FF0D, U+FF20.
+bool starts_formula(std::string_view s) {
+  for (;;) {
+    if (!s.empty() && s[0] == ' ') {
+      s.remove_prefix(1);
+    } else if (s.substr(0, 3) == "\u3000") {
+      s.remove_prefix(3);
+    } else {
+      break;
+    }
+  }
+  if (s.empty()) return false;
+  if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') return true;
+  const std::string_view wide = s.substr(0, 3);
+  return wide == "\uff1d" || wide == "\uff0b" || wide == "\uff0d" || wide == "\uff20";
+}
+
+}  // namespace
+
 std::string csv_cell(std::string_view text) {
   // A CSV printed to a terminal must not carry escape sequences either; the
   // formula check looks at what is left, so "\a=cmd" cannot slip through.
   const std::string clean = strip_controls(text);
   std::string cell;
   bool lead_control = !text.empty() && (text[0] == '\t' || text[0] == '\r');
-  if (lead_control || (!clean.empty() && (clean[0] == '=' || clean[0] == '+' || clean[0] == '-' ||
-                                          clean[0] == '@'))) {
-    cell.push_back('\'');
-  }
+  if (lead_control || starts_formula(clean)) cell.push_back('\'');
   cell.append(clean);
   bool quote = cell.find_first_of(",\"\r\n") != std::string::npos;
   if (!quote) return cell;
@@ -102,34 +122,32 @@ void write_table(const ResultSet& rs, std::ostream& out) {
   if (rs.rows.empty()) out << "(no rows)\n";
 }
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is not valid.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  std::size_t n = c < 0x80           ? 1
-                  : (c >> 5) == 0x6  ? 2
-                  : (c >> 4) == 0xE  ? 3
-                  : (c >> 3) == 0x1E ? 4
-                                     : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  if (n == 2 && c < 0xC2) return 0;  // overlong
-  for (std::size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  return n;
-}
-
 void json_string(std::string_view s, std::ostream& out) {
   out << '"';
   for (std::size_t i = 0; i < s.size(); ++i) {
     char ch = s[i];
     auto c = static_cast<unsigned char>(ch);
     if (c >= 0x80) {
-      std::size_t n = utf8_length(s, i);
+      const std::size_t n = utf8_sequence_length(s, i);
       if (n == 0) {
         out << "\ufffd";  // not UTF-8: JSON must stay valid
-      } else {
-        out << s.substr(i, n);
-        i += n - 1;
+        continue;
       }
+      const std::string_view seq = s.substr(i, n);
+      if (is_hidden_code_point(seq)) {
+        // C1 and bidi controls as escapes: the value is kept, a terminal
+        // showing the JSON is not steered by it.
+        const auto b1 = static_cast<unsigned char>(seq[1]);
+        const unsigned cp = n == 2 ? ((c & 0x1Fu) << 6) | (b1 & 0x3Fu)
+                                   : ((c & 0x0Fu) << 12) | ((b1 & 0x3Fu) << 6) |
+                                         (static_cast<unsigned char>(seq[2]) & 0x3Fu);
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+        out << buf;
+      } else {
+        out << seq;
+      }
+      i += n - 1;
       continue;
     }
     switch (c) {

@@ -26,6 +26,15 @@ seed_db() {
     fail "seeding the database failed"
   dump db >before
 }
+# A device whose writes fail with ENOSPC. As root, one of our own: a pftls
+# that replaced its -o FILE would otherwise replace the machine's /dev/full.
+full_device() {
+  if [[ $(id -u) == 0 ]]; then
+    mknod "$tmp/full" c 1 7 && echo "$tmp/full"
+  else
+    echo /dev/full
+  fi
+}
 same_db() { [[ $(dump db) == "$(cat before)" ]] || fail "database changed by a failed run"; }
 
 case $CASE in
@@ -304,6 +313,145 @@ case $CASE in
     "$PFTLS" ingest --db db </dev/null 2>/dev/null || fail "ingest without input failed"
     run show 2 --db db --redact
     expect_rc 0 ;;
+  output_written_in_place)
+    # -o onto a FIFO or a symlink to the pipe on stdout: written there, the
+    # node not replaced by a regular file.
+    seed_db
+    "$PFTLS" export incidents --db db >want.csv || fail "export to stdout failed"
+    mkfifo fifo
+    timeout 10 cat fifo >from_fifo &
+    reader=$!
+    run export incidents --db db -o fifo
+    expect_rc 0
+    wait $reader
+    [[ -p fifo ]] || fail "the FIFO was replaced"
+    cmp -s from_fifo want.csv || fail "the FIFO's reader got: $(cat from_fifo)"
+    ln -s /proc/self/fd/1 to-stdout
+    "$PFTLS" export incidents --db db -o to-stdout | cat >from_pipe
+    [[ ${PIPESTATUS[0]} == 0 ]] || fail "export -o to-stdout failed"
+    [[ -L to-stdout ]] || fail "the symlink was replaced"
+    cmp -s from_pipe want.csv || fail "the pipe got: $(cat from_pipe)"
+    if [[ $(id -u) == 0 ]]; then
+      mknod null c 1 3
+      run export incidents --db db -o null
+      expect_rc 0
+      [[ -c null ]] || fail "the device node was replaced"
+    fi ;;
+  output_planted_temporary)
+    # Whoever can write the directory plants the temporary's name as a link.
+    seed_db
+    echo precious >victim
+    ln -s "$tmp/victim" out.csv.tmp
+    run export incidents --db db -o out.csv
+    expect_rc 0
+    [[ $(cat victim) == precious ]] || fail "the planted link was followed: $(head -1 victim)"
+    [[ -f out.csv && ! -L out.csv ]] || fail "out.csv is not a regular file"
+    [[ $(wc -l <out.csv) == 2 ]] || fail "out.csv: $(cat out.csv)"
+    [[ $(ls | grep -c '^out\.csv\.') == 1 ]] || fail "a temporary was left: $(ls)" ;;
+  output_write_errors)
+    seed_db
+    full=$(full_device)
+    run export incidents --db db -o "$full"
+    expect_rc 2
+    expect_err "cannot write $full: No space left on device"
+    expect_one_line_err
+    for cmd in status incidents failing "show 2"; do
+      # shellcheck disable=SC2086
+      "$PFTLS" $cmd --db db >/dev/full 2>"$tmp/err"
+      echo $? >"$tmp/rc"
+      expect_rc 2
+      expect_err "cannot write to standard output"
+    done
+    for opt in --help --version; do
+      "$PFTLS" $opt >/dev/full 2>"$tmp/err"
+      echo $? >"$tmp/rc"
+      expect_rc 2
+      expect_err "cannot write to standard output"
+    done
+    same_db ;;
+  unrecognised_file_rules)
+    # --unrecognised follows the rules of -o: a failed run leaves the file as
+    # it was, a planted temporary is not followed, a write error is reported.
+    echo old >unknown.txt
+    run ingest --db db --year 2026 --tz UTC --unrecognised unknown.txt "$SAMPLES/hostile/mail.log" /nonexistent
+    expect_rc 2
+    [[ $(cat unknown.txt) == old ]] || fail "a failed run changed --unrecognised: $(cat unknown.txt)"
+    echo precious >victim
+    ln -s "$tmp/victim" unknown.txt.tmp
+    run ingest --db db --year 2026 --tz UTC --unrecognised unknown.txt "$SAMPLES/hostile/mail.log"
+    expect_rc 0
+    [[ $(cat victim) == precious ]] || fail "the planted link was followed"
+    grep -q 'an smtpd line no pattern knows' unknown.txt || fail "unknown.txt: $(cat unknown.txt)"
+    full=$(full_device)
+    run ingest --db db2 --year 2026 --tz UTC --unrecognised "$full" "$SAMPLES/hostile/mail.log"
+    expect_rc 0
+    expect_err "pftls: warning: cannot write $full: No space left on device" ;;
+  numeric_options_checked)
+    for v in nan NaN inf -1 3601; do
+      run ingest --db db --lock-wait "$v" </dev/null
+      expect_rc 2
+      expect_err "--lock-wait"
+    done
+    run ingest --db db --window 99999999999999w </dev/null
+    expect_rc 2
+    expect_err "--window"
+    run ingest --db db --window 5300w </dev/null
+    expect_rc 2
+    [[ ! -e db ]] || fail "a database was created by a usage error" ;;
+  client_name_with_bracket)
+    # A client name holding '[' does not become the address; an address that
+    # is none makes the line malformed.
+    printf '%s\n' \
+      $'Mar  4 12:00:00 mx1 postfix/smtpd[10]: connect from 2J\e[Hcleared[192.0.2.18]' \
+      $'Mar  4 12:00:00 mx1 postfix/smtpd[10]: SSL_accept error from 2J\e[Hcleared[192.0.2.18]: -1' \
+      $'Mar  4 12:00:01 mx1 postfix/smtpd[10]: disconnect from 2J\e[Hcleared[192.0.2.18] commands=0/0' \
+      'Mar  4 12:00:02 mx1 postfix/smtpd[11]: connect from x.example[not-an-address]' >mail.log
+    run ingest --db db --year 2026 --tz UTC mail.log
+    expect_rc 0
+    expect_err "mail.log:4: client address not an IP address, skipped"
+    expect_err "0 unrecognised, 1 malformed"
+    [[ $("$PFTLS" export failures --db db | tail -n +2 | cut -d, -f3 | sort -u | tr -d '\r') == 192.0.2.18 ]] ||
+      fail "stored addresses: $("$PFTLS" export failures --db db)" ;;
+  times_out_of_range)
+    # Dates that do not exist and times outside [1970, 9999] are malformed,
+    # in every input form.
+    printf '%s\n' \
+      '1969-12-31T23:59:59Z mx1 postfix/smtpd[1]: connect from a.example[192.0.2.1]' \
+      '2025-02-29T10:00:00Z mx1 postfix/smtpd[1]: connect from a.example[192.0.2.1]' \
+      '2026-02-30T10:00:00Z mx1 postfix/smtpd[1]: connect from a.example[192.0.2.1]' \
+      '9999-12-31T23:30:00-01:00 mx1 postfix/smtpd[1]: connect from a.example[192.0.2.1]' \
+      '2026-03-04T10:00:00Z mx1 postfix/smtpd[1]: connect from a.example[192.0.2.1]' >a.log
+    printf '%s\n' 'Feb 29 10:00:00 mx1 postfix/smtpd[2]: connect from a.example[192.0.2.1]' >b.log
+    j='{"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"3","_HOSTNAME":"mx1","MESSAGE":"connect from a.example[192.0.2.1]","__REALTIME_TIMESTAMP":"'
+    printf '%s\n' "${j}9223372036854775000\"}" "${j}1772618402000000\"}" >c.json
+    run ingest --db db --year 2025 --tz UTC a.log b.log c.json
+    expect_rc 0
+    for at in a.log:1 a.log:2 a.log:3 a.log:4 b.log:1 c.json:1; do
+      expect_err "$at: not a"
+    done
+    expect_err "0 unrecognised, 6 malformed" ;;
+  show_escapes_raw_lines)
+    # A raw 8-bit CSI and a bidi override in a client name: escaped in the
+    # raw lines of show, gone from the table.
+    name=$'ev\x9b2Jil\xe2\x80\xaeelpmaxe.moc'
+    printf '%s\n' \
+      "Dec 31 23:50:00 mx1 postfix/smtpd[10]: SSL_accept error from $name[192.0.2.5]: -1" \
+      "Jan  1 00:10:00 mx1 postfix/smtpd[11]: connect from $name[192.0.2.5]" \
+      "Jan  1 00:10:01 mx1 postfix/smtpd[11]: 1A2B3C4D5E: client=$name[192.0.2.5]" >mail.log
+    run ingest --db db --year 2024 --tz UTC mail.log
+    expect_rc 0
+    run show 1 --db db
+    expect_rc 0
+    grep -qF 'connect from ev\x9b2Jil\xe2\x80\xaeelpmaxe.moc[192.0.2.5]' "$tmp/out" ||
+      fail "show does not escape the raw line: $(cat -v "$tmp/out")"
+    for cmd in "show 1" incidents "export incidents" "incidents --format json"; do
+      # shellcheck disable=SC2086
+      "$PFTLS" $cmd --db db >shown || fail "$cmd failed"
+      if LC_ALL=C grep -q $'\x9b\|\xe2\x80[\xaa-\xae]' shown; then
+        fail "$cmd lets a raw CSI or a bidi override through: $(cat -v shown)"
+      fi
+      grep -q 'ev.*2Jil.*elpmaxe.moc' shown || fail "$cmd lost the name: $(cat -v shown)"
+    done ;;
   *)
     fail "unknown case" ;;
 esac

@@ -310,22 +310,42 @@ TEST(ParseDuration, Accepts) {
 }
 
 TEST(ParseDuration, Rejects) {
-  const char* bad[] = {"",
-                       "h",
-                       "5x",
-                       "-5m",
-                       "1h30m",
-                       "+5m",
-                       "5 m",
-                       " 5m",
-                       "5m ",
-                       "5mm",
-                       "m5",
-                       "1.5h",
-                       "99999999999999999999"};
+  const char* bad[] = {"", "h", "5x", "-5m", "1h30m", "+5m", "5 m", " 5m", "5m ", "5mm", "m5",
+                       "1.5h", "99999999999999999999",
+                       // Over 100 years: in microseconds, added to a time, it
+                       // would overflow (3153600000w * 604800 s * 10^6).
+                       "3153600000w", "5215w", "36501d", "876001h"};
   for (const char* text : bad) {
     std::int64_t s = 42;
     EXPECT_FALSE(parse_duration(text, s)) << "'" << text << "'";
+  }
+}
+
+TEST(ParseDuration, AHundredYearsIsTheMost) {
+  std::int64_t s = 0;
+  EXPECT_TRUE(parse_duration("36500d", s));
+  EXPECT_EQ(s, 36500LL * 86400);
+  EXPECT_TRUE(parse_duration("5214w", s));
+  EXPECT_TRUE(parse_duration("3153600000", s));
+}
+
+TEST(DaysInMonth, LeapYearsAndMonths) {
+  EXPECT_EQ(days_in_month(2016, 2), 29u);
+  EXPECT_EQ(days_in_month(2015, 2), 28u);
+  EXPECT_EQ(days_in_month(2000, 2), 29u);
+  EXPECT_EQ(days_in_month(2100, 2), 28u);
+  EXPECT_EQ(days_in_month(2026, 4), 30u);
+  EXPECT_EQ(days_in_month(2026, 12), 31u);
+  EXPECT_EQ(days_in_month(2026, 0), 0u);
+  EXPECT_EQ(days_in_month(2026, 13), 0u);
+  // Agrees with the calendar: the day after the last is the 1st of the next month.
+  for (int y : {1970, 2015, 2016, 2100, 9999}) {
+    for (unsigned m = 1; m <= 12; ++m) {
+      int ny;
+      unsigned nm, nd;
+      civil_from_days(days_from_civil(y, m, days_in_month(y, m)) + 1, ny, nm, nd);
+      EXPECT_EQ(nd, 1u) << y << "-" << m;
+    }
   }
 }
 

@@ -59,7 +59,19 @@ INSTANTIATE_TEST_SUITE_P(
         CsvCase{"ESC and C1 stripped", "a\x1b[31mb\xc2\x9b", "a[31mb"},
         CsvCase{"formula with comma", "=HYPERLINK(\"http://x\",\"y\")",
                 "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
-        CsvCase{"UTF-8 untouched", "Grüße", "Grüße"}));
+        CsvCase{"UTF-8 untouched", "Grüße", "Grüße"},
+        // Spreadsheets skip leading spaces, and some read the full-width
+        // forms as the ASCII ones.
+        CsvCase{"space then =", " =1+1", "' =1+1"},
+        CsvCase{"spaces then @", "   @SUM(1)", "'   @SUM(1)"},
+        CsvCase{"ideographic space then =", "\u3000=1", "'\u3000=1"},
+        CsvCase{"full-width =", "\uff1dcmd|' /C calc'!A0", "'\uff1dcmd|' /C calc'!A0"},
+        CsvCase{"full-width +", "\uff0b1", "'\uff0b1"},
+        CsvCase{"full-width -", "\uff0d1", "'\uff0d1"},
+        CsvCase{"full-width @", "\uff20SUM(1)", "'\uff20SUM(1)"},
+        CsvCase{"space then letter", " a=b", " a=b"}, CsvCase{"spaces only", "  ", "  "},
+        CsvCase{"other full-width letter", "\uff21=1", "\uff21=1"},
+        CsvCase{"bidi override then =", "\u202e=1", "'=1"}));
 
 // ---------------------------------------------------------------------------
 // CSV document
@@ -211,6 +223,35 @@ TEST(WriteResultJson, EscapeAndDelAreEscaped) {
   EXPECT_EQ(got.find('\x1b'), std::string::npos) << got;
   EXPECT_EQ(got.find('\x7f'), std::string::npos) << got;
   EXPECT_NE(compact_json(got).find("[31m"), std::string::npos) << got;
+}
+
+TEST(WriteResultJson, C1AndBidiControlsAreEscapedNotBadBytesKept) {
+  ResultSet rs;
+  rs.columns = {"v"};
+  rs.rows.push_back(
+      {text("a\xc2\x9b"
+            "b\xe2\x80\xae"
+            "c\xe2\x81\xa6"
+            "d\x9b"
+            "e")});
+  const std::string got = render(rs, OutputFormat::kJson);
+  EXPECT_NE(got.find("a\\u009bb\\u202ec\\u2066d\ufffde"), std::string::npos) << got;
+}
+
+TEST(WriteResultTable, NoEightBitCsiOrBidiControlReachesTheTerminal) {
+  ResultSet rs;
+  rs.columns = {"client_name"};
+  rs.rows.push_back(
+      {text("evil\x9b"
+            "2J\xe2\x80\xae"
+            "moc.elpmaxe")});
+  const std::string got = render(rs, OutputFormat::kTable);
+  EXPECT_EQ(got.find('\x9b'), std::string::npos) << got;
+  EXPECT_EQ(got.find("\xe2\x80\xae"), std::string::npos) << got;
+  EXPECT_NE(got.find("evil\ufffd"
+                     "2Jmoc.elpmaxe"),
+            std::string::npos)
+      << got;
 }
 
 TEST(WriteResultJson, NoRowsIsEmptyArray) {

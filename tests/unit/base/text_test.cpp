@@ -30,6 +30,31 @@ TEST(StripControls, Table) {
       {"NBSP U+00A0 is not a control", "a\xc2\xa0z", "a\xc2\xa0z"},
       {"UTF-8 with C3 9F (sharp s) kept", "Grüße", "Grüße"},
       {"three-byte UTF-8 kept", "\xe2\x82\xac 5", "\xe2\x82\xac 5"},
+      {"four-byte UTF-8 kept", "\xf0\x9f\x93\xa7", "\xf0\x9f\x93\xa7"},
+      // A raw 0x9B is the 8-bit CSI of a VT220-style terminal.
+      {"raw 8-bit CSI",
+       "a\x9b"
+       "31mz",
+       "a\xef\xbf\xbd"
+       "31mz"},
+      {"Latin-1 byte",
+       "Gr\xfc\xdf"
+       "e",
+       "Gr\xef\xbf\xbd\xef\xbf\xbd"
+       "e"},
+      {"overlong slash", "a\xc0\xafz", "a\xef\xbf\xbd\xef\xbf\xbdz"},
+      {"surrogate", "a\xed\xa0\x80z", "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz"},
+      {"truncated sequence at the end", "a\xe2\x82", "a\xef\xbf\xbd\xef\xbf\xbd"},
+      {"RLO U+202E",
+       "gpj.\xe2\x80\xae"
+       "exe",
+       "gpj.exe"},
+      {"LRE U+202A", "a\xe2\x80\xaaz", "az"},
+      {"PDF U+202C", "a\xe2\x80\xacz", "az"},
+      {"LRI U+2066", "a\xe2\x81\xa6z", "az"},
+      {"PDI U+2069", "a\xe2\x81\xa9z", "az"},
+      {"U+2065 is no bidi control", "a\xe2\x81\xa5z", "a\xe2\x81\xa5z"},
+      {"U+202F is no bidi control", "a\xe2\x80\xafz", "a\xe2\x80\xafz"},
   };
   for (const auto& c : cases) EXPECT_EQ(strip_controls(c.in), c.want) << c.what;
 }
@@ -39,6 +64,50 @@ TEST(StripControls, EscapeSequenceLosesItsEscape) {
   EXPECT_EQ(got.find('\x1b'), std::string::npos);
   EXPECT_EQ(got.find('\x07'), std::string::npos);
   EXPECT_NE(got.find("red"), std::string::npos);
+}
+
+TEST(EscapeBytes, Table) {
+  struct Case {
+    const char* what;
+    std::string in;
+    std::string want;
+  };
+  const Case cases[] = {
+      {"plain", "connect from a.example[192.0.2.1]", "connect from a.example[192.0.2.1]"},
+      {"ESC sequence", "a\x1b[2Jz", "a\\x1b[2Jz"},
+      {"TAB and NUL", std::string("a\t\0z", 4), "a\\x09\\x00z"},
+      {"DEL", "a\x7fz", "a\\x7fz"},
+      {"raw 8-bit CSI",
+       "a\x9b"
+       "2Jz",
+       "a\\x9b2Jz"},
+      {"C1 CSI as UTF-8", "a\xc2\x9bz", "a\\xc2\\x9bz"},
+      {"RLO",
+       "a\xe2\x80\xae"
+       "z",
+       "a\\xe2\\x80\\xaez"},
+      {"backslash itself", "a\\x41", "a\\x5cx41"},
+      {"UTF-8 kept", "Gr\xc3\xbc\xc3\x9f \xe2\x82\xac", "Gr\xc3\xbc\xc3\x9f \xe2\x82\xac"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(escape_bytes(c.in), c.want) << c.what;
+}
+
+TEST(EscapeBytes, EveryByteCanBeReadBack) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  const std::string shown = escape_bytes(all);
+  std::string back;
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    if (shown[i] == '\\') {
+      ASSERT_EQ(shown[i + 1], 'x');
+      back.push_back(static_cast<char>(std::stoi(shown.substr(i + 2, 2), nullptr, 16)));
+      i += 3;
+    } else {
+      back.push_back(shown[i]);
+    }
+  }
+  EXPECT_EQ(back, all);
+  EXPECT_EQ(strip_controls(shown), shown) << "the escaped text is all printable";
 }
 
 }  // namespace

@@ -242,6 +242,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{
             "time over int64",
             R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"9223372036854775808"})"},
+        BadCase{
+            "time near INT64_MAX (would overflow time + window)",
+            R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"9223372036854775000"})"},
+        BadCase{
+            "time after 9999",
+            R"({"SYSLOG_IDENTIFIER":"postfix/smtpd","_PID":"1","_HOSTNAME":"h","MESSAGE":"m","__REALTIME_TIMESTAMP":"253402300800000000"})"},
         BadCase{"pid over 32 bits",
                 entry("postfix/smtpd", R"("m")", R"("SYSLOG_PID":"4294967296",)")},
         BadCase{"pid empty", entry("postfix/smtpd", R"("m")", R"("SYSLOG_PID":"",)")},

@@ -413,7 +413,58 @@ INSTANTIATE_TEST_SUITE_P(
                    EnvelopeStatus::kMalformed},
         StatusCase{"RFC 3339 truncated", "2026-11-28T23:45 mx postfix/smtpd[1]: m",
                    EnvelopeStatus::kMalformed},
-        StatusCase{"digits only", "12345", EnvelopeStatus::kMalformed}));
+        StatusCase{"digits only", "12345", EnvelopeStatus::kMalformed},
+        // Dates that do not exist, and times outside [1970, 9999]: not
+        // normalised into another day, not stored where no query finds them.
+        StatusCase{"Feb 30", "Feb 30 16:01:05 box postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"Apr 31", "Apr 31 16:01:05 box postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 Feb 30", "2016-02-30T10:00:00Z mx postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 Feb 29 of a common year",
+                   "2025-02-29T10:00:00Z mx postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 Sep 31", "2025-09-31T10:00:00+02:00 mx postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 before 1970", "1969-12-31T23:59:59Z mx postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 before 1970 by its offset",
+                   "1970-01-01T00:30:00+01:00 mx postfix/smtpd[1]: m", EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 year 0000", "0000-01-01T00:00:00Z mx postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed},
+        StatusCase{"RFC 3339 after 9999 by its offset",
+                   "9999-12-31T23:30:00-01:00 mx postfix/smtpd[1]: m",
+                   EnvelopeStatus::kMalformed}));
+
+TEST(Envelope, TheEdgesOfTheAcceptedRangeParse) {
+  Utc2016 utc2016;
+  Envelope env;
+  ASSERT_EQ(utc2016.parser.parse("1970-01-01T00:00:00Z mx postfix/smtpd[1]: m", env),
+            EnvelopeStatus::kPostfix);
+  EXPECT_EQ(env.time, 0);
+  ASSERT_EQ(utc2016.parser.parse("9999-12-31T23:59:59.999999Z mx postfix/smtpd[1]: m", env),
+            EnvelopeStatus::kPostfix);
+  EXPECT_EQ(env.time, kLatestLogTime);
+  ASSERT_EQ(utc2016.parser.parse("2016-02-29T12:00:00Z mx postfix/smtpd[1]: m", env),
+            EnvelopeStatus::kPostfix);
+  EXPECT_EQ(env.time, utc(2016, 2, 29, 12, 0, 0));
+}
+
+TEST(Envelope, Feb29OfAYearlessLineNeedsALeapYear) {
+  LocalZone zone("UTC");
+  for (int year : {2015, 2016, 2100, 2000}) {
+    const bool leap = year == 2016 || year == 2000;
+    EnvelopeParser parser(zone, year);
+    parser.begin_input(std::nullopt);
+    Envelope env;
+    EXPECT_EQ(parser.parse("Feb 29 10:00:00 box postfix/smtpd[1]: m", env),
+              leap ? EnvelopeStatus::kPostfix : EnvelopeStatus::kMalformed)
+        << year;
+    // The line after a rejected one parses as before: nothing was cached.
+    EXPECT_EQ(parser.parse("Mar  1 10:00:00 box postfix/smtpd[1]: m", env),
+              EnvelopeStatus::kPostfix)
+        << year;
+    EXPECT_EQ(env.time, utc(year, 3, 1, 10, 0, 0)) << year;
+  }
+}
 
 // ---------------------------------------------------------------------------
 // Years across lines and inputs

@@ -69,7 +69,7 @@ ResultSet one_incident() {
   return rs;
 }
 
-ResultSet one_line() {
+ResultSet one_line(std::string raw = "Mar  4 10:00:01 mx1.example postfix/smtpd[1]: to=<alice@x>") {
   ResultSet rs;
   rs.columns = {"incident_id", "role", "session_id", "input", "line", "raw"};
   rs.rows = {{{Cell::Type::kInteger, "1"},
@@ -77,7 +77,7 @@ ResultSet one_line() {
               {Cell::Type::kInteger, "7"},
               {Cell::Type::kText, "mail.log"},
               {Cell::Type::kInteger, "3"},
-              {Cell::Type::kText, "Mar  4 10:00:01 mx1.example postfix/smtpd[1]: to=<alice@x>"}}};
+              {Cell::Type::kText, std::move(raw)}}};
   return rs;
 }
 
@@ -103,6 +103,45 @@ TEST(EvidenceReport, PlainReportKeepsTheNames) {
   write_evidence_report(one_incident(), one_line(), ReportOptions{}, out);
   EXPECT_NE(out.str().find("alice@mx1.example;bob@mx1.example"), std::string::npos);
   EXPECT_NE(out.str().find("mail.log:3: Mar  4 10:00:01 mx1.example postfix"), std::string::npos);
+}
+
+// Raw lines are shown byte for byte: what would steer a terminal or
+// reorder the line (ESC, a raw 8-bit CSI, C1, bidi overrides) and bytes that
+// are not UTF-8 are written visibly as \xNN, not dropped.
+TEST(EvidenceReport, RawLinesEscapeWhatCannotBeShown) {
+  std::ostringstream out;
+  write_evidence_report(one_incident(),
+                        one_line("Mar  4 10:00:01 mx1.example postfix/smtpd[1]: connect from "
+                                 "a\x1b[2J\x9b"
+                                 "31mb\xe2\x80\xae"
+                                 "c\\d[192.0.2.1]"),
+                        ReportOptions{}, out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("connect from a\\x1b[2J\\x9b31mb\\xe2\\x80\\xaec\\x5cd[192.0.2.1]\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_EQ(text.find('\x9b'), std::string::npos);
+}
+
+// A recipient whose local part holds a control byte is redacted in the
+// raw lines (escaped) as in the header (stripped).
+TEST(EvidenceReport, RedactionFindsEscapedLocalParts) {
+  ResultSet incidents = one_incident();
+  incidents.rows[0][2].text = "al\x01ice@mx1.example";
+  ReportOptions opt;
+  opt.redact = true;
+  opt.pseudonym_key = kKeyA;
+  std::ostringstream out;
+  write_evidence_report(
+      incidents,
+      one_line("Mar  4 10:00:01 mx1.example postfix/local[1]: to=<al\x01ice@mx1.example>"), opt,
+      out);
+  const std::string text = out.str();
+  EXPECT_EQ(text.find("ice@"), std::string::npos) << text;
+  EXPECT_NE(text.find("to=<" + pseudonym(kKeyA, "user", "alice") + "@mx1.example>"),
+            std::string::npos)
+      << text;
 }
 
 }  // namespace
