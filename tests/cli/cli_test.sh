@@ -247,6 +247,22 @@ case $CASE in
     expect_err "; dropped by bounds: $warned sessions"
     grep '^pftls: ingest: ' "$tmp/err" | grep -q '^pftls: ingest: 20001 lines read, .* new incidents; dropped by bounds: ' ||
       fail "summary line without the drops: $(cat "$tmp/err")" ;;
+  new_incidents_per_run)
+    # Each run counts the incidents whose plaintext message it stored: the
+    # failure alone is none, the plaintext retry in the next run is one, a
+    # run with nothing new is none again.
+    head -2 "$SAMPLES/amex/mail.log" >mail.log
+    run ingest --db db --year 2016 --tz UTC mail.log
+    expect_rc 0
+    expect_err " 0 new incidents"
+    tail -n +3 "$SAMPLES/amex/mail.log" >>mail.log
+    run ingest --db db --year 2016 --tz UTC mail.log
+    expect_rc 0
+    expect_err " 1 new incidents"
+    run ingest --db db --year 2016 --tz UTC mail.log
+    expect_rc 0
+    expect_err " 0 new incidents"
+    [[ $("$PFTLS" incidents --db db --format csv | wc -l) == 2 ]] || fail "expected one incident" ;;
   redact_keyed_per_database)
     # Pseudonyms come from a random key per database: the same within one,
     # different in another; a database without a key is not written to.
