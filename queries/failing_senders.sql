@@ -4,17 +4,22 @@
 --   push to plaintext, under the current TLS policy.
 -- Parameters: none.
 -- Columns: client_ip, client_name, failed_sessions, last_failure_at,
---   last_reason, hosts.
+--   last_reason, hosts (most recently failing first).
+-- Cost: one pass over the failed sessions in (client_ip, recency) order, no
+--   subquery per client: the time grows as n log n with the failures.
+WITH failed AS (
+  SELECT client_ip, client_name, failure_at, failure_reason, mx_host,
+    row_number() OVER (PARTITION BY client_ip ORDER BY failure_at DESC, failure_ord DESC) AS recency
+  FROM sessions
+  WHERE failed = 1 AND client_ip <> ''
+)
 SELECT
-  s.client_ip,
-  (SELECT x.client_name FROM sessions AS x WHERE x.failed = 1 AND x.client_ip = s.client_ip
-     ORDER BY x.failure_at DESC, x.failure_ord DESC LIMIT 1) AS client_name,
+  client_ip,
+  max(CASE WHEN recency = 1 THEN client_name END) AS client_name,
   count(*) AS failed_sessions,
-  strftime('%Y-%m-%dT%H:%M:%SZ', max(s.failure_at) / 1000000, 'unixepoch') AS last_failure_at,
-  (SELECT x.failure_reason FROM sessions AS x WHERE x.failed = 1 AND x.client_ip = s.client_ip
-     ORDER BY x.failure_at DESC, x.failure_ord DESC LIMIT 1) AS last_reason,
-  group_concat(DISTINCT s.mx_host) AS hosts
-FROM sessions AS s
-WHERE s.failed = 1 AND s.client_ip <> ''
-GROUP BY s.client_ip
-ORDER BY failed_sessions DESC, s.client_ip;
+  strftime('%Y-%m-%dT%H:%M:%SZ', max(failure_at) / 1000000, 'unixepoch') AS last_failure_at,
+  max(CASE WHEN recency = 1 THEN failure_reason END) AS last_reason,
+  group_concat(DISTINCT mx_host) AS hosts
+FROM failed
+GROUP BY client_ip
+ORDER BY failed_sessions DESC, client_ip;

@@ -10,7 +10,10 @@
 --   and remote MX to which our own smtp client fell back to plaintext after
 --   a failed handshake (table outbound; ids "o<N>").
 -- Parameters: :window_us (microseconds), :since_us / :until_us (plaintext_at
---   bounds, NULL for none), :client_ip (NULL for all), :match ('ip',
+--   bounds, NULL for none), :client_ip (NULL for all), :after_message_id /
+--   :after_outbound_id (only incidents whose plaintext message, or outbound
+--   row, has a larger id: those an ingest run stored; NULL for all; a rowid
+--   range, so the cost follows the rows after it), :match ('ip',
 --   'subnet' or 'org', for matched_by). {sender} is not a parameter but a
 --   column pftls puts in by --match, from a fixed list: client_ip,
 --   subnet_key or org_key (an index serves each).
@@ -23,7 +26,8 @@ WITH plain AS (
   SELECT m.*, s.counters_present, s.starttls_attempts
   FROM messages AS m
   JOIN sessions AS s ON s.id = m.session_id
-  WHERE s.failed = 0 AND s.tls = 0
+  WHERE m.id > coalesce(:after_message_id, 0)
+    AND s.failed = 0 AND s.tls = 0
     AND (:client_ip IS NULL OR m.client_ip = :client_ip)
     AND (:since_us IS NULL OR m.accepted_at >= :since_us)
     AND (:until_us IS NULL OR m.accepted_at < :until_us)
@@ -104,7 +108,8 @@ outbound_rows AS (
     o.plaintext_at AS sort_at, o.plaintext_ord AS sort_ord
   FROM outbound AS o
   LEFT JOIN messages AS m ON m.mx_host = o.mx_host AND m.queue_id = o.queue_id
-  WHERE (:client_ip IS NULL OR o.relay_ip = :client_ip)
+  WHERE o.id > coalesce(:after_outbound_id, 0)
+    AND (:client_ip IS NULL OR o.relay_ip = :client_ip)
     AND (:since_us IS NULL OR o.plaintext_at >= :since_us)
     AND (:until_us IS NULL OR o.plaintext_at < :until_us)
     AND o.plaintext_at - o.failure_at <= :window_us

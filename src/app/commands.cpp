@@ -109,8 +109,11 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
   params.emplace_back("outcome",
                       spec.outcome ? QueryParam{std::string(spec.outcome)} : QueryParam{});
   params.emplace_back("client_ip", param(q.client));
-  ResultSet rs = store->query(spec.name, params);
-  write_output(q.output, [&](std::ostream& out) { write_result(rs, q.format, out); });
+  // Streamed: each row is written as the query reaches it.
+  write_output(q.output, [&](std::ostream& out) {
+    auto writer = result_writer(q.format, out);
+    store->query_rows(spec.name, params, *writer);
+  });
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include "app/bad_line_reporter.h"
 #include "app/drop_report.h"
@@ -36,8 +37,31 @@ Micros now_micros() {
       .count();
 }
 
-std::uint64_t count_incidents(Store& store, std::int64_t window_seconds) {
-  ResultSet rs = store.query("incidents", {{"window_us", window_seconds * kMicrosPerSecond}});
+// The largest message and outbound ids stored so far: the rows after them
+// are those this run stores.
+struct LatestIds {
+  std::int64_t messages = 0;
+  std::int64_t outbound = 0;
+};
+
+LatestIds latest_ids(Store& store) {
+  ResultSet rs = store.query("latest_ids", {});
+  LatestIds ids;
+  if (!rs.rows.empty() && rs.rows[0].size() == 2) {
+    ids.messages = std::stoll("0" + rs.rows[0][0].text);
+    ids.outbound = std::stoll("0" + rs.rows[0][1].text);
+  }
+  return ids;
+}
+
+// The incidents whose plaintext message (or outbound fallback) this run
+// stored: a rowid range, so the cost follows the run's own rows, not the
+// database's size.
+std::uint64_t count_new_incidents(Store& store, std::int64_t window_seconds,
+                                  const LatestIds& before) {
+  ResultSet rs = store.query("incidents", {{"window_us", window_seconds * kMicrosPerSecond},
+                                           {"after_message_id", before.messages},
+                                           {"after_outbound_id", before.outbound}});
   return rs.rows.size();
 }
 
@@ -157,7 +181,7 @@ class IngestRun {
   Envelope env_;
   Event ev_;
   std::optional<Engines> engines_;
-  std::uint64_t incidents_before_ = 0;
+  LatestIds ids_before_;
   std::uint64_t ord_ = 0;
 };
 
@@ -181,7 +205,7 @@ IngestRun::IngestRun(Store& store, const IngestOptions& options, std::ostream& d
 
 void IngestRun::start_correlating() {
   if (engines_) return;
-  incidents_before_ = count_incidents(store_, window_);
+  ids_before_ = latest_ids(store_);
   ord_ = stored_number<std::uint64_t>(store_, "next_ord").value_or(0);
   CorrelatorLimits limits;
   limits.watch_group_for = window_ * kMicrosPerSecond;
@@ -428,8 +452,7 @@ IngestSummary IngestRun::finish() {
     sum_.messages = correlator.counts().messages;
     sum_.drops = drops_of(correlator, engines_->outbound);
     warn_drops(diag_, sum_.drops, engines_->limits, engines_->outbound_limits);
-    const std::uint64_t after = count_incidents(store_, window_);
-    sum_.new_incidents = after >= incidents_before_ ? after - incidents_before_ : 0;
+    sum_.new_incidents = count_new_incidents(store_, window_, ids_before_);
   }
   RunRecord run;
   run.started_at = started_;

@@ -10,6 +10,7 @@
 // counted) are not handed over.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -46,17 +47,25 @@ class ClientTally {
   std::uint64_t flushed() const { return flushed_; }
 
  private:
+  // Handed over in chunks, so the copy never doubles the table's memory.
   std::size_t hand_over() {
+    constexpr std::size_t kChunk = 4096;
     ClientStatsList out;
-    out.reserve(entries_.size());
+    out.reserve(std::min(entries_.size(), kChunk));
+    std::size_t n = 0;
     for (auto& [ip, e] : entries_) {
       if (e.stats.sessions == 0) continue;  // made only for its identity keys
       e.stats.org_domain = e.keys.org_domain;
       out.emplace_back(ip, std::move(e.stats));
+      if (out.size() == kChunk) {
+        sink_.add_client_stats(out);
+        n += out.size();
+        out.clear();
+      }
     }
     entries_.clear();
     sink_.add_client_stats(out);
-    return out.size();
+    return n + out.size();
   }
 
   EventSink& sink_;

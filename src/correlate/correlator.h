@@ -41,15 +41,15 @@ struct CorrelatorLimits {
   // (a pool such as a large provider's domain would otherwise be stored whole).
   Micros watch_ip_for = 7LL * 86400 * kMicrosPerSecond;
   Micros watch_group_for = 24LL * 3600 * kMicrosPerSecond;
-  std::size_t evidence_lines = 40;                           // raw lines kept per session
-  std::size_t evidence_bytes = 2048;                         // of each line
-  std::size_t evidence_total_bytes = std::size_t{32} << 20;  // over all open sessions
-  std::size_t max_open_sessions = 50'000;
+  std::size_t evidence_lines = 40;                          // raw lines kept per session
+  std::size_t evidence_bytes = 2048;                        // of each line
+  std::size_t evidence_total_bytes = std::size_t{8} << 20;  // over all open sessions
+  std::size_t max_open_sessions = 20'000;
   Micros session_idle = 2LL * 3600 * kMicrosPerSecond;  // smtpd's own limits are minutes
   std::size_t max_tracked_messages = 100'000;
   Micros message_age = 10LL * 86400 * kMicrosPerSecond;  // longer than maximal_queue_lifetime
   std::size_t max_watched = 1'000'000;
-  std::size_t max_client_stats = 200'000;  // flushed to the sink beyond this
+  std::size_t max_client_stats = 20'000;  // flushed to the sink beyond this (peak RSS)
 };
 
 struct CorrelatorCounts {

@@ -1,4 +1,6 @@
-// result_set: the rows a named query returns, independent of the database.
+// result_set: the rows a named query returns, independent of the database,
+// whole (ResultSet) or one at a time (RowSink): a query's output streams
+// through a RowSink, so no result needs to be held whole.
 #pragma once
 
 #include <string>
@@ -15,6 +17,32 @@ struct Cell {
 struct ResultSet {
   std::vector<std::string> columns;
   std::vector<std::vector<Cell>> rows;
+};
+
+// Receives a result: its columns once, then each row, then end(). row()
+// returns false when the receiver wants no more rows (its output failed,
+// say); the sender then stops and still calls end().
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void begin(const std::vector<std::string>& columns) = 0;
+  virtual bool row(const std::vector<Cell>& cells) = 0;
+  virtual void end() = 0;
+};
+
+// A RowSink that keeps everything: for small results a caller reads whole.
+class ResultCollector final : public RowSink {
+ public:
+  explicit ResultCollector(ResultSet& out) : out_(out) {}
+  void begin(const std::vector<std::string>& columns) override { out_.columns = columns; }
+  bool row(const std::vector<Cell>& cells) override {
+    out_.rows.push_back(cells);
+    return true;
+  }
+  void end() override {}
+
+ private:
+  ResultSet& out_;
 };
 
 }  // namespace pftls

@@ -2,6 +2,7 @@
 #include "report/result_writer.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
@@ -72,55 +73,102 @@ std::size_t display_width(std::string_view s) {
   return n;
 }
 
-void write_csv(const ResultSet& rs, std::ostream& out) {
-  for (std::size_t i = 0; i < rs.columns.size(); ++i) {
-    if (i) out << ',';
-    out << csv_cell(rs.columns[i]);
-  }
-  out << "\r\n";
-  for (const auto& row : rs.rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      if (i) out << ',';
-      out << csv_cell(row[i].text);
+class CsvWriter final : public RowSink {
+ public:
+  explicit CsvWriter(std::ostream& out) : out_(out) {}
+  void begin(const std::vector<std::string>& columns) override {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (i) out_ << ',';
+      out_ << csv_cell(columns[i]);
     }
-    out << "\r\n";
+    out_ << "\r\n";
   }
-}
+  bool row(const std::vector<Cell>& row) override {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (i) out_ << ',';
+      out_ << csv_cell(row[i].text);
+    }
+    out_ << "\r\n";
+    return static_cast<bool>(out_);
+  }
+  void end() override {}
 
-void write_table(const ResultSet& rs, std::ostream& out) {
-  constexpr std::size_t kMaxCell = 80;
-  std::vector<std::vector<std::string>> cells;
-  std::vector<std::size_t> width(rs.columns.size());
-  for (std::size_t i = 0; i < rs.columns.size(); ++i) width[i] = display_width(rs.columns[i]);
-  for (const auto& row : rs.rows) {
-    std::vector<std::string> r;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      std::string s = strip_controls(row[i].text);
-      if (display_width(s) > kMaxCell) {
-        std::size_t cut = 0, n = 0;
-        while (cut < s.size() && n < kMaxCell - 1) {
-          ++cut;
-          while (cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) ++cut;
-          ++n;
-        }
-        s = s.substr(0, cut) + "\u2026";
-      }
-      width[i] = std::max(width[i], display_width(s));
-      r.push_back(std::move(s));
-    }
-    cells.push_back(std::move(r));
+ private:
+  std::ostream& out_;
+};
+
+// Cells cut at kMaxCell characters; the column widths are those of the
+// header and the first kTablePage rows, held until then.
+class TableWriter final : public RowSink {
+ public:
+  explicit TableWriter(std::ostream& out) : out_(out) {}
+  void begin(const std::vector<std::string>& columns) override {
+    header_ = columns;
+    width_.assign(columns.size(), 0);
+    for (std::size_t i = 0; i < columns.size(); ++i) width_[i] = display_width(columns[i]);
   }
-  auto line = [&](const std::vector<std::string>& r) {
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      out << r[i];
-      if (i + 1 < r.size()) out << std::string(width[i] - display_width(r[i]) + 2, ' ');
+  bool row(const std::vector<Cell>& row) override {
+    std::vector<std::string> r;
+    r.reserve(row.size());
+    for (const Cell& c : row) r.push_back(shown(c.text));
+    ++rows_;
+    if (page_done_) {
+      line(r);
+      return static_cast<bool>(out_);
     }
-    out << '\n';
-  };
-  line(rs.columns);
-  for (const auto& r : cells) line(r);
-  if (rs.rows.empty()) out << "(no rows)\n";
-}
+    for (std::size_t i = 0; i < r.size() && i < width_.size(); ++i)
+      width_[i] = std::max(width_[i], display_width(r[i]));
+    page_.push_back(std::move(r));
+    if (page_.size() >= kTablePage) flush_page();
+    return static_cast<bool>(out_);
+  }
+  void end() override {
+    if (!page_done_) flush_page();
+    if (rows_ == 0) out_ << "(no rows)\n";
+  }
+
+ private:
+  static constexpr std::size_t kMaxCell = 80;
+
+  static std::string shown(std::string_view text) {
+    std::string s = strip_controls(text);
+    if (display_width(s) > kMaxCell) {
+      std::size_t cut = 0, n = 0;
+      while (cut < s.size() && n < kMaxCell - 1) {
+        ++cut;
+        while (cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) ++cut;
+        ++n;
+      }
+      s = s.substr(0, cut) + "\u2026";
+    }
+    return s;
+  }
+  void flush_page() {
+    page_done_ = true;
+    line(header_);
+    for (const auto& r : page_) line(r);
+    page_.clear();
+    page_.shrink_to_fit();
+  }
+  void line(const std::vector<std::string>& r) {
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      out_ << r[i];
+      if (i + 1 < r.size()) {
+        const std::size_t w = display_width(r[i]);
+        const std::size_t col = i < width_.size() ? width_[i] : 0;
+        out_ << std::string((col > w ? col - w : 0) + 2, ' ');
+      }
+    }
+    out_ << '\n';
+  }
+
+  std::ostream& out_;
+  std::vector<std::string> header_;
+  std::vector<std::size_t> width_;
+  std::vector<std::vector<std::string>> page_;
+  bool page_done_ = false;
+  std::uint64_t rows_ = 0;
+};
 
 void json_string(std::string_view s, std::ostream& out) {
   out << '"';
@@ -179,41 +227,59 @@ void json_string(std::string_view s, std::ostream& out) {
   out << '"';
 }
 
-void write_json(const ResultSet& rs, std::ostream& out) {
-  out << "[";
-  for (std::size_t r = 0; r < rs.rows.size(); ++r) {
-    out << (r ? ",\n " : "\n ") << "{";
-    for (std::size_t i = 0; i < rs.columns.size(); ++i) {
-      if (i) out << ", ";
-      json_string(rs.columns[i], out);
-      out << ": ";
-      const Cell& c = rs.rows[r][i];
-      if (c.type == Cell::Type::kNull)
-        out << "null";
-      else if (c.type == Cell::Type::kInteger || c.type == Cell::Type::kReal)
-        out << c.text;
-      else
-        json_string(c.text, out);
-    }
-    out << "}";
+class JsonWriter final : public RowSink {
+ public:
+  explicit JsonWriter(std::ostream& out) : out_(out) {}
+  void begin(const std::vector<std::string>& columns) override {
+    columns_ = columns;
+    out_ << "[";
   }
-  out << (rs.rows.empty() ? "]\n" : "\n]\n");
-}
+  bool row(const std::vector<Cell>& row) override {
+    out_ << (rows_++ ? ",\n " : "\n ") << "{";
+    for (std::size_t i = 0; i < columns_.size() && i < row.size(); ++i) {
+      if (i) out_ << ", ";
+      json_string(columns_[i], out_);
+      out_ << ": ";
+      const Cell& c = row[i];
+      if (c.type == Cell::Type::kNull)
+        out_ << "null";
+      else if (c.type == Cell::Type::kInteger || c.type == Cell::Type::kReal)
+        out_ << c.text;
+      else
+        json_string(c.text, out_);
+    }
+    out_ << "}";
+    return static_cast<bool>(out_);
+  }
+  void end() override { out_ << (rows_ == 0 ? "]\n" : "\n]\n"); }
+
+ private:
+  std::ostream& out_;
+  std::vector<std::string> columns_;
+  std::uint64_t rows_ = 0;
+};
 
 }  // namespace
 
-void write_result(const ResultSet& rs, OutputFormat format, std::ostream& out) {
+std::unique_ptr<RowSink> result_writer(OutputFormat format, std::ostream& out) {
   switch (format) {
-    case OutputFormat::kTable:
-      write_table(rs, out);
-      break;
     case OutputFormat::kCsv:
-      write_csv(rs, out);
-      break;
+      return std::make_unique<CsvWriter>(out);
     case OutputFormat::kJson:
-      write_json(rs, out);
+      return std::make_unique<JsonWriter>(out);
+    case OutputFormat::kTable:
       break;
   }
+  return std::make_unique<TableWriter>(out);
+}
+
+void write_result(const ResultSet& rs, OutputFormat format, std::ostream& out) {
+  auto writer = result_writer(format, out);
+  writer->begin(rs.columns);
+  for (const auto& row : rs.rows) {
+    if (!writer->row(row)) break;
+  }
+  writer->end();
 }
 
 }  // namespace pftls

@@ -9,8 +9,15 @@
 // bidi controls, U+FFFD for bytes that are not UTF-8), so nothing from a log
 // reaches a terminal as a control sequence; JSON escapes those controls as
 // \uXXXX and writes U+FFFD for bytes that are not UTF-8.
+//
+// The writers stream (result_writer()): a row is written when it arrives,
+// so memory does not grow with the result. A table buffers its first
+// kTablePage rows to size its columns; a later, wider cell widens its own
+// row only.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -21,7 +28,12 @@ namespace pftls {
 
 enum class OutputFormat { kTable, kCsv, kJson };
 
+inline constexpr std::size_t kTablePage = 1000;
+
 bool output_format_from_name(std::string_view name, OutputFormat& out);
+// A RowSink that writes to `out` as rows arrive; row() returns false once
+// `out` has failed (a closed pipe), so the query stops.
+std::unique_ptr<RowSink> result_writer(OutputFormat format, std::ostream& out);
 void write_result(const ResultSet& rs, OutputFormat format, std::ostream& out);
 
 std::string csv_cell(std::string_view text);

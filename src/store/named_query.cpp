@@ -23,7 +23,7 @@ struct NamedQuery {
   bool on_incidents;  // reads temp.incidents_now
 };
 
-constexpr std::array<NamedQuery, 9> kQueries = {{
+constexpr std::array<NamedQuery, 10> kQueries = {{
     {"incidents", true, false},
     {"incidents_selected", true, true},
     {"evidence", true, true},
@@ -33,6 +33,7 @@ constexpr std::array<NamedQuery, 9> kQueries = {{
     {"never_tls", false, false},
     {"status_inputs", false, false},
     {"status_runs", false, false},
+    {"latest_ids", false, false},
 }};
 
 const NamedQuery& manifest(std::string_view name) {
@@ -95,10 +96,39 @@ void SqliteStore::materialize_incidents(const QueryParams& params) {
   Statement st = db_->prepare("CREATE TEMP TABLE incidents_now AS " + sql, "query incidents");
   bind_params(st, all);
   st.run();
+  // clients.sql asks it once per client: an index keeps that a look-up.
+  db_->exec("CREATE INDEX temp.incidents_now_client ON incidents_now (client_ip)",
+            "query incidents");
   incidents_now_ = std::move(all);
 }
 
 ResultSet SqliteStore::query(std::string_view name, const QueryParams& given) {
+  ResultSet out;
+  ResultCollector collect(out);
+  query_rows(name, given, collect);
+  return out;
+}
+
+std::string SqliteStore::query_plan(std::string_view name, const QueryParams& given) {
+  const NamedQuery& q = manifest(name);
+  QueryParams params = given;
+  if (q.needs_window && !has_param(params, "window_us")) {
+    params.emplace_back("window_us", effective_window(*this, std::nullopt) * kMicrosPerSecond);
+  }
+  if (q.on_incidents) materialize_incidents(params);
+  Statement st =
+      db_->prepare("EXPLAIN QUERY PLAN " + named_sql(name, params), "explain " + std::string(name));
+  bind_params(st, params);
+  std::string out;
+  while (st.step()) {
+    out += std::to_string(st.column_int(1)) + " " + std::to_string(st.column_int(0)) + " " +
+           st.column_text(3) + "\n";
+  }
+  return out;
+}
+
+// Each row goes to `sink` as SQLite steps to it: one row in memory at a time.
+void SqliteStore::query_rows(std::string_view name, const QueryParams& given, RowSink& sink) {
   const NamedQuery& q = manifest(name);
   QueryParams params = given;
   if (q.needs_window && !has_param(params, "window_us")) {
@@ -107,13 +137,15 @@ ResultSet SqliteStore::query(std::string_view name, const QueryParams& given) {
   if (q.on_incidents) materialize_incidents(params);
   Statement st = db_->prepare(named_sql(name, params), "query " + std::string(name));
   bind_params(st, params);
-  ResultSet out;
   const int ncol = st.column_count();
-  for (int i = 0; i < ncol; ++i) out.columns.push_back(st.column_name(i));
+  std::vector<std::string> columns;
+  for (int i = 0; i < ncol; ++i) columns.push_back(st.column_name(i));
+  sink.begin(columns);
+  std::vector<Cell> row(static_cast<std::size_t>(ncol));
   while (st.step()) {
-    std::vector<Cell> row(static_cast<std::size_t>(ncol));
     for (int i = 0; i < ncol; ++i) {
       Cell& c = row[static_cast<std::size_t>(i)];
+      c.text.clear();
       switch (st.column_type(i)) {
         case Statement::Type::kNull:
           c.type = Cell::Type::kNull;
@@ -130,9 +162,9 @@ ResultSet SqliteStore::query(std::string_view name, const QueryParams& given) {
       }
       c.text = st.column_text(i);
     }
-    out.rows.push_back(std::move(row));
+    if (!sink.row(row)) break;
   }
-  return out;
+  sink.end();
 }
 
 }  // namespace pftls

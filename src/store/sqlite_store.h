@@ -53,6 +53,11 @@ class SqliteStore final : public Store {
   void save_input(InputRecord& r) override;
 
   ResultSet query(std::string_view name, const QueryParams& params) override;
+  void query_rows(std::string_view name, const QueryParams& params, RowSink& sink) override;
+  // SQLite's plan for a named query (EXPLAIN QUERY PLAN), one node a line,
+  // "parent-id id detail", after what the query needs (temp.incidents_now):
+  // for the test that no plan scans a table inside a correlated subquery.
+  std::string query_plan(std::string_view name, const QueryParams& params);
 
   void save_session(SessionRecord& s) override;
   void save_message(MessageRecord& m) override;

@@ -71,6 +71,10 @@ class Store : public EventSink, public OutboundSink {
   // clients), and a query that needs a window and is given no window_us
   // gets the effective window.
   virtual ResultSet query(std::string_view name, const QueryParams& params) = 0;
+  // The same, each row handed to `sink` as it comes (RowSink): memory
+  // stays bounded however many rows there are. This default reads the
+  // whole result first; a backend that can, streams.
+  virtual void query_rows(std::string_view name, const QueryParams& params, RowSink& sink);
 };
 
 inline constexpr std::int64_t kDefaultWindowSeconds = std::int64_t{24} * 3600;

@@ -277,16 +277,32 @@ case $CASE in
     if grep -q 'dropped by bounds\|closed by the bound' err.seed; then
       fail "an ordinary run reports drops: $(cat err.seed)"
     fi
-    awk 'BEGIN { for (i = 1; i <= 50001; i++)
+    awk 'BEGIN { for (i = 1; i <= 20001; i++)
       printf "Mar  5 10:00:00 mx1 postfix/smtpd[%d]: connect from unknown[10.%d.%d.%d]\n",
              i, int(i / 65536), int(i / 256) % 256, i % 256 }' >many.log
     run ingest --db db --year 2026 --tz UTC many.log
     expect_rc 0
-    warned=$(sed -n 's/^pftls: warning: \([0-9]*\) sessions closed by the bound of 50000 open sessions$/\1/p' "$tmp/err")
+    warned=$(sed -n 's/^pftls: warning: \([0-9]*\) sessions closed by the bound of 20000 open sessions$/\1/p' "$tmp/err")
     [[ -n $warned && $warned -gt 0 ]] || fail "no warning naming the bound: $(cat "$tmp/err")"
     expect_err "; dropped by bounds: $warned sessions"
-    grep '^pftls: ingest: ' "$tmp/err" | grep -q '^pftls: ingest: 50001 lines read, .* new incidents; dropped by bounds: ' ||
+    grep '^pftls: ingest: ' "$tmp/err" | grep -q '^pftls: ingest: 20001 lines read, .* new incidents; dropped by bounds: ' ||
       fail "summary line without the drops: $(cat "$tmp/err")" ;;
+  new_incidents_per_run)
+    # Each run counts the incidents whose plaintext message it stored: the
+    # failure alone is none, the plaintext retry in the next run is one, a
+    # run with nothing new is none again.
+    head -2 "$SAMPLES/amex/mail.log" >mail.log
+    run ingest --db db --year 2016 --tz UTC mail.log
+    expect_rc 0
+    expect_err " 0 new incidents"
+    tail -n +3 "$SAMPLES/amex/mail.log" >>mail.log
+    run ingest --db db --year 2016 --tz UTC mail.log
+    expect_rc 0
+    expect_err " 1 new incidents"
+    run ingest --db db --year 2016 --tz UTC mail.log
+    expect_rc 0
+    expect_err " 0 new incidents"
+    [[ $("$PFTLS" incidents --db db --format csv | wc -l) == 2 ]] || fail "expected one incident" ;;
   redact_keyed_per_database)
     # Pseudonyms come from a random key per database: the same within one,
     # different in another; a database without a key is not written to.

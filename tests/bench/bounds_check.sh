@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# bounds_check.sh PFTLS CASE: a run's memory and time follow the work it
+# does, not the database's size or what an attacker puts in the log.
+#
+# Each case generates its input (mawk, sqlite3), runs pftls and checks a
+# bound: peak RSS (/usr/bin/time -v) under 64 MiB for floods of 1M
+# sessions, messages or failing addresses; one new line into a database of
+# 1M incidents in under 1 s of CPU time; every query over 1M failing
+# addresses in under 120 s wall (the plans: tests/unit/store/query_plan_test).
+# It prints the figures it measured (for tests/bench/RESULTS.md). Label
+# slow: each case costs seconds to a minute.
+set -uo pipefail
+PFTLS=$1
+CASE=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+readonly MAX_RSS_KIB=$((64 * 1024))
+fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
+note() { echo "[$CASE] $*"; }
+
+# peak_rss_kib FILE: the "Maximum resident set size" /usr/bin/time -v wrote.
+peak_rss_kib() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
+
+# ingest_bounded NAME ARGS...: runs pftls ingest under /usr/bin/time -v and
+# checks exit 0 and the RSS bound.
+ingest_bounded() {
+  local name=$1
+  shift
+  /usr/bin/time -v -o "time.$name" "$PFTLS" ingest --db db --tz UTC --year 2026 "$@" \
+    >/dev/null 2>"err.$name" || fail "$name: ingest failed: $(tail -3 "err.$name")"
+  local rss
+  rss=$(peak_rss_kib "time.$name")
+  note "$name: peak RSS ${rss} KiB, $(grep -F 'Elapsed (wall' "time.$name" | sed 's/.*: //') wall"
+  note "$name: $(grep '^pftls: ingest:' "err.$name")"
+  ((rss < MAX_RSS_KIB)) || fail "$name: peak RSS ${rss} KiB, bound ${MAX_RSS_KIB} KiB"
+}
+
+# A syslog time N seconds after Dec 23 00:00:00 (mawk has no strftime).
+readonly AWK_TIME='function t(s) { return sprintf("Dec 23 %02d:%02d:%02d", int(s / 3600) % 24, int(s / 60) % 60, s % 60) }
+function ip(i) { return sprintf("10.%d.%d.%d", int(i / 65536) % 256, int(i / 256) % 256, i % 256) }'
+
+# A database with N failed sessions each followed, a minute later, by a
+# plaintext message from the same address: N incidents, N failures, N
+# failing addresses, one every 30 s (a year for 1M: a run restores the
+# clients that failed in the last week, about 20k). Written with SQL, not
+# through a log, to be quick.
+make_incident_db() {
+  local n=$1
+  "$PFTLS" ingest --db db </dev/null 2>/dev/null || fail "creating the database failed"
+  sqlite3 db <<EOF || fail "filling the database failed"
+PRAGMA journal_mode=WAL;
+BEGIN;
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $n)
+INSERT INTO sessions (id, mx_host, syslog_name, pid, client_ip, client_name, connect_at, end_at,
+  first_ord, failed, failure_at, failure_ord, failure_reason, openssl_code, counters_present,
+  starttls_attempts, starttls_ok)
+SELECT 2 * i - 1, 'mx', 'postfix/smtpd', i,
+  printf('10.%d.%d.%d', (i / 65536) % 256, (i / 256) % 256, i % 256), 'mta.example',
+  1700000000000000 + i * 30000000, 1700000000000000 + i * 30000000 + 500000, 4 * i,
+  1, 1700000000000000 + i * 30000000, 4 * i + 1, 'no shared cipher', '0C1', 1, 1, 0
+FROM k;
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $n)
+INSERT INTO sessions (id, mx_host, syslog_name, pid, client_ip, client_name, connect_at, end_at,
+  first_ord, counters_present, starttls_attempts, starttls_ok, messages)
+SELECT 2 * i, 'mx', 'postfix/smtpd', i,
+  printf('10.%d.%d.%d', (i / 65536) % 256, (i / 256) % 256, i % 256), 'mta.example',
+  1700000060000000 + i * 30000000, 1700000060000000 + i * 30000000 + 500000, 4 * i + 2,
+  1, 0, 0, 1
+FROM k;
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < $n)
+INSERT INTO messages (id, session_id, mx_host, queue_id, client_ip, client_name, accepted_at,
+  accepted_ord, message_id, sender, recipients)
+SELECT i, 2 * i, 'mx', printf('%010X', i),
+  printf('10.%d.%d.%d', (i / 65536) % 256, (i / 256) % 256, i % 256), 'mta.example',
+  1700000060000000 + i * 30000000 + 100000, 4 * i + 3, 'm' || i || '@example', 'a@example',
+  'b@example'
+FROM k;
+INSERT INTO hosts (mx_host, newest_at, logs_tls_established)
+  VALUES ('mx', 1700000060000000 + $n * 30000000 + 500000, 0);
+INSERT INTO settings (key, value) VALUES ('next_ord', 4 * $n + 10)
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+EOF
+}
+
+# query_bounded NAME ARGS...: one query command, its output piped to
+# `head -1`; peak RSS under the bound, exit 0 (or SIGPIPE's 141).
+query_bounded() {
+  local name=$1
+  shift
+  /usr/bin/time -v -o "time.$name" "$PFTLS" "$@" --db db 2>"err.$name" | head -1 >"out.$name"
+  local rc=${PIPESTATUS[0]}
+  [[ $rc == 0 || $rc == 141 ]] || fail "$name: exit $rc: $(cat "err.$name")"
+  [[ -s "out.$name" ]] || fail "$name: no output"
+  local rss
+  rss=$(peak_rss_kib "time.$name")
+  note "$name | head -1: peak RSS ${rss} KiB, $(grep -F 'Elapsed (wall' "time.$name" | sed 's/.*: //') wall"
+  ((rss < MAX_RSS_KIB)) || fail "$name: peak RSS ${rss} KiB, bound ${MAX_RSS_KIB} KiB"
+}
+
+case $CASE in
+  one_line_into_1m_incidents)
+    make_incident_db 1000000
+    # One new plaintext message from a failed address, in a new session.
+    printf 'Nov 14 22:15:00 mx postfix/smtpd[77]: connect from mta.example[10.0.0.1]\n' >one.log
+    # CPU time (user + system), not wall time: the bound is on the work,
+    # which a busy machine's waits do not change.
+    /usr/bin/time -f '%e %U %S' -o time.one "$PFTLS" ingest --db db --tz UTC --year 2023 one.log \
+      2>err.one || fail "ingest: $(cat err.one)"
+    read -r wall user sys <time.one
+    ms=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1000 }')
+    note "ingest of one line into 1M incidents: ${ms} ms CPU, ${wall} s wall; $(grep '^pftls: ingest:' err.one)"
+    ((ms < 1000)) || fail "one new line took ${ms} ms of CPU time (bound 1000 ms)"
+    grep -q ' 0 new incidents' err.one || fail "expected 0 new incidents: $(cat err.one)" ;;
+  query_output_streams)
+    make_incident_db 1000000
+    query_bounded failures failures
+    query_bounded failures_csv failures --format csv
+    query_bounded incidents_json incidents --format json
+    query_bounded failing failing ;;
+  flood_connect_only)
+    # 1M sessions from distinct addresses that connect and say nothing more.
+    mawk "$AWK_TIME"' BEGIN { for (i = 1; i <= 1000000; i++)
+      printf "%s mx postfix/smtpd[%d]: connect from unknown[%s]\n", t(int(i / 100)), i, ip(i) }' \
+      >flood.log
+    ingest_bounded connect_only flood.log ;;
+  flood_never_completed)
+    # One failure, then 1M plaintext messages from that client whose queue
+    # files are never removed (no "removed" line).
+    mawk "$AWK_TIME"' BEGIN {
+      printf "%s mx postfix/smtpd[1]: connect from bad.example[192.0.2.1]\n", t(0)
+      printf "%s mx postfix/smtpd[1]: SSL_accept error from bad.example[192.0.2.1]: -1\n", t(0)
+      printf "%s mx postfix/smtpd[1]: disconnect from bad.example[192.0.2.1] ehlo=1 starttls=0/1 commands=1/2\n", t(0)
+      for (i = 1; i <= 1000000; i++) {
+        s = 1 + int(i / 100); p = 1000 + i % 500
+        printf "%s mx postfix/smtpd[%d]: connect from bad.example[192.0.2.1]\n", t(s), p
+        printf "%s mx postfix/smtpd[%d]: %010X: client=bad.example[192.0.2.1]\n", t(s), p, i
+        printf "%s mx postfix/smtpd[%d]: disconnect from bad.example[192.0.2.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5\n", t(s), p
+      } }' >flood.log
+    ingest_bounded never_completed flood.log ;;
+  flood_failing_addresses)
+    # 1M addresses, each failing STARTTLS once.
+    mawk "$AWK_TIME"' BEGIN { for (i = 1; i <= 1000000; i++) {
+      s = int(i / 100); p = 1000 + i % 30000
+      printf "%s mx postfix/smtpd[%d]: connect from unknown[%s]\n", t(s), p, ip(i)
+      printf "%s mx postfix/smtpd[%d]: SSL_accept error from unknown[%s]: -1\n", t(s), p, ip(i)
+      printf "%s mx postfix/smtpd[%d]: disconnect from unknown[%s] ehlo=1 starttls=0/1 commands=1/2\n", t(s), p, ip(i) } }' \
+      >flood.log
+    ingest_bounded failing_addresses flood.log
+    # Every query over them answers in bounded time (a plan with a full scan
+    # inside a correlated subquery would take hours here).
+    for q in failing failures incidents clients never-tls lost; do
+      start=$(date +%s%N)
+      timeout 120 "$PFTLS" $q --db db --format csv >out.q 2>err.q ||
+        fail "$q over 1M failing addresses: exit $? (timeout 120 s): $(cat err.q)"
+      note "$q: $((($(date +%s%N) - start) / 1000000)) ms wall, $(wc -l <out.q) lines"
+    done ;;
+  *)
+    fail "unknown case" ;;
+esac
