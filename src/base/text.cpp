@@ -17,6 +17,11 @@ std::string strip_controls(std::string_view text) {
         continue;
       }
     }
+    // A control dropped between C2 and 80..9F must not join them into one.
+    if (c >= 0x80 && c <= 0x9F && !out.empty() && static_cast<unsigned char>(out.back()) == 0xC2) {
+      out.pop_back();
+      continue;
+    }
     out.push_back(static_cast<char>(c));
   }
   return out;

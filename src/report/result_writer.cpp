@@ -102,17 +102,30 @@ void write_table(const ResultSet& rs, std::ostream& out) {
   if (rs.rows.empty()) out << "(no rows)\n";
 }
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is not valid.
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is not valid
+// (RFC 3629: no overlong form, no surrogate, nothing above U+10FFFF).
 std::size_t utf8_length(std::string_view s, std::size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
-  std::size_t n = c < 0x80           ? 1
-                  : (c >> 5) == 0x6  ? 2
-                  : (c >> 4) == 0xE  ? 3
-                  : (c >> 3) == 0x1E ? 4
-                                     : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  if (n == 2 && c < 0xC2) return 0;  // overlong
-  for (std::size_t k = 1; k < n; ++k)
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  const auto second = static_cast<unsigned char>(s[i + 1]);
+  if (second < lo || second > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
     if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
   return n;
 }

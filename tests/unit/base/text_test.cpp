@@ -30,6 +30,10 @@ TEST(StripControls, Table) {
       {"NBSP U+00A0 is not a control", "a\xc2\xa0z", "a\xc2\xa0z"},
       {"UTF-8 with C3 9F (sharp s) kept", "Grüße", "Grüße"},
       {"three-byte UTF-8 kept", "\xe2\x82\xac 5", "\xe2\x82\xac 5"},
+      // Found by tests/fuzz/result_writer_fuzz: stripping the C0 between
+      // C2 and 85 used to leave C2 85 (NEL) behind.
+      {"C1 not rebuilt across a stripped control", "a\xc2\x01\x85z", "az"},
+      {"C1 not rebuilt across DEL and ESC", "a\xc2\x7f\x1b\x9bz", "az"},
   };
   for (const auto& c : cases) EXPECT_EQ(strip_controls(c.in), c.want) << c.what;
 }
