@@ -25,7 +25,7 @@ namespace pftls {
 std::string errno_text(int err) { return std::generic_category().message(err); }
 
 RawInput::~RawInput() {
-  if (owned_) ::close(fd_);
+  if (owned_ && fd_ >= 0) ::close(fd_);
 }
 
 std::string_view RawInput::peek() {
@@ -44,6 +44,10 @@ void RawInput::seek(std::uint64_t n) {
     return;
   }
   prefix_pos_ = prefix_.size();
+  if (fd_ < 0) {
+    memory_pos_ = static_cast<std::size_t>(std::min<std::uint64_t>(n, memory_.size()));
+    return;
+  }
   if (::lseek(fd_, static_cast<off_t>(n), SEEK_SET) < 0) {
     throw StreamError("seek error", errno_text(errno));
   }
@@ -60,6 +64,12 @@ std::size_t RawInput::read(char* dst, std::size_t n) {
 }
 
 std::size_t RawInput::read_fd(char* dst, std::size_t n) {
+  if (fd_ < 0) {
+    const std::size_t k = std::min(n, memory_.size() - memory_pos_);
+    if (k > 0) std::memcpy(dst, memory_.data() + memory_pos_, k);
+    memory_pos_ += k;
+    return k;
+  }
   for (;;) {
     const ssize_t got = ::read(fd_, dst, n);
     if (got >= 0) return static_cast<std::size_t>(got);

@@ -1,13 +1,15 @@
-// decoders: the bytes of one file descriptor, and the text they decode to.
+// decoders: the bytes of one file descriptor (or buffer), and the text they
+// decode to.
 //
-// Contract: RawInput reads a descriptor (closing it if owned), replaying the
-// first bytes it peeked for format detection. detect() names the compression
-// from those bytes (magic numbers only, never a file name). A Decoder turns
-// the raw bytes into text: plain passes them through; gzip (ISA-L igzip) and
-// zstd (libzstd) read every member or frame of a concatenation and refuse a
-// truncated or corrupt stream; bzip2 and xz go through Boost.Iostreams.
-// Every failure is a StreamError; the line reader adds the input's name.
-// Internal to input/: line_source.cpp is the only user.
+// Contract: RawInput reads a descriptor (closing it if owned) or a buffer in
+// memory, replaying the first bytes it peeked for format detection.
+// detect() names the compression from those bytes (magic numbers only,
+// never a file name). A Decoder turns the raw bytes into text: plain passes
+// them through; gzip (ISA-L igzip) and zstd (libzstd) read every member or
+// frame of a concatenation and refuse a truncated or corrupt stream; bzip2
+// and xz go through Boost.Iostreams. Every failure is a StreamError; the
+// line reader adds the input's name. Internal to input/: line_source.cpp is
+// the only user.
 #pragma once
 
 #include <cstddef>
@@ -37,10 +39,12 @@ class StreamError : public std::runtime_error {
   std::string detail_;
 };
 
-// The raw bytes of one file descriptor; the peeked prefix is replayed first.
+// The raw bytes of one file descriptor, or of a buffer in memory (which
+// must outlive it); the peeked prefix is replayed first.
 class RawInput {
  public:
   RawInput(int fd, bool owned) : fd_(fd), owned_(owned) {}
+  explicit RawInput(std::string_view bytes) : fd_(-1), owned_(false), memory_(bytes) {}
   ~RawInput();
   RawInput(const RawInput&) = delete;
   RawInput& operator=(const RawInput&) = delete;
@@ -55,8 +59,10 @@ class RawInput {
  private:
   std::size_t read_fd(char* dst, std::size_t n);
 
-  int fd_;
+  int fd_;  // -1: memory_ is read instead
   bool owned_;
+  std::string_view memory_;
+  std::size_t memory_pos_ = 0;  // the next byte of memory_ to read
   std::string prefix_;
   std::size_t prefix_pos_ = 0;
 };

@@ -197,6 +197,12 @@ std::unique_ptr<LineSource> LineSource::from_fd(int fd, std::string name) {
   return std::make_unique<Reader>(std::move(name), Compression::kNone, std::move(raw));
 }
 
+std::unique_ptr<LineSource> LineSource::from_memory(std::string_view bytes, std::string name) {
+  auto raw = std::make_unique<RawInput>(bytes);
+  const Compression c = detect(raw->peek());  // memory: peek() cannot fail
+  return std::make_unique<Reader>(std::move(name), c, std::move(raw));
+}
+
 std::string LineSource::read_prefix(const std::string& path, std::size_t n) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw InputError("cannot open " + path + ": " + errno_text(errno));

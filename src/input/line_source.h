@@ -54,6 +54,10 @@ class LineSource {
   // Reads the plain text of an open descriptor (a pipe), which it takes over
   // and closes; `name` is what messages call it. No identity.
   static std::unique_ptr<LineSource> from_fd(int fd, std::string name);
+  // Reads `bytes` as open() reads a file (compression detected the same
+  // way); they must outlive the source. No identity; skip() decodes and
+  // drops. For tests and fuzzing: no descriptor, no file system.
+  static std::unique_ptr<LineSource> from_memory(std::string_view bytes, std::string name);
 
   // Next line, or false at end of input. Throws InputError on a read or
   // decompression error ("PATH: corrupt gzip stream at line N", ...).

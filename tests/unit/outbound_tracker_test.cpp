@@ -13,32 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "memory_sinks.h"
 #include "parse/pattern_set.h"
 #include "parse/syslog_envelope.h"
 
 namespace pftls {
 namespace {
 
-struct MemorySink : OutboundSink {
-  std::map<std::int64_t, OutboundRecord> rows;
-  int inserts = 0;
-  int updates = 0;
-  std::int64_t next_id = 1;
-  void save_outbound(OutboundRecord& r) override {
-    if (r.id == 0) {
-      r.id = next_id++;
-      ++inserts;
-    } else {
-      ++updates;
-    }
-    rows[r.id] = r;
-  }
-  std::vector<OutboundRecord> records() const {
-    std::vector<OutboundRecord> out;
-    for (const auto& [id, r] : rows) out.push_back(r);
-    return out;
-  }
-};
+using MemorySink = test_support::MemoryOutboundSink;
 
 // Feeds syslog lines (year 2026, UTC) through the envelope, the built-in
 // patterns and a tracker; `ord` runs on across trackers like ingest's.

@@ -252,6 +252,32 @@ TEST(WriteResultTable, NoEightBitCsiOrBidiControlReachesTheTerminal) {
                      "2Jmoc.elpmaxe"),
             std::string::npos)
       << got;
+// Found by tests/fuzz/result_writer_fuzz: sequences shaped like UTF-8 that
+// RFC 3629 forbids (overlong, surrogates, above U+10FFFF, F5..FF) were
+// copied into the JSON, which was then not valid UTF-8. Each of their bytes
+// becomes U+FFFD; the valid neighbours stay.
+TEST(WriteResultJson, InvalidUtf8ShapesBecomeReplacementCharacters) {
+  const std::string r = "\xef\xbf\xbd";
+  const struct {
+    const char* what;
+    std::string in;
+    std::string want;
+  } cases[] = {
+      {"overlong 3-byte", "a\xe0\x8f\x90z", "a" + r + r + r + "z"},
+      {"overlong 4-byte", "\xf0\x8f\xbf\xbf", r + r + r + r},
+      {"surrogate U+D800", "\xed\xa0\x80", r + r + r},
+      {"above U+10FFFF", "\xf4\x90\x80\x80", r + r + r + r},
+      {"F5 lead byte", "\xf5\x80\x80\x80", r + r + r + r},
+      {"largest valid U+10FFFF", "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"},
+      {"first 3-byte U+0800", "\xe0\xa0\x80", "\xe0\xa0\x80"},
+  };
+  for (const auto& c : cases) {
+    ResultSet rs;
+    rs.columns = {"v"};
+    rs.rows.push_back({text(c.in)});
+    EXPECT_EQ(compact_json(render(rs, OutputFormat::kJson)), "[{\"v\":\"" + c.want + "\"}]")
+        << c.what;
+  }
 }
 
 TEST(WriteResultJson, NoRowsIsEmptyArray) {

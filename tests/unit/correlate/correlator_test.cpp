@@ -14,51 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "../memory_sinks.h"
 #include "parse/pattern_set.h"
 #include "parse/syslog_envelope.h"
 
 namespace pftls {
 namespace {
 
-struct MemorySink : EventSink {
-  std::map<std::int64_t, SessionRecord> sessions;
-  std::map<std::int64_t, MessageRecord> messages;
-  std::map<std::int64_t, std::vector<EvidenceLine>> evidence;
-  std::map<std::string, ClientStats> clients;
-  std::map<std::string, HostFacts> hosts;
-  int client_flushes = 0;
-  std::int64_t next_id = 1;
-
-  void save_session(SessionRecord& s) override {
-    if (s.id == 0) s.id = next_id++;
-    sessions[s.id] = s;
-  }
-  void save_message(MessageRecord& m) override {
-    if (m.id == 0) m.id = next_id++;
-    messages[m.id] = m;
-  }
-  void save_evidence(std::int64_t id, const EvidenceLine* lines, std::size_t n) override {
-    evidence[id].insert(evidence[id].end(), lines, lines + n);
-  }
-  void add_client_stats(const ClientStatsList& stats) override {
-    ++client_flushes;
-    for (const auto& [ip, c] : stats) {
-      ClientStats& t = clients[ip];
-      t.sessions += c.sessions;
-      t.tls_sessions += c.tls_sessions;
-      t.plaintext_sessions += c.plaintext_sessions;
-      t.failed_sessions += c.failed_sessions;
-      t.starttls_sessions += c.starttls_sessions;
-      t.messages += c.messages;
-      t.plaintext_messages += c.plaintext_messages;
-      if (!c.client_name.empty()) t.client_name = c.client_name;
-      if (!c.org_domain.empty()) t.org_domain = c.org_domain;
-    }
-  }
-  void merge_host_facts(const StringMap<HostFacts>& h) override {
-    for (const auto& [name, f] : h) hosts[name] = f;
-  }
-};
+using MemorySink = test_support::MemoryEventSink;
 
 std::string clock_of(Micros t) {
   if (t == 0) return "-";

@@ -315,6 +315,27 @@ TEST_P(CompressedTest, CorruptStreamIsAnError) {
   expect_corrupt(write("corrupt.z", bytes), GetParam().tool);
 }
 
+// The same compressed bytes from memory: detected and decoded as from the file.
+TEST_P(CompressedTest, FromMemoryDecodesAsFromAFile) {
+  const std::string text = sample_log(3000) + "last line without newline";
+  const std::string bytes = read_bytes(compress(GetParam().tool, "log.z", text));
+  auto src = LineSource::from_memory(bytes, "mem");
+  EXPECT_EQ(src->compression(), GetParam().compression);
+  EXPECT_FALSE(src->identity().has_value());
+  EXPECT_EQ(read_all(*src).lines, split_lines(text));
+  // Cut short: the error names the source as from_memory() was told.
+  auto cut = LineSource::from_memory(std::string_view(bytes).substr(0, bytes.size() / 2), "mem");
+  try {
+    Line line;
+    while (cut->next(line)) {
+    }
+    FAIL() << "no exception for a truncated stream";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("mem: corrupt " + GetParam().tool + " data", 0), 0u)
+        << e.what();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, CompressedTest,
                          ::testing::Values(Format{"gzip", Compression::kGzip},
                                            Format{"bzip2", Compression::kBzip2},
@@ -342,6 +363,59 @@ TEST_F(LineSourceTest, GzipWrongCrcOrLengthIsAnError) {
   std::string bad_length = gz;
   bad_length[bad_length.size() - 4] ^= 0x01;
   expect_corrupt(write("length.gz", bad_length), "gzip");
+}
+
+// from_memory() cuts lines as open() does from a file with the same bytes:
+// the same texts, numbers, truncation flags and offsets (lines of 0 to 150
+// KiB, so some are cut at kMaxLineBytes, with and without a last '\n').
+TEST_F(LineSourceTest, FromMemoryAgreesWithTheFile) {
+  test_inputs::XorShift64 next(0x9E3779B97F4A7C15ULL);
+  std::uint64_t truncated = 0;
+  for (int round = 0; round < 6; ++round) {
+    std::string text;
+    while (text.size() < std::size_t{600} * 1024) {
+      const std::size_t len = next() % 8 == 0 ? next() % (150 * 1024) : next() % 200;
+      text.append(len, static_cast<char>('a' + next() % 26));
+      text += '\n';
+    }
+    if (round % 2 == 1) text += "tail";
+    auto file = LineSource::open(write("m.log", text));
+    auto mem = LineSource::from_memory(text, "m");
+    EXPECT_EQ(mem->compression(), Compression::kNone);
+    EXPECT_FALSE(mem->identity().has_value());
+    Line a, b;
+    std::size_t lines = 0;
+    for (;;) {
+      const bool more = file->next(a);
+      ASSERT_EQ(mem->next(b), more) << "line " << lines;
+      if (!more) break;
+      ++lines;
+      ASSERT_EQ(a.text, b.text);
+      ASSERT_EQ(a.number, b.number);
+      ASSERT_EQ(a.truncated, b.truncated);
+      ASSERT_EQ(a.terminated, b.terminated);
+      ASSERT_EQ(file->offset(), mem->offset());
+    }
+    EXPECT_GT(lines, 20u);
+    EXPECT_EQ(mem->truncated_lines(), file->truncated_lines());
+    EXPECT_EQ(mem->offset(), text.size());
+    truncated += mem->truncated_lines();
+  }
+  EXPECT_GT(truncated, 0u);  // the cut lines were compared too
+}
+
+// skip() on memory decodes and drops, as for a pipe, and past the end
+// leaves the source at its end.
+TEST_F(LineSourceTest, FromMemorySkips) {
+  const std::string text = "one\ntwo\nthree\n";
+  auto src = LineSource::from_memory(text, "m");
+  src->skip(4);
+  EXPECT_EQ(src->offset(), 4u);
+  EXPECT_EQ(read_all(*src).lines, (std::vector<std::string>{"two", "three"}));
+  auto past = LineSource::from_memory(text, "m");
+  past->skip(1000);
+  EXPECT_TRUE(read_all(*past).lines.empty());
+  EXPECT_TRUE(read_all(*LineSource::from_memory("", "empty")).lines.empty());
 }
 
 }  // namespace

@@ -1,0 +1,82 @@
+// memory_sinks: the correlator's EventSink and the outbound tracker's
+// OutboundSink kept in memory, for unit tests and fuzz targets.
+//
+// Contract: test-only code; nothing in src/ includes it. A record saved with
+// id 0 gets the next id (from 1) and is inserted; a record saved with its id
+// replaces the stored copy. Client counts add up as the store adds them;
+// host facts are replaced per host. Nothing is bounded: callers feed bounded
+// input.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "correlate/records.h"
+
+namespace pftls::test_support {
+
+struct MemoryEventSink : EventSink {
+  std::map<std::int64_t, SessionRecord> sessions;
+  std::map<std::int64_t, MessageRecord> messages;
+  std::map<std::int64_t, std::vector<EvidenceLine>> evidence;
+  std::map<std::string, ClientStats> clients;
+  std::map<std::string, HostFacts> hosts;
+  int client_flushes = 0;
+  std::int64_t next_id = 1;
+
+  void save_session(SessionRecord& s) override {
+    if (s.id == 0) s.id = next_id++;
+    sessions[s.id] = s;
+  }
+  void save_message(MessageRecord& m) override {
+    if (m.id == 0) m.id = next_id++;
+    messages[m.id] = m;
+  }
+  void save_evidence(std::int64_t id, const EvidenceLine* lines, std::size_t n) override {
+    evidence[id].insert(evidence[id].end(), lines, lines + n);
+  }
+  void add_client_stats(const ClientStatsList& stats) override {
+    ++client_flushes;
+    for (const auto& [ip, c] : stats) {
+      ClientStats& t = clients[ip];
+      t.sessions += c.sessions;
+      t.tls_sessions += c.tls_sessions;
+      t.plaintext_sessions += c.plaintext_sessions;
+      t.failed_sessions += c.failed_sessions;
+      t.starttls_sessions += c.starttls_sessions;
+      t.messages += c.messages;
+      t.plaintext_messages += c.plaintext_messages;
+      if (!c.client_name.empty()) t.client_name = c.client_name;
+      if (!c.org_domain.empty()) t.org_domain = c.org_domain;
+    }
+  }
+  void merge_host_facts(const StringMap<HostFacts>& h) override {
+    for (const auto& [name, f] : h) hosts[name] = f;
+  }
+};
+
+struct MemoryOutboundSink : OutboundSink {
+  std::map<std::int64_t, OutboundRecord> rows;
+  int inserts = 0;
+  int updates = 0;
+  std::int64_t next_id = 1;
+
+  void save_outbound(OutboundRecord& r) override {
+    if (r.id == 0) {
+      r.id = next_id++;
+      ++inserts;
+    } else {
+      ++updates;
+    }
+    rows[r.id] = r;
+  }
+  std::vector<OutboundRecord> records() const {
+    std::vector<OutboundRecord> out;
+    for (const auto& [id, r] : rows) out.push_back(r);
+    return out;
+  }
+};
+
+}  // namespace pftls::test_support
