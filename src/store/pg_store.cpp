@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <thread>
@@ -17,27 +18,39 @@ namespace {
 constexpr std::int64_t kHostLockClass = 0x70667473;
 constexpr std::int64_t kSchemaLockClass = 0x70667474;
 
-// Adds a run's counts of a client to the stored ones (as SQLite's upsert).
-constexpr const char* kUpsertClientSql =
-    "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
-    "plaintext_sessions, failed_sessions, starttls_sessions, messages, plaintext_messages, "
-    "first_seen, last_seen, org_domain) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-    "$12) ON CONFLICT (client_ip) DO UPDATE SET "
-    "client_name = CASE WHEN excluded.client_name <> '' THEN excluded.client_name "
-    "ELSE client_stats.client_name END, "
-    "org_domain = CASE WHEN excluded.org_domain <> '' THEN excluded.org_domain "
-    "ELSE client_stats.org_domain END, "
-    "sessions = client_stats.sessions + excluded.sessions, "
-    "tls_sessions = client_stats.tls_sessions + excluded.tls_sessions, "
-    "plaintext_sessions = client_stats.plaintext_sessions + excluded.plaintext_sessions, "
-    "failed_sessions = client_stats.failed_sessions + excluded.failed_sessions, "
-    "starttls_sessions = client_stats.starttls_sessions + excluded.starttls_sessions, "
-    "messages = client_stats.messages + excluded.messages, "
-    "plaintext_messages = client_stats.plaintext_messages + excluded.plaintext_messages, "
-    "first_seen = CASE WHEN coalesce(client_stats.first_seen, 0) = 0 THEN excluded.first_seen "
-    "ELSE LEAST(client_stats.first_seen, excluded.first_seen) END, "
-    "last_seen = CASE WHEN client_stats.last_seen IS NULL OR excluded.last_seen IS NULL THEN NULL "
-    "ELSE GREATEST(client_stats.last_seen, excluded.last_seen) END";
+// Adds a run's counts of clients to the stored ones (as SQLite's upsert),
+// `rows` clients (12 parameters each) in one statement: a run's list holds
+// each client once, so no row is affected twice.
+std::string upsert_clients_sql(int rows) {
+  std::string sql =
+      "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
+      "plaintext_sessions, failed_sessions, starttls_sessions, messages, plaintext_messages, "
+      "first_seen, last_seen, org_domain) VALUES ";
+  int k = 1;
+  for (int r = 0; r < rows; ++r) {
+    sql += r > 0 ? ", (" : "(";
+    for (int c = 0; c < 12; ++c) sql += (c > 0 ? ", $" : "$") + std::to_string(k++);
+    sql += ')';
+  }
+  return sql +
+         " ON CONFLICT (client_ip) DO UPDATE SET "
+         "client_name = CASE WHEN excluded.client_name <> '' THEN excluded.client_name "
+         "ELSE client_stats.client_name END, "
+         "org_domain = CASE WHEN excluded.org_domain <> '' THEN excluded.org_domain "
+         "ELSE client_stats.org_domain END, "
+         "sessions = client_stats.sessions + excluded.sessions, "
+         "tls_sessions = client_stats.tls_sessions + excluded.tls_sessions, "
+         "plaintext_sessions = client_stats.plaintext_sessions + excluded.plaintext_sessions, "
+         "failed_sessions = client_stats.failed_sessions + excluded.failed_sessions, "
+         "starttls_sessions = client_stats.starttls_sessions + excluded.starttls_sessions, "
+         "messages = client_stats.messages + excluded.messages, "
+         "plaintext_messages = client_stats.plaintext_messages + excluded.plaintext_messages, "
+         "first_seen = CASE WHEN coalesce(client_stats.first_seen, 0) = 0 THEN "
+         "excluded.first_seen ELSE LEAST(client_stats.first_seen, excluded.first_seen) END, "
+         "last_seen = CASE WHEN client_stats.last_seen IS NULL OR excluded.last_seen IS NULL "
+         "THEN NULL ELSE GREATEST(client_stats.last_seen, excluded.last_seen) END";
+}
+constexpr int kClientBatch = 200;
 
 std::string host_name() {
   char buf[HOST_NAME_MAX + 1] = {};
@@ -249,16 +262,30 @@ void PgStore::save_evidence(std::int64_t session_id, const EvidenceLine* lines, 
 }
 
 void PgStore::add_client_stats(const ClientStatsList& stats) {
-  for (const auto& [ip, c] : stats) {
-    const std::int64_t counts[] = {c.sessions,           c.tls_sessions,      c.plaintext_sessions,
-                                   c.failed_sessions,    c.starttls_sessions, c.messages,
-                                   c.plaintext_messages, c.first_seen,        c.last_seen};
+  std::size_t next = 0;
+  while (next < stats.size()) {
+    const std::size_t n = std::min(stats.size() - next, static_cast<std::size_t>(kClientBatch));
     params_.clear();
-    params_.add_text(ip);
-    params_.add_text(c.client_name);
-    for (std::int64_t n : counts) params_.add(n);
-    params_.add_text(c.org_domain);
-    conn_->exec_prepared("upsert_client", kUpsertClientSql, params_, "save client counts");
+    for (std::size_t i = next; i < next + n; ++i) {
+      const auto& [ip, c] = stats[i];
+      const std::int64_t counts[] = {
+          c.sessions,           c.tls_sessions,      c.plaintext_sessions,
+          c.failed_sessions,    c.starttls_sessions, c.messages,
+          c.plaintext_messages, c.first_seen,        c.last_seen};
+      params_.add_text(ip);
+      params_.add_text(c.client_name);
+      for (std::int64_t v : counts) params_.add(v);
+      params_.add_text(c.org_domain);
+    }
+    const int rows = static_cast<int>(n);
+    // Full batches share one prepared statement; the last, shorter one is sent as it is.
+    if (rows == kClientBatch) {
+      conn_->exec_prepared("upsert_clients", upsert_clients_sql(rows), params_,
+                           "save client counts");
+    } else {
+      conn_->exec(upsert_clients_sql(rows), params_, "save client counts");
+    }
+    next += n;
   }
 }
 

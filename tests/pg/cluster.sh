@@ -41,6 +41,7 @@ pg_cluster_start() {
   fi
   PG_DIR=$(mktemp -d /tmp/pftls-pg.XXXXXX)
   trap pg_cluster_stop EXIT
+  trap 'exit 1' TERM INT HUP  # the EXIT trap then stops the cluster
   chmod 755 "$PG_DIR"
   PG_SOCK=$PG_DIR/sock
   mkdir -p "$PG_SOCK"
