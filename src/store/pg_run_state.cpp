@@ -70,6 +70,7 @@ std::vector<WatchKey> load_watched(PgConn& conn, Micros watch_ip_for) {
       "GROUP BY s.mx_host, s.client_ip, s.client_subnet, s.org_domain",
       p, "load watched clients");
   std::vector<WatchKey> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
     out.push_back(WatchKey{std::string(r.text(i, 0)), std::string(r.text(i, 1)),
                            std::string(r.text(i, 2)), std::string(r.text(i, 3)), r.int64(i, 4)});

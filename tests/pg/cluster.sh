@@ -19,7 +19,8 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 pg_as_owner() {
   if [[ $(id -u) == 0 ]]; then
-    runuser -u nobody -- "$@"
+    # From a directory nobody may enter (the checkout may be under /root).
+    (cd "$PG_DIR" && runuser -u nobody -- "$@")
   else
     "$@"
   fi
