@@ -14,6 +14,8 @@
 #include "report/output_file.h"
 #include "report/result_writer.h"
 #include "store/open_store.h"
+#include "store/pg_conn.h"
+#include "store/store_copy.h"
 #include "store/store_error.h"
 
 namespace pftls {
@@ -34,7 +36,7 @@ void remove_database_files(const std::string& path) {
 // database, and a missing one is an error that says so.
 std::unique_ptr<Store> open_database(const std::string& db, bool writing,
                                      int busy_timeout_ms = 10'000) {
-  if (!writing && !file_exists(db)) {
+  if (!writing && !is_database_url(db) && !file_exists(db)) {
     throw StoreError(StoreError::Kind::kFailed,
                      "no database at " + db + " (run 'pftls ingest' first)");
   }
@@ -79,7 +81,7 @@ int run_ingest_command(const IngestCommandOptions& options) {
     unrecognised.emplace(options.unrecognised_path);
     opt.unrecognised_out = &unrecognised->stream();
   }
-  const bool existed = file_exists(options.db);
+  const bool existed = is_database_url(options.db) || file_exists(options.db);
   try {
     auto store = open_database(options.db, true, options.lock_wait_ms);
     write_summary(run_ingest(*store, opt, std::cerr), std::cerr);
@@ -156,6 +158,17 @@ int run_status_command(const std::string& db, int runs) {
     write_result(store->query("status_runs", {{"limit", std::int64_t{runs}}}), OutputFormat::kTable,
                  out);
   });
+  return 0;
+}
+
+int run_copy_command(const std::string& from, const std::string& to) {
+  if (is_database_url(from) || !file_exists(from))
+    throw UsageError("copy --from: no SQLite file at " + strip_controls(from));
+  if (!is_database_url(to))
+    throw UsageError("copy --to: a postgresql:// URL, not " +
+                     strip_controls(pg_location_label(to)));
+  const std::uint64_t rows = copy_store(from, to);
+  std::cerr << "pftls: copy: " << rows << " rows\n";
   return 0;
 }
 

@@ -24,5 +24,7 @@ int run_ingest_command(const IngestCommandOptions& options);
 int run_query_command(const QuerySpec& spec, const QueryOptions& options);
 int run_evidence_command(const QueryOptions& query, const EvidenceOptions& evidence);
 int run_status_command(const std::string& db, int runs);
+// pftls copy: a SQLite store into a new PostgreSQL database (store_copy.h).
+int run_copy_command(const std::string& from, const std::string& to);
 
 }  // namespace pftls

@@ -29,7 +29,8 @@ constexpr int kExitBusy = 75;
 
 constexpr const char* kExitCodes =
     "Exit codes: 0 done; 2 usage error or a run that could not complete (the database is left "
-    "as it was); 75 the database is locked by another pftls run.";
+    "as it was); 75 the database is locked by another pftls run, or its PostgreSQL server cannot "
+    "be reached.";
 
 // Every option of every subcommand, as typed (one subcommand runs), and
 // what each subcommand runs once parsed.
@@ -39,6 +40,7 @@ struct Cli {
   QueryArgs query;
   EvidenceArgs evidence;
   int status_runs = 10;
+  std::string copy_from, copy_to;
   std::vector<std::pair<const CLI::App*, std::function<int()>>> actions;
 
   void on(const CLI::App* cmd, std::function<int()> run) {
@@ -212,6 +214,14 @@ void add_queries(CLI::App& app, Cli& cli) {
       ->check(CLI::Range(1, 100000));
 }
 
+void add_copy(CLI::App& app, Cli& cli) {
+  auto* cmd = app.add_subcommand(
+      "copy", "Copy a SQLite database into a new PostgreSQL database (postgresql:// URL)");
+  cmd->add_option("--from", cli.copy_from, "The SQLite file")->required();
+  cmd->add_option("--to", cli.copy_to, "The PostgreSQL database (postgresql://...)")->required();
+  cli.on(cmd, [&cli] { return run_copy_command(cli.copy_from, cli.copy_to); });
+}
+
 void add_exports(CLI::App& app, Cli& cli) {
   auto* cmd = app.add_subcommand("export", "Write query results as CSV for a disclosure report");
   cmd->require_subcommand(1);
@@ -262,6 +272,7 @@ int run_pftls(int argc, char** argv) {
     add_ingest(app, cli);
     add_queries(app, cli);
     add_exports(app, cli);
+    add_copy(app, cli);
     app.parse(argc, argv);
     // Validate the built-in patterns before anything else: a broken set is a build defect.
     (void)PatternSet::builtin();

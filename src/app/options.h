@@ -95,7 +95,8 @@ EvidenceOptions validate_evidence(const EvidenceArgs& args, bool exporting);
 
 // --- Help texts used by more than one subcommand ---
 
-inline constexpr const char* kDbHelp = "SQLite database (default: $PFTLS_DB, else ./pftls.db)";
+inline constexpr const char* kDbHelp =
+    "SQLite file or postgresql:// URL (default: $PFTLS_DB, else ./pftls.db)";
 inline constexpr const char* kFormatHelp = "table, csv or json (default table)";
 inline constexpr const char* kMatchHelp = "How incidents are matched (ip, subnet, org; default ip)";
 inline constexpr const char* kMatchLongHelp =

@@ -1,9 +1,9 @@
 // open_store: the one place that picks a storage backend for a location.
 //
 // Contract: open_store() opens (kReadWrite: creates) the store at
-// `location` and returns it ready for use, or throws a StoreError. Today
-// every location is a SQLite file path; another backend is chosen here (by
-// the form of the location) without changes to its callers.
+// `location` and returns it ready for use, or throws a StoreError. A
+// location that starts with postgresql:// or postgres:// is a PostgreSQL
+// database (pg_store.h, through libpq); any other is a SQLite file path.
 #pragma once
 
 #include <memory>
@@ -12,6 +12,9 @@
 #include "store/store.h"
 
 namespace pftls {
+
+// True for a server's URL (no file of that name to check or remove).
+bool is_database_url(const std::string& location);
 
 // busy_timeout_ms: how long to wait for another pftls holding the store.
 std::unique_ptr<Store> open_store(const std::string& location, Store::Mode mode,

@@ -1,0 +1,222 @@
+// pg_named_query: runs a named query on PostgreSQL, after what it needs.
+//
+// Contract: the queries, their manifest and their parameters are those of
+// named_query.cpp. The SQL is queries/pg/NAME.sql where the dialects differ,
+// else queries/NAME.sql; in it each :name becomes a typed positional
+// parameter (CAST($k AS bigint) or text, by the name), bound, never pasted,
+// {sender} a column from the same fixed list, and temp.incidents_now the
+// session's pg_temp.incidents_now. A result cell's type follows its column's
+// type, except incident_id: text in PostgreSQL (inbound ids are numbers,
+// outbound ones "o<N>"), an all-digit id is reported as an integer, as
+// SQLite gives it.
+#include <algorithm>
+#include <array>
+
+#include "base/embedded_data.h"
+#include "store/pg_store.h"
+
+namespace pftls {
+namespace {
+
+struct NamedQuery {
+  std::string_view name;
+  bool needs_window;
+  bool on_incidents;  // reads temp.incidents_now
+};
+
+constexpr std::array<NamedQuery, 9> kQueries = {{
+    {"incidents", true, false},
+    {"incidents_selected", true, true},
+    {"evidence", true, true},
+    {"failures", true, false},
+    {"clients", true, true},
+    {"failing_senders", false, false},
+    {"never_tls", false, false},
+    {"status_inputs", false, false},
+    {"status_runs", false, false},
+}};
+
+const NamedQuery& manifest(std::string_view name) {
+  for (const auto& q : kQueries) {
+    if (q.name == name) return q;
+  }
+  throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
+}
+
+// Parameters that are numbers; all others are text.
+bool numeric_param(std::string_view name) {
+  return name == "window_us" || name == "since_us" || name == "until_us" || name == "incident_id" ||
+         name == "limit";
+}
+
+void replace_all(std::string& text, std::string_view from, std::string_view to) {
+  for (std::size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos; pos += to.size())
+    text.replace(pos, from.size(), to);
+}
+
+std::string sender_column(const QueryParams& params) {
+  std::string column = "client_ip";
+  for (const auto& [pname, value] : params) {
+    if (pname != "match" || !std::holds_alternative<std::string>(value)) continue;
+    const auto& m = std::get<std::string>(value);
+    if (m == "subnet")
+      column = "subnet_key";
+    else if (m == "org")
+      column = "org_key";
+    else if (m != "ip")
+      throw StoreError(StoreError::Kind::kFailed, "unknown match '" + m + "'");
+  }
+  return column;
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// SQL with :name parameters -> SQL with $k and the values bound in order.
+struct Prepared {
+  std::string sql;
+  PgParams params;
+};
+
+Prepared translate(const std::string& sql, const QueryParams& given) {
+  Prepared out;
+  std::vector<std::string> names;
+  const auto value_of = [&](const std::string& name) -> const QueryParam* {
+    for (const auto& [pname, value] : given) {
+      if (pname == name) return &value;
+    }
+    return nullptr;
+  };
+  for (std::size_t i = 0; i < sql.size();) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {  // a literal or a quoted name, copied whole
+      std::size_t end = sql.find(c, i + 1);
+      end = end == std::string::npos ? sql.size() : end + 1;
+      out.sql.append(sql, i, end - i);
+      i = end;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      std::size_t end = sql.find('\n', i);
+      end = end == std::string::npos ? sql.size() : end;
+      out.sql.append(sql, i, end - i);
+      i = end;
+    } else if (c == ':' && i + 1 < sql.size() && sql[i + 1] == ':') {
+      out.sql += "::";
+      i += 2;
+    } else if (c == ':' && i + 1 < sql.size() && is_name_char(sql[i + 1]) &&
+               !(sql[i + 1] >= '0' && sql[i + 1] <= '9')) {
+      std::size_t end = i + 1;
+      while (end < sql.size() && is_name_char(sql[end])) ++end;
+      const std::string name = sql.substr(i + 1, end - i - 1);
+      auto it = std::find(names.begin(), names.end(), name);
+      if (it == names.end()) {
+        names.push_back(name);
+        it = names.end() - 1;
+        const QueryParam* v = value_of(name);
+        if (v == nullptr || std::holds_alternative<std::monostate>(*v)) {
+          out.params.add_null();
+        } else if (const auto* n = std::get_if<std::int64_t>(v)) {
+          numeric_param(name) ? out.params.add(*n) : out.params.add_text(std::to_string(*n));
+        } else {
+          out.params.add_text(std::get<std::string>(*v));
+        }
+      }
+      out.sql += "CAST($" + std::to_string(it - names.begin() + 1) +
+                 (numeric_param(name) ? " AS bigint)" : " AS text)");
+      i = end;
+    } else {
+      out.sql += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+// The query's text for PostgreSQL, {sender} and temp.incidents_now resolved.
+std::string named_sql(std::string_view name, const QueryParams& params) {
+  std::string sql(embedded_file("queries/pg/" + std::string(name) + ".sql"));
+  if (sql.empty()) sql = embedded_file("queries/" + std::string(name) + ".sql");
+  if (sql.empty())
+    throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
+  replace_all(sql, "{sender}", sender_column(params));
+  replace_all(sql, "temp.incidents_now", "pg_temp.incidents_now");
+  return sql;
+}
+
+bool has_param(const QueryParams& params, std::string_view name) {
+  return std::any_of(params.begin(), params.end(), [&](const auto& p) {
+    return p.first == name && !std::holds_alternative<std::monostate>(p.second);
+  });
+}
+
+Cell::Type cell_type(unsigned oid) {
+  switch (oid) {
+    case 20:  // int8
+    case 21:  // int2
+    case 23:  // int4
+      return Cell::Type::kInteger;
+    case 700:   // float4
+    case 701:   // float8
+    case 1700:  // numeric
+      return Cell::Type::kReal;
+    default:
+      return Cell::Type::kText;
+  }
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+void PgStore::materialize_incidents(const QueryParams& params) {
+  QueryParams all = params;
+  for (auto& [pname, value] : all) {
+    if (pname == "client_ip") value = std::monostate{};
+  }
+  if (incidents_now_ == all) return;
+  std::string sql = named_sql("incidents", all);
+  while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ' || sql.back() == ';'))
+    sql.pop_back();
+  conn_->exec_script("DROP TABLE IF EXISTS pg_temp.incidents_now", "query incidents");
+  incidents_now_.reset();
+  Prepared p = translate("CREATE TEMP TABLE incidents_now AS " + sql, all);
+  conn_->exec(p.sql, p.params, "query incidents");
+  incidents_now_ = std::move(all);
+}
+
+ResultSet PgStore::query(std::string_view name, const QueryParams& given) {
+  const NamedQuery& q = manifest(name);
+  QueryParams params = given;
+  if (q.needs_window && !has_param(params, "window_us")) {
+    params.emplace_back("window_us", effective_window(*this, std::nullopt) * kMicrosPerSecond);
+  }
+  if (q.on_incidents) materialize_incidents(params);
+  Prepared p = translate(named_sql(name, params), params);
+  PgResult r = conn_->exec(p.sql, p.params, "query " + std::string(name));
+  ResultSet out;
+  const int ncol = r.columns();
+  std::vector<Cell::Type> types;
+  int id_column = -1;
+  for (int i = 0; i < ncol; ++i) {
+    out.columns.push_back(r.column_name(i));
+    types.push_back(cell_type(r.column_type(i)));
+    if (out.columns.back() == "incident_id") id_column = i;
+  }
+  out.rows.reserve(static_cast<std::size_t>(r.rows()));
+  for (int row = 0; row < r.rows(); ++row) {
+    std::vector<Cell> cells(static_cast<std::size_t>(ncol));
+    for (int i = 0; i < ncol; ++i) {
+      Cell& c = cells[static_cast<std::size_t>(i)];
+      if (r.is_null(row, i)) continue;
+      c.text = r.text(row, i);
+      c.type = types[static_cast<std::size_t>(i)];
+      if (i == id_column && all_digits(c.text)) c.type = Cell::Type::kInteger;
+    }
+    out.rows.push_back(std::move(cells));
+  }
+  return out;
+}
+
+}  // namespace pftls

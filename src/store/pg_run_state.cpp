@@ -1,0 +1,206 @@
+// pg_run_state: the correlator's and the outbound tracker's open state
+// between runs in PostgreSQL, in the tables and order of run_state.cpp:
+// saving replaces what the previous run left, loading gives it back in the
+// saved order. Rows are sent as multi-row INSERTs of up to kBatch rows.
+#include <unordered_map>
+
+#include "store/pg_store.h"
+
+namespace pftls {
+namespace {
+
+constexpr int kBatch = 200;
+
+std::string pending_message_columns() {
+  return "outbound_id, " + pg_columns(pending_message_fields()) + ", " +
+         pg_columns(outbound_fields());
+}
+
+// "INSERT INTO table (columns) VALUES ($1..$k), ($k+1..$2k), ..." for `rows` rows.
+std::string multi_insert(std::string_view table, const std::string& columns, int per_row,
+                         int rows) {
+  std::string sql = "INSERT INTO " + std::string(table) + " (" + columns + ") VALUES ";
+  int k = 1;
+  for (int r = 0; r < rows; ++r) {
+    sql += r > 0 ? ", (" : "(";
+    for (int c = 0; c < per_row; ++c) sql += (c > 0 ? ", $" : "$") + std::to_string(k++);
+    sql += ')';
+  }
+  return sql;
+}
+
+// Collects rows and sends them kBatch at a time.
+class BatchInsert {
+ public:
+  BatchInsert(PgConn& conn, std::string table, std::string columns, int per_row, const char* what)
+      : conn_(conn),
+        table_(std::move(table)),
+        columns_(std::move(columns)),
+        per_row_(per_row),
+        what_(what) {}
+  PgParams& row() {
+    if (rows_ == kBatch) flush();
+    ++rows_;
+    return params_;
+  }
+  void flush() {
+    if (rows_ == 0) return;
+    conn_.exec(multi_insert(table_, columns_, per_row_, rows_), params_, what_);
+    params_.clear();
+    rows_ = 0;
+  }
+
+ private:
+  PgConn& conn_;
+  std::string table_, columns_;
+  int per_row_;
+  const char* what_;
+  PgParams params_;
+  int rows_ = 0;
+};
+
+std::vector<WatchKey> load_watched(PgConn& conn, Micros watch_ip_for) {
+  // Clients that failed recently enough to be watched still, by host.
+  PgParams p;
+  p.add(watch_ip_for);
+  PgResult r = conn.exec(
+      "SELECT s.mx_host, s.client_ip, s.client_subnet, s.org_domain, max(s.failure_at) "
+      "FROM sessions AS s JOIN hosts AS h ON h.mx_host = s.mx_host "
+      "WHERE s.failed = 1 AND s.client_ip <> '' AND s.failure_at >= h.newest_at - $1 "
+      "GROUP BY s.mx_host, s.client_ip, s.client_subnet, s.org_domain",
+      p, "load watched clients");
+  std::vector<WatchKey> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back(WatchKey{std::string(r.text(i, 0)), std::string(r.text(i, 1)),
+                           std::string(r.text(i, 2)), std::string(r.text(i, 3)), r.int64(i, 4)});
+  }
+  return out;
+}
+
+void load_open_sessions(PgConn& conn, CorrelatorState& state) {
+  PgResult r = conn.exec("SELECT seq, session_id, " + pg_columns(session_fields()) +
+                             " FROM open_sessions ORDER BY seq",
+                         "load open sessions");
+  std::unordered_map<std::int64_t, std::size_t> index;  // seq -> position
+  for (int i = 0; i < r.rows(); ++i) {
+    index.emplace(r.int64(i, 0), state.open_sessions.size());
+    SessionRecord& s = state.open_sessions.emplace_back();
+    s.id = r.int64(i, 1);
+    pg_read_fields(r, i, 2, s, session_fields());
+  }
+  state.open_evidence.resize(state.open_sessions.size());
+  PgResult ev = conn.exec("SELECT open_session, input, line, raw FROM open_evidence ORDER BY id",
+                          "load open evidence");
+  for (int i = 0; i < ev.rows(); ++i) {
+    auto it = index.find(ev.int64(i, 0));
+    if (it == index.end()) continue;
+    state.open_evidence[it->second].push_back(
+        EvidenceLine{std::string(ev.text(i, 1)), static_cast<std::uint64_t>(ev.int64(i, 2)),
+                     std::string(ev.text(i, 3))});
+  }
+}
+
+std::vector<MessageRecord> load_followed_messages(PgConn& conn) {
+  PgResult r = conn.exec("SELECT id, " + pg_columns(message_fields()) +
+                             " FROM messages WHERE id IN (SELECT message_id FROM open_messages) "
+                             "ORDER BY id",
+                         "load open messages");
+  std::vector<MessageRecord> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    MessageRecord& m = out.emplace_back();
+    m.id = r.int64(i, 0);
+    pg_read_fields(r, i, 1, m, message_fields());
+  }
+  return out;
+}
+
+}  // namespace
+
+CorrelatorState PgStore::load_state(Micros watch_ip_for) {
+  CorrelatorState state;
+  state.watched = load_watched(*conn_, watch_ip_for);
+  load_open_sessions(*conn_, state);
+  state.tracked_messages = load_followed_messages(*conn_);
+  return state;
+}
+
+void PgStore::save_open_sessions(const CorrelatorState& state) {
+  conn_->exec_script("DELETE FROM open_evidence; DELETE FROM open_sessions", "clear open sessions");
+  BatchInsert st(*conn_, "open_sessions", "seq, session_id, " + pg_columns(session_fields()),
+                 2 + static_cast<int>(session_fields().size()), "save open sessions");
+  BatchInsert ev(*conn_, "open_evidence", "open_session, input, line, raw", 4,
+                 "save open evidence");
+  for (std::size_t i = 0; i < state.open_sessions.size(); ++i) {
+    const SessionRecord& s = state.open_sessions[i];
+    const auto seq = static_cast<std::int64_t>(i + 1);
+    PgParams& p = st.row();
+    p.add(seq);
+    p.add_opt(s.id, s.id != 0);
+    pg_bind_fields(p, s, session_fields());
+    if (i >= state.open_evidence.size()) continue;
+    for (const EvidenceLine& line : state.open_evidence[i]) {
+      PgParams& e = ev.row();
+      e.add(seq);
+      e.add_text(line.input);
+      e.add(static_cast<std::int64_t>(line.line));
+      e.add_text(line.raw);
+    }
+  }
+  st.flush();
+  ev.flush();
+}
+
+void PgStore::save_state(const CorrelatorState& state) {
+  save_open_sessions(state);
+  conn_->exec_script("DELETE FROM open_messages", "clear open messages");
+  BatchInsert st(*conn_, "open_messages", "message_id", 1, "save open messages");
+  std::unordered_map<std::int64_t, bool> seen;
+  for (const auto& m : state.tracked_messages) {
+    if (!seen.emplace(m.id, true).second) continue;  // INSERT OR IGNORE, as in SQLite
+    st.row().add(m.id);
+  }
+  st.flush();
+}
+
+OutboundState PgStore::load_outbound_state() {
+  OutboundState state;
+  PgResult f = conn_->exec("SELECT " + pg_columns(pending_failure_fields()) +
+                               " FROM open_outbound_failures ORDER BY seq",
+                           "load outbound state");
+  for (int i = 0; i < f.rows(); ++i)
+    pg_read_fields(f, i, 0, state.failures.emplace_back(), pending_failure_fields());
+  PgResult m = conn_->exec(
+      "SELECT " + pending_message_columns() + " FROM open_outbound_messages ORDER BY seq",
+      "load outbound state");
+  const auto own = static_cast<int>(pending_message_fields().size());
+  for (int i = 0; i < m.rows(); ++i) {
+    OutboundPendingMessage& p = state.messages.emplace_back();
+    p.record.id = m.int64(i, 0);
+    pg_read_fields(m, i, 1, p, pending_message_fields());
+    pg_read_fields(m, i, 1 + own, p.record, outbound_fields());
+  }
+  return state;
+}
+
+void PgStore::save_outbound_state(const OutboundState& state) {
+  conn_->exec_script("DELETE FROM open_outbound_failures; DELETE FROM open_outbound_messages",
+                     "clear outbound state");
+  BatchInsert f(*conn_, "open_outbound_failures", pg_columns(pending_failure_fields()),
+                static_cast<int>(pending_failure_fields().size()), "save outbound state");
+  for (const auto& failure : state.failures)
+    pg_bind_fields(f.row(), failure, pending_failure_fields());
+  f.flush();
+  const auto own = static_cast<int>(pending_message_fields().size());
+  BatchInsert m(*conn_, "open_outbound_messages", pending_message_columns(),
+                1 + own + static_cast<int>(outbound_fields().size()), "save outbound state");
+  for (const auto& p : state.messages) {
+    PgParams& row = m.row();
+    row.add_opt(p.record.id, p.record.id != 0);
+    pg_bind_fields(row, p, pending_message_fields());
+    pg_bind_fields(row, p.record, outbound_fields());
+  }
+  m.flush();
+}
+
+}  // namespace pftls

@@ -1,0 +1,308 @@
+// pg_store: opening a PostgreSQL database, the sinks, inputs, settings and runs.
+#include "store/pg_store.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <thread>
+
+#include "base/embedded_data.h"
+#include "base/text.h"
+
+namespace pftls {
+namespace {
+
+// Advisory lock classes: one host's ingest runs; creating the schema.
+constexpr std::int64_t kHostLockClass = 0x70667473;
+constexpr std::int64_t kSchemaLockClass = 0x70667474;
+
+// Adds a run's counts of clients to the stored ones (as SQLite's upsert),
+// `rows` clients (12 parameters each) in one statement: a run's list holds
+// each client once, so no row is affected twice.
+std::string upsert_clients_sql(int rows) {
+  std::string sql =
+      "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
+      "plaintext_sessions, failed_sessions, starttls_sessions, messages, plaintext_messages, "
+      "first_seen, last_seen, org_domain) VALUES ";
+  int k = 1;
+  for (int r = 0; r < rows; ++r) {
+    sql += r > 0 ? ", (" : "(";
+    for (int c = 0; c < 12; ++c) sql += (c > 0 ? ", $" : "$") + std::to_string(k++);
+    sql += ')';
+  }
+  return sql +
+         " ON CONFLICT (client_ip) DO UPDATE SET "
+         "client_name = CASE WHEN excluded.client_name <> '' THEN excluded.client_name "
+         "ELSE client_stats.client_name END, "
+         "org_domain = CASE WHEN excluded.org_domain <> '' THEN excluded.org_domain "
+         "ELSE client_stats.org_domain END, "
+         "sessions = client_stats.sessions + excluded.sessions, "
+         "tls_sessions = client_stats.tls_sessions + excluded.tls_sessions, "
+         "plaintext_sessions = client_stats.plaintext_sessions + excluded.plaintext_sessions, "
+         "failed_sessions = client_stats.failed_sessions + excluded.failed_sessions, "
+         "starttls_sessions = client_stats.starttls_sessions + excluded.starttls_sessions, "
+         "messages = client_stats.messages + excluded.messages, "
+         "plaintext_messages = client_stats.plaintext_messages + excluded.plaintext_messages, "
+         "first_seen = CASE WHEN coalesce(client_stats.first_seen, 0) = 0 THEN "
+         "excluded.first_seen ELSE LEAST(client_stats.first_seen, excluded.first_seen) END, "
+         "last_seen = CASE WHEN client_stats.last_seen IS NULL OR excluded.last_seen IS NULL "
+         "THEN NULL ELSE GREATEST(client_stats.last_seen, excluded.last_seen) END";
+}
+constexpr int kClientBatch = 200;
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+std::string pg_insert_sql(std::string_view table, const std::string& columns, int count) {
+  std::string sql = "INSERT INTO " + std::string(table) + " (" + columns + ") VALUES (";
+  for (int i = 1; i <= count; ++i) sql += (i > 1 ? ", $" : "$") + std::to_string(i);
+  return sql + ")";
+}
+
+PgStore::PgStore(const std::string& location, Mode mode, int lock_wait_ms)
+    : conn_(std::make_unique<PgConn>(location)), lock_wait_ms_(lock_wait_ms) {
+  ensure_schema(mode);
+}
+
+PgStore::~PgStore() { rollback_run(); }
+
+void PgStore::ensure_schema(Mode mode) {
+  const std::string& label = conn_->label();
+  const auto version = [&]() -> std::optional<std::int64_t> {
+    PgResult exists = conn_->exec("SELECT to_regclass('pftls_schema') IS NOT NULL", "read schema");
+    if (exists.text(0, 0) != "t") return std::nullopt;
+    PgResult v = conn_->exec("SELECT max(version) FROM pftls_schema", "read schema version");
+    return v.int64(0, 0);
+  };
+  const auto check = [&](std::int64_t v) {
+    if (v == kSchemaVersion) return;
+    throw StoreError(StoreError::Kind::kVersion,
+                     "PostgreSQL " + label + " has pftls schema version " + std::to_string(v) +
+                         ", which this pftls does not know (it knows " +
+                         std::to_string(kSchemaVersion) + ")");
+  };
+  if (auto v = version()) return check(*v);
+  if (mode == Mode::kReadOnly) {
+    throw StoreError(StoreError::Kind::kFailed,
+                     "no pftls database at " + label + " (run 'pftls ingest' first)");
+  }
+  conn_->exec_script("BEGIN", "create schema");
+  try {
+    PgParams p;
+    p.add(kSchemaLockClass);
+    conn_->exec("SELECT pg_advisory_xact_lock(CAST($1 AS integer), 0)", p, "create schema");
+    // Asked again under the lock: another pftls may have got here first.
+    if (auto v = version()) {
+      conn_->exec_script("COMMIT", "create schema");
+      return check(*v);
+    }
+    PgResult other = conn_->exec(
+        "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')",
+        "read schema");
+    if (other.int64(0, 0) != 0) {
+      throw StoreError(StoreError::Kind::kFailed,
+                       "PostgreSQL " + label + " is not a pftls database (it has other tables)");
+    }
+    conn_->exec_script(std::string(embedded_file("queries/pg/schema.sql")), "create schema");
+    PgParams v;
+    v.add(kSchemaVersion);
+    conn_->exec("INSERT INTO pftls_schema (version) VALUES ($1)", v, "set schema version");
+    conn_->exec_script("COMMIT", "create schema");
+  } catch (...) {
+    try {
+      conn_->exec_script("ROLLBACK", "create schema");
+    } catch (const StoreError&) {  // the error that brought us here says more
+    }
+    throw;
+  }
+}
+
+void PgStore::take_host_lock() {
+  const std::string host = host_name();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(lock_wait_ms_);
+  for (;;) {
+    PgParams p;
+    p.add(kHostLockClass);
+    p.add_text(host);
+    PgResult r = conn_->exec("SELECT pg_try_advisory_xact_lock(CAST($1 AS integer), hashtext($2))",
+                             p, "lock host");
+    if (r.text(0, 0) == "t") return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw StoreError(StoreError::Kind::kBusy, "PostgreSQL " + conn_->label() +
+                                                    ": another pftls run of host " +
+                                                    strip_controls(host) + " holds it (waited " +
+                                                    std::to_string(lock_wait_ms_ / 1000) + " s)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void PgStore::begin_run() {
+  conn_->exec_script("BEGIN", "begin run");
+  in_run_ = true;
+  take_host_lock();
+}
+
+void PgStore::commit_run() {
+  conn_->exec_script("COMMIT", "commit run");
+  in_run_ = false;
+}
+
+void PgStore::rollback_run() noexcept {
+  if (!in_run_) return;
+  in_run_ = false;
+  try {
+    conn_->exec_script("ROLLBACK", "roll back run");
+  } catch (...) {  // a connection gone takes its transaction with it
+  }
+}
+
+std::optional<std::string> PgStore::setting(std::string_view key) {
+  PgParams p;
+  p.add_text(key);
+  PgResult r = conn_->exec("SELECT value FROM settings WHERE key = $1", p, "read setting");
+  if (r.rows() == 0) return std::nullopt;
+  return std::string(r.text(0, 0));
+}
+
+void PgStore::set_setting(std::string_view key, std::string_view value) {
+  PgParams p;
+  p.add_text(key);
+  p.add_text(value);
+  conn_->exec(
+      "INSERT INTO settings (key, value) VALUES ($1, $2) "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      p, "write setting");
+}
+
+void PgStore::record_run(const RunRecord& r) {
+  const std::string run_columns = pg_columns(run_fields()) + ", " + pg_columns(drop_fields());
+  const auto n = static_cast<int>(run_fields().size() + drop_fields().size());
+  PgParams p;
+  pg_bind_fields(p, r, run_fields());
+  pg_bind_fields(p, r.drops, drop_fields());
+  conn_->exec(pg_insert_sql("runs", run_columns, n), p, "record run");
+}
+
+std::vector<InputRecord> PgStore::load_inputs() {
+  PgResult r = conn_->exec("SELECT id, " + pg_columns(input_fields()) + " FROM inputs ORDER BY id",
+                           "load inputs");
+  std::vector<InputRecord> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    out.emplace_back().id = r.int64(i, 0);
+    pg_read_fields(r, i, 1, out.back(), input_fields());
+  }
+  return out;
+}
+
+template <typename R>
+void PgStore::save_row(R& r, std::string_view table, Fields<R> fields, Nulls nulls,
+                       const std::string& name, const char* what) {
+  params_.clear();
+  pg_bind_fields(params_, r, fields, nulls);
+  if (r.id == 0) {
+    PgResult res = conn_->exec_prepared(
+        "insert_" + name, pg_insert_sql(table, fields) + " RETURNING id", params_, what);
+    r.id = res.int64(0, 0);
+  } else {
+    params_.add(r.id);
+    conn_->exec_prepared("update_" + name, pg_update_sql(table, fields), params_, what);
+  }
+}
+
+void PgStore::save_input(InputRecord& r) {
+  save_row(r, "inputs", input_fields(), Nulls::kExact, "input", "save input");
+}
+
+void PgStore::save_session(SessionRecord& s) {
+  save_row(s, "sessions", session_fields(), Nulls::kForQueries, "session", "save session");
+}
+
+void PgStore::save_outbound(OutboundRecord& r) {
+  save_row(r, "outbound", outbound_fields(), Nulls::kExact, "outbound", "save outbound");
+}
+
+void PgStore::save_message(MessageRecord& m) {
+  if (m.id == 0) {
+    save_row(m, "messages", message_fields(), Nulls::kExact, "message", "save message");
+    return;
+  }
+  // An update changes what later lines add; the rest is fixed at insert.
+  params_.clear();
+  params_.add_text(m.message_id);
+  params_.add_text(m.sender);
+  params_.add_text(join_lines(m.recipients));
+  params_.add(m.id);
+  conn_->exec_prepared("update_message",
+                       "UPDATE messages SET message_id = $1, sender = $2, recipients = $3 "
+                       "WHERE id = $4",
+                       params_, "save message");
+}
+
+void PgStore::save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    params_.clear();
+    params_.add(session_id);
+    params_.add_text(lines[i].input);
+    params_.add(static_cast<std::int64_t>(lines[i].line));
+    params_.add_text(lines[i].raw);
+    conn_->exec_prepared(
+        "insert_evidence",
+        "INSERT INTO evidence (session_id, input, line, raw) VALUES ($1, $2, $3, $4)", params_,
+        "save evidence");
+  }
+}
+
+void PgStore::add_client_stats(const ClientStatsList& stats) {
+  std::size_t next = 0;
+  while (next < stats.size()) {
+    const std::size_t n = std::min(stats.size() - next, static_cast<std::size_t>(kClientBatch));
+    params_.clear();
+    for (std::size_t i = next; i < next + n; ++i) {
+      const auto& [ip, c] = stats[i];
+      const std::int64_t counts[] = {
+          c.sessions,           c.tls_sessions,      c.plaintext_sessions,
+          c.failed_sessions,    c.starttls_sessions, c.messages,
+          c.plaintext_messages, c.first_seen,        c.last_seen};
+      params_.add_text(ip);
+      params_.add_text(c.client_name);
+      for (std::int64_t v : counts) params_.add(v);
+      params_.add_text(c.org_domain);
+    }
+    const int rows = static_cast<int>(n);
+    // Full batches share one prepared statement; the last, shorter one is sent as it is.
+    if (rows == kClientBatch) {
+      conn_->exec_prepared("upsert_clients", upsert_clients_sql(rows), params_,
+                           "save client counts");
+    } else {
+      conn_->exec(upsert_clients_sql(rows), params_, "save client counts");
+    }
+    next += n;
+  }
+}
+
+void PgStore::merge_host_facts(const StringMap<HostFacts>& hosts) {
+  for (const auto& [host, h] : hosts) {
+    params_.clear();
+    params_.add_text(host);
+    params_.add(h.newest_at);
+    params_.add(h.logs_tls_established);
+    conn_->exec_prepared(
+        "upsert_host",
+        "INSERT INTO hosts (mx_host, newest_at, logs_tls_established) VALUES ($1, $2, $3) "
+        "ON CONFLICT (mx_host) DO UPDATE SET newest_at = GREATEST(hosts.newest_at, "
+        "excluded.newest_at), logs_tls_established = GREATEST(hosts.logs_tls_established, "
+        "excluded.logs_tls_established)",
+        params_, "save host facts");
+  }
+}
+
+}  // namespace pftls

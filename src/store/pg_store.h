@@ -1,0 +1,84 @@
+// pg_store: the Store in a PostgreSQL database (a postgresql:// or
+// postgres:// location; see README "PostgreSQL").
+//
+// Contract: the constructor connects (libpq: credentials from ~/.pgpass,
+// PGPASSFILE, PGSERVICE, the environment, never printed) and, for writing,
+// creates the schema on first use (queries/pg/schema.sql, versioned in
+// table pftls_schema) under an advisory lock, so that two first runs do not
+// both create it. A database with tables of its own but no pftls_schema is
+// refused (kFailed), one of another schema version too (kVersion). A server
+// that cannot be reached is kBusy. An ingest run is one transaction, and
+// holds the advisory lock of the host it runs on (gethostname) for its
+// whole length: runs of one host exclude each other (waiting lock_wait_ms,
+// then kBusy), runs of different hosts proceed at once. Named queries are
+// those of queries/, or queries/pg/NAME.sql where the dialects differ.
+//
+// The work is split as in the SQLite store: pg_store.cpp (opening, the
+// sinks, inputs, settings, runs), pg_run_state.cpp (open state between
+// runs), pg_named_query.cpp (queries), over pg_conn.h and pg_columns.h.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/pg_columns.h"
+#include "store/pg_conn.h"
+#include "store/store.h"
+
+namespace pftls {
+
+class PgStore final : public Store {
+ public:
+  // The schema version this pftls writes (the same as SQLite's).
+  static constexpr std::int64_t kSchemaVersion = 2;
+
+  PgStore(const std::string& location, Mode mode, int lock_wait_ms = 10'000);
+  ~PgStore() override;
+  PgStore(const PgStore&) = delete;
+  PgStore& operator=(const PgStore&) = delete;
+
+  void begin_run() override;
+  void commit_run() override;
+  void rollback_run() noexcept override;
+
+  CorrelatorState load_state(Micros watch_ip_for) override;
+  void save_state(const CorrelatorState& state) override;
+  OutboundState load_outbound_state() override;
+  void save_outbound_state(const OutboundState& state) override;
+
+  std::optional<std::string> setting(std::string_view key) override;
+  void set_setting(std::string_view key, std::string_view value) override;
+  void record_run(const RunRecord& run) override;
+  std::vector<InputRecord> load_inputs() override;
+  void save_input(InputRecord& r) override;
+
+  ResultSet query(std::string_view name, const QueryParams& params) override;
+
+  void save_session(SessionRecord& s) override;
+  void save_message(MessageRecord& m) override;
+  void save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) override;
+  void save_outbound(OutboundRecord& r) override;
+  void add_client_stats(const ClientStatsList& stats) override;
+  void merge_host_facts(const StringMap<HostFacts>& hosts) override;
+
+  PgConn& connection() { return *conn_; }
+
+ private:
+  void ensure_schema(Mode mode);
+  void take_host_lock();
+  template <typename R>
+  void save_row(R& r, std::string_view table, Fields<R> fields, Nulls nulls,
+                const std::string& name, const char* what);
+  void save_open_sessions(const CorrelatorState& state);
+  void materialize_incidents(const QueryParams& params);
+
+  std::unique_ptr<PgConn> conn_;
+  int lock_wait_ms_;
+  bool in_run_ = false;
+  PgParams params_;  // reused by the per-row statements
+  std::optional<QueryParams> incidents_now_;
+};
+
+}  // namespace pftls

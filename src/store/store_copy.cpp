@@ -1,0 +1,149 @@
+// store_copy: a SQLite store into a new PostgreSQL database (see store_copy.h).
+// Each table's rows go through COPY ... FROM STDIN (text format), in chunks
+// of about 4 MiB; the columns are those PostgreSQL's table has that are not
+// generated, read from SQLite by the same names.
+#include "store/store_copy.h"
+
+#include <array>
+#include <string_view>
+#include <vector>
+
+#include "store/pg_store.h"
+#include "store/sqlite_db.h"
+#include "store/sqlite_store.h"
+
+namespace pftls {
+namespace {
+
+constexpr std::size_t kChunkBytes = std::size_t{4} << 20;
+
+// Every table of the schema, and its id column (empty: none).
+struct Table {
+  std::string_view name;
+  std::string_view id;
+};
+constexpr std::array<Table, 14> kTables = {{
+    {"settings", ""},
+    {"sessions", "id"},
+    {"messages", "id"},
+    {"client_stats", ""},
+    {"hosts", ""},
+    {"evidence", "id"},
+    {"open_sessions", ""},
+    {"open_evidence", "id"},
+    {"open_messages", ""},
+    {"outbound", "id"},
+    {"open_outbound_failures", "seq"},
+    {"open_outbound_messages", "seq"},
+    {"inputs", "id"},
+    {"runs", "id"},
+}};
+
+struct Column {
+  std::string name;
+  bool integer = false;
+  bool bytea = false;
+};
+
+std::vector<Column> pg_table_columns(PgConn& conn, std::string_view table) {
+  PgParams p;
+  p.add_text(table);
+  PgResult r = conn.exec(
+      "SELECT column_name, data_type FROM information_schema.columns "
+      "WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'NEVER' "
+      "ORDER BY ordinal_position",
+      p, "copy: read columns");
+  std::vector<Column> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    const std::string_view type = r.text(i, 1);
+    out.push_back(Column{std::string(r.text(i, 0)), type == "bigint", type == "bytea"});
+  }
+  return out;
+}
+
+void append_hex(std::string& out, std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += "\\\\x";  // \x, with its backslash escaped for COPY's text format
+  for (char byte : bytes) {
+    const auto c = static_cast<unsigned char>(byte);
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+}
+
+std::uint64_t copy_table(Db& from, PgConn& to, const Table& t) {
+  const std::vector<Column> cols = pg_table_columns(to, t.name);
+  std::string names;
+  for (const auto& c : cols) names += (names.empty() ? "\"" : ", \"") + c.name + '"';
+  const std::string table(t.name);
+  Statement st = from.prepare("SELECT " + names + " FROM " + table, "copy " + table);
+  const std::string copy_sql = "COPY " + table + " (" + names + ") FROM STDIN";
+  std::string chunk;
+  std::uint64_t rows = 0;
+  while (st.step()) {
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (i > 0) chunk.push_back('\t');
+      const int k = static_cast<int>(i);
+      if (st.column_null(k)) {
+        chunk += "\\N";
+      } else if (cols[i].integer) {
+        chunk += std::to_string(st.column_int(k));
+      } else if (cols[i].bytea) {
+        append_hex(chunk, st.column_blob(k));
+      } else {
+        append_copy_text(chunk, pg_clean_text(st.column_text(k)));
+      }
+    }
+    chunk.push_back('\n');
+    ++rows;
+    if (chunk.size() >= kChunkBytes) {
+      to.copy_in(copy_sql, chunk, "copy " + table);
+      chunk.clear();
+    }
+  }
+  if (!chunk.empty()) to.copy_in(copy_sql, chunk, "copy " + table);
+  if (!t.id.empty()) {
+    // The identity continues after the copied ids.
+    const std::string id(t.id);
+    to.exec("SELECT setval(pg_get_serial_sequence('" + table + "', '" + id + "'), max(" + id +
+                ")) FROM " + table + " HAVING max(" + id + ") IS NOT NULL",
+            "copy " + table);
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::uint64_t copy_store(const std::string& sqlite_path, const std::string& pg_location) {
+  // Validated (and migrated) as any reader would, then read directly.
+  { SqliteStore check(sqlite_path, Store::Mode::kReadOnly); }
+  Db from(sqlite_path, Db::Mode::kReadOnly, 10'000);
+  from.exec("BEGIN", "copy: read");  // one snapshot of the whole file
+  PgStore store(pg_location, Store::Mode::kReadWrite);
+  PgConn& to = store.connection();
+  to.exec_script("BEGIN", "copy");
+  PgResult used = to.exec(
+      "SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM inputs) + "
+      "(SELECT count(*) FROM sessions) + (SELECT count(*) FROM settings)",
+      "copy");
+  if (used.int64(0, 0) != 0) {
+    to.exec_script("ROLLBACK", "copy");
+    throw StoreError(StoreError::Kind::kFailed,
+                     "PostgreSQL " + to.label() +
+                         " already holds pftls data: pftls copy writes only into a new database");
+  }
+  std::uint64_t rows = 0;
+  try {
+    for (const Table& t : kTables) rows += copy_table(from, to, t);
+    to.exec_script("COMMIT", "copy");
+  } catch (...) {
+    try {
+      to.exec_script("ROLLBACK", "copy");
+    } catch (const StoreError&) {  // the error that brought us here says more
+    }
+    throw;
+  }
+  return rows;
+}
+
+}  // namespace pftls

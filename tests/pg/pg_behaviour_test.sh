@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# pg_behaviour_test.sh: pftls on a real PostgreSQL server (a throwaway
+# cluster, cluster.sh), beyond query output: an unreachable server (exit 75,
+# one line naming it, no password), a foreign or unknown schema (exit 2),
+# runs of the same host excluding each other (advisory lock: --lock-wait,
+# then exit 75) while another host's run proceeds, a run killed mid-way (none
+# of it visible, the next run carries on), and the server stopped mid-run
+# (exit 75, then a clean resume), and pftls copy from SQLite.
+#
+#   pg_behaviour_test.sh PFTLS SAMPLE_LOG
+set -euo pipefail
+pftls=$1 sample=$2
+source "$(dirname "$0")/cluster.sh"
+pg_cluster_start
+tmp=$PG_DIR/work
+mkdir -p "$tmp"
+opts=(--year 2026 --tz UTC)
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Expects exit code $1 from the rest of the command line; its stderr in $tmp/err.
+expect_exit() {
+  local want=$1 rc=0
+  shift
+  "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  [[ $rc == "$want" ]] || { cat "$tmp/err" >&2; fail "exit $rc, not $want: $*"; }
+}
+one_line_without() {  # one_line_without SECRET: stderr is one line and does not hold SECRET
+  [[ $(wc -l <"$tmp/err") == 1 ]] || { cat "$tmp/err" >&2; fail "not one line"; }
+  if grep -q -- "$1" "$tmp/err"; then cat "$tmp/err" >&2; fail "the password was printed"; fi
+}
+
+"$pftls" ingest --db "$tmp/ref.db" "${opts[@]}" "$sample" 2>/dev/null
+"$pftls" export incidents --db "$tmp/ref.db" >"$tmp/ref.csv"
+[[ $(wc -l <"$tmp/ref.csv") -gt 1 ]] || fail "the sample gives no incident"
+
+echo "-- an unreachable server: exit 75, one line naming it, never the password" >&2
+gone="postgresql://pftls:Sekr3tPw@/pftls?host=$PG_DIR/nowhere&port=$PG_PORT"
+expect_exit 75 "$pftls" ingest --db "$gone" "${opts[@]}" "$sample"
+one_line_without Sekr3tPw
+grep -q "cannot connect to PostgreSQL server postgresql://pftls:\*\*\*@/pftls?host=$PG_DIR/nowhere" "$tmp/err" ||
+  { cat "$tmp/err" >&2; fail "the server is not named"; }
+expect_exit 75 "$pftls" export incidents --db "postgres:///pftls?host=$PG_DIR/nowhere&password=Sekr3tPw"
+one_line_without Sekr3tPw
+PGPASSWORD=Sekr3tPw PFTLS_DB="postgresql:///pftls?host=$PG_DIR/nowhere" expect_exit 75 "$pftls" never-tls
+one_line_without Sekr3tPw
+grep -q 'postgresql:///pftls' "$tmp/err" || fail "\$PFTLS_DB was not used"
+
+echo "-- a database that is not pftls's, or of a schema version it does not know: exit 2" >&2
+pg_createdb foreign
+pg_psql foreign -c 'CREATE TABLE t (x int)'
+expect_exit 2 "$pftls" ingest --db "$(pg_url foreign)" "${opts[@]}" "$sample"
+grep -q 'not a pftls database' "$tmp/err" || fail "foreign database: $(cat "$tmp/err")"
+pg_createdb future
+"$pftls" ingest --db "$(pg_url future)" "${opts[@]}" "$sample" 2>/dev/null
+pg_psql future -c 'UPDATE pftls_schema SET version = 99'
+expect_exit 2 "$pftls" ingest --db "$(pg_url future)" "${opts[@]}" "$sample"
+grep -q 'schema version 99' "$tmp/err" || fail "unknown schema: $(cat "$tmp/err")"
+expect_exit 2 "$pftls" export incidents --db "$(pg_url future)"
+pg_createdb empty
+expect_exit 2 "$pftls" export incidents --db "$(pg_url empty)"
+grep -q 'no pftls database' "$tmp/err" || fail "empty database: $(cat "$tmp/err")"
+
+echo "-- runs of one host exclude each other; the next run carries on" >&2
+pg_createdb locks
+url=$(pg_url locks)
+head -n 20 "$sample" >"$tmp/first.log"
+tail -n +21 "$sample" >"$tmp/rest.log"
+"$pftls" ingest --db "$url" "${opts[@]}" /dev/null 2>/dev/null
+mkfifo "$tmp/fifo"
+"$pftls" ingest --db "$url" "${opts[@]}" - <"$tmp/fifo" 2>"$tmp/holder.err" &
+holder=$!
+exec 3>"$tmp/fifo"
+cat "$tmp/first.log" >&3
+sleep 1
+start=$SECONDS
+expect_exit 75 "$pftls" ingest --db "$url" "${opts[@]}" --lock-wait 1 "$sample"
+grep -q "another pftls run of host $(hostname)" "$tmp/err" || fail "lock: $(cat "$tmp/err")"
+((SECONDS - start < 10)) || fail "--lock-wait 1 waited $((SECONDS - start)) s"
+if [[ $(id -u) == 0 ]] && command -v unshare >/dev/null; then
+  # Another host (its own host name) is not kept waiting.
+  unshare --uts sh -c 'hostname pftls-other-host && exec "$@"' sh \
+    "$pftls" ingest --db "$url" "${opts[@]}" --lock-wait 0 /dev/null 2>"$tmp/err" ||
+    fail "another host's run waited: $(cat "$tmp/err")"
+fi
+exec 3>&-
+wait "$holder" || fail "the first run failed: $(cat "$tmp/holder.err")"
+"$pftls" ingest --db "$url" "${opts[@]}" "$sample" 2>/dev/null
+
+echo "-- a run killed mid-way leaves nothing; the next run carries on" >&2
+pg_createdb killed
+url=$(pg_url killed)
+"$pftls" ingest --db "$url" "${opts[@]}" - <"$tmp/fifo" 2>/dev/null &
+victim=$!
+exec 3>"$tmp/fifo"
+cat "$tmp/first.log" >&3
+sleep 1
+kill -9 "$victim"
+wait "$victim" 2>/dev/null || true
+exec 3>&-
+[[ $(pg_psql killed -c 'SELECT count(*) FROM runs') == 0 ]] || fail "a killed run is visible"
+[[ $(pg_psql killed -c 'SELECT count(*) FROM sessions') == 0 ]] || fail "a killed run's sessions are visible"
+"$pftls" ingest --db "$url" "${opts[@]}" "$sample" 2>/dev/null
+"$pftls" export incidents --db "$url" >"$tmp/killed.csv"
+diff "$tmp/ref.csv" "$tmp/killed.csv" >&2 || fail "after a killed run: not the SQLite result"
+
+echo "-- the server stopped mid-run: exit 75, nothing of it kept, then a clean resume" >&2
+pg_createdb stopped
+url=$(pg_url stopped)
+cp "$tmp/first.log" "$tmp/grow.log"
+"$pftls" ingest --db "$url" "${opts[@]}" "$tmp/grow.log" 2>/dev/null
+"$pftls" ingest --db "$url" "${opts[@]}" - <"$tmp/fifo" 2>"$tmp/err" &
+victim=$!
+exec 3>"$tmp/fifo"
+cat "$tmp/rest.log" >&3
+sleep 1
+pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+exec 3>&-
+rc=0
+wait "$victim" || rc=$?
+[[ $rc == 75 ]] || { cat "$tmp/err" >&2; fail "server stopped mid-run: exit $rc, not 75"; }
+one_line_without Sekr3tPw
+grep -q "PostgreSQL postgresql:///stopped" "$tmp/err" || fail "the server is not named: $(cat "$tmp/err")"
+pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+  -o "-c listen_addresses='' -k $PG_SOCK -p $PG_PORT -c fsync=off" start >/dev/null
+[[ $(pg_psql stopped -c 'SELECT count(*) FROM runs') == 1 ]] || fail "the stopped run is visible"
+# Resumed from where the last committed run ended: the rest of the file.
+cat "$tmp/rest.log" >>"$tmp/grow.log"
+"$pftls" ingest --db "$url" "${opts[@]}" "$tmp/grow.log" 2>/dev/null
+"$pftls" export incidents --db "$url" >"$tmp/stopped.csv"
+# The same rows; the ids may differ: the ids the stopped run took are not
+# given again (PostgreSQL sequences do not roll back).
+diff <(cut -d, -f2- "$tmp/ref.csv") <(cut -d, -f2- "$tmp/stopped.csv") >&2 ||
+  fail "after the server stopped: not the SQLite result"
+[[ -z $(cut -d, -f1 "$tmp/stopped.csv" | sort | uniq -d) ]] || fail "an incident id twice"
+echo "-- pftls copy: a SQLite store into a new database; the next runs carry on alike" >&2
+pg_createdb copied
+url=$(pg_url copied)
+cp "$tmp/first.log" "$tmp/copy.log"
+"$pftls" ingest --db "$tmp/copy.db" "${opts[@]}" "$tmp/copy.log" 2>/dev/null
+"$pftls" copy --from "$tmp/copy.db" --to "$url" 2>"$tmp/err" || fail "copy: $(cat "$tmp/err")"
+grep -q '^pftls: copy: [1-9][0-9]* rows$' "$tmp/err" || fail "copy said: $(cat "$tmp/err")"
+cat "$tmp/rest.log" >>"$tmp/copy.log"
+for db in "$tmp/copy.db" "$url"; do
+  "$pftls" ingest --db "$db" "${opts[@]}" "$tmp/copy.log" 2>/dev/null
+done
+for q in "export incidents" "export failures" "export clients" "never-tls" "show 2"; do
+  read -r -a qa <<<"$q"
+  "$pftls" "${qa[@]}" --db "$tmp/copy.db" >"$tmp/copy.s"
+  "$pftls" "${qa[@]}" --db "$url" >"$tmp/copy.p"
+  diff "$tmp/copy.s" "$tmp/copy.p" >&2 || fail "after copy: pftls $q differs"
+done
+"$pftls" export incidents --db "$url" >"$tmp/copy.p"
+diff "$tmp/ref.csv" "$tmp/copy.p" >&2 || fail "after copy and a run: not the one-run result"
+expect_exit 2 "$pftls" copy --from "$tmp/copy.db" --to "$url"
+grep -q 'already holds pftls data' "$tmp/err" || fail "copy into a used database: $(cat "$tmp/err")"
+expect_exit 2 "$pftls" copy --from "$tmp/none.db" --to "$url"
+
+echo "pg behaviour: all passed" >&2
