@@ -6,7 +6,8 @@ WITH plain AS (
   SELECT m.*, s.counters_present, s.starttls_attempts
   FROM messages AS m
   JOIN sessions AS s ON s.id = m.session_id
-  WHERE s.failed = 0 AND s.tls = 0
+  WHERE m.id > coalesce(:after_message_id, 0)
+    AND s.failed = 0 AND s.tls = 0
     AND (:client_ip IS NULL OR m.client_ip = :client_ip)
     AND (:since_us IS NULL OR m.accepted_at >= :since_us)
     AND (:until_us IS NULL OR m.accepted_at < :until_us)
@@ -87,7 +88,8 @@ outbound_rows AS (
     o.plaintext_at AS sort_at, o.plaintext_ord AS sort_ord
   FROM outbound AS o
   LEFT JOIN messages AS m ON m.mx_host = o.mx_host AND m.queue_id = o.queue_id
-  WHERE (:client_ip IS NULL OR o.relay_ip = :client_ip)
+  WHERE o.id > coalesce(:after_outbound_id, 0)
+    AND (:client_ip IS NULL OR o.relay_ip = :client_ip)
     AND (:since_us IS NULL OR o.plaintext_at >= :since_us)
     AND (:until_us IS NULL OR o.plaintext_at < :until_us)
     AND o.plaintext_at - o.failure_at <= :window_us
