@@ -12,36 +12,11 @@
 #include <array>
 
 #include "base/embedded_data.h"
+#include "store/query_manifest.h"
 #include "store/sqlite_store.h"
 
 namespace pftls {
 namespace {
-
-struct NamedQuery {
-  std::string_view name;
-  bool needs_window;
-  bool on_incidents;  // reads temp.incidents_now
-};
-
-constexpr std::array<NamedQuery, 10> kQueries = {{
-    {"incidents", true, false},
-    {"incidents_selected", true, true},
-    {"evidence", true, true},
-    {"failures", true, false},
-    {"clients", true, true},
-    {"failing_senders", false, false},
-    {"never_tls", false, false},
-    {"status_inputs", false, false},
-    {"status_runs", false, false},
-    {"latest_ids", false, false},
-}};
-
-const NamedQuery& manifest(std::string_view name) {
-  for (const auto& q : kQueries) {
-    if (q.name == name) return q;
-  }
-  throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
-}
 
 // The text of queries/NAME.sql, with {sender} replaced by the column that
 // the "match" parameter chooses from a fixed list (never by caller text).
@@ -49,17 +24,7 @@ std::string named_sql(std::string_view name, const QueryParams& params) {
   std::string sql(embedded_file("queries/" + std::string(name) + ".sql"));
   if (sql.empty())
     throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
-  std::string column = "client_ip";
-  for (const auto& [pname, value] : params) {
-    if (pname != "match" || !std::holds_alternative<std::string>(value)) continue;
-    const auto& m = std::get<std::string>(value);
-    if (m == "subnet")
-      column = "subnet_key";
-    else if (m == "org")
-      column = "org_key";
-    else if (m != "ip")
-      throw StoreError(StoreError::Kind::kFailed, "unknown match '" + m + "'");
-  }
+  const std::string column = sender_column(params);
   for (std::size_t pos; (pos = sql.find("{sender}")) != std::string::npos;)
     sql.replace(pos, 8, column);
   return sql;
@@ -110,7 +75,7 @@ ResultSet SqliteStore::query(std::string_view name, const QueryParams& given) {
 }
 
 std::string SqliteStore::query_plan(std::string_view name, const QueryParams& given) {
-  const NamedQuery& q = manifest(name);
+  const NamedQuery& q = query_manifest(name);
   QueryParams params = given;
   if (q.needs_window && !has_param(params, "window_us")) {
     params.emplace_back("window_us", effective_window(*this, std::nullopt) * kMicrosPerSecond);
@@ -129,7 +94,7 @@ std::string SqliteStore::query_plan(std::string_view name, const QueryParams& gi
 
 // Each row goes to `sink` as SQLite steps to it: one row in memory at a time.
 void SqliteStore::query_rows(std::string_view name, const QueryParams& given, RowSink& sink) {
-  const NamedQuery& q = manifest(name);
+  const NamedQuery& q = query_manifest(name);
   QueryParams params = given;
   if (q.needs_window && !has_param(params, "window_us")) {
     params.emplace_back("window_us", effective_window(*this, std::nullopt) * kMicrosPerSecond);

@@ -14,59 +14,20 @@
 
 #include "base/embedded_data.h"
 #include "store/pg_store.h"
+#include "store/query_manifest.h"
 
 namespace pftls {
 namespace {
 
-struct NamedQuery {
-  std::string_view name;
-  bool needs_window;
-  bool on_incidents;  // reads temp.incidents_now
-};
-
-constexpr std::array<NamedQuery, 9> kQueries = {{
-    {"incidents", true, false},
-    {"incidents_selected", true, true},
-    {"evidence", true, true},
-    {"failures", true, false},
-    {"clients", true, true},
-    {"failing_senders", false, false},
-    {"never_tls", false, false},
-    {"status_inputs", false, false},
-    {"status_runs", false, false},
-}};
-
-const NamedQuery& manifest(std::string_view name) {
-  for (const auto& q : kQueries) {
-    if (q.name == name) return q;
-  }
-  throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
-}
-
 // Parameters that are numbers; all others are text.
 bool numeric_param(std::string_view name) {
   return name == "window_us" || name == "since_us" || name == "until_us" || name == "incident_id" ||
-         name == "limit";
+         name == "limit" || name == "after_message_id" || name == "after_outbound_id";
 }
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {
   for (std::size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos; pos += to.size())
     text.replace(pos, from.size(), to);
-}
-
-std::string sender_column(const QueryParams& params) {
-  std::string column = "client_ip";
-  for (const auto& [pname, value] : params) {
-    if (pname != "match" || !std::holds_alternative<std::string>(value)) continue;
-    const auto& m = std::get<std::string>(value);
-    if (m == "subnet")
-      column = "subnet_key";
-    else if (m == "org")
-      column = "org_key";
-    else if (m != "ip")
-      throw StoreError(StoreError::Kind::kFailed, "unknown match '" + m + "'");
-  }
-  return column;
 }
 
 bool is_name_char(char c) {
@@ -187,7 +148,7 @@ void PgStore::materialize_incidents(const QueryParams& params) {
 }
 
 ResultSet PgStore::query(std::string_view name, const QueryParams& given) {
-  const NamedQuery& q = manifest(name);
+  const NamedQuery& q = query_manifest(name);
   QueryParams params = given;
   if (q.needs_window && !has_param(params, "window_us")) {
     params.emplace_back("window_us", effective_window(*this, std::nullopt) * kMicrosPerSecond);

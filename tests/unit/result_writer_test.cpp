@@ -252,6 +252,8 @@ TEST(WriteResultTable, NoEightBitCsiOrBidiControlReachesTheTerminal) {
                      "2Jmoc.elpmaxe"),
             std::string::npos)
       << got;
+}
+
 // Found by tests/fuzz/result_writer_fuzz: sequences shaped like UTF-8 that
 // RFC 3629 forbids (overlong, surrogates, above U+10FFFF, F5..FF) were
 // copied into the JSON, which was then not valid UTF-8. Each of their bytes

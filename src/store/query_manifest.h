@@ -1,0 +1,65 @@
+// query_manifest: the named queries every backend runs, and what each needs.
+//
+// Contract: only the queries listed here run (queries/NAME.sql, or
+// queries/pg/NAME.sql where PostgreSQL's dialect differs). A query that
+// needs a window gets window_us (the effective window when not given); one
+// on incidents reads temp.incidents_now, the incidents query's rows over the
+// same parameters, which the backend makes first. The one text put into a
+// query is {sender}: a column chosen by the "match" parameter from a fixed
+// list, never caller text.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "store/store.h"
+#include "store/store_error.h"
+
+namespace pftls {
+
+struct NamedQuery {
+  std::string_view name;
+  bool needs_window;
+  bool on_incidents;  // reads temp.incidents_now
+};
+
+inline constexpr std::array<NamedQuery, 10> kNamedQueries = {{
+    {"incidents", true, false},
+    {"incidents_selected", true, true},
+    {"evidence", true, true},
+    {"failures", true, false},
+    {"clients", true, true},
+    {"failing_senders", false, false},
+    {"never_tls", false, false},
+    {"status_inputs", false, false},
+    {"status_runs", false, false},
+    {"latest_ids", false, false},
+}};
+
+inline const NamedQuery& query_manifest(std::string_view name) {
+  for (const auto& q : kNamedQueries) {
+    if (q.name == name) return q;
+  }
+  throw StoreError(StoreError::Kind::kFailed, "no query named " + std::string(name));
+}
+
+// The column {sender} stands for: client_ip, subnet_key or org_key, by the
+// "match" parameter ('ip' when absent).
+inline std::string sender_column(const QueryParams& params) {
+  std::string column = "client_ip";
+  for (const auto& [pname, value] : params) {
+    if (pname != "match" || !std::holds_alternative<std::string>(value)) continue;
+    const auto& m = std::get<std::string>(value);
+    if (m == "subnet")
+      column = "subnet_key";
+    else if (m == "org")
+      column = "org_key";
+    else if (m != "ip")
+      throw StoreError(StoreError::Kind::kFailed, "unknown match '" + m + "'");
+  }
+  return column;
+}
+
+}  // namespace pftls
