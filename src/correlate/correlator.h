@@ -19,8 +19,11 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "base/name_interner.h"
 #include "correlate/client_identity.h"
@@ -107,6 +110,7 @@ class Correlator {
   void mark_failed(Session& s, Micros t, std::uint64_t ord, std::string_view reason,
                    std::string_view openssl_code);
   void mark_tls(Session& s, Micros t, std::uint64_t ord);
+  void unmark_failed(Session& s);
   const ClientKeys& keys_of(const SessionRecord& r);
   bool watched(const Session& s, Micros now, bool by_group);
   bool watched_by_ip(const Session& s, Micros now) const;
@@ -140,6 +144,18 @@ class Correlator {
   ClientTally clients_;
   OrgDomains org_domains_;
   std::vector<HostFacts> host_facts_;  // by host id
+  // A TLS library problem of a process with no session open: its start-up
+  // (dropped at its next connect) or a session that began before the log
+  // did (taken by the process's next session line, within kOrphanWindow).
+  struct OrphanProblem {
+    Micros at = 0;
+    std::uint64_t ord = 0;
+    std::string reason;
+    std::string openssl_code;
+  };
+  static constexpr std::size_t kMaxOrphans = 1024;
+  static constexpr Micros kOrphanWindow = 600 * kMicrosPerSecond;  // smtpd's timeouts are 300 s
+  absl::flat_hash_map<SessionKey, OrphanProblem> orphans_;
 };
 
 }  // namespace pftls
