@@ -92,7 +92,6 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
   if (!orphans_.empty()) {
     if (auto it = orphans_.find(key); it != orphans_.end()) {
       if (env.time - it->second.at <= kOrphanWindow) {
-        s.handshake_failed = true;
         mark_failed(s, it->second.at, it->second.ord, it->second.reason, it->second.openssl_code);
       }
       orphans_.erase(it);
@@ -113,7 +112,6 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
       break;
     case EventKind::kSslAcceptError:
       set_client(s, ev);
-      s.handshake_failed = true;
       mark_failed(s, env.time, ord, reason_from_accept_detail(ev.get(Field::kDetail)), {});
       break;
     case EventKind::kTlsLibraryProblem: {
@@ -123,19 +121,16 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
       // Rank 0 (server-setup): the server's certificate or key failed to load
       // when smtpd started; no handshake was tried.
       if (!reason.empty() && reason_rank(reason) == 0) break;
-      s.handshake_failed = true;
       mark_failed(s, env.time, ord, reason.empty() ? "other" : reason, ev.get(Field::kOpensslCode));
       break;
     }
-    // These name only the last command: after a handshake that succeeded,
-    // the client left (scanners do); not a STARTTLS failure.
     case EventKind::kLostAfterStarttls:
       set_client(s, ev);
-      if (!s.rec.tls) mark_failed(s, env.time, ord, "lost-connection", {});
+      mark_failed(s, env.time, ord, "lost-connection", {});
       break;
     case EventKind::kTimeoutAfterStarttls:
       set_client(s, ev);
-      if (!s.rec.tls) mark_failed(s, env.time, ord, "timeout", {});
+      mark_failed(s, env.time, ord, "timeout", {});
       break;
     default:
       break;
@@ -145,9 +140,6 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
 
 // The disconnect counters: starttls=N/M with M > N is a failure, N > 0
 // without other evidence is TLS; counters without starttls= mean no attempt.
-// starttls=N/N with N > 0 says every handshake succeeded: a session failed
-// only by "lost connection" or "timeout after STARTTLS" (the client left
-// after the handshake; loglevel 0 logs no TLS line) is TLS after all.
 void Correlator::on_disconnect(Session& s, const Envelope& env, const Event& ev,
                                std::uint64_t ord) {
   set_client(s, ev);
@@ -158,11 +150,7 @@ void Correlator::on_disconnect(Session& s, const Envelope& env, const Event& ev,
     s.rec.starttls_ok = ok;
     s.rec.starttls_attempts = attempts;
     if (attempts > ok) {
-      s.handshake_failed = true;
       mark_failed(s, env.time, ord, "other", {});
-    } else if (ok > 0 && s.rec.failed && !s.handshake_failed) {
-      unmark_failed(s);
-      mark_tls(s, env.time, ord);
     } else if (ok > 0 && !s.rec.failed) {
       mark_tls(s, env.time, ord);
     }
@@ -210,17 +198,6 @@ void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, std::strin
     s.rec.openssl_code.assign(openssl_code);
   }
   watch_failed(s);
-}
-
-// The session's only failure evidence was how it ended; its client stays
-// watched (at worst a few more of its sessions are stored).
-void Correlator::unmark_failed(Session& s) {
-  s.rec.failed = false;
-  s.rec.failure_at = 0;
-  s.rec.failure_ord = 0;
-  s.rec.failure_reason.clear();
-  s.rec.openssl_code.clear();
-  if (counts_.failures > 0) --counts_.failures;  // counted in this run, unless restored
 }
 
 bool Correlator::watch_failed(Session& s) {

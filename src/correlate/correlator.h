@@ -110,7 +110,6 @@ class Correlator {
   void mark_failed(Session& s, Micros t, std::uint64_t ord, std::string_view reason,
                    std::string_view openssl_code);
   void mark_tls(Session& s, Micros t, std::uint64_t ord);
-  void unmark_failed(Session& s);
   const ClientKeys& keys_of(const SessionRecord& r);
   bool watched(const Session& s, Micros now, bool by_group);
   bool watched_by_ip(const Session& s, Micros now) const;

@@ -75,7 +75,6 @@ void SessionTable::recycle(std::unique_ptr<Session> s) {
   s->ip_watch_gen = UINT64_MAX;
   s->ip_watch_at = 0;
   s->ip_watched = false;
-  s->handshake_failed = false;
   s->evidence.clear();  // keeps its buffers' capacity
   spare_.push_back(std::move(s));
 }

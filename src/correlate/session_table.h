@@ -33,9 +33,6 @@ struct Session {
   std::uint64_t ip_watch_gen = UINT64_MAX;
   Micros ip_watch_at = 0;
   bool ip_watched = false;
-  // The handshake itself failed (an SSL_accept error, a TLS library problem,
-  // starttls=N/M with M > N), not only the session's end after STARTTLS.
-  bool handshake_failed = false;
   SessionEvidence evidence;
 };
 
