@@ -64,6 +64,7 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
 
   const SessionKey key{host, last_syslog_.id(names_, env.syslog_name), env.pid};
   if (ev.kind == EventKind::kConnect) {
+    orphans_.erase(key);                                           // its start-up's
     if (sessions_.find(key)) close_session(key, env.time, false);  // pid reuse
     Session& s = session_for(key, env, ord);
     s.rec.connect_at = env.time;
@@ -72,9 +73,30 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
     return;
   }
   // A TLS library problem of a process with no session open comes from its
-  // start-up (loading a certificate or key): no session's, no failure.
-  if (ev.kind == EventKind::kTlsLibraryProblem && !sessions_.find(key)) return;
+  // start-up (loading a certificate or key): no session's, no failure; or
+  // from a session whose connect line the log does not hold: held until the
+  // process's next line says which.
+  if (ev.kind == EventKind::kTlsLibraryProblem && !sessions_.find(key)) {
+    const std::string reason =
+        reason_from_openssl(ev.get(Field::kOpensslCode), ev.get(Field::kOpensslReason));
+    if (!reason.empty() && reason_rank(reason) == 0) return;  // server-setup
+    if (orphans_.size() >= kMaxOrphans) orphans_.clear();
+    auto [it, fresh] = orphans_.try_emplace(key);
+    if (fresh) {
+      it->second = OrphanProblem{env.time, ord, reason.empty() ? "other" : reason,
+                                 std::string(ev.get(Field::kOpensslCode))};
+    }
+    return;
+  }
   Session& s = session_for(key, env, ord);
+  if (!orphans_.empty()) {
+    if (auto it = orphans_.find(key); it != orphans_.end()) {
+      if (env.time - it->second.at <= kOrphanWindow) {
+        mark_failed(s, it->second.at, it->second.ord, it->second.reason, it->second.openssl_code);
+      }
+      orphans_.erase(it);
+    }
+  }
   switch (ev.kind) {
     case EventKind::kDisconnect:
       on_disconnect(s, env, ev, ord);

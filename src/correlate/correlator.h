@@ -19,8 +19,11 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "base/name_interner.h"
 #include "correlate/client_identity.h"
@@ -140,6 +143,18 @@ class Correlator {
   ClientTally clients_;
   OrgDomains org_domains_;
   std::vector<HostFacts> host_facts_;  // by host id
+  // A TLS library problem of a process with no session open: its start-up
+  // (dropped at its next connect) or a session that began before the log
+  // did (taken by the process's next session line, within kOrphanWindow).
+  struct OrphanProblem {
+    Micros at = 0;
+    std::uint64_t ord = 0;
+    std::string reason;
+    std::string openssl_code;
+  };
+  static constexpr std::size_t kMaxOrphans = 1024;
+  static constexpr Micros kOrphanWindow = 600 * kMicrosPerSecond;  // smtpd's timeouts are 300 s
+  absl::flat_hash_map<SessionKey, OrphanProblem> orphans_;
 };
 
 }  // namespace pftls
