@@ -48,14 +48,9 @@ bool has_param(const QueryParams& params, std::string_view name) {
 }  // namespace
 
 void SqliteStore::materialize_incidents(const QueryParams& params) {
-  QueryParams all = params;
-  for (auto& [pname, value] : all) {
-    if (pname == "client_ip") value = std::monostate{};
-  }
+  QueryParams all = incidents_scope(params);
   if (incidents_now_ == all) return;
-  std::string sql = named_sql("incidents", all);
-  while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ' || sql.back() == ';'))
-    sql.pop_back();
+  const std::string sql = as_table_body(named_sql("incidents", all));
   db_->exec("DROP TABLE IF EXISTS temp.incidents_now", "query incidents");
   incidents_now_.reset();
   Statement st = db_->prepare("CREATE TEMP TABLE incidents_now AS " + sql, "query incidents");

@@ -132,14 +132,9 @@ bool all_digits(std::string_view s) {
 }  // namespace
 
 void PgStore::materialize_incidents(const QueryParams& params) {
-  QueryParams all = params;
-  for (auto& [pname, value] : all) {
-    if (pname == "client_ip") value = std::monostate{};
-  }
+  QueryParams all = incidents_scope(params);
   if (incidents_now_ == all) return;
-  std::string sql = named_sql("incidents", all);
-  while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ' || sql.back() == ';'))
-    sql.pop_back();
+  const std::string sql = as_table_body(named_sql("incidents", all));
   conn_->exec_script("DROP TABLE IF EXISTS pg_temp.incidents_now", "query incidents");
   incidents_now_.reset();
   Prepared p = translate("CREATE TEMP TABLE incidents_now AS " + sql, all);

@@ -62,4 +62,21 @@ inline std::string sender_column(const QueryParams& params) {
   return column;
 }
 
+// The parameters temp.incidents_now is made with: those given, for every
+// client (a query on one client still reads everybody's incidents).
+inline QueryParams incidents_scope(const QueryParams& params) {
+  QueryParams all = params;
+  for (auto& [pname, value] : all) {
+    if (pname == "client_ip") value = std::monostate{};
+  }
+  return all;
+}
+
+// A query's text as the body of CREATE TEMP TABLE ... AS: no trailing ';'.
+inline std::string as_table_body(std::string sql) {
+  while (!sql.empty() && (sql.back() == '\n' || sql.back() == ' ' || sql.back() == ';'))
+    sql.pop_back();
+  return sql;
+}
+
 }  // namespace pftls
