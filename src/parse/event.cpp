@@ -105,7 +105,13 @@ bool is_ipv4(std::string_view s) {
   std::memcpy(b, s.data(), n);
   const unsigned dots = byte_scan::mask_eq_16(b, '.');
   const unsigned digits = byte_scan::mask_in_16(b, '0', '9');
-  if ((dots | digits) != (1u << n) - 1 || std::popcount(dots) != 3) return false;
+  // Three dots exactly: with the lowest two cleared one is left, with the
+  // lowest three none (std::popcount is a libgcc call without -mpopcnt).
+  const unsigned two_cleared = (dots & (dots - 1)) & ((dots & (dots - 1)) - 1);
+  if ((dots | digits) != (1u << n) - 1 || two_cleared == 0 ||
+      (two_cleared & (two_cleared - 1)) != 0) {
+    return false;
+  }
   unsigned rest = dots | (1u << n);  // each part ends at a dot, the last at n
   unsigned start = 0;
   for (int part = 0; part < 4; ++part) {

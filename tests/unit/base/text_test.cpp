@@ -58,10 +58,8 @@ TEST(StripControls, Table) {
       // Found by tests/fuzz/result_writer_fuzz: stripping the C0 between
       // C2 and 85 used to leave C2 85 (NEL) behind. Each stray byte is
       // U+FFFD now, so no C1 can be rebuilt.
-      {"C1 not rebuilt across a stripped control", "a\xc2\x01\x85z",
-       "a\xef\xbf\xbd\xef\xbf\xbdz"},
-      {"C1 not rebuilt across DEL and ESC", "a\xc2\x7f\x1b\x9bz",
-       "a\xef\xbf\xbd\xef\xbf\xbdz"},
+      {"C1 not rebuilt across a stripped control", "a\xc2\x01\x85z", "a\xef\xbf\xbd\xef\xbf\xbdz"},
+      {"C1 not rebuilt across DEL and ESC", "a\xc2\x7f\x1b\x9bz", "a\xef\xbf\xbd\xef\xbf\xbdz"},
   };
   for (const auto& c : cases) EXPECT_EQ(strip_controls(c.in), c.want) << c.what;
 }
