@@ -59,10 +59,13 @@ LatestIds latest_ids(Store& store) {
 // database's size.
 std::uint64_t count_new_incidents(Store& store, std::int64_t window_seconds,
                                   const LatestIds& before) {
-  ResultSet rs = store.query("incidents", {{"window_us", window_seconds * kMicrosPerSecond},
-                                           {"after_message_id", before.messages},
-                                           {"after_outbound_id", before.outbound}});
-  return rs.rows.size();
+  RowCounter counter;  // counted as they stream: a flood of new incidents holds no rows
+  store.query_rows("incidents",
+                   {{"window_us", window_seconds * kMicrosPerSecond},
+                    {"after_message_id", before.messages},
+                    {"after_outbound_id", before.outbound}},
+                   counter);
+  return counter.rows();
 }
 
 // Captures only for lines the correlator or the outbound tracker reads

@@ -78,6 +78,7 @@ void MessageFollow::finish(std::vector<MessageRecord>& carried) {
   std::sort(all.begin(), all.end(), [](const MessageRecord* a, const MessageRecord* b) {
     return a->accepted_ord < b->accepted_ord;
   });
+  carried.reserve(carried.size() + all.size());
   for (MessageRecord* m : all) {
     sink_.save_message(*m);  // gives it an id for the next run
     carried.push_back(*m);

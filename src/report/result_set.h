@@ -3,6 +3,7 @@
 // through a RowSink, so no result needs to be held whole.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,22 @@ class RowSink {
   virtual void begin(const std::vector<std::string>& columns) = 0;
   virtual bool row(const std::vector<Cell>& cells) = 0;
   virtual void end() = 0;
+};
+
+// A RowSink that only counts the rows: the memory of one row at a time,
+// however many there are (an ingest run's new incidents, say).
+class RowCounter final : public RowSink {
+ public:
+  void begin(const std::vector<std::string>& /*columns*/) override {}
+  bool row(const std::vector<Cell>& /*cells*/) override {
+    ++rows_;
+    return true;
+  }
+  void end() override {}
+  std::uint64_t rows() const { return rows_; }
+
+ private:
+  std::uint64_t rows_ = 0;
 };
 
 // A RowSink that keeps everything: for small results a caller reads whole.
