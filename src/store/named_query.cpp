@@ -99,6 +99,7 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
   bind_params(st, params);
   const int ncol = st.column_count();
   std::vector<std::string> columns;
+  columns.reserve(static_cast<std::size_t>(ncol));
   for (int i = 0; i < ncol; ++i) columns.push_back(st.column_name(i));
   sink.begin(columns);
   std::vector<Cell> row(static_cast<std::size_t>(ncol));
