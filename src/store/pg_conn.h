@@ -83,6 +83,9 @@ class PgConn {
   // SQL without parameters; may hold several statements (schema, BEGIN).
   void exec_script(const std::string& sql, std::string_view what);
   PgResult exec(const std::string& sql, PgParams& params, std::string_view what);
+  PgResult exec(const std::string& sql, PgParams&& params, std::string_view what) {
+    return exec(sql, params, what);
+  }
   PgResult exec(const std::string& sql, std::string_view what) {
     PgParams none;
     return exec(sql, none, what);

@@ -1,7 +1,9 @@
 // pg_run_state: the correlator's and the outbound tracker's open state
 // between runs in PostgreSQL, in the tables and order of run_state.cpp:
-// saving replaces what the previous run left, loading gives it back in the
-// saved order. Rows are sent as multi-row INSERTs of up to kBatch rows.
+// saving replaces what the previous run of the same host left, loading gives
+// it back in the saved order; the rows of other hosts' runs (column run_host)
+// are neither read nor touched. Rows are sent as multi-row INSERTs of up to
+// kBatch rows.
 #include <unordered_map>
 
 #include "store/pg_store.h"
@@ -78,10 +80,16 @@ std::vector<WatchKey> load_watched(PgConn& conn, Micros watch_ip_for) {
   return out;
 }
 
-void load_open_sessions(PgConn& conn, CorrelatorState& state) {
+PgParams host_param(const std::string& host) {
+  PgParams p;
+  p.add_text(host);
+  return p;
+}
+
+void load_open_sessions(PgConn& conn, const std::string& host, CorrelatorState& state) {
   PgResult r = conn.exec("SELECT seq, session_id, " + pg_columns(session_fields()) +
-                             " FROM open_sessions ORDER BY seq",
-                         "load open sessions");
+                             " FROM open_sessions WHERE run_host = $1 ORDER BY seq",
+                         host_param(host), "load open sessions");
   std::unordered_map<std::int64_t, std::size_t> index;  // seq -> position
   for (int i = 0; i < r.rows(); ++i) {
     index.emplace(r.int64(i, 0), state.open_sessions.size());
@@ -90,8 +98,9 @@ void load_open_sessions(PgConn& conn, CorrelatorState& state) {
     pg_read_fields(r, i, 2, s, session_fields());
   }
   state.open_evidence.resize(state.open_sessions.size());
-  PgResult ev = conn.exec("SELECT open_session, input, line, raw FROM open_evidence ORDER BY id",
-                          "load open evidence");
+  PgResult ev = conn.exec(
+      "SELECT open_session, input, line, raw FROM open_evidence WHERE run_host = $1 ORDER BY id",
+      host_param(host), "load open evidence");
   for (int i = 0; i < ev.rows(); ++i) {
     auto it = index.find(ev.int64(i, 0));
     if (it == index.end()) continue;
@@ -101,11 +110,12 @@ void load_open_sessions(PgConn& conn, CorrelatorState& state) {
   }
 }
 
-std::vector<MessageRecord> load_followed_messages(PgConn& conn) {
+std::vector<MessageRecord> load_followed_messages(PgConn& conn, const std::string& host) {
   PgResult r = conn.exec("SELECT id, " + pg_columns(message_fields()) +
-                             " FROM messages WHERE id IN (SELECT message_id FROM open_messages) "
+                             " FROM messages WHERE id IN "
+                             "(SELECT message_id FROM open_messages WHERE run_host = $1) "
                              "ORDER BY id",
-                         "load open messages");
+                         host_param(host), "load open messages");
   std::vector<MessageRecord> out;
   for (int i = 0; i < r.rows(); ++i) {
     MessageRecord& m = out.emplace_back();
@@ -120,27 +130,33 @@ std::vector<MessageRecord> load_followed_messages(PgConn& conn) {
 CorrelatorState PgStore::load_state(Micros watch_ip_for) {
   CorrelatorState state;
   state.watched = load_watched(*conn_, watch_ip_for);
-  load_open_sessions(*conn_, state);
-  state.tracked_messages = load_followed_messages(*conn_);
+  load_open_sessions(*conn_, host_, state);
+  state.tracked_messages = load_followed_messages(*conn_, host_);
   return state;
 }
 
 void PgStore::save_open_sessions(const CorrelatorState& state) {
-  conn_->exec_script("DELETE FROM open_evidence; DELETE FROM open_sessions", "clear open sessions");
-  BatchInsert st(*conn_, "open_sessions", "seq, session_id, " + pg_columns(session_fields()),
-                 2 + static_cast<int>(session_fields().size()), "save open sessions");
-  BatchInsert ev(*conn_, "open_evidence", "open_session, input, line, raw", 4,
+  conn_->exec("DELETE FROM open_evidence WHERE run_host = $1", host_param(host_),
+              "clear open sessions");
+  conn_->exec("DELETE FROM open_sessions WHERE run_host = $1", host_param(host_),
+              "clear open sessions");
+  BatchInsert st(*conn_, "open_sessions",
+                 "run_host, seq, session_id, " + pg_columns(session_fields()),
+                 3 + static_cast<int>(session_fields().size()), "save open sessions");
+  BatchInsert ev(*conn_, "open_evidence", "run_host, open_session, input, line, raw", 5,
                  "save open evidence");
   for (std::size_t i = 0; i < state.open_sessions.size(); ++i) {
     const SessionRecord& s = state.open_sessions[i];
     const auto seq = static_cast<std::int64_t>(i + 1);
     PgParams& p = st.row();
+    p.add_text(host_);
     p.add(seq);
     p.add_opt(s.id, s.id != 0);
     pg_bind_fields(p, s, session_fields());
     if (i >= state.open_evidence.size()) continue;
     for (const EvidenceLine& line : state.open_evidence[i]) {
       PgParams& e = ev.row();
+      e.add_text(host_);
       e.add(seq);
       e.add_text(line.input);
       e.add(static_cast<std::int64_t>(line.line));
@@ -153,12 +169,15 @@ void PgStore::save_open_sessions(const CorrelatorState& state) {
 
 void PgStore::save_state(const CorrelatorState& state) {
   save_open_sessions(state);
-  conn_->exec_script("DELETE FROM open_messages", "clear open messages");
-  BatchInsert st(*conn_, "open_messages", "message_id", 1, "save open messages");
+  conn_->exec("DELETE FROM open_messages WHERE run_host = $1", host_param(host_),
+              "clear open messages");
+  BatchInsert st(*conn_, "open_messages", "run_host, message_id", 2, "save open messages");
   std::unordered_map<std::int64_t, bool> seen;
   for (const auto& m : state.tracked_messages) {
     if (!seen.emplace(m.id, true).second) continue;  // INSERT OR IGNORE, as in SQLite
-    st.row().add(m.id);
+    PgParams& row = st.row();
+    row.add_text(host_);
+    row.add(m.id);
   }
   st.flush();
 }
@@ -166,13 +185,13 @@ void PgStore::save_state(const CorrelatorState& state) {
 OutboundState PgStore::load_outbound_state() {
   OutboundState state;
   PgResult f = conn_->exec("SELECT " + pg_columns(pending_failure_fields()) +
-                               " FROM open_outbound_failures ORDER BY seq",
-                           "load outbound state");
+                               " FROM open_outbound_failures WHERE run_host = $1 ORDER BY seq",
+                           host_param(host_), "load outbound state");
   for (int i = 0; i < f.rows(); ++i)
     pg_read_fields(f, i, 0, state.failures.emplace_back(), pending_failure_fields());
-  PgResult m = conn_->exec(
-      "SELECT " + pending_message_columns() + " FROM open_outbound_messages ORDER BY seq",
-      "load outbound state");
+  PgResult m = conn_->exec("SELECT " + pending_message_columns() +
+                               " FROM open_outbound_messages WHERE run_host = $1 ORDER BY seq",
+                           host_param(host_), "load outbound state");
   const auto own = static_cast<int>(pending_message_fields().size());
   for (int i = 0; i < m.rows(); ++i) {
     OutboundPendingMessage& p = state.messages.emplace_back();
@@ -184,18 +203,25 @@ OutboundState PgStore::load_outbound_state() {
 }
 
 void PgStore::save_outbound_state(const OutboundState& state) {
-  conn_->exec_script("DELETE FROM open_outbound_failures; DELETE FROM open_outbound_messages",
-                     "clear outbound state");
-  BatchInsert f(*conn_, "open_outbound_failures", pg_columns(pending_failure_fields()),
-                static_cast<int>(pending_failure_fields().size()), "save outbound state");
-  for (const auto& failure : state.failures)
-    pg_bind_fields(f.row(), failure, pending_failure_fields());
+  conn_->exec("DELETE FROM open_outbound_failures WHERE run_host = $1", host_param(host_),
+              "clear outbound state");
+  conn_->exec("DELETE FROM open_outbound_messages WHERE run_host = $1", host_param(host_),
+              "clear outbound state");
+  BatchInsert f(*conn_, "open_outbound_failures",
+                "run_host, " + pg_columns(pending_failure_fields()),
+                1 + static_cast<int>(pending_failure_fields().size()), "save outbound state");
+  for (const auto& failure : state.failures) {
+    PgParams& row = f.row();
+    row.add_text(host_);
+    pg_bind_fields(row, failure, pending_failure_fields());
+  }
   f.flush();
   const auto own = static_cast<int>(pending_message_fields().size());
-  BatchInsert m(*conn_, "open_outbound_messages", pending_message_columns(),
-                1 + own + static_cast<int>(outbound_fields().size()), "save outbound state");
+  BatchInsert m(*conn_, "open_outbound_messages", "run_host, " + pending_message_columns(),
+                2 + own + static_cast<int>(outbound_fields().size()), "save outbound state");
   for (const auto& p : state.messages) {
     PgParams& row = m.row();
+    row.add_text(host_);
     row.add_opt(p.record.id, p.record.id != 0);
     pg_bind_fields(row, p, pending_message_fields());
     pg_bind_fields(row, p.record, outbound_fields());

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <thread>
 
 #include "base/embedded_data.h"
@@ -20,7 +21,9 @@ constexpr std::int64_t kSchemaLockClass = 0x70667474;
 
 // Adds a run's counts of clients to the stored ones (as SQLite's upsert),
 // `rows` clients (12 parameters each) in one statement: a run's list holds
-// each client once, so no row is affected twice.
+// each client once, so no row is affected twice. The name and domain are
+// those of the last run that named the client: with several hosts, the one
+// that committed last (README "Known limits").
 std::string upsert_clients_sql(int rows) {
   std::string sql =
       "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
@@ -52,13 +55,30 @@ std::string upsert_clients_sql(int rows) {
 }
 constexpr int kClientBatch = 200;
 
-std::string host_name() {
+// $PFTLS_HOST (for a container whose host name changes with each start),
+// else the system's host name. Printable ASCII without spaces, 1 to 255 bytes.
+std::string run_host_name() {
+  if (const char* env = std::getenv("PFTLS_HOST"); env != nullptr) {
+    const std::string_view v(env);
+    const bool ok = !v.empty() && v.size() <= 255 &&
+                    std::all_of(v.begin(), v.end(), [](char c) { return c > ' ' && c < 0x7f; });
+    if (!ok) {
+      throw StoreError(StoreError::Kind::kFailed,
+                       "PFTLS_HOST is not a host name (1 to 255 printable characters, no spaces)");
+    }
+    return std::string(v);
+  }
   char buf[HOST_NAME_MAX + 1] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
   return buf;
 }
 
 }  // namespace
+
+bool pg_run_scoped_setting(std::string_view key) {
+  return key == "next_ord" || key.starts_with("journal_cursor:") ||
+         key.starts_with("journal_lines:");
+}
 
 std::string pg_insert_sql(std::string_view table, const std::string& columns, int count) {
   std::string sql = "INSERT INTO " + std::string(table) + " (" + columns + ") VALUES (";
@@ -67,7 +87,9 @@ std::string pg_insert_sql(std::string_view table, const std::string& columns, in
 }
 
 PgStore::PgStore(const std::string& location, Mode mode, int lock_wait_ms)
-    : conn_(std::make_unique<PgConn>(location)), lock_wait_ms_(lock_wait_ms) {
+    : conn_(std::make_unique<PgConn>(location)),
+      host_(run_host_name()),
+      lock_wait_ms_(lock_wait_ms) {
   ensure_schema(mode);
 }
 
@@ -76,7 +98,14 @@ PgStore::~PgStore() { rollback_run(); }
 void PgStore::ensure_schema(Mode mode) {
   const std::string& label = conn_->label();
   const auto version = [&]() -> std::optional<std::int64_t> {
-    PgResult exists = conn_->exec("SELECT to_regclass('pftls_schema') IS NOT NULL", "read schema");
+    // pg_class through the statement's snapshot, not to_regclass: that one
+    // reads the catalog cache, which may not yet show the tables another
+    // host's first run committed while this one waited for the lock.
+    PgResult exists = conn_->exec(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+        "AND c.relname = 'pftls_schema')",
+        "read schema");
     if (exists.text(0, 0) != "t") return std::nullopt;
     PgResult v = conn_->exec("SELECT max(version) FROM pftls_schema", "read schema version");
     return v.int64(0, 0);
@@ -126,7 +155,7 @@ void PgStore::ensure_schema(Mode mode) {
 }
 
 void PgStore::take_host_lock() {
-  const std::string host = host_name();
+  const std::string& host = host_;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(lock_wait_ms_);
   for (;;) {
     PgParams p;
@@ -167,34 +196,42 @@ void PgStore::rollback_run() noexcept {
 
 std::optional<std::string> PgStore::setting(std::string_view key) {
   PgParams p;
+  p.add_text(pg_run_scoped_setting(key) ? host_ : std::string());
   p.add_text(key);
-  PgResult r = conn_->exec("SELECT value FROM settings WHERE key = $1", p, "read setting");
+  PgResult r =
+      conn_->exec("SELECT value FROM settings WHERE run_host = $1 AND key = $2", p, "read setting");
   if (r.rows() == 0) return std::nullopt;
   return std::string(r.text(0, 0));
 }
 
 void PgStore::set_setting(std::string_view key, std::string_view value) {
   PgParams p;
+  p.add_text(pg_run_scoped_setting(key) ? host_ : std::string());
   p.add_text(key);
   p.add_text(value);
   conn_->exec(
-      "INSERT INTO settings (key, value) VALUES ($1, $2) "
-      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      "INSERT INTO settings (run_host, key, value) VALUES ($1, $2, $3) "
+      "ON CONFLICT (run_host, key) DO UPDATE SET value = excluded.value",
       p, "write setting");
 }
 
 void PgStore::record_run(const RunRecord& r) {
-  const std::string run_columns = pg_columns(run_fields()) + ", " + pg_columns(drop_fields());
-  const auto n = static_cast<int>(run_fields().size() + drop_fields().size());
+  const std::string run_columns =
+      pg_columns(run_fields()) + ", " + pg_columns(drop_fields()) + ", run_host";
+  const auto n = static_cast<int>(run_fields().size() + drop_fields().size()) + 1;
   PgParams p;
   pg_bind_fields(p, r, run_fields());
   pg_bind_fields(p, r.drops, drop_fields());
+  p.add_text(host_);
   conn_->exec(pg_insert_sql("runs", run_columns, n), p, "record run");
 }
 
 std::vector<InputRecord> PgStore::load_inputs() {
-  PgResult r = conn_->exec("SELECT id, " + pg_columns(input_fields()) + " FROM inputs ORDER BY id",
-                           "load inputs");
+  PgParams p;
+  p.add_text(host_);
+  PgResult r = conn_->exec(
+      "SELECT id, " + pg_columns(input_fields()) + " FROM inputs WHERE run_host = $1 ORDER BY id",
+      p, "load inputs");
   std::vector<InputRecord> out;
   for (int i = 0; i < r.rows(); ++i) {
     out.emplace_back().id = r.int64(i, 0);
@@ -219,7 +256,20 @@ void PgStore::save_row(R& r, std::string_view table, Fields<R> fields, Nulls nul
 }
 
 void PgStore::save_input(InputRecord& r) {
-  save_row(r, "inputs", input_fields(), Nulls::kExact, "input", "save input");
+  if (r.id != 0) {
+    save_row(r, "inputs", input_fields(), Nulls::kExact, "input", "save input");
+    return;
+  }
+  // A new input is this host's.
+  params_.clear();
+  pg_bind_fields(params_, r, input_fields(), Nulls::kExact);
+  params_.add_text(host_);
+  const auto n = static_cast<int>(input_fields().size()) + 1;
+  PgResult res = conn_->exec_prepared(
+      "insert_input_of_host",
+      pg_insert_sql("inputs", pg_columns(input_fields()) + ", run_host", n) + " RETURNING id",
+      params_, "save input");
+  r.id = res.int64(0, 0);
 }
 
 void PgStore::save_session(SessionRecord& s) {
@@ -262,12 +312,20 @@ void PgStore::save_evidence(std::int64_t session_id, const EvidenceLine* lines, 
 }
 
 void PgStore::add_client_stats(const ClientStatsList& stats) {
+  // Upserted in address order: hosts whose runs overlap lock the rows of
+  // clients they share in the same order, which keeps them from deadlocking
+  // within a batch (a deadlock still possible across batches is exit 75).
+  std::vector<const ClientStatsList::value_type*> sorted;
+  sorted.reserve(stats.size());
+  for (const auto& entry : stats) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
   std::size_t next = 0;
-  while (next < stats.size()) {
-    const std::size_t n = std::min(stats.size() - next, static_cast<std::size_t>(kClientBatch));
+  while (next < sorted.size()) {
+    const std::size_t n = std::min(sorted.size() - next, static_cast<std::size_t>(kClientBatch));
     params_.clear();
     for (std::size_t i = next; i < next + n; ++i) {
-      const auto& [ip, c] = stats[i];
+      const auto& [ip, c] = *sorted[i];
       const std::int64_t counts[] = {
           c.sessions,           c.tls_sessions,      c.plaintext_sessions,
           c.failed_sessions,    c.starttls_sessions, c.messages,

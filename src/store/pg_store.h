@@ -10,7 +10,10 @@
 // that cannot be reached is kBusy. An ingest run is one transaction, and
 // holds the advisory lock of the host it runs on (gethostname) for its
 // whole length: runs of one host exclude each other (waiting lock_wait_ms,
-// then kBusy), runs of different hosts proceed at once. Named queries are
+// then kBusy), runs of different hosts proceed at once. What a run carries
+// to the next (open state, read offsets, the line order, journal cursors) is
+// kept per host (column run_host), so that hosts sharing one database never
+// read or replace each other's. Named queries are
 // those of queries/, or queries/pg/NAME.sql where the dialects differ.
 //
 // The work is split as in the SQLite store: pg_store.cpp (opening, the
@@ -29,10 +32,15 @@
 
 namespace pftls {
 
+// Settings that belong to one host's runs (the order of its lines, its
+// journal cursors); every other setting is shared by all hosts.
+bool pg_run_scoped_setting(std::string_view key);
+
 class PgStore final : public Store {
  public:
-  // The schema version this pftls writes (the same as SQLite's).
-  static constexpr std::int64_t kSchemaVersion = 2;
+  // The schema version this pftls writes: 3, SQLite's version 2 plus the
+  // run host of what a run carries to the next (queries/pg/schema.sql).
+  static constexpr std::int64_t kSchemaVersion = 3;
 
   PgStore(const std::string& location, Mode mode, int lock_wait_ms = 10'000);
   ~PgStore() override;
@@ -64,6 +72,9 @@ class PgStore final : public Store {
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
 
   PgConn& connection() { return *conn_; }
+  // The host whose runs this store's runs are: $PFTLS_HOST when set, else
+  // gethostname. Its open state, offsets and run-scoped settings are its own.
+  const std::string& run_host() const { return host_; }
 
  private:
   void ensure_schema(Mode mode);
@@ -75,6 +86,7 @@ class PgStore final : public Store {
   void materialize_incidents(const QueryParams& params);
 
   std::unique_ptr<PgConn> conn_;
+  std::string host_;
   int lock_wait_ms_;
   bool in_run_ = false;
   PgParams params_;  // reused by the per-row statements

@@ -1,7 +1,10 @@
 // store_copy: a SQLite store into a new PostgreSQL database (see store_copy.h).
 // Each table's rows go through COPY ... FROM STDIN (text format), in chunks
 // of about 4 MiB; the columns are those PostgreSQL's table has that are not
-// generated, read from SQLite by the same names.
+// generated, read from SQLite by the same names, except run_host, which
+// SQLite does not have: what the copied runs carry to the next is the
+// copying host's (its run_host), and settings are shared but for the
+// run-scoped ones (the line order, journal cursors), which become its own.
 #include "store/store_copy.h"
 
 #include <array>
@@ -43,6 +46,7 @@ struct Column {
   std::string name;
   bool integer = false;
   bool bytea = false;
+  bool run_host = false;  // not in SQLite: the copying host's name
 };
 
 std::vector<Column> pg_table_columns(PgConn& conn, std::string_view table) {
@@ -56,7 +60,8 @@ std::vector<Column> pg_table_columns(PgConn& conn, std::string_view table) {
   std::vector<Column> out;
   for (int i = 0; i < r.rows(); ++i) {
     const std::string_view type = r.text(i, 1);
-    out.push_back(Column{std::string(r.text(i, 0)), type == "bigint", type == "bytea"});
+    const std::string_view name = r.text(i, 0);
+    out.push_back(Column{std::string(name), type == "bigint", type == "bytea", name == "run_host"});
   }
   return out;
 }
@@ -71,12 +76,20 @@ void append_hex(std::string& out, std::string_view bytes) {
   }
 }
 
-std::uint64_t copy_table(Db& from, PgConn& to, const Table& t) {
+std::uint64_t copy_table(Db& from, PgConn& to, const Table& t, const std::string& host) {
   const std::vector<Column> cols = pg_table_columns(to, t.name);
   std::string names;
-  for (const auto& c : cols) names += (names.empty() ? "\"" : ", \"") + c.name + '"';
+  std::string selected;  // what SQLite gives, in the same places
+  for (const auto& c : cols) {
+    names += (names.empty() ? "\"" : ", \"") + c.name + '"';
+    selected += (selected.empty() ? "" : ", ") + (c.run_host ? "NULL" : '"' + c.name + '"');
+  }
   const std::string table(t.name);
-  Statement st = from.prepare("SELECT " + names + " FROM " + table, "copy " + table);
+  // Settings are shared but for the run-scoped ones; other rows are the host's.
+  const bool settings = t.name == "settings";
+  std::size_t key_col = 0;
+  while (settings && key_col < cols.size() && cols[key_col].name != "key") ++key_col;
+  Statement st = from.prepare("SELECT " + selected + " FROM " + table, "copy " + table);
   const std::string copy_sql = "COPY " + table + " (" + names + ") FROM STDIN";
   std::string chunk;
   std::uint64_t rows = 0;
@@ -84,7 +97,11 @@ std::uint64_t copy_table(Db& from, PgConn& to, const Table& t) {
     for (std::size_t i = 0; i < cols.size(); ++i) {
       if (i > 0) chunk.push_back('\t');
       const int k = static_cast<int>(i);
-      if (st.column_null(k)) {
+      if (cols[i].run_host) {
+        const bool own =
+            !settings || pg_run_scoped_setting(st.column_text(static_cast<int>(key_col)));
+        append_copy_text(chunk, own ? host : std::string());
+      } else if (st.column_null(k)) {
         chunk += "\\N";
       } else if (cols[i].integer) {
         chunk += std::to_string(st.column_int(k));
@@ -134,7 +151,7 @@ std::uint64_t copy_store(const std::string& sqlite_path, const std::string& pg_l
   }
   std::uint64_t rows = 0;
   try {
-    for (const Table& t : kTables) rows += copy_table(from, to, t);
+    for (const Table& t : kTables) rows += copy_table(from, to, t, store.run_host());
     to.exec_script("COMMIT", "copy");
   } catch (...) {
     try {
