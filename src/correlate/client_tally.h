@@ -2,7 +2,7 @@
 //
 // Contract: entry(ip) finds or makes the entry of `ip`; a reference to it
 // stays valid until entry() is next asked for a new IP. Its keys (subnet,
-// registrable domain) are computed by the caller, once per entry. Bounded:
+// registrable domain) are computed by the caller. Bounded:
 // when max_clients IPs are held and a new one comes, every count is first
 // handed to the sink (counts add up there) and the table starts empty;
 // flushed() counts the IPs so handed over early. flush() hands over the
@@ -22,9 +22,13 @@
 
 namespace pftls {
 
+// An IP's subnet (computed once) and the registrable domain of the latest
+// name it was seen with (Postfix's "unknown" names none), as a run over
+// the whole log and a run per piece of it see alike.
 struct ClientKeys {
-  bool known = false;  // computed
+  bool known = false;  // subnet computed
   std::string subnet;
+  std::string named_by;  // the name org_domain comes from; empty: none yet
   std::string org_domain;
 };
 

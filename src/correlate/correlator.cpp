@@ -234,7 +234,7 @@ void Correlator::count_session(const Session& s) {
   if (r.client_ip.empty()) return;
   ClientTally::Entry& e = clients_.entry(r.client_ip);
   const bool unknown = std::string_view(r.client_name) == kUnknown;
-  if (!unknown) fill_keys(e.keys, r);  // the registrable domain, not from "unknown"
+  fill_keys(e.keys, r);
   ClientStats& c = e.stats;
   if (!r.client_name.empty() && !unknown) c.client_name = r.client_name;
   const Micros first = r.connect_at ? r.connect_at : s.last_seen;
@@ -260,12 +260,19 @@ const ClientKeys& Correlator::keys_of(const SessionRecord& r) {
   return k;
 }
 
-// Computed once per IP (while its tally entry lasts).
+// The subnet once per IP (while its tally entry lasts); the domain again
+// whenever the IP shows up under another name, never from "unknown" (so a
+// client first seen unnamed gets its domain once named, in one run as in
+// several: the stored one is the latest non-empty).
 void Correlator::fill_keys(ClientKeys& k, const SessionRecord& r) {
-  if (k.known) return;
-  k.known = true;
-  k.subnet = subnet_of(r.client_ip);
-  k.org_domain = org_domains_.of(r.client_name);
+  if (!k.known) {
+    k.known = true;
+    k.subnet = subnet_of(r.client_ip);
+  }
+  const std::string_view name = r.client_name;
+  if (name.empty() || name == kUnknown || name == k.named_by) return;
+  k.named_by = name;
+  k.org_domain = org_domains_.of(name);
 }
 
 // A "no" found for the session since (keep_if_on_record()), at no later

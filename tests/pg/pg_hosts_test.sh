@@ -82,8 +82,8 @@ for q in "export incidents" "export failures" "lost --format csv"; do
     fail "eight hosts: pftls $q is not the one-run result"
 done
 # export clients without client_name and org_domain (columns 2, 3): the
-# pairs' generated clients share addresses under other names, and a client
-# named differently on several hosts keeps the name of the run that
+# generated pairs' clients share addresses under other names, and a client
+# that hosts know by different names keeps the name of the run that
 # committed last (README "Known limits").
 diff <("$pftls" export clients --db "$tmp/ref.db" | cut -d, -f1,4- | sort) \
   <("$pftls" export clients --db "$url" | cut -d, -f1,4- | sort) >&2 ||

@@ -571,6 +571,26 @@ TEST(CorrelatorBounds, RecipientsPerMessageAreBounded) {
   EXPECT_EQ(r.state.tracked_messages[0].recipients.size(), 1000u);
 }
 
+// A client first seen unnamed ("unknown": no reverse DNS at the time) and
+// named later gets the domain of its name, in one run as in a run per
+// session; a later other name gives its own domain (the latest wins).
+TEST(CorrelatorClients, DomainOfTheLatestName) {
+  const std::string unnamed = "unknown[198.51.100.9]";
+  const std::string named = "mta1.bank.example[198.51.100.9]";
+  const std::string renamed = "out.other-bank.example[198.51.100.9]";
+  Outcome r;
+  run(r, session("01:00:00", 10, unnamed, {}, "ehlo=1 quit=1 commands=2") +
+             session("01:01:00", 11, named, {}, "ehlo=1 quit=1 commands=2"));
+  ASSERT_EQ(r.sink.clients.count("198.51.100.9"), 1u);
+  EXPECT_EQ(r.sink.clients.at("198.51.100.9").org_domain, "bank.example");
+  EXPECT_EQ(r.sink.clients.at("198.51.100.9").client_name, "mta1.bank.example");
+  Outcome later;
+  run(later, session("01:00:00", 10, named, {}, "ehlo=1 quit=1 commands=2") +
+                 session("01:01:00", 11, unnamed, {}, "ehlo=1 quit=1 commands=2") +
+                 session("01:02:00", 12, renamed, {}, "ehlo=1 quit=1 commands=2"));
+  EXPECT_EQ(later.sink.clients.at("198.51.100.9").org_domain, "other-bank.example");
+}
+
 TEST(CorrelatorBounds, ClientCountsFlushedEarlyStillAddUp) {
   CorrelatorLimits limits;
   limits.max_client_stats = 2;
