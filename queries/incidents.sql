@@ -1,10 +1,13 @@
 -- incidents.sql: TLS downgrade incidents, inbound and outbound.
 -- Purpose: kind inbound-downgrade: one row per message that our smtpd accepted in a plaintext
 --   session from a sender that had a failed STARTTLS session on the same
---   host at most :window_us before it, with no TLS session from that sender
---   in between. "That sender" is the same client IP, or with :match =
---   'subnet' the same IPv4 /24 or IPv6 /64, or with :match = 'org' the same
---   registrable domain of the client name (sending pools). Derived from
+--   host at most :window_us before it, with no TLS session from the
+--   message's own client IP in between. "That sender" is the same client
+--   IP, or with :match = 'subnet' the same IPv4 /24 or IPv6 /64, or with
+--   :match = 'org' the same registrable domain of the client name (sending
+--   pools); "in between" is always per address, the one that retried (a TLS
+--   session of another pool member does not show that this one can do
+--   TLS), so every incident of 'ip' is one of 'subnet' and 'org' too. Derived from
 --   stored state each time it runs, so later input can complete, re-grade
 --   or withdraw an incident. Kind outbound-downgrade: one row per message
 --   and remote MX to which our own smtp client fell back to plaintext after
@@ -42,7 +45,7 @@ matched AS (
       ORDER BY f.failure_at DESC, f.failure_ord DESC LIMIT 1) AS failure_id,
     (SELECT t.id FROM sessions AS t
       WHERE t.tls = 1 AND t.failed = 0 AND t.mx_host = p.mx_host
-        AND t.{sender} = p.{sender}
+        AND t.client_ip = p.client_ip
         AND (t.tls_at, t.tls_ord) < (p.accepted_at, p.accepted_ord)
       ORDER BY t.tls_at DESC, t.tls_ord DESC LIMIT 1) AS last_tls_id
   FROM plain AS p

@@ -22,7 +22,7 @@ matched AS (
       ORDER BY f.failure_at DESC, f.failure_ord DESC LIMIT 1) AS failure_id,
     (SELECT t.id FROM sessions AS t
       WHERE t.tls = 1 AND t.failed = 0 AND t.mx_host = p.mx_host
-        AND t.{sender} = p.{sender}
+        AND t.client_ip = p.client_ip
         AND (t.tls_at, t.tls_ord) < (p.accepted_at, p.accepted_ord)
       ORDER BY t.tls_at DESC, t.tls_ord DESC LIMIT 1) AS last_tls_id
   FROM plain AS p
