@@ -21,6 +21,10 @@
 // (setting "tz") and used; without one, the stored zone is used, with a
 // warning (once a day with news_only); a zone that differs from the stored
 // one replaces it, with a warning.
+//
+// Stdin ("-") is known by its first decoded bytes, as a file (an input
+// record with path "-"): the bytes that record says were read are skipped,
+// so the same stream fed again adds nothing, and a grown one is read on.
 #pragma once
 
 #include <cstdint>

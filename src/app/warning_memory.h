@@ -27,7 +27,7 @@ class WarningMemory {
  public:
   static constexpr std::size_t kMaxKinds = 64;
   static constexpr std::size_t kMaxKindBytes = 160;
-  static constexpr std::int64_t kQuietSeconds = 24 * 3600;
+  static constexpr std::int64_t kQuietSeconds = std::int64_t{24} * 3600;
   static constexpr const char* kSetting = "warned_kinds";
 
   WarningMemory(Store& store, std::int64_t now_seconds);

@@ -19,7 +19,7 @@ namespace {
 // confidence 10, plaintext_at 20, two spaces between: the client gets the
 // rest of kBriefWidth (43, enough for "[" IPv6 "]").
 constexpr std::size_t kIdWidth = 11;
-constexpr std::size_t kClientWidth = kBriefWidth - (kIdWidth + 8 + 10 + 20 + 4 * 2);
+constexpr std::size_t kClientWidth = kBriefWidth - (kIdWidth + 8 + 10 + 20 + std::size_t{4} * 2);
 
 std::size_t code_points(std::string_view s) {
   std::size_t n = 0;
