@@ -8,8 +8,10 @@
 #include <optional>
 
 #include "app/drop_report.h"
+#include "app/ingest_news.h"
 #include "app/pseudonym_key.h"
 #include "base/text.h"
+#include "report/append_file.h"
 #include "report/evidence_report.h"
 #include "report/output_file.h"
 #include "report/result_writer.h"
@@ -76,28 +78,30 @@ void write_summary(const IngestSummary& sum, std::ostream& diag) {
 
 int run_ingest_command(const IngestCommandOptions& options) {
   IngestOptions opt = options.ingest;
-  std::optional<OutputFile> unrecognised;
+  // Appended to as the run reads; a write error aborts the run before its
+  // commit (exit 2).
+  std::optional<AppendFile> unrecognised;
   if (!options.unrecognised_path.empty()) {
     unrecognised.emplace(options.unrecognised_path);
     opt.unrecognised_out = &unrecognised->stream();
+    opt.before_commit = [&unrecognised] { unrecognised->finish(); };
   }
+  // Without a terminal (cron), news only: see README "Running from cron".
+  const bool verbose = options.verbose.value_or(::isatty(STDERR_FILENO) == 1);
+  opt.news_only = !verbose;
   const bool existed = is_database_url(options.db) || file_exists(options.db);
+  std::unique_ptr<Store> store;
+  IngestSummary sum;
   try {
-    auto store = open_database(options.db, true, options.lock_wait_ms);
-    write_summary(run_ingest(*store, opt, std::cerr), std::cerr);
-    if (unrecognised) {
-      // The run is committed by now: the file that could not be written is
-      // worth a warning only (it is left as it was).
-      try {
-        unrecognised->commit();
-      } catch (const std::runtime_error& e) {
-        std::cerr << "pftls: warning: " << strip_controls(e.what()) << "\n";
-      }
-    }
+    store = open_database(options.db, true, options.lock_wait_ms);
+    sum = run_ingest(*store, opt, std::cerr);
   } catch (...) {
     if (!existed) remove_database_files(options.db);
     throw;
   }
+  // Committed: what follows never undoes the run.
+  if (verbose) write_summary(sum, std::cerr);
+  tell_new_incidents(*store, sum, options.on_incident, std::cout, std::cerr);
   return 0;
 }
 
@@ -157,6 +161,8 @@ int run_status_command(const std::string& db, int runs) {
     out << "\nRuns (most recent first)\n";
     write_result(store->query("status_runs", {{"limit", std::int64_t{runs}}}), OutputFormat::kTable,
                  out);
+    if (auto tz = store->setting("tz"))
+      out << "\nZone (ingest --tz): " << strip_controls(*tz) << "\n";
   });
   return 0;
 }

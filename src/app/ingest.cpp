@@ -15,6 +15,7 @@
 #include "app/bad_line_reporter.h"
 #include "app/drop_report.h"
 #include "app/pseudonym_key.h"
+#include "app/warning_memory.h"
 #include "base/text.h"
 #include "correlate/correlator.h"
 #include "correlate/outbound_tracker.h"
@@ -137,12 +138,13 @@ std::unique_ptr<ContainerFrame> frame_for(InputFormat format) {
 
 class IngestRun {
  public:
-  IngestRun(Store& store, const IngestOptions& options, std::ostream& diag);
+  IngestRun(Store& store, const IngestOptions& options, std::ostream& diag, WarningMemory& memory);
 
   std::vector<PlannedInput>& planned() { return planned_; }
   // Reads one planned input on from where the previous run stopped, and
   // records how far it got.
   void read_file(PlannedInput& in);
+  void read_stdin();
   // Reads the journal on from the cursor the previous run stored.
   void read_journal(const JournalSelection& selection);
   // Stores the correlation state and the run record; the summary.
@@ -161,12 +163,17 @@ class IngestRun {
   // Sets the parsers up for the input's form.
   void use_format(InputFormat format, InputRef& input);
   void unrecognised(std::string_view text, const InputRef& input, std::uint64_t number);
+  // The stream for a bad-line warning, or null: over the limit of its kind,
+  // or (news only) a kind already warned in the last day.
+  std::ostream* warn(BadLineReporter::Kind kind, std::string_view memory_kind,
+                     const InputRef& input, std::uint64_t number);
   void remember(InputRecord& rec, const PlannedInput& in, const LineSource& source,
                 std::uint64_t lines, std::uint64_t held_back, std::uint64_t before_line);
 
   Store& store_;
   const IngestOptions& options_;
   std::ostream& diag_;
+  WarningMemory& memory_;
   const PatternSet& patterns_ = PatternSet::builtin();
   const Micros started_ = now_micros();
   const std::int64_t now_seconds_ = started_ / kMicrosPerSecond;
@@ -188,10 +195,12 @@ class IngestRun {
   std::uint64_t ord_ = 0;
 };
 
-IngestRun::IngestRun(Store& store, const IngestOptions& options, std::ostream& diag)
+IngestRun::IngestRun(Store& store, const IngestOptions& options, std::ostream& diag,
+                     WarningMemory& memory)
     : store_(store),
       options_(options),
       diag_(diag),
+      memory_(memory),
       zone_(options.zone),
       envelope_(zone_, options.year),
       catalog_(store.load_inputs()),
@@ -225,7 +234,7 @@ inline void IngestRun::process(const Line& line, const InputRef& input) {
   ++sum_.lines;
   const std::uint64_t number = input.line_base + line.number;
   if (line.truncated) {
-    if (auto* out = bad_.warn(BadLineReporter::kTruncated, input.shown, number)) {
+    if (auto* out = warn(BadLineReporter::kTruncated, "truncated lines", input, number)) {
       *out << "line longer than " << kMaxLineBytes << " bytes, truncated\n";
     }
   }
@@ -242,7 +251,7 @@ inline void IngestRun::process(const Line& line, const InputRef& input) {
     ++sum_.other_lines;
   } else if (st == EnvelopeStatus::kMalformed) {
     ++sum_.malformed;
-    if (auto* out = bad_.warn(BadLineReporter::kMalformed, input.shown, number)) {
+    if (auto* out = warn(BadLineReporter::kMalformed, "malformed lines", input, number)) {
       if (input.json) {
         *out << "not a journal JSON entry, skipped\n";
       } else if (text.data() == nullptr) {
@@ -260,7 +269,7 @@ inline void IngestRun::process(const Line& line, const InputRef& input) {
     if (patterns_.match(env_.service, env_.message, ev_, &e.gate)) {
       if (ev_.captured && !settle_client_address(ev_)) {
         ++sum_.malformed;
-        if (auto* out = bad_.warn(BadLineReporter::kMalformed, input.shown, number)) {
+        if (auto* out = warn(BadLineReporter::kMalformed, "malformed lines", input, number)) {
           *out << "client address not an IP address, skipped\n";
         }
         return;
@@ -313,13 +322,22 @@ void IngestRun::unrecognised(std::string_view text, const InputRef& input, std::
   auto& by_service = sum_.unrecognised_by_service;
   if (by_service.size() < 64 || by_service.count(service)) ++by_service[service];
   if (options_.unrecognised_out) *options_.unrecognised_out << text << '\n';
-  if (auto* out = bad_.warn(BadLineReporter::kUnrecognised, input.shown, number)) {
-    *out << "unrecognised " << strip_controls(env_.syslog_name).substr(0, 64) << "/" << service
-         << " line\n";
-  }
+  const std::string kind =
+      "unrecognised " + strip_controls(env_.syslog_name).substr(0, 64) + "/" + service + " line";
+  if (auto* out = warn(BadLineReporter::kUnrecognised, kind, input, number)) *out << kind << "\n";
+}
+
+std::ostream* IngestRun::warn(BadLineReporter::Kind kind, std::string_view memory_kind,
+                              const InputRef& input, std::uint64_t number) {
+  if (options_.news_only && !memory_.fresh(memory_kind)) return nullptr;
+  return bad_.warn(kind, input.shown, number);
 }
 
 void IngestRun::read_file(PlannedInput& in) {
+  if (in.path == "-") {
+    read_stdin();
+    return;
+  }
   InputRecord* rec = in.record;
   if (in.path != "-" && !rec) return;  // an empty file
   if (rec && rec->complete) return;    // read to its end, and it no longer grows
@@ -386,6 +404,75 @@ void IngestRun::read_file(PlannedInput& in) {
   if (!rec) return;  // stdin: nothing to remember
   rec->complete = final_file && !held_back;
   remember(*rec, in, *source, line_base + lines_here, held_back, before_line);
+}
+
+// Stdin is known by its first decoded bytes, as a file: the lines up to
+// kFingerprintBytes are held (at most that and one line) until its record
+// is found; the bytes that record says were read before are skipped, the
+// rest is read, and the record keeps how far the stream went.
+void IngestRun::read_stdin() {
+  auto source = LineSource::open("-");
+  start_correlating();
+  note_input("-");
+  struct Held {
+    std::string text;
+    Line line;
+    std::uint64_t end;  // source offset after it
+  };
+  std::vector<Held> held;
+  std::string prefix;
+  Line line;
+  bool ended = false;
+  while (prefix.size() < kFingerprintBytes) {
+    if (!source->next(line)) {
+      ended = true;
+      break;
+    }
+    held.push_back({std::string(line.text), line, source->offset()});
+    prefix.append(line.text.substr(0, kFingerprintBytes - prefix.size()));
+    if (line.terminated && prefix.size() < kFingerprintBytes) prefix += '\n';
+  }
+  if (held.empty()) return;  // nothing on stdin
+  InputRecord& rec = *catalog_.stdin_record(prefix, ended);
+  const std::uint64_t done = rec.offset;  // read by earlier runs
+  envelope_.begin_input(now_seconds_);
+  if (done > 0 && rec.year) envelope_.years().resume(*rec.year, rec.last_month);
+
+  const std::string shown = strip_controls(source->name());
+  InputFormat format = options_.format;
+  InputRef input{shown, engines_->correlator.input_id(shown), 0, nullptr, nullptr};
+  use_format(format == InputFormat::kAuto ? InputFormat::kSyslog : format, input);
+  const std::uint64_t postfix_before = sum_.postfix_lines;
+  std::uint64_t lines = 0;
+  auto feed = [&](const Line& l, std::uint64_t end) {
+    ++lines;
+    if (format == InputFormat::kAuto && !l.text.empty()) {
+      format = detect_format(l.text);
+      use_format(format, input);
+    }
+    if (end > done) process(l, input);  // its line number is the stream's own
+  };
+  for (Held& h : held) {
+    h.line.text = h.text;
+    feed(h.line, h.end);
+  }
+  held.clear();
+  if (!ended) {
+    while (source->next(line)) feed(line, source->offset());
+  }
+  sum_.truncated += source->truncated_lines();
+  if (done == 0 && sum_.postfix_lines == postfix_before) {
+    diag_ << "pftls: warning: no Postfix lines in " << shown
+          << ": not a mail log, or a form pftls does not know\n";
+  }
+  if (source->offset() <= done) return;  // nothing new: the record stays as it was
+  rec.offset = source->offset();
+  rec.lines = lines;
+  if (prefix.size() > rec.fingerprint.size()) rec.fingerprint = prefix;
+  rec.year = envelope_.current_year();
+  rec.last_month = envelope_.years().last_month();
+  rec.last_read_at = now_micros();
+  store_.save_input(rec);
 }
 
 // How far a file was read, for the next run to go on from there.
@@ -456,6 +543,8 @@ IngestSummary IngestRun::finish() {
     sum_.drops = drops_of(correlator, engines_->outbound);
     warn_drops(diag_, sum_.drops, engines_->limits, engines_->outbound_limits);
     sum_.new_incidents = count_new_incidents(store_, window_, ids_before_);
+    const LatestIds after = latest_ids(store_);
+    sum_.new_rows = {ids_before_.messages, after.messages, ids_before_.outbound, after.outbound};
   }
   RunRecord run;
   run.started_at = started_;
@@ -477,13 +566,43 @@ IngestSummary IngestRun::finish() {
 
 }  // namespace
 
+namespace {
+
+// The zone of this run: the one given, stored for later runs; else the
+// stored one; else "" (the system zone).
+std::string run_zone(Store& store, const std::string& given, WarningMemory& memory,
+                     const IngestOptions& options, std::ostream& diag) {
+  const std::optional<std::string> stored = store.setting("tz");
+  if (!given.empty()) {
+    if (stored && !stored->empty() && *stored != given) {
+      diag << "pftls: warning: --tz " << strip_controls(given)
+           << " replaces the zone stored with the database (" << strip_controls(*stored) << ")\n";
+    }
+    if (stored != given) store.set_setting("tz", given);
+    return given;
+  }
+  if (!stored || stored->empty()) return "";
+  if (!options.news_only || memory.fresh("zone")) {
+    diag << "pftls: warning: no --tz: using the zone stored with the database, "
+         << strip_controls(*stored) << "\n";
+  }
+  return *stored;
+}
+
+}  // namespace
+
 IngestSummary run_ingest(Store& store, const IngestOptions& options, std::ostream& diag) {
   store.begin_run();
   try {
-    IngestRun run(store, options, diag);
+    WarningMemory memory(store, now_micros() / kMicrosPerSecond);
+    IngestOptions opt = options;
+    opt.zone = run_zone(store, options.zone, memory, options, diag);
+    IngestRun run(store, opt, diag, memory);
     for (auto& in : run.planned()) run.read_file(in);
-    if (options.journal) run.read_journal(*options.journal);
+    if (opt.journal) run.read_journal(*opt.journal);
     IngestSummary sum = run.finish();
+    memory.save(store);
+    if (opt.before_commit) opt.before_commit();
     store.commit_run();
     return sum;
   } catch (...) {

@@ -16,9 +16,19 @@
 // is stored in the same transaction as the events. Its lines are numbered
 // from the first entry ever read from that source. A journalctl that fails
 // aborts the run like an unreadable file (InputError).
+//
+// The zone: options.zone ("" : none given) is stored with the database
+// (setting "tz") and used; without one, the stored zone is used, with a
+// warning (once a day with news_only); a zone that differs from the stored
+// one replaces it, with a warning.
+//
+// Stdin ("-") is known by its first decoded bytes, as a file (an input
+// record with path "-"): the bytes that record says were read are skipped,
+// so the same stream fed again adds nothing, and a grown one is read on.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -41,6 +51,19 @@ struct IngestOptions {
   std::ostream* unrecognised_out = nullptr;    // every unrecognised Postfix line, as read
   InputFormat format =
       InputFormat::kAuto;  // --format (paths only); kAuto: each by its first non-empty line
+  // News only (a cron run): a bad-line warning of a kind already given in
+  // the last day is left out (warning_memory.h).
+  bool news_only = false;
+  std::function<void()> before_commit;  // last step of the run; may throw to abort it
+};
+
+// The rows a run stored: ids after `*_after` up to `*_upto` (incidents.sql's
+// :after_message_id / :after_outbound_id, and the ids of its rows).
+struct NewRows {
+  std::int64_t messages_after = 0;
+  std::int64_t messages_upto = 0;
+  std::int64_t outbound_after = 0;
+  std::int64_t outbound_upto = 0;
 };
 
 struct IngestSummary {
@@ -55,6 +78,7 @@ struct IngestSummary {
   std::uint64_t failures = 0;
   std::uint64_t messages = 0;
   std::uint64_t new_incidents = 0;
+  NewRows new_rows;  // where the new incidents are
   DropCounts drops;  // what the bounds dropped; each bound hit is also a warning on `diag`
 };
 

@@ -108,8 +108,16 @@ void add_ingest(CLI::App& app, Cli& cli) {
                   "(default 10)")
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--unrecognised", a.unrecognised,
-                  "Write every Postfix line no pattern knows to this file (as pflogsumm's "
+                  "Append every Postfix line no pattern knows to this file (as pflogsumm's "
                   "--unprocd-file)");
+  cmd->add_flag("-q,--quiet", a.quiet,
+                "News only, as when stderr is not a terminal: new incidents on stdout, warnings "
+                "not given in the last day; no summary line");
+  cmd->add_flag("-v,--verbose", a.verbose,
+                "The summary line and every warning, as when stderr is a terminal");
+  cmd->add_option("--on-incident", a.on_incident,
+                  "Run CMD (split at blanks, no shell) after a run that found new incidents, "
+                  "with them as JSON lines on its stdin");
   cmd->add_option("--format", a.format,
                   "Input form of the PATHs: auto (default: each by its first line), syslog, "
                   "journal (journalctl -o json), compose (docker compose logs), timestamps "

@@ -1,6 +1,7 @@
 // options: raw command-line text to validated options, or a UsageError.
 #include "app/options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -45,6 +46,23 @@ std::optional<JournalSelection> journal_arg(const IngestArgs& args) {
   return sel;
 }
 
+// --on-incident CMD: split at spaces and tabs, nothing else (no shell: no
+// quotes, no variables, no globs).
+std::vector<std::string> command_arg(const std::string& text) {
+  std::vector<std::string> argv;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t start = text.find_first_not_of(" \t", i);
+    if (start == std::string::npos) break;
+    const std::size_t end = std::min(text.find_first_of(" \t", start), text.size());
+    argv.push_back(text.substr(start, end - start));
+    i = end;
+  }
+  if (!text.empty() && argv.empty()) throw UsageError("--on-incident: a command, not blanks");
+  if (argv.size() > 64) throw UsageError("--on-incident: at most 64 words");
+  return argv;
+}
+
 }  // namespace
 
 std::string default_db() {
@@ -61,6 +79,9 @@ IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& ar
   }
   out.lock_wait_ms = static_cast<int>(args.lock_wait * 1000);
   out.unrecognised_path = args.unrecognised;
+  if (args.quiet && args.verbose) throw UsageError("--quiet and --verbose exclude each other");
+  if (args.quiet || args.verbose) out.verbose = args.verbose;
+  out.on_incident = command_arg(args.on_incident);
   IngestOptions& opt = out.ingest;
   if (!input_format_from_name(args.format, opt.format)) {
     throw UsageError("--format: auto, syslog, journal, compose, timestamps, cri or docker-json");

@@ -38,6 +38,9 @@ struct IngestArgs {
   double lock_wait = 10;
   std::string format = "auto";
   std::string unrecognised;
+  bool quiet = false;
+  bool verbose = false;
+  std::string on_incident;
   bool journal = false;
   JournalSelection journal_selection;
 };
@@ -66,6 +69,11 @@ struct IngestCommandOptions {
   IngestOptions ingest;  // unrecognised_out is set by the command
   int lock_wait_ms = 10'000;
   std::string unrecognised_path;  // "": not asked for
+  // The summary line and every warning (true), or news only (false: new
+  // incidents, warnings not given in the last day); nullopt: by whether
+  // stderr is a terminal.
+  std::optional<bool> verbose;
+  std::vector<std::string> on_incident;  // argv of --on-incident; empty: none
 };
 
 struct QueryOptions {

@@ -125,6 +125,7 @@ InputRecord* InputCatalog::match(const std::string& prefix, std::uint64_t device
   InputRecord* best = nullptr;
   int best_score = -1;
   auto consider = [&](InputRecord& r) {
+    if ((r.path == "-") != (path == "-")) return;  // stdin is never a file
     if (!prefix_compatible(r.fingerprint, prefix)) return;
     int score = 1 + (r.device == device && r.inode == inode ? 4 : 0) + (r.path == path ? 2 : 0);
     if (score > best_score || (score == best_score && best && r.offset > best->offset)) {
@@ -145,6 +146,19 @@ InputRecord* InputCatalog::record_for(const std::string& path, const std::string
   r->path = path;
   r->device = device;
   r->inode = inode;
+  added_.push_back(std::move(r));
+  return added_.back().get();
+}
+
+InputRecord* InputCatalog::stdin_record(const std::string& prefix, bool ended) {
+  if (InputRecord* r = match(prefix, 0, 0, "-")) return r;
+  if (ended && !prefix.empty()) {
+    for (auto& r : records_) {
+      if (r.path == "-" && r.fingerprint.compare(0, prefix.size(), prefix) == 0) return &r;
+    }
+  }
+  auto r = std::make_unique<InputRecord>();
+  r->path = "-";
   added_.push_back(std::move(r));
   return added_.back().get();
 }

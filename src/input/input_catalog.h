@@ -66,6 +66,13 @@ class InputCatalog {
   std::vector<PlannedInput> plan(const std::vector<std::string>& paths,
                                  std::vector<std::string>& warnings);
 
+  // The record of a stream on stdin whose first decoded bytes are `prefix`
+  // (up to kFingerprintBytes; `ended`: the whole stream): one whose
+  // fingerprint the stream starts with, or, for a stream that ended, one
+  // whose fingerprint starts with the whole stream; else a new record.
+  // Stdin records (path "-") and files never match each other.
+  InputRecord* stdin_record(const std::string& prefix, bool ended);
+
   // True when the (plain, live) file can be skipped: it matched its record
   // and has not changed size since (nothing new, no torn line to recheck).
   static bool unchanged(const PlannedInput& in, const std::optional<std::uint64_t>& size,

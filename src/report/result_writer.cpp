@@ -227,15 +227,17 @@ void json_string(std::string_view s, std::ostream& out) {
   out << '"';
 }
 
+// An array of objects, or (lines) one object per line and nothing else.
 class JsonWriter final : public RowSink {
  public:
-  explicit JsonWriter(std::ostream& out) : out_(out) {}
+  JsonWriter(std::ostream& out, bool lines) : out_(out), lines_(lines) {}
   void begin(const std::vector<std::string>& columns) override {
     columns_ = columns;
-    out_ << "[";
+    if (!lines_) out_ << "[";
   }
   bool row(const std::vector<Cell>& row) override {
-    out_ << (rows_++ ? ",\n " : "\n ") << "{";
+    if (!lines_) out_ << (rows_++ ? ",\n " : "\n ");
+    out_ << "{";
     for (std::size_t i = 0; i < columns_.size() && i < row.size(); ++i) {
       if (i) out_ << ", ";
       json_string(columns_[i], out_);
@@ -248,13 +250,16 @@ class JsonWriter final : public RowSink {
       else
         json_string(c.text, out_);
     }
-    out_ << "}";
+    out_ << (lines_ ? "}\n" : "}");
     return static_cast<bool>(out_);
   }
-  void end() override { out_ << (rows_ == 0 ? "]\n" : "\n]\n"); }
+  void end() override {
+    if (!lines_) out_ << (rows_ == 0 ? "]\n" : "\n]\n");
+  }
 
  private:
   std::ostream& out_;
+  bool lines_;
   std::vector<std::string> columns_;
   std::uint64_t rows_ = 0;
 };
@@ -266,11 +271,15 @@ std::unique_ptr<RowSink> result_writer(OutputFormat format, std::ostream& out) {
     case OutputFormat::kCsv:
       return std::make_unique<CsvWriter>(out);
     case OutputFormat::kJson:
-      return std::make_unique<JsonWriter>(out);
+      return std::make_unique<JsonWriter>(out, false);
     case OutputFormat::kTable:
       break;
   }
   return std::make_unique<TableWriter>(out);
+}
+
+std::unique_ptr<RowSink> json_lines_writer(std::ostream& out) {
+  return std::make_unique<JsonWriter>(out, true);
 }
 
 void write_result(const ResultSet& rs, OutputFormat format, std::ostream& out) {

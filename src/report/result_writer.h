@@ -34,6 +34,8 @@ bool output_format_from_name(std::string_view name, OutputFormat& out);
 // A RowSink that writes to `out` as rows arrive; row() returns false once
 // `out` has failed (a closed pipe), so the query stops.
 std::unique_ptr<RowSink> result_writer(OutputFormat format, std::ostream& out);
+// JSON lines: each row one object (as in the JSON array) on a line of its own.
+std::unique_ptr<RowSink> json_lines_writer(std::ostream& out);
 void write_result(const ResultSet& rs, OutputFormat format, std::ostream& out);
 
 std::string csv_cell(std::string_view text);

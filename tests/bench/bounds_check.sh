@@ -28,7 +28,7 @@ peak_rss_kib() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
 ingest_bounded() {
   local name=$1
   shift
-  /usr/bin/time -v -o "time.$name" "$PFTLS" ingest --db db --tz UTC --year 2026 "$@" \
+  /usr/bin/time -v -o "time.$name" "$PFTLS" ingest --verbose --db db --tz UTC --year 2026 "$@" \
     >/dev/null 2>"err.$name" || fail "$name: ingest failed: $(tail -3 "err.$name")"
   local rss
   rss=$(peak_rss_kib "time.$name")
@@ -108,7 +108,7 @@ case $CASE in
     printf 'Nov 14 22:15:00 mx postfix/smtpd[77]: connect from mta.example[10.0.0.1]\n' >one.log
     # CPU time (user + system), not wall time: the bound is on the work,
     # which a busy machine's waits do not change.
-    /usr/bin/time -f '%e %U %S' -o time.one "$PFTLS" ingest --db db --tz UTC --year 2023 one.log \
+    /usr/bin/time -f '%e %U %S' -o time.one "$PFTLS" ingest --verbose --db db --tz UTC --year 2023 one.log \
       2>err.one || fail "ingest: $(cat err.one)"
     read -r wall user sys <time.one
     ms=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1000 }')

@@ -36,7 +36,7 @@ rows_sql="SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM message
   (SELECT count(*) FROM outbound)"
 
 start=$(date +%s%N)
-/usr/bin/time -v -o "$work/time.sqlite" "$pftls" ingest --db "$work/one.db" "${opts[@]}" \
+/usr/bin/time -v -o "$work/time.sqlite" "$pftls" ingest --verbose --db "$work/one.db" "${opts[@]}" \
   "$work/merged.log" 2>"$work/err.sqlite"
 ms=$((($(date +%s%N) - start) / 1000000))
 echo "SQLite, one run over the merged stream: ${ms} ms wall, peak RSS $(rss "$work/time.sqlite") KiB," \
@@ -49,7 +49,7 @@ url=$(pg_url bench)
 start=$(date +%s%N)
 pids=()
 for ((h = 1; h <= HOSTS; h++)); do
-  PFTLS_HOST=h$h /usr/bin/time -v -o "$work/time.h$h" "$pftls" ingest --db "$url" "${opts[@]}" \
+  PFTLS_HOST=h$h /usr/bin/time -v -o "$work/time.h$h" "$pftls" ingest --verbose --db "$url" "${opts[@]}" \
     --lock-wait 600 "$work/h$h.log" 2>"$work/err.h$h" &
   pids+=($!)
 done

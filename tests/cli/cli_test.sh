@@ -11,7 +11,13 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
 fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
-run() { "$PFTLS" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc"; }
+# ingest with --verbose: these cases read its summary line and every warning,
+# which without a terminal it gives only on request.
+run() {
+  [[ ${1-} == ingest ]] && set -- ingest --verbose "${@:2}"
+  "$PFTLS" "$@" >"$tmp/out" 2>"$tmp/err"
+  echo $? >"$tmp/rc"
+}
 rc() { cat "$tmp/rc"; }
 expect_rc() { [[ $(rc) == "$1" ]] || fail "exit code $(rc), expected $1; stderr: $(cat "$tmp/err")"; }
 expect_err() { grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1': $(cat "$tmp/err")"; }
@@ -186,7 +192,7 @@ case $CASE in
   journal_unavailable_leaves_db)
     seed_db
     mkdir empty-path
-    PATH=$tmp/empty-path run ingest --db db --journal
+    PATH=$tmp/empty-path run ingest --db db --tz UTC --journal
     expect_rc 2
     expect_err "cannot run journalctl"
     expect_one_line_err
@@ -386,8 +392,10 @@ case $CASE in
     done
     same_db ;;
   unrecognised_file_rules)
-    # --unrecognised follows the rules of -o: a failed run leaves the file as
-    # it was, a planted temporary is not followed, a write error is reported.
+    # --unrecognised: a failed run leaves the file as it was, a planted
+    # temporary name is never used (the file is appended to), a write error
+    # fails the run (exit 2; appending, as of issue 15, happens before the
+    # commit) and a database the run would have created is removed.
     echo old >unknown.txt
     run ingest --db db --year 2026 --tz UTC --unrecognised unknown.txt "$SAMPLES/hostile/mail.log" /nonexistent
     expect_rc 2
@@ -400,8 +408,9 @@ case $CASE in
     grep -q 'an smtpd line no pattern knows' unknown.txt || fail "unknown.txt: $(cat unknown.txt)"
     full=$(full_device)
     run ingest --db db2 --year 2026 --tz UTC --unrecognised "$full" "$SAMPLES/hostile/mail.log"
-    expect_rc 0
-    expect_err "pftls: warning: cannot write $full: No space left on device" ;;
+    expect_rc 2
+    expect_err "cannot write $full: No space left on device"
+    [[ ! -e db2 ]] || fail "a failed first run left its database" ;;
   numeric_options_checked)
     for v in nan NaN inf -1 3601; do
       run ingest --db db --lock-wait "$v" </dev/null

@@ -36,7 +36,7 @@ same_as_reference() {
   exports "$1" >got.csv
   diff -u ref.csv got.csv >diff.txt || fail "$2: exports differ from one run over the whole log: $(head -20 diff.txt)"
 }
-ingest() { "$PFTLS" ingest --db db "${ARGS[@]}" "$@" 2>>ingest.err; }
+ingest() { "$PFTLS" ingest --verbose --db db "${ARGS[@]}" "$@" 2>>ingest.err; }
 # Appends bytes [from, from+n) of file $1 to file $2.
 append() { tail -c +$(($3 + 1)) "$1" | head -c "$4" >>"$2"; }
 # Debian logrotate with delaycompress: .N.gz -> .N+1.gz, .1 -> .2.gz, live -> .1, new live.

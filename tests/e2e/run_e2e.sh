@@ -642,7 +642,7 @@ for k in "${!ASSERTED_KIND[@]}"; do unset "DEFERRED_KIND[$k]"; done
 # pftls_incidents LABEL FILE: ingest FILE into a fresh database, export the incidents CSV.
 pftls_incidents() {
   local label=$1 file=$2 db=$T/pftls/$1.db rc=0
-  "$PFTLS" ingest --db "$db" --tz UTC --year "$YEAR" "$file" \
+  "$PFTLS" ingest --verbose --db "$db" --tz UTC --year "$YEAR" "$file" \
     >"$T/pftls/$label.ingest.out" 2>"$T/pftls/$label.ingest.err" || rc=$?
   if ((rc != 0)); then
     fail "pftls ingest $label exited $rc: $(tail -n 3 "$T/pftls/$label.ingest.err")"

@@ -46,21 +46,21 @@ for a in "${ingest[@]}"; do
   if [[ -f $a ]]; then files+=("$a"); else opts+=("$a"); fi
 done
 case $mode in
-  plain) "$pftls" ingest --db "$tmp/db" "${opts[@]}" "${files[@]}" 2>"$tmp/err" ;;
+  plain) "$pftls" ingest --verbose --db "$tmp/db" "${opts[@]}" "${files[@]}" 2>"$tmp/err" ;;
   gzip|bzip2|xz|zstd)
     declare -A ext=([gzip]=gz [bzip2]=bz2 [xz]=xz [zstd]=zst)
     z=()
     for f in "${files[@]}"; do
       n=$tmp/in${#z[@]}.log.${ext[$mode]}; "$mode" -q -c "$f" >"$n"; z+=("$n")
     done
-    "$pftls" ingest --db "$tmp/db" "${opts[@]}" "${z[@]}" 2>"$tmp/err" ;;
+    "$pftls" ingest --verbose --db "$tmp/db" "${opts[@]}" "${z[@]}" 2>"$tmp/err" ;;
   split)
     # The log grows by one line between runs, as under cron.
     : >"$tmp/grow.log"
     for f in "${files[@]}"; do
       while IFS= read -r line || [[ -n $line ]]; do
         printf '%s\n' "$line" >>"$tmp/grow.log"
-        "$pftls" ingest --db "$tmp/db" "${opts[@]}" "$tmp/grow.log" 2>>"$tmp/err" || { cat "$tmp/err"; exit 1; }
+        "$pftls" ingest --verbose --db "$tmp/db" "${opts[@]}" "$tmp/grow.log" 2>>"$tmp/err" || { cat "$tmp/err"; exit 1; }
       done <"$f"
     done ;;
 esac

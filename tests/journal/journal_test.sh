@@ -124,7 +124,12 @@ journalctl --file "$JOURNAL" -o json --no-pager | grep >/dev/null '"MESSAGE":\['
 
 # ------------------------------------------------------------------ checks --
 cd "$tmp" || exit 1
-run() { "$PFTLS" "$@" >out 2>err; echo $? >rc; }
+# ingest with --verbose: its summary line is read below.
+run() {
+  [[ ${1-} == ingest ]] && set -- ingest --verbose "${@:2}"
+  "$PFTLS" "$@" >out 2>err
+  echo $? >rc
+}
 expect_rc() { [[ $(cat rc) == "$1" ]] || fail "exit code $(cat rc), expected $1; stderr: $(cat err)"; }
 expect_err() { grep -qF -- "$1" err || fail "stderr lacks '$1': $(cat err)"; }
 incidents() {  # client_ip,failure_at,plaintext_at per incident

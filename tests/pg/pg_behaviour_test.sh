@@ -5,8 +5,9 @@
 # runs of the same host excluding each other (advisory lock: --lock-wait,
 # then exit 75) while another host's run proceeds, a run killed mid-way (none
 # of it visible, the next run carries on), and the server stopped mid-run
-# (exit 75, then a clean resume), pftls copy from SQLite, and two hosts
-# sharing one database, each with its own state between runs.
+# (exit 75, then a clean resume), pftls copy from SQLite, two hosts sharing
+# one database, each with its own state between runs, and the cron output
+# (warnings once a day, the stored zone, stdin fed twice).
 #
 #   pg_behaviour_test.sh PFTLS SAMPLE_LOG PFTLS_GEN
 set -euo pipefail
@@ -152,7 +153,7 @@ for k in 1 2 3 4 5; do
     n=$(wc -l <"$tmp/hosts/$h.all")
     head -n $((n * k / 5)) "$tmp/hosts/$h.all" >"$tmp/hosts/$h/mail.log"
     PFTLS_HOST=$h "$pftls" ingest --db "$url" --year 2024 --tz UTC --lock-wait 60 \
-      "$tmp/hosts/$h/mail.log" 2>"$tmp/hosts/$h.err" &
+      "$tmp/hosts/$h/mail.log" >/dev/null 2>"$tmp/hosts/$h.err" &
     pids+=($!)
   done
   for i in 0 1; do
@@ -199,5 +200,27 @@ diff "$tmp/ref.csv" "$tmp/copy.p" >&2 || fail "after copy and a run: not the one
 expect_exit 2 "$pftls" copy --from "$tmp/copy.db" --to "$url"
 grep -q 'already holds pftls data' "$tmp/err" || fail "copy into a used database: $(cat "$tmp/err")"
 expect_exit 2 "$pftls" copy --from "$tmp/none.db" --to "$url"
+
+echo "-- cron news: nothing new prints nothing, warnings once a day, the zone, stdin fed twice" >&2
+pg_createdb news
+url=$(pg_url news)
+printf 'Mar  4 12:00:01 mx1 postfix/smtpd[3002]: an smtpd line no pattern knows\n' >"$tmp/news.log"
+expect_exit 0 "$pftls" ingest --db "$url" "${opts[@]}" "$tmp/news.log"
+grep -q "unrecognised postfix/smtpd line" "$tmp/err" || fail "no warning: $(cat "$tmp/err")"
+printf 'Mar  4 12:00:02 mx1 postfix/smtpd[3003]: an smtpd line no pattern knows\n' >>"$tmp/news.log"
+expect_exit 0 "$pftls" ingest --db "$url" --year 2026 "$tmp/news.log"
+grep -q "using the zone stored with the database, UTC" "$tmp/err" || fail "zone: $(cat "$tmp/err")"
+grep -q "smtpd" "$tmp/err" && fail "the same warning again: $(cat "$tmp/err")"
+printf 'Mar  4 12:00:03 mx1 postfix/smtpd[3004]: an smtpd line no pattern knows\n' >>"$tmp/news.log"
+expect_exit 0 "$pftls" ingest --db "$url" --year 2026 "$tmp/news.log"
+[[ ! -s $tmp/out && ! -s $tmp/err ]] || fail "warned twice in a day: $(cat "$tmp/err")"
+"$pftls" status --db "$url" | grep -qF "Zone (ingest --tz): UTC" || fail "status lacks the zone"
+expect_exit 0 "$pftls" ingest --db "$url" "${opts[@]}" - <"$sample"
+grep -q "new TLS downgrade incident" "$tmp/out" || fail "no new incidents on stdout: $(cat "$tmp/out")"
+expect_exit 0 "$pftls" ingest --db "$url" "${opts[@]}" - <"$sample"
+[[ ! -s $tmp/out && ! -s $tmp/err ]] || fail "stdin fed twice: $(cat "$tmp/out" "$tmp/err")"
+"$pftls" export incidents --db "$url" >"$tmp/news.csv"
+diff <(cut -d, -f2- "$tmp/ref.csv") <(cut -d, -f2- "$tmp/news.csv") >&2 ||
+  fail "stdin fed twice: not the incidents of one run"
 
 echo "pg behaviour: all passed" >&2

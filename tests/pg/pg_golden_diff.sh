@@ -92,8 +92,8 @@ while IFS=$'\t' read -r -a f; do
   url=$(pg_url "$db")
   rm -f "$tmp"/s.db*
   pg_createdb "$db"
-  "$pftls" ingest --db "$tmp/s.db" "${ingest[@]}" 2>"$tmp/ingest.s" || { echo "case $name: SQLite ingest failed" >&2; cat "$tmp/ingest.s" >&2; exit 1; }
-  "$pftls" ingest --db "$url" "${ingest[@]}" 2>"$tmp/ingest.p" || { echo "case $name: PostgreSQL ingest failed" >&2; cat "$tmp/ingest.p" >&2; exit 1; }
+  "$pftls" ingest --verbose --db "$tmp/s.db" "${ingest[@]}" 2>"$tmp/ingest.s" || { echo "case $name: SQLite ingest failed" >&2; cat "$tmp/ingest.s" >&2; exit 1; }
+  "$pftls" ingest --verbose --db "$url" "${ingest[@]}" 2>"$tmp/ingest.p" || { echo "case $name: PostgreSQL ingest failed" >&2; cat "$tmp/ingest.p" >&2; exit 1; }
   cmp -s "$tmp/ingest.s" "$tmp/ingest.p" || { echo "case $name: ingest said different things" >&2; diff "$tmp/ingest.s" "$tmp/ingest.p" >&2; fail=1; }
   compare "$name" "${query[@]}"
   if [[ -n ${split_cases[$name]:-} ]]; then

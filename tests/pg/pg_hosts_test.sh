@@ -49,14 +49,14 @@ host_loop() {
     from=$upto
     if (((k + h) % 5 == 0)); then
       PFTLS_HOST=h$h "$pftls" ingest --db "$url" --year 2024 --tz UTC --lock-wait 120 "$log" \
-        2>/dev/null &
+        >/dev/null 2>&1 &
       victim=$!
       sleep "0.$((RANDOM % 2))$((RANDOM % 10))"
       kill -9 "$victim" 2>/dev/null || true
       wait "$victim" 2>/dev/null || true
     fi
     PFTLS_HOST=h$h "$pftls" ingest --db "$url" --year 2024 --tz UTC --lock-wait 120 "$log" \
-      2>"$tmp/err$h" || { echo "host h$h, step $k: $(cat "$tmp/err$h")" >&2; return 1; }
+      >/dev/null 2>"$tmp/err$h" || { echo "host h$h, step $k: $(cat "$tmp/err$h")" >&2; return 1; }
   done
 }
 

@@ -30,7 +30,7 @@ done
 cd "$tmp"
 cp "$log" mx.test.log
 for db in old whole; do
-  "$pftls" ingest --db "$db.db" --year 2026 --tz UTC mx.test.log 2>"$db.err" ||
+  "$pftls" ingest --verbose --db "$db.db" --year 2026 --tz UTC mx.test.log 2>"$db.err" ||
     { cat "$db.err" >&2; fail "ingest into $db.db failed"; }
 done
 grep -q "ingest: $(($(wc -l <"$log") - cut)) lines read" old.err ||
