@@ -47,7 +47,8 @@ CorrelatorState Correlator::finish() {
     if (s->rec.id != 0 || s->rec.failed) save(*s);
     name_record(*s);
     state.open_evidence.push_back(evidence_.unsaved(s->evidence));
-    state.open_sessions.push_back(std::move(s->rec));  // the run is over: the table is not read again
+    // Moved: the run is over, the table is not read again.
+    state.open_sessions.push_back(std::move(s->rec));
   }
   messages_.finish(state.tracked_messages);
   clients_.flush();
