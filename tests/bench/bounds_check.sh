@@ -6,7 +6,7 @@
 # bound: peak RSS (/usr/bin/time -v) under 64 MiB for floods of 1M
 # sessions, messages or failing addresses; one new line into a database of
 # 1M incidents in under 1 s of CPU time; every listing over 100k failing
-# addresses in under 10 s of CPU time, over 1M in under 120 s wall (the
+# addresses in under 10 s of CPU time, over 1M in under 300 s wall (the
 # plans: tests/unit/store/query_plan_test).
 # It prints the figures it measured (for tests/bench/RESULTS.md). Label
 # slow: each case costs seconds to a minute.
@@ -168,8 +168,10 @@ case $CASE in
     # inside a correlated subquery would take hours here).
     for q in failing failures incidents clients never-tls lost; do
       start=$(date +%s%N)
-      timeout 120 "$PFTLS" $q --db db --format csv >out.q 2>err.q ||
-        fail "$q over 1M failing addresses: exit $? (timeout 120 s): $(cat err.q)"
+      # Wall time, generous: a busy 2-core machine took 59 s for failing;
+      # the tight bound is the 100k case's CPU time.
+      timeout 300 "$PFTLS" $q --db db --format csv >out.q 2>err.q ||
+        fail "$q over 1M failing addresses: exit $? (timeout 300 s): $(cat err.q)"
       note "$q: $((($(date +%s%N) - start) / 1000000)) ms wall, $(wc -l <out.q) lines"
     done ;;
   *)
