@@ -47,4 +47,6 @@ SELECT
   coalesce(next_queue_id, '') AS queue_id
 FROM judged
 WHERE :outcome IS NULL OR outcome = :outcome
-ORDER BY failure_at, failure_ord, id;
+-- The raw columns (not the failure_at text above): index sessions_failed_time
+-- gives this order, so the rows stream.
+ORDER BY judged.failure_at, judged.failure_ord, judged.id;

@@ -51,7 +51,7 @@ struct CorrelatorLimits {
   Micros session_idle = 2LL * 3600 * kMicrosPerSecond;   // smtpd's own limits are minutes
   std::size_t max_tracked_messages = 20'000;             // Postfix's qmgr_message_active_limit
   Micros message_age = 10LL * 86400 * kMicrosPerSecond;  // longer than maximal_queue_lifetime
-  std::size_t max_watched = 1'000'000;
+  std::size_t max_watched = 100'000;      // keys (IP, subnet, domain): ~8 MiB at most
   std::size_t max_client_stats = 20'000;  // flushed to the sink beyond this (peak RSS)
 };
 

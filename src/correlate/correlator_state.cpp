@@ -4,6 +4,7 @@
 #include "correlate/correlator.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 namespace pftls {
@@ -33,6 +34,10 @@ CorrelatorState Correlator::finish() {
   CorrelatorState state;
   std::vector<Session*> open;
   sessions_.for_each([&](Session& s) { open.push_back(&s); });
+  // Reserved once and moved into: up to max_open_sessions records, which a
+  // copy or the vector's doubling would hold twice (peak RSS).
+  state.open_sessions.reserve(open.size());
+  state.open_evidence.reserve(open.size());
   std::sort(open.begin(), open.end(),
             [](const Session* a, const Session* b) { return a->rec.first_ord < b->rec.first_ord; });
   for (Session* s : open) {
@@ -41,8 +46,9 @@ CorrelatorState Correlator::finish() {
     if (s->rec.failed && !watch_failed(*s)) ++counts_.watch_full;
     if (s->rec.id != 0 || s->rec.failed) save(*s);
     name_record(*s);
-    state.open_sessions.push_back(s->rec);
     state.open_evidence.push_back(evidence_.unsaved(s->evidence));
+    // Moved: the run is over, the table is not read again.
+    state.open_sessions.push_back(std::move(s->rec));
   }
   messages_.finish(state.tracked_messages);
   clients_.flush();

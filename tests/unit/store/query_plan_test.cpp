@@ -51,6 +51,27 @@ std::vector<std::string> scans_in_correlated(const std::string& plan) {
   return bad;
 }
 
+// Whether the plan sorts the whole result before its first row (a
+// top-level temporary B-tree for the ORDER BY): such a listing cannot
+// stream, and `| head -1` pays for every row.
+bool sorts_everything(const std::string& plan) {
+  std::istringstream in(plan);
+  int parent = 0, id = 0;
+  while (in >> parent >> id) {
+    std::string detail;
+    std::getline(in, detail);
+    if (!detail.empty() && detail[0] == ' ') detail.erase(0, 1);
+    if (parent == 0 && detail == "USE TEMP B-TREE FOR ORDER BY") return true;
+  }
+  return false;
+}
+
+TEST(QueryPlanTest, FindsTopLevelSort) {
+  EXPECT_TRUE(sorts_everything("0 2 SCAN s\n0 9 USE TEMP B-TREE FOR ORDER BY\n"));
+  EXPECT_FALSE(sorts_everything("0 2 SCAN s\n5 9 USE TEMP B-TREE FOR ORDER BY\n"));
+  EXPECT_FALSE(sorts_everything("0 2 SCAN s USING INDEX i\n"));
+}
+
 TEST(QueryPlanTest, FindsScanInsideCorrelatedSubquery) {
   const std::string plan =
       "0 2 SCAN s\n0 5 CORRELATED SCALAR SUBQUERY 1\n5 8 SCAN x\n"
@@ -85,6 +106,15 @@ TEST(QueryPlanTest, NoNamedQueryScansInsideCorrelatedSubquery) {
         for (const auto& bad : scans_in_correlated(plan)) {
           ADD_FAILURE() << name << " --match " << match << ": " << bad << "\nplan:\n" << plan;
         }
+      }
+      // failures streams: its order is an index's (sessions_failed_time).
+      for (const QueryParam& ip : {QueryParam{}, QueryParam{std::string("192.0.2.1")}}) {
+        const std::string plan =
+            store.query_plan("failures", {{"window_us", std::int64_t{86400} * 1000000},
+                                          {"match", std::string(match)},
+                                          {"client_ip", ip},
+                                          {"outcome", QueryParam{}}});
+        EXPECT_FALSE(sorts_everything(plan)) << "failures --match " << match << ":\n" << plan;
       }
       // The count of new incidents an ingest makes: a rowid range first.
       const std::string plan =
