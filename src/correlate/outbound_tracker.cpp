@@ -352,7 +352,10 @@ void OutboundTracker::on_connect_error(const Envelope& env, const Event& ev, std
 
 void OutboundTracker::note(absl::flat_hash_map<PidKey, PidNote>& map, const PidKey& key,
                            std::string_view text, Micros at) {
-  if (map.size() >= kMaxPerPid && !map.contains(key)) map.clear();
+  if (map.size() >= kMaxPerPid && !map.contains(key)) {
+    counts_.dropped += map.size();
+    map.clear();
+  }
   PidNote& n = map[key];
   n.text.assign(text);
   n.at = at;

@@ -184,15 +184,15 @@ class OutboundTracker {
   void on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord);
   // Per pid: the remote its connection would not use STARTTLS with, and a
   // verbose alert waiting for its SSL_connect error. Rare lines: cleared
-  // whole beyond kMaxPerPid, stale entries ignored.
+  // whole beyond kMaxPerPid (counted as dropped), stale entries ignored.
   struct PidNote {
     std::string text;  // the offering host, or the alert's reason class
     Micros at = 0;
   };
   static constexpr std::size_t kMaxPerPid = 4096;
   static constexpr Micros kOfferAge = 600 * kMicrosPerSecond;  // smtp's timeouts are minutes
-  static void note(absl::flat_hash_map<PidKey, PidNote>& map, const PidKey& key,
-                   std::string_view text, Micros at);
+  void note(absl::flat_hash_map<PidKey, PidNote>& map, const PidKey& key, std::string_view text,
+            Micros at);
   absl::flat_hash_map<PidKey, PidNote> offers_;
   absl::flat_hash_map<PidKey, PidNote> alerts_;
   absl::node_hash_map<PidKey, Failure> failures_;  // node: entries stay put

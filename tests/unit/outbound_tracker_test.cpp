@@ -645,6 +645,18 @@ TEST(OutboundTracker, VerboseLinesRefineAndProve) {
   }
 }
 
+// The per-process notes are bounded; what the bound clears is counted.
+TEST(OutboundTracker, OfferBoundClearsAndCounts) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, ssl_error("00:41:38", 1));  // a pending failure: offers are kept
+  for (int pid = 2; pid <= 4097; ++pid) f.feed(t, offered("00:41:39", pid));
+  EXPECT_EQ(t.counts().dropped, 0u);
+  f.feed(t, offered("00:41:39", 4098));
+  EXPECT_EQ(t.counts().dropped, 4096u);
+}
+
 TEST(OutboundPatterns, OfferIsItsOwnEvent) {
   Event ev;
   ASSERT_TRUE(PatternSet::builtin().match("smtp", "Host offered STARTTLS: [mail.weak.test]", ev));
