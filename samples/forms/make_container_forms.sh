@@ -11,6 +11,8 @@
 #   compose.log           docker compose logs of mailcow's postfix-mailcow
 #                         ("postfix-mailcow-1  | " + the RFC 3164 line), after
 #                         two lines of its supervisord
+#   compose-v1.log        docker-compose (v1) logs of a service "mail":
+#                         "mail_1  | " + the RFC 3164 line, no colours
 #   compose-color.log     docker compose logs of docker-mailserver without
 #                         --no-color (the prefix in ANSI colours; inner lines
 #                         rsyslog's RFC 3339 as in rfc3339.log), after the
@@ -82,6 +84,9 @@ write("compose.log",
       [f"postfix-mailcow-1  | {supervisor:%Y-%m-%d %H:%M:%S},201 INFO supervisord started with pid 1",
        f"postfix-mailcow-1  | {supervisor:%Y-%m-%d %H:%M:%S},412 INFO spawned: 'syslog-ng' with pid 8"] +
       [f"postfix-mailcow-1  | {a}" for _, a, _, _, _, _, _ in rows])
+
+# docker-compose v1 (the Python one): SERVICE_N, padded, no stamp.
+write("compose-v1.log", [f"mail_1  | {a}" for _, a, _, _, _, _, _ in rows])
 
 # docker-mailserver: https://github.com/docker-mailserver/docker-mailserver
 # (rsyslog's RFC 3339 lines on stdout, between the start-up script's own).

@@ -125,13 +125,18 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
       break;
     }
     case EventKind::kLostAfterStarttls:
+    case EventKind::kTimeoutAfterStarttls: {
       set_client(s, ev);
-      mark_failed(s, env.time, ord, "lost-connection", {});
+      // Postfix names the last command: the client may have gone away after
+      // a handshake that succeeded; the disconnect counters tell.
+      // Its client is watched once that is known (close_session()).
+      const bool first = !s.rec.failed;
+      mark_failed(s, env.time, ord,
+                  ev.kind == EventKind::kLostAfterStarttls ? "lost-connection" : "timeout", {},
+                  /*watch_client=*/!first);
+      if (first) s.rec.starttls_attempts = SessionRecord::kLostAfterStarttlsOnly;
       break;
-    case EventKind::kTimeoutAfterStarttls:
-      set_client(s, ev);
-      mark_failed(s, env.time, ord, "timeout", {});
-      break;
+    }
     default:
       break;
   }
@@ -145,12 +150,20 @@ void Correlator::on_disconnect(Session& s, const Envelope& env, const Event& ev,
   set_client(s, ev);
   const std::string_view counters = ev.get(Field::kCounters);
   s.rec.counters_present = counters.find('=') != std::string_view::npos;
+  const bool lost_only = s.rec.starttls_attempts == SessionRecord::kLostAfterStarttlsOnly;
+  if (lost_only) s.rec.starttls_attempts = -1;
   int ok = 0, attempts = 0;
   if (parse_starttls_counter(counters, ok, attempts)) {
     s.rec.starttls_ok = ok;
     s.rec.starttls_attempts = attempts;
     if (attempts > ok) {
       mark_failed(s, env.time, ord, "other", {});
+    } else if (ok > 0 && lost_only) {
+      // smtpd counts STARTTLS as done only after a completed handshake
+      // (a failed one is starttls=0/1): "lost connection/timeout after
+      // STARTTLS" then means the client left over TLS, not a failure.
+      unmark_failed(s);
+      mark_tls(s, env.time, ord);
     } else if (ok > 0 && !s.rec.failed) {
       mark_tls(s, env.time, ord);
     }
@@ -186,7 +199,12 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
 // Failed at its first evidence line; the most telling reason wins. The
 // client is watched from then on; the session is stored when it ends.
 void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, std::string_view reason,
-                             std::string_view openssl_code) {
+                             std::string_view openssl_code, bool watch_client) {
+  // Other evidence: the failure stands (its caller sets this again when
+  // lost/timeout after STARTTLS is all).
+  if (s.rec.starttls_attempts == SessionRecord::kLostAfterStarttlsOnly) {
+    s.rec.starttls_attempts = -1;
+  }
   if (!s.rec.failed) {
     s.rec.failed = true;
     s.rec.failure_at = t;
@@ -197,7 +215,19 @@ void Correlator::mark_failed(Session& s, Micros t, std::uint64_t ord, std::strin
     s.rec.failure_reason.assign(reason);
     s.rec.openssl_code.assign(openssl_code);
   }
-  watch_failed(s);
+  if (watch_client) watch_failed(s);
+}
+
+// The only failure evidence was withdrawn (see on_disconnect); it added no
+// watch.
+void Correlator::unmark_failed(Session& s) {
+  if (!s.rec.failed) return;
+  s.rec.failed = false;
+  s.rec.failure_at = 0;
+  s.rec.failure_ord = 0;
+  s.rec.failure_reason.clear();
+  s.rec.openssl_code.clear();
+  if (counts_.failures > 0) --counts_.failures;
 }
 
 bool Correlator::watch_failed(Session& s) {
@@ -219,6 +249,10 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
   std::unique_ptr<Session> s = sessions_.take(key);
   if (!s) return;
   s->rec.end_at = t;
+  // Ended with no counters to tell (evicted): the failure stands.
+  if (s->rec.starttls_attempts == SessionRecord::kLostAfterStarttlsOnly) {
+    s->rec.starttls_attempts = -1;
+  }
   // Watched again: its client IP may have come after the failure line.
   if (s->rec.failed && !watch_failed(*s)) ++counts_.watch_full;
   if (s->rec.id != 0 || s->rec.failed || watched_by_ip(*s, s->last_seen)) save(*s);

@@ -10,7 +10,9 @@
 // none and is no failure. Failure evidence (starttls=0/N, SSL_accept
 // error, lost/timeout after STARTTLS, a TLS library problem before any
 // handshake succeeded) marks a session failed at its first evidence line
-// and puts (host, client IP) on the watch list; sessions and messages of
+// and puts (host, client IP) on the watch list; but when lost/timeout after
+// STARTTLS was all and the disconnect's starttls=N counter shows the
+// handshake done, the session is TLS after all. Sessions and messages of
 // watched clients are saved through the EventSink, all others only counted
 // per client. Queue ids are followed only for saved messages. Every table
 // is bounded (CorrelatorLimits); what a bound drops is counted
@@ -108,7 +110,8 @@ class Correlator {
   void count_session(const Session& s);
   void set_client(Session& s, const Event& ev);
   void mark_failed(Session& s, Micros t, std::uint64_t ord, std::string_view reason,
-                   std::string_view openssl_code);
+                   std::string_view openssl_code, bool watch_client = true);
+  void unmark_failed(Session& s);
   void mark_tls(Session& s, Micros t, std::uint64_t ord);
   const ClientKeys& keys_of(const SessionRecord& r);
   bool watched(const Session& s, Micros now, bool by_group);

@@ -43,7 +43,11 @@ CorrelatorState Correlator::finish() {
   for (Session* s : open) {
     // Stored sessions carry their state so far; a failed one is stored now,
     // for the queries, though its disconnect may come in the next run.
-    if (s->rec.failed && !watch_failed(*s)) ++counts_.watch_full;
+    // Its client is not watched while its disconnect may still withdraw it.
+    if (s->rec.failed && s->rec.starttls_attempts != SessionRecord::kLostAfterStarttlsOnly &&
+        !watch_failed(*s)) {
+      ++counts_.watch_full;
+    }
     if (s->rec.id != 0 || s->rec.failed) save(*s);
     name_record(*s);
     state.open_evidence.push_back(evidence_.unsaved(s->evidence));

@@ -4,6 +4,7 @@
 #include "correlate/outbound_tracker.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <utility>
 
@@ -39,6 +40,20 @@ TlsUse tls_use(std::string_view tls) {
   }
   while (!level.empty() && level.back() == '?') level.remove_suffix(1);
   return level == "none" || level.empty() ? TlsUse::kUnknown : TlsUse::kTls;
+}
+
+// A codeless library-problem event from smtp_tls_loglevel >= 2's alert
+// lines (parsers/smtpd.patterns [tls.verbose-alert-*]).
+bool verbose_alert(const Event& ev) {
+  return ev.get(Field::kOpensslCode).empty() &&
+         ev.get(Field::kOpensslReason).starts_with("SSL3 alert ");
+}
+
+bool same_host_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 }  // namespace
@@ -220,6 +235,12 @@ void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std:
     case EventKind::kSslConnectError:
     case EventKind::kCannotStartTls:
       break;
+    case EventKind::kTlsLibraryProblem:
+      if (idle && !verbose_alert(ev)) return;  // after a failure only, but for these
+      break;
+    case EventKind::kTlsEstablishedTo:
+      if (idle && alerts_.empty()) return;  // it drops the pid's held alert
+      break;
     case EventKind::kRecipient:
       if (idle && !tls_failure_status(ev)) return;  // the common case: an ordinary delivery
       break;
@@ -237,9 +258,14 @@ void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std:
     case EventKind::kTlsLibraryProblem:
       on_library_problem(env, ev);
       return;
+    case EventKind::kStarttlsOffered:
+      on_starttls_offered(env, ev);
+      return;
     case EventKind::kTlsEstablishedTo: {
       PidKey key;
       if (pid_key(env, false, key)) {
+        offers_.erase(key);
+        alerts_.erase(key);
         auto it = failures_.find(key);
         if (it != failures_.end()) {
           failure_age_.erase(it->second.age);
@@ -312,13 +338,67 @@ void OutboundTracker::on_connect_error(const Envelope& env, const Event& ev, std
   f.failure_ord = ord;
   f.failure_reason = reason_from_accept_detail(ev.get(Field::kDetail));
   f.openssl_code.clear();
+  if (!offers_.empty()) offers_.erase(key);  // a new connection
+  if (alerts_.empty()) return;
+  // The alert of this handshake, logged before this line.
+  if (auto a = alerts_.find(key); a != alerts_.end()) {
+    if (env.time - a->second.at <= kOfferAge &&
+        reason_rank(a->second.text) > reason_rank(f.failure_reason)) {
+      f.failure_reason = std::move(a->second.text);
+    }
+    alerts_.erase(a);
+  }
+}
+
+void OutboundTracker::note(absl::flat_hash_map<PidKey, PidNote>& map, const PidKey& key,
+                           std::string_view text, Micros at) {
+  if (map.size() >= kMaxPerPid && !map.contains(key)) {
+    counts_.dropped += map.size();
+    map.clear();
+  }
+  PidNote& n = map[key];
+  n.text.assign(text);
+  n.at = at;
+}
+
+// Kept while a failure or a followed message could use it (the caller
+// passes no offer while the tracker is idle).
+void OutboundTracker::on_starttls_offered(const Envelope& env, const Event& ev) {
+  PidKey key;
+  if (!pid_key(env, true, key)) return;
+  note(offers_, key, ev.get(Field::kClientName), env.time);
+}
+
+// Whether this pid's connection is to `name`/`ip` and was offered STARTTLS
+// without using it; a delivery to another relay ends the offer.
+bool OutboundTracker::offered_by(const Envelope& env, std::string_view name, std::string_view ip) {
+  if (offers_.empty()) return false;
+  PidKey key;
+  if (!pid_key(env, false, key)) return false;
+  auto it = offers_.find(key);
+  if (it == offers_.end()) return false;
+  const std::string_view host = it->second.text;
+  if (env.time - it->second.at > kOfferAge || !(same_host_name(host, name) || host == ip)) {
+    offers_.erase(it);
+    return false;
+  }
+  return true;
 }
 
 void OutboundTracker::on_library_problem(const Envelope& env, const Event& ev) {
   PidKey key;
-  if (failures_.empty() || !pid_key(env, false, key)) return;
+  const bool alert = verbose_alert(ev);
+  if ((failures_.empty() && !alert) || !pid_key(env, alert, key)) return;
   auto it = failures_.find(key);
-  if (it == failures_.end()) return;  // not after an SSL_connect error: no handshake failure
+  if (it == failures_.end()) {
+    // Not after an SSL_connect error: no handshake failure, unless it is
+    // the alert of the error that follows.
+    if (alert) {
+      const std::string reason = reason_from_openssl({}, ev.get(Field::kOpensslReason));
+      if (!reason.empty()) note(alerts_, key, reason, env.time);
+    }
+    return;
+  }
   OutboundPendingFailure& f = it->second.f;
   std::string reason =
       reason_from_openssl(ev.get(Field::kOpensslCode), ev.get(Field::kOpensslReason));
@@ -356,6 +436,7 @@ void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::str
   const bool relay_known = !status.empty() && !ip.empty() && valid_port(port);
   const bool sent = relay_known && status == "sent";
   const bool tls_failed = relay_known && tls_failure_status(ev);
+  const bool offered = relay_known && offered_by(env, name, ip);
 
   Message* m = message_for(env, qid, tls_failed);
   if (!m) return;
@@ -379,7 +460,8 @@ void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::str
   }
 
   if (sent && t) {
-    const TlsUse use = tls_use(ev.get(Field::kTls));
+    TlsUse use = tls_use(ev.get(Field::kTls));
+    if (use == TlsUse::kUnknown && offered) use = TlsUse::kPlain;
     const bool standalone = t->fallback_open && same_attempt(*t, env);
     if ((standalone && use != TlsUse::kTls) ||
         (use == TlsUse::kPlain && t->record.failed_attempts > 0)) {

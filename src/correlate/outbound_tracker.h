@@ -15,7 +15,18 @@
 // "status=deferred (...)" are a deferral. A status=sent with Postfix 3.11's
 // tls=LEVEL:none after failures of that queue id and relay is a fallback as
 // well; a tls= field with a level and no downgrade ("may", "dane", ...)
-// means TLS was used, and vetoes the fallback. Each fallback is
+// means TLS was used, and vetoes the fallback. So does, before 3.11, a
+// "Host offered STARTTLS: [HOST]" line of the delivering pid (its
+// connection did not use TLS though the remote offered it) naming that
+// relay, at most kOfferAge before the status=sent: after failures of that
+// queue id and relay it is a fallback as tls=LEVEL:none is; with no failure
+// (smtp_tls_security_level = none) it is policy, no incident. An offer
+// holds for the pid's connection: its next SSL_connect error, TLS
+// connection established, offer, or a delivery to another relay ends it.
+// A fatal alert of smtp_tls_loglevel >= 2 ("SSL3 alert write:fatal:...",
+// "SSL3 alert read:fatal:...") comes before the SSL_connect error it
+// explains: held per pid (kOfferAge), it refines that error's reason as a
+// library line after it does. Each fallback is
 // one OutboundRecord per (host, queue id, relay), saved through the
 // OutboundSink when its first plaintext recipient is sent and saved again
 // as more recipients follow; its failure fields are then frozen.
@@ -36,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/container/node_hash_map.h>
 #include <absl/strings/string_view.h>
 
@@ -147,6 +159,8 @@ class OutboundTracker {
 
   void on_connect_error(const Envelope& env, const Event& ev, std::uint64_t ord);
   void on_library_problem(const Envelope& env, const Event& ev);
+  void on_starttls_offered(const Envelope& env, const Event& ev);
+  bool offered_by(const Envelope& env, std::string_view name, std::string_view ip);
   void on_cannot_start(Message& m, const Envelope& env, std::string_view qid, std::uint64_t ord,
                        OutboundPendingMessage* failed);
   void on_delivery(const Envelope& env, const Event& ev, std::string_view qid, std::uint64_t ord);
@@ -168,6 +182,19 @@ class OutboundTracker {
            s[3] == 'p';
   }
   void on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord);
+  // Per pid: the remote its connection would not use STARTTLS with, and a
+  // verbose alert waiting for its SSL_connect error. Rare lines: cleared
+  // whole beyond kMaxPerPid (counted as dropped), stale entries ignored.
+  struct PidNote {
+    std::string text;  // the offering host, or the alert's reason class
+    Micros at = 0;
+  };
+  static constexpr std::size_t kMaxPerPid = 4096;
+  static constexpr Micros kOfferAge = 600 * kMicrosPerSecond;  // smtp's timeouts are minutes
+  void note(absl::flat_hash_map<PidKey, PidNote>& map, const PidKey& key, std::string_view text,
+            Micros at);
+  absl::flat_hash_map<PidKey, PidNote> offers_;
+  absl::flat_hash_map<PidKey, PidNote> alerts_;
   absl::node_hash_map<PidKey, Failure> failures_;  // node: entries stay put
   std::list<Aged<PidKey>> failure_age_;
   absl::node_hash_map<QidKey, Message> messages_;

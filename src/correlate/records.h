@@ -40,7 +40,12 @@ struct SessionRecord {
   Micros tls_at = 0;
   std::uint64_t tls_ord = 0;
   bool counters_present = false;
-  int starttls_attempts = -1;  // -1: unknown (no counters)
+  // -1: unknown (no counters); kLostAfterStarttlsOnly: not known yet, and
+  // the only failure evidence so far is "lost connection/timeout after
+  // STARTTLS" (a starttls=N counter with every attempt done withdraws it).
+  // Carried between runs with the open session; stored as unknown.
+  static constexpr int kLostAfterStarttlsOnly = -2;
+  int starttls_attempts = -1;
   int starttls_ok = -1;
   int messages = 0;
 };

@@ -38,6 +38,7 @@ constexpr Named<EventKind> kKindNames[] = {
     {EventKind::kSslConnectError, "ssl-connect-error"},
     {EventKind::kTlsEstablishedTo, "tls-established-to"},
     {EventKind::kCannotStartTls, "cannot-start-tls"},
+    {EventKind::kStarttlsOffered, "starttls-offered"},
 };
 
 constexpr Named<Field> kFieldNames[] = {

@@ -31,6 +31,8 @@ enum class EventKind : std::uint8_t {
   kTlsEstablishedTo,      // smtp/lmtp: ... TLS connection established to NAME[IP]:PORT: ...
   kCannotStartTls,        // smtp/lmtp: QUEUEID: Cannot start TLS: DETAIL (standalone:
                           // this server is given up on for TLS; plaintext retry or next MX)
+  kStarttlsOffered,       // smtp/lmtp: Host offered STARTTLS: [HOST] (this connection
+                          // will not use TLS; smtp_tls_note_starttls_offer = yes)
   kCount
 };
 

@@ -310,7 +310,7 @@ enum class FailVar : std::uint8_t {
   kOssl3NoSharedCipher,   // SSL_accept error -1 + 0A0000C1, starttls=0/1
   kOssl10NoSharedCipher,  // SSL_accept error -1 + 1408A0C1 (AMEX style), some without counters
   kOssl11NoSharedCipher,  // 1417A0C1
-  kLostAfterStarttls,     // lost connection after STARTTLS, starttls=1 (!)
+  kLostAfterStarttls,     // lost connection after STARTTLS, starttls=0/1
   kNoqueueLost,           // Postfix 3.10+: NOQUEUE: lost connection after STARTTLS
   kTimeout,               // timeout after STARTTLS, 300 s after connect
   kUnsupportedProtocol,   // 0A000102
@@ -1596,15 +1596,12 @@ void Gen::session_failed(const Spec& s) {
       } else {
         first(ev, "lost connection after STARTTLS from " + peer);
       }
-      cnt = " ehlo=1 starttls=1 commands=2";
-      break;
+      break;  // counters starttls=0/1: with starttls=1 the client left after a good handshake
     case FailVar::kNoqueueLost:
       first(ev, "NOQUEUE: lost connection after STARTTLS from " + peer);
-      cnt = " ehlo=1 starttls=1 commands=2";
       break;
     case FailVar::kTimeout:
       first(ev, "timeout after STARTTLS from " + peer);
-      cnt = " ehlo=1 starttls=1 commands=2";
       break;
     case FailVar::kUnsupportedProtocol:
       first(ev, "SSL_accept error from " + peer + ": -1");

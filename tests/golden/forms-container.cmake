@@ -1,6 +1,7 @@
 # Golden tests on the container forms of samples/forms/ and samples/forms-real/
 # (written by samples/forms/make_container_forms.sh): the same Postfix lines
-# as `docker compose logs` (mailcow; docker-mailserver in colour),
+# as `docker compose logs` (mailcow; docker-mailserver in colour; a service
+# of docker-compose v1),
 # `docker logs --timestamps` of maillog_file=/dev/stdout, `kubectl logs
 # --timestamps` of lines without stamp or host, a CRI log file (split lines
 # joined), Docker's json-file driver (split lines joined), the boky/postfix
@@ -21,7 +22,7 @@ foreach(set forms forms-real)
     set(failures_window --window 2s)
     set(nohost forms-real)
   endif()
-  foreach(form compose compose-color timestamps cri docker-json pasted kubectl boky)
+  foreach(form compose compose-v1 compose-color timestamps cri docker-json pasted kubectl boky)
     set(expect_incidents ${incidents})
     set(expect_failures ${failures})
     if(form STREQUAL "kubectl" OR form STREQUAL "boky")

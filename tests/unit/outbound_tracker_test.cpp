@@ -524,6 +524,150 @@ TEST(OutboundTracker, StateHoldsWhatIsPending) {
 // ---------------------------------------------------------------------------
 // Bounds and ages
 
+// ---------------------------------------------------------------------------
+// Verbose TLS logging (smtp_tls_loglevel >= 2, smtp_tls_note_starttls_offer):
+// lines that the tracker holds per pid within one run.
+
+std::string offered(const std::string& time, int pid, const std::string& host = "mail.weak.test") {
+  return head(time, "mx", pid) + "Host offered STARTTLS: [" + host + "]";
+}
+std::string alert(const std::string& time, int pid, const std::string& text) {
+  return head(time, "mx", pid) + "SSL3 alert " + text;
+}
+
+std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+struct VerboseCase {
+  const char* name;
+  std::vector<std::string> lines;
+  int records;         // fallbacks saved
+  const char* reason;  // of the first, when there is one
+  bool fallback_seen;  // of the first
+};
+
+TEST(OutboundTracker, VerboseLinesRefineAndProve) {
+  const std::string Q = "CDF4F11E17E";
+  const std::vector<std::string> deferral = {ssl_error("00:41:38", 30073),
+                                             deferred("00:41:38", 30073, Q)};
+  const VerboseCase cases[] = {
+      // The offer: this connection is plaintext though the remote offers TLS.
+      {"offer after failures proves the plaintext delivery",
+       deferral + std::vector<std::string>{offered("00:46:40", 30100), sent("00:46:41", 30100, Q)},
+       1, "other", false},
+      {"without the offer the delivery may have been over TLS",
+       deferral + std::vector<std::string>{sent("00:46:41", 30100, Q)}, 0, "", false},
+      {"an offer without a failure is policy (level none), no fallback",
+       {offered("00:46:40", 30100), sent("00:46:41", 30100, Q)},
+       0,
+       "",
+       false},
+      {"an offer of another host proves nothing for this relay",
+       deferral + std::vector<std::string>{offered("00:46:40", 30100, "mx2.weak.test"),
+                                           sent("00:46:41", 30100, Q)},
+       0, "", false},
+      {"an offer with the relay's address",
+       deferral + std::vector<std::string>{offered("00:46:40", 30100, "127.0.0.19"),
+                                           sent("00:46:41", 30100, Q)},
+       1, "other", false},
+      {"an offer of another pid proves nothing",
+       deferral + std::vector<std::string>{offered("00:46:40", 30101), sent("00:46:41", 30100, Q)},
+       0, "", false},
+      {"a TLS connection of the pid ends its offer",
+       deferral + std::vector<std::string>{offered("00:46:40", 30100), tls_ok("00:50:00", 30100),
+                                           sent("00:50:01", 30100, Q)},
+       0, "", false},
+      {"a stale offer proves nothing",
+       deferral + std::vector<std::string>{offered("00:46:40", 30100), sent("01:46:41", 30100, Q)},
+       0, "", false},
+      {"tls=may (TLS used) outranks an offer",
+       deferral +
+           std::vector<std::string>{offered("00:46:40", 30100),
+                                    sent("00:46:41", 30100, Q, "mx", "ap@weak.test", kWeak, "may")},
+       0, "", false},
+      {"the offer after Cannot start TLS: the plaintext retry",
+       {ssl_error("00:46:40", 30100), cannot_start("00:46:40", 30100, Q),
+        offered("00:46:40", 30100), sent("00:46:41", 30100, Q)},
+       1,
+       "other",
+       true},
+      // The alert comes before the SSL_connect error it explains.
+      {"the alert we sent names a bare -1",
+       {alert("00:46:40", 30100, "write:fatal:protocol version"), ssl_error("00:46:40", 30100),
+        cannot_start("00:46:40", 30100, Q), offered("00:46:40", 30100), sent("00:46:41", 30100, Q)},
+       1,
+       "sent-alert-protocol-version",
+       true},
+      {"the alert the remote sent names a bare -1",
+       {alert("00:46:40", 30100, "read:fatal:handshake failure"), ssl_error("00:46:40", 30100),
+        cannot_start("00:46:40", 30100, Q), sent("00:46:41", 30100, Q)},
+       1,
+       "alert-handshake-failure",
+       true},
+      {"a library line after the error outranks the alert we sent",
+       {alert("00:46:40", 30100, "write:fatal:handshake failure"), ssl_error("00:46:40", 30100),
+        library("00:46:40", 30100), cannot_start("00:46:40", 30100, Q), sent("00:46:41", 30100, Q)},
+       1,
+       "alert-handshake-failure",
+       true},
+      {"an alert of another pid names nothing",
+       {alert("00:46:40", 30101, "write:fatal:protocol version"), ssl_error("00:46:40", 30100),
+        cannot_start("00:46:40", 30100, Q), sent("00:46:41", 30100, Q)},
+       1,
+       "other",
+       true},
+      {"an alert alone is no failure",
+       {alert("00:46:40", 30100, "write:fatal:protocol version"), sent("00:46:41", 30100, Q)},
+       0,
+       "",
+       false},
+      {"a TLS connection of the pid drops its alert",
+       {alert("00:46:40", 30100, "write:fatal:protocol version"), tls_ok("00:46:40", 30100),
+        ssl_error("00:47:40", 30100), cannot_start("00:47:40", 30100, Q),
+        sent("00:47:41", 30100, Q)},
+       1,
+       "other",
+       true},
+  };
+  for (const auto& c : cases) {
+    MemorySink sink;
+    OutboundTracker t(sink);
+    Feeder f;
+    f.feed(t, c.lines);
+    const auto recs = sink.records();
+    ASSERT_EQ(recs.size(), static_cast<std::size_t>(c.records)) << c.name;
+    if (recs.empty()) continue;
+    EXPECT_EQ(recs[0].failure_reason, c.reason) << c.name;
+    EXPECT_EQ(recs[0].fallback_seen, c.fallback_seen) << c.name;
+    EXPECT_EQ(recs[0].recipients, std::vector<std::string>{"ap@weak.test"}) << c.name;
+  }
+}
+
+// The per-process notes are bounded; what the bound clears is counted.
+TEST(OutboundTracker, OfferBoundClearsAndCounts) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, ssl_error("00:41:38", 1));  // a pending failure: offers are kept
+  for (int pid = 2; pid <= 4097; ++pid) f.feed(t, offered("00:41:39", pid));
+  EXPECT_EQ(t.counts().dropped, 0u);
+  f.feed(t, offered("00:41:39", 4098));
+  EXPECT_EQ(t.counts().dropped, 4096u);
+}
+
+TEST(OutboundPatterns, OfferIsItsOwnEvent) {
+  Event ev;
+  ASSERT_TRUE(PatternSet::builtin().match("smtp", "Host offered STARTTLS: [mail.weak.test]", ev));
+  EXPECT_EQ(ev.kind, EventKind::kStarttlsOffered);
+  EXPECT_EQ(ev.get(Field::kClientName), "mail.weak.test");
+  ev.clear();
+  ASSERT_TRUE(PatternSet::builtin().match("smtp", "SSL3 alert write:fatal:protocol version", ev));
+  EXPECT_EQ(ev.kind, EventKind::kTlsLibraryProblem);
+  EXPECT_EQ(ev.get(Field::kOpensslCode), "");
+}
+
 TEST(OutboundTracker, FailureBoundEvictsTheOldest) {
   MemorySink sink;
   OutboundLimits limits;

@@ -247,6 +247,92 @@ INSTANTIATE_TEST_SUITE_P(
              session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA},
                      "ehlo=1 starttls=0/1 commands=1/2"),
              {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
+        // "lost connection/timeout after STARTTLS" names the last command:
+        // with starttls=1 (done) and nothing else, the handshake succeeded.
+        Case{"lost_after_starttls_with_starttls_done_is_tls",
+             session("01:00:00", 10, kA, {"lost connection after STARTTLS from " + kA},
+                     "ehlo=1 starttls=1 commands=2"),
+             {{}, {}, {"192.0.2.1 s=1 tls=1 plain=0 failed=0 starttls=1 msgs=0/0"}, 1, 0, 0, 0}},
+        Case{"noqueue_timeout_after_starttls_with_starttls_done_is_tls",
+             session("01:00:00", 10, kA, {"NOQUEUE: timeout after STARTTLS from " + kA},
+                     "ehlo=1 starttls=1 commands=2"),
+             {{}, {}, {"192.0.2.1 s=1 tls=1 plain=0 failed=0 starttls=1 msgs=0/0"}, 1, 0, 0, 0}},
+        Case{"lost_after_starttls_without_counters_stays_failed",
+             {smtpd("01:00:00", 10, "connect from " + kA),
+              smtpd("01:00:00", 10, "lost connection after STARTTLS from " + kA),
+              smtpd("01:00:00", 10, "disconnect from " + kA)},
+             {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
+        Case{"lost_after_starttls_open_at_the_end_stays_failed",
+             {smtpd("01:00:00", 10, "connect from " + kA),
+              smtpd("01:00:00", 10, "lost connection after STARTTLS from " + kA)},
+             {{"mx 192.0.2.1 failed@01:00:00 lost-connection open msgs=0"}, {}, {}, 0, 1, 0, 0}},
+        Case{"accept_error_then_lost_with_starttls_done_stays_failed",
+             session("01:00:00", 10, kA,
+                     {"SSL_accept error from " + kA + ": lost connection",
+                      "lost connection after STARTTLS from " + kA},
+                     "ehlo=1 starttls=1 commands=2"),
+             {{"mx 192.0.2.1 failed@01:00:00 lost-connection msgs=0"}, {}, {kFailedA}, 1, 1, 0, 0}},
+        Case{"lost_then_sent_alert_with_starttls_done_stays_failed",
+             session("01:00:00", 10, kA,
+                     {"lost connection after STARTTLS from " + kA,
+                      "SSL3 alert write:fatal:handshake failure"},
+                     "ehlo=1 starttls=1 commands=2"),
+             {{"mx 192.0.2.1 failed@01:00:00 sent-alert-handshake-failure msgs=0"},
+              {},
+              {kFailedA},
+              1,
+              1,
+              0,
+              0}},
+        // smtpd_tls_loglevel 2: the alert we sent names a bare "-1" or a lost
+        // connection; an OpenSSL reason still outranks it.
+        Case{"sent_alert_names_a_bare_accept_error",
+             session("01:00:00", 10, kA,
+                     {"a.example.com[192.0.2.1]: TLS cipher list \"ALL:+RC4:@STRENGTH\"",
+                      "SSL_accept:before/accept initialization",
+                      "SSL3 alert write:fatal:handshake failure",
+                      "SSL_accept:error in SSLv3 read client hello C",
+                      "SSL_accept error from " + kA + ": -1"},
+                     "ehlo=1 starttls=0/1 commands=1/2"),
+             {{"mx 192.0.2.1 failed@01:00:00 sent-alert-handshake-failure msgs=0"},
+              {},
+              {kFailedA},
+              1,
+              1,
+              0,
+              0}},
+        Case{"sent_alert_outranks_lost_connection",
+             session("01:00:00", 10, kA,
+                     {"SSL_accept error from " + kA + ": lost connection",
+                      "SSL3 alert write:fatal:unexpected_message",
+                      "lost connection after STARTTLS from " + kA},
+                     "ehlo=1 starttls=0/1 commands=1/2"),
+             {{"mx 192.0.2.1 failed@01:00:00 sent-alert-unexpected-message msgs=0"},
+              {},
+              {kFailedA},
+              1,
+              1,
+              0,
+              0}},
+        Case{"openssl_reason_outranks_sent_alert",
+             session("01:00:00", 10, kA,
+                     {"SSL3 alert write:fatal:handshake failure",
+                      "SSL_accept error from " + kA + ": -1", kNoCipher},
+                     "ehlo=1 starttls=0/1 commands=1/2"),
+             {{"mx 192.0.2.1 failed@01:00:00 no-shared-cipher 0A0000C1 msgs=0"},
+              {},
+              {kFailedA},
+              1,
+              1,
+              0,
+              0}},
+        Case{"sent_warning_alert_is_no_failure",
+             session("01:00:00", 10, kA,
+                     {"Anonymous TLS connection established from " + kA +
+                          ": TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+                      "SSL3 alert write:warning:close notify"},
+                     "ehlo=2 starttls=1 quit=1 commands=4"),
+             {{}, {}, {"192.0.2.1 s=1 tls=1 plain=0 failed=0 starttls=1 msgs=0/0"}, 1, 0, 0, 0}},
         // A library problem of a pid with no session open: the session began
         // before the log (its next line is the session's) or the process's
         // start-up (its next line is a connect).
@@ -419,6 +505,22 @@ TEST(Correlator, KeepsEvidenceOfFailedSessions) {
   EXPECT_EQ(r.sink.hosts.count("mx"), 1u);
 }
 
+// The alert we sent is kept with the failure it names.
+TEST(Correlator, KeepsTheSentAlertAsEvidence) {
+  Outcome r;
+  run(r,
+      session("01:00:00", 10, kA,
+              {"SSL_accept:before/accept initialization",
+               "SSL3 alert write:fatal:handshake failure", "SSL_accept error from " + kA + ": -1"},
+              "ehlo=1 starttls=0/1 commands=1/2"));
+  ASSERT_EQ(r.sink.sessions.size(), 1u);
+  const auto& lines = r.sink.evidence[r.sink.sessions.begin()->first];
+  ASSERT_EQ(lines.size(), 4u);  // the handshake state line carries nothing: not kept
+  EXPECT_EQ(lines[1].raw, smtpd("01:00:00", 10, "SSL3 alert write:fatal:handshake failure"));
+  EXPECT_EQ(lines[1].line, 3u);
+  EXPECT_EQ(r.sink.sessions.begin()->second.failure_reason, "sent-alert-handshake-failure");
+}
+
 TEST(Correlator, HostFactsTellWhetherTheHostLogsTls) {
   Outcome r;
   run(r, session("01:00:00", 10, kA,
@@ -451,6 +553,26 @@ TEST(Correlator, CarriesOpenStateToTheNextRun) {
   ASSERT_EQ(sink2.messages.size(), 1u);
   EXPECT_EQ(sink2.messages.begin()->second.queue_id, "4A1B2C3D4E");
   EXPECT_EQ(c.counts().sessions, 2u);
+}
+
+// "lost connection after STARTTLS" at the end of one run, starttls=1 at
+// the start of the next: the carried session is TLS after all, as in one run.
+TEST(Correlator, LostAfterStarttlsIsSettledByTheNextRunsCounters) {
+  Outcome first;
+  run(first, {smtpd("01:00:00", 10, "connect from " + kA),
+              smtpd("01:00:01", 10, "lost connection after STARTTLS from " + kA)});
+  ASSERT_EQ(first.state.open_sessions.size(), 1u);
+  EXPECT_TRUE(first.state.open_sessions[0].failed);  // reported meanwhile
+  EXPECT_EQ(first.sink.sessions.size(), 1u);
+  MemorySink& sink2 = first.sink;
+  Correlator c(sink2);
+  c.restore(first.state);
+  Feeder f;
+  f.feed(c, {smtpd("01:00:01", 10, "disconnect from " + kA + " ehlo=1 starttls=1 commands=2")});
+  c.finish();
+  ASSERT_EQ(sink2.sessions.size(), 1u);
+  EXPECT_EQ(describe(sink2.sessions.begin()->second), "mx 192.0.2.1 tls@01:00:01 msgs=0");
+  EXPECT_EQ(c.counts().failures, 0u);
 }
 
 TEST(Correlator, FollowedMessageOpenAtTheEndIsCarried) {

@@ -263,7 +263,9 @@ TEST(ContainerForms, SeverityForHostInAnySpelling) {
                         "alt2.aspmx.l.google.com[64.233.171.26]:25: Operation timed out"),
                  utc(2022, 8, 27, 4, 21, 21, 212121), "(none)", "smtp",
                  "connect to alt2.aspmx.l.google.com[64.233.171.26]:25: Operation timed out");
-  for (const char* sev : {"EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "DEBUG"}) {
+  // Every syslog severity, in rsyslog's and the other spellings the images use.
+  for (const char* sev : {"EMERG", "PANIC", "ALERT", "CRIT", "ERR", "ERROR", "WARNING", "WARN",
+                          "NOTICE", "INFO", "DEBUG", "FATAL"}) {
     for (int pad = 1; pad <= 4; ++pad) {
       const std::string line = std::string("2023-12-30T21:20:26.617755+00:00 ") + sev +
                                std::string(static_cast<std::size_t>(pad), ' ') +
