@@ -82,9 +82,12 @@ int run_ingest_command(const IngestCommandOptions& options) {
     opt.unrecognised_out = &unrecognised->stream();
   }
   const bool existed = is_database_url(options.db) || file_exists(options.db);
+  std::uint64_t damaged = 0;
   try {
     auto store = open_database(options.db, true, options.lock_wait_ms);
-    write_summary(run_ingest(*store, opt, std::cerr), std::cerr);
+    const IngestSummary sum = run_ingest(*store, opt, std::cerr);
+    damaged = sum.damaged_inputs;
+    write_summary(sum, std::cerr);
     if (unrecognised) {
       // The run is committed by now: the file that could not be written is
       // worth a warning only (it is left as it was).
@@ -98,7 +101,7 @@ int run_ingest_command(const IngestCommandOptions& options) {
     if (!existed) remove_database_files(options.db);
     throw;
   }
-  return 0;
+  return damaged ? kExitDamagedInput : 0;
 }
 
 int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
@@ -151,9 +154,15 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
 
 int run_status_command(const std::string& db, int runs) {
   auto store = open_database(db, false);
+  store->check_integrity();  // every page read: a damaged database is said here first
   write_output("", [&](std::ostream& out) {
     out << "Inputs\n";
     write_result(store->query("status_inputs", {}), OutputFormat::kTable, out);
+    ResultSet damaged = store->query("status_damaged", {});
+    if (!damaged.rows.empty()) {
+      out << "\nDamaged inputs (skipped, none of their lines read, until they change)\n";
+      write_result(damaged, OutputFormat::kTable, out);
+    }
     out << "\nRuns (most recent first)\n";
     write_result(store->query("status_runs", {{"limit", std::int64_t{runs}}}), OutputFormat::kTable,
                  out);
