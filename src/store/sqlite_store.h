@@ -42,7 +42,7 @@ class SqliteStore final : public Store {
   // How often an ingest run checks the database: quick_check reads every
   // page, a cost that grows with the database while a run's own cost
   // follows its new lines (README, "Damaged database").
-  static constexpr std::int64_t kIntegrityCheckEverySeconds = 24 * 3600;
+  static constexpr std::int64_t kIntegrityCheckEverySeconds = std::int64_t{24} * 3600;
 
   void begin_run() override;
   void commit_run() override;
