@@ -102,7 +102,7 @@ int run_ingest_command(const IngestCommandOptions& options) {
   // Committed: what follows never undoes the run.
   if (verbose) write_summary(sum, std::cerr);
   tell_new_incidents(*store, sum, options.on_incident, std::cout, std::cerr);
-  return 0;
+  return sum.damaged_inputs ? kExitDamagedInput : 0;
 }
 
 int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
@@ -155,9 +155,15 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
 
 int run_status_command(const std::string& db, int runs) {
   auto store = open_database(db, false);
+  store->check_integrity();  // every page read: a damaged database is said here first
   write_output("", [&](std::ostream& out) {
     out << "Inputs\n";
     write_result(store->query("status_inputs", {}), OutputFormat::kTable, out);
+    ResultSet damaged = store->query("status_damaged", {});
+    if (!damaged.rows.empty()) {
+      out << "\nDamaged inputs (skipped, none of their lines read, until they change)\n";
+      write_result(damaged, OutputFormat::kTable, out);
+    }
     out << "\nRuns (most recent first)\n";
     write_result(store->query("status_runs", {{"limit", std::int64_t{runs}}}), OutputFormat::kTable,
                  out);

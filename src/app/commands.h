@@ -1,6 +1,7 @@
 // commands: one function per subcommand, on validated options (options.h).
 //
-// Contract: each returns the exit code of a completed command (0) and
+// Contract: each returns the exit code of a completed command (0; an
+// ingest that skipped a damaged input, the others read: kExitDamagedInput) and
 // throws on failure: UsageError for a request that cannot be answered as
 // asked, StoreError (kBusy: exit 75), InputError, TimeError or
 // std::runtime_error otherwise; main() maps them to exit codes. Queries
@@ -11,6 +12,9 @@
 #include "app/options.h"
 
 namespace pftls {
+
+// A completed ingest that skipped a damaged input (the others were read).
+inline constexpr int kExitDamagedInput = 3;
 
 // A named query (queries/NAME.sql) and what it needs before it runs.
 struct QuerySpec {

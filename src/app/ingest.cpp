@@ -7,8 +7,11 @@
 // stays cheap.
 #include "app/ingest.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -111,6 +114,41 @@ struct Engines {
   FieldGate gate;
 };
 
+// A damaged input in the settings: "damaged_input:PATH", what was wrong
+// (shown by `status`, PATH where it was found); and "damaged_file:DEVICE
+// INODE", "SIZE MTIME_NS PATH": while a file of that device and inode has
+// that size and mtime (also renamed by a rotation), runs skip it unread.
+struct FileStat {
+  std::string key;   // "damaged_file:DEVICE INODE"; "" when stat failed
+  std::string seen;  // "SIZE MTIME_NS"
+};
+
+FileStat file_stat(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  const auto mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                        static_cast<std::int64_t>(st.st_mtim.tv_nsec);
+  return {"damaged_file:" + std::to_string(st.st_dev) + " " + std::to_string(st.st_ino),
+          std::to_string(st.st_size) + " " + std::to_string(mtime_ns)};
+}
+
+std::string damage_key(std::string_view path) { return "damaged_input:" + std::string(path); }
+
+// Why a compressed file does not decode to its end, or "" when it does:
+// decoded once and dropped before any of its lines is read, so a damaged
+// file adds nothing to the run (a gzip member's checksum is only checked at
+// its end: the lines before a damage may be garbage).
+std::string damage_of(const std::string& path) {
+  try {
+    auto check = LineSource::open(path);
+    if (check->compression() == Compression::kNone) return {};
+    check->skip(std::numeric_limits<std::uint64_t>::max());
+  } catch (const DamagedInputError& e) {
+    return e.what();
+  }
+  return {};
+}
+
 // Where a line came from, for FILE:LINE and evidence.
 struct InputRef {
   const std::string& shown;  // the name, control characters stripped
@@ -142,7 +180,8 @@ class IngestRun {
 
   std::vector<PlannedInput>& planned() { return planned_; }
   // Reads one planned input on from where the previous run stopped, and
-  // records how far it got.
+  // records how far it got. A damaged compressed file is skipped, whole,
+  // and recorded (see damage_of()); skipped unread while it is unchanged.
   void read_file(PlannedInput& in);
   void read_stdin();
   // Reads the journal on from the cursor the previous run stored.
@@ -151,6 +190,9 @@ class IngestRun {
   IngestSummary finish();
 
  private:
+  // False when the input was found damaged (reported and recorded).
+  bool read_input(PlannedInput& in, const FileStat& st = {});
+  void note_damage(const std::string& path, const std::string& why, const FileStat& st);
   void start_correlating();
   void note_input(std::string_view name);
   // Inlined into both read loops: a call per line costs more than its body's
@@ -338,12 +380,44 @@ void IngestRun::read_file(PlannedInput& in) {
     read_stdin();
     return;
   }
+  const FileStat now = file_stat(in.path);
+  const std::string known = now.key.empty() ? "" : store_.setting(now.key).value_or("");
+  // Damaged, and unchanged since: "SIZE MTIME_NS PATH".
+  if (!known.empty() && known.compare(0, now.seen.size() + 1, now.seen + " ") == 0) return;
+  if (!in.damage.empty()) {
+    note_damage(in.path, in.damage, now);
+    return;
+  }
+  if (!read_input(in, now)) return;
+  if (!known.empty()) {  // it changed and is whole now
+    store_.set_setting(now.key, "");
+    const auto space = known.find(' ', known.find(' ') + 1);
+    if (space != std::string::npos) store_.set_setting(damage_key(known.substr(space + 1)), "");
+  }
+}
+
+void IngestRun::note_damage(const std::string& path, const std::string& why, const FileStat& st) {
+  diag_ << "pftls: " << strip_controls(why)
+        << ": damaged input skipped, none of its lines read (read again once it changes)\n";
+  store_.set_setting(damage_key(path), why);
+  if (!st.key.empty()) store_.set_setting(st.key, st.seen + " " + path);
+  ++sum_.damaged_inputs;
+}
+
+bool IngestRun::read_input(PlannedInput& in, const FileStat& st) {
   InputRecord* rec = in.record;
-  if (in.path != "-" && !rec) return;  // an empty file
-  if (rec && rec->complete) return;    // read to its end, and it no longer grows
+  if (in.path != "-" && !rec) return true;  // an empty file
+  if (rec && rec->complete) return true;    // read to its end, and it no longer grows
   auto source = LineSource::open(in.path);
   const auto& id = source->identity();
-  if (rec && id && InputCatalog::unchanged(in, id->size, id->mtime_seconds)) return;
+  if (rec && id && InputCatalog::unchanged(in, id->size, id->mtime_seconds)) return true;
+  if (in.path != "-" && source->compression() != Compression::kNone) {
+    const std::string damage = damage_of(in.path);
+    if (!damage.empty()) {
+      note_damage(in.path, damage, st);
+      return false;
+    }
+  }
   start_correlating();
   note_input(in.path);
 
@@ -401,9 +475,10 @@ void IngestRun::read_file(PlannedInput& in) {
     diag_ << "pftls: warning: no Postfix lines in " << shown
           << ": not a mail log, or a form pftls does not know\n";
   }
-  if (!rec) return;  // stdin: nothing to remember
+  if (!rec) return true;  // stdin: nothing to remember
   rec->complete = final_file && !held_back;
   remember(*rec, in, *source, line_base + lines_here, held_back, before_line);
+  return true;
 }
 
 // Stdin is known by its first decoded bytes, as a file: the lines up to
@@ -507,12 +582,13 @@ void IngestRun::read_journal(const JournalSelection& selection) {
   note_input(name);
   const std::string shown = strip_controls(name);
   JournalJsonParser journal_json;  // its own: last_cursor() is this source's
-  JournalReader reader(sel, cursor, name);
+  JournalReader reader(sel, cursor, name, options_.journal_timeout);
   LineSource& source = reader.lines();
   InputRef input{shown, 0, line_base, &journal_json, nullptr};
   Line line;
   std::uint64_t lines_here = 0;
   while (source.next(line)) {
+    if (!line.terminated && reader.timed_out()) break;  // cut by the kill: finish() says so
     if (lines_here == 0) {
       start_correlating();
       input.id = engines_->correlator.input_id(shown);

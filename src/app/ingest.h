@@ -6,7 +6,13 @@
 // Bad lines are counted and the first few reported as FILE:LINE on `diag`,
 // never fatal. What the correlator's and the tracker's bounds dropped is
 // counted (IngestSummary::drops) and each bound that dropped anything is
-// one warning on `diag` naming the bound. An input that cannot be read, or a store error, aborts
+// one warning on `diag` naming the bound. A compressed file that does not
+// decode to its end (DamagedInputError) is damaged: checked before any of
+// its lines is read, it is skipped whole, reported as one line on `diag`,
+// counted (IngestSummary::damaged_inputs) and recorded in the settings
+// (damaged_input:PATH, the reason; damaged_file:DEVICE INODE, its size and
+// mtime); later runs skip it unread until it changes, and the other
+// inputs are read as usual. An input that cannot be read, or a store error, aborts
 // the run: the transaction is rolled back and the error propagates (InputError, StoreError,
 // TimeError).
 //
@@ -15,7 +21,8 @@
 // source (units and files or directory) by the previous run; the new cursor
 // is stored in the same transaction as the events. Its lines are numbered
 // from the first entry ever read from that source. A journalctl that fails
-// aborts the run like an unreadable file (InputError).
+// aborts the run like an unreadable file (InputError); one still running
+// after options.journal_timeout is killed and aborts it (JournalTimeoutError).
 //
 // The zone: options.zone ("" : none given) is stored with the database
 // (setting "tz") and used; without one, the stored zone is used, with a
@@ -27,6 +34,7 @@
 // so the same stream fed again adds nothing, and a grown one is read on.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -44,6 +52,8 @@ namespace pftls {
 struct IngestOptions {
   std::vector<std::string> paths;           // "-" is stdin
   std::optional<JournalSelection> journal;  // read the journal after the paths
+  // journalctl killed after this long (JournalTimeoutError; the run is rolled back)
+  std::chrono::milliseconds journal_timeout = kDefaultJournalTimeout;
   std::optional<int> year;
   std::string zone;                            // "" = system zone
   std::optional<std::int64_t> window_seconds;  // stored as the default window
@@ -80,6 +90,8 @@ struct IngestSummary {
   std::uint64_t new_incidents = 0;
   NewRows new_rows;  // where the new incidents are
   DropCounts drops;  // what the bounds dropped; each bound hit is also a warning on `diag`
+  std::uint64_t damaged_inputs =
+      0;  // damaged compressed files skipped whole (a line each on `diag`)
 };
 
 IngestSummary run_ingest(Store& store, const IngestOptions& options, std::ostream& diag);

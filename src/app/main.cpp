@@ -5,8 +5,9 @@
 //   2  usage error, or a run that could not complete (unreadable input,
 //      corrupt compressed data, damaged or foreign database); the database
 //      is left as it was before the run
-//   75 the database is locked by another pftls run (EX_TEMPFAIL: cron will
-//      simply try again next time)
+//   3  an ingest that skipped a damaged input and read the others
+//   75 the database is locked by another pftls run, or journalctl ran past
+//      --journal-timeout (EX_TEMPFAIL: cron will simply try again next time)
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "app/commands.h"
 #include "app/options.h"
 #include "base/text.h"
+#include "input/journal_reader.h"
 #include "parse/pattern_set.h"
 #include "store/store_error.h"
 
@@ -29,8 +31,9 @@ constexpr int kExitBusy = 75;
 
 constexpr const char* kExitCodes =
     "Exit codes: 0 done; 2 usage error or a run that could not complete (the database is left "
-    "as it was); 75 the database is locked by another pftls run, or its PostgreSQL server cannot "
-    "be reached.";
+    "as it was); 3 ingest skipped a damaged input (see status) and read the others; 75 the "
+    "database is locked by another pftls run, its PostgreSQL server cannot be reached, or "
+    "journalctl ran past --journal-timeout.";
 
 // Every option of every subcommand, as typed (one subcommand runs), and
 // what each subcommand runs once parsed.
@@ -123,6 +126,9 @@ void add_ingest(CLI::App& app, Cli& cli) {
                   "journal (journalctl -o json), compose (docker compose logs), timestamps "
                   "(docker/kubectl logs --timestamps), cri (Kubernetes log files) or "
                   "docker-json (Docker's json-file driver); --journal is always JSON");
+  cmd->add_option("--journal-timeout", a.journal_timeout,
+                  "Seconds journalctl may run before it is killed and the run given up with "
+                  "exit 75 (default 300)");
   cmd->add_flag("--journal", a.journal,
                 "Also read the systemd journal (journalctl from PATH), after any PATHs, resuming "
                 "after the cursor of the previous run");
@@ -303,6 +309,9 @@ int run_pftls(int argc, char** argv) {
   } catch (const StoreError& e) {
     std::cerr << "pftls: " << strip_controls(e.what()) << "\n";
     return e.kind() == StoreError::Kind::kBusy ? kExitBusy : kExitFailed;
+  } catch (const JournalTimeoutError& e) {
+    std::cerr << "pftls: " << strip_controls(e.what()) << "\n";
+    return kExitBusy;  // a stuck journal: the next run tries again
   } catch (const std::exception& e) {
     std::cerr << "pftls: " << strip_controls(e.what()) << "\n";
     return kExitFailed;

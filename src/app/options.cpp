@@ -78,6 +78,12 @@ IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& ar
     throw UsageError("--lock-wait: seconds from 0 to 3600");
   }
   out.lock_wait_ms = static_cast<int>(args.lock_wait * 1000);
+  if (!std::isfinite(args.journal_timeout) || args.journal_timeout < 0.1 ||
+      args.journal_timeout > 86400) {
+    throw UsageError("--journal-timeout: seconds from 0.1 to 86400");
+  }
+  out.ingest.journal_timeout =
+      std::chrono::milliseconds(static_cast<std::int64_t>(args.journal_timeout * 1000));
   out.unrecognised_path = args.unrecognised;
   if (args.quiet && args.verbose) throw UsageError("--quiet and --verbose exclude each other");
   if (args.quiet || args.verbose) out.verbose = args.verbose;

@@ -36,6 +36,7 @@ struct IngestArgs {
   int year = 0;  // 0: not given
   std::string tz;
   double lock_wait = 10;
+  double journal_timeout = 300;
   std::string format = "auto";
   std::string unrecognised;
   bool quiet = false;

@@ -31,6 +31,16 @@ bool prefix_compatible(const std::string& record_fp, const std::string& file_pre
   return file_prefix.compare(0, record_fp.size(), record_fp) == 0;
 }
 
+// The first bytes of a file for matching a record; a damaged file matches
+// none (it is reported when it is read).
+std::string prefix_or_none(const std::string& path) {
+  try {
+    return LineSource::read_prefix(path, kFingerprintBytes);
+  } catch (const DamagedInputError&) {
+    return {};
+  }
+}
+
 constexpr const char* kCompressedSuffixes[] = {"", ".gz", ".bz2", ".xz", ".zst"};
 constexpr int kMaxRotation = 30;
 
@@ -88,8 +98,7 @@ std::vector<Member> find_rotated_rest(const std::string& base, const std::string
     for (const char* ext : kCompressedSuffixes) {
       std::string candidate = base + "." + std::to_string(n) + ext;
       if (!file_exists(candidate)) continue;
-      const bool found =
-          prefix_compatible(fingerprint, LineSource::read_prefix(candidate, kFingerprintBytes));
+      const bool found = prefix_compatible(fingerprint, prefix_or_none(candidate));
       newer.push_back({candidate, n});
       if (found) return newer;
       break;  // one file per rotation number
@@ -168,7 +177,7 @@ std::vector<PlannedInput> InputCatalog::plan(const std::vector<std::string>& pat
   std::vector<PlannedInput> out;
   for (auto& members : group_rotations(paths)) {
     if (members.front().path == "-") {
-      out.push_back(PlannedInput{"-", nullptr, true, {}});
+      out.push_back(PlannedInput{"-", nullptr, true, {}, {}});
       continue;
     }
     std::vector<Member> files = members;
@@ -176,8 +185,7 @@ std::vector<PlannedInput> InputCatalog::plan(const std::vector<std::string>& pat
     if (members.size() == 1 && members[0].number == 0) {
       const std::string& base = members[0].path;
       const InputRecord* last = last_unfinished(records_, base);
-      if (last &&
-          !prefix_compatible(last->fingerprint, LineSource::read_prefix(base, kFingerprintBytes))) {
+      if (last && !prefix_compatible(last->fingerprint, prefix_or_none(base))) {
         std::vector<Member> rest = find_rotated_rest(base, last->fingerprint);
         if (rest.empty()) {
           warnings.push_back(base +
@@ -198,8 +206,13 @@ std::vector<PlannedInput> InputCatalog::plan(const std::vector<std::string>& pat
 PlannedInput InputCatalog::planned(const std::string& path, int number) {
   PlannedInput in;
   in.path = path;
-  in.prefix = LineSource::read_prefix(path, kFingerprintBytes);
-  in.rotated = number > 0;  // a numbered rotation; compressed files are final in any case
+  in.rotated = number > 0;
+  try {
+    in.prefix = LineSource::read_prefix(path, kFingerprintBytes);
+  } catch (const DamagedInputError& e) {
+    in.damage = e.what();  // no first bytes, no record: read_file() reports it
+    return in;
+  }  // a numbered rotation; compressed files are final in any case
   // An empty file: nothing to read, nothing to remember.
   in.record = in.prefix.empty() ? nullptr : record_for(path, in.prefix);
   return in;

@@ -13,7 +13,9 @@
 //     of the old file is found among its rotations (by fingerprint) and read
 //     first, with any rotation newer than it, then the new file;
 //   - files read to their end and no longer growing (compressed or rotated)
-//     are skipped without being opened.
+//     are skipped without being opened;
+//   - a compressed file whose first bytes do not decode is planned with its
+//     damage and no record (the run decides what to do with it).
 // Nothing here knows SQLite: records are loaded and saved by the store.
 #pragma once
 
@@ -54,6 +56,7 @@ struct PlannedInput {
   InputRecord* record = nullptr;  // nullptr for stdin
   bool rotated = false;           // a rotation or compressed file: it no longer grows
   std::string prefix;             // first decoded bytes, for the fingerprint
+  std::string damage;             // not empty: its first bytes do not decode (why; no record)
 };
 
 class InputCatalog {

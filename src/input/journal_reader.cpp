@@ -33,6 +33,17 @@ constexpr const char* kOutputFields = "MESSAGE,SYSLOG_IDENTIFIER,SYSLOG_PID,_PID
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
 
+// "300 s", "0.5 s": a time limit as the user gave it.
+std::string seconds_text(std::chrono::milliseconds ms) {
+  std::string out = std::to_string(ms.count() / 1000);
+  if (const auto frac = ms.count() % 1000) {
+    std::string digits = std::to_string(1000 + frac).substr(1);
+    while (digits.back() == '0') digits.pop_back();
+    out += "." + digits;
+  }
+  return out + " s";
+}
+
 InputError spawn_error(int err) { return InputError("cannot run journalctl: " + errno_text(err)); }
 
 // One owned file descriptor.
@@ -224,7 +235,8 @@ std::string journal_input_name(const JournalSelection& c) {
 }
 
 JournalReader::JournalReader(const JournalSelection& selection, std::string_view after_cursor,
-                             std::string name) {
+                             std::string name, std::chrono::milliseconds timeout)
+    : timeout_(timeout) {
   std::vector<std::string> args = journalctl_argv(selection, after_cursor);
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
@@ -247,7 +259,11 @@ JournalReader::JournalReader(const JournalSelection& selection, std::string_view
   sigemptyset(&mask);
   check(posix_spawnattr_setsigdefault(&attr.a, &defaults));
   check(posix_spawnattr_setsigmask(&attr.a, &mask));
-  check(posix_spawnattr_setflags(&attr.a, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
+  // A group of its own (pgid = its pid): the watchdog's kill reaches what
+  // it started too, which would otherwise hold the output pipe open.
+  check(posix_spawnattr_setpgroup(&attr.a, 0));
+  check(posix_spawnattr_setflags(
+      &attr.a, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP));
 
   // An inherited SIG_IGN for SIGCHLD would reap journalctl behind our back
   // and lose its exit status.
@@ -265,6 +281,8 @@ JournalReader::JournalReader(const JournalSelection& selection, std::string_view
   out_w.reset();
   err_w.reset();
   try {
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    watch_thread_ = std::thread([this, deadline] { watch(deadline); });
     err_fd_ = err_r.release();
     err_thread_ = std::thread(drain, err_fd_, std::ref(err_text_));
     lines_ = LineSource::from_fd(out_r.release(), std::move(name));
@@ -276,7 +294,39 @@ JournalReader::JournalReader(const JournalSelection& selection, std::string_view
 
 JournalReader::~JournalReader() { stop(); }
 
+bool JournalReader::timed_out() {
+  std::lock_guard<std::mutex> lock(watch_mutex_);
+  return timed_out_;
+}
+
+void JournalReader::watch(std::chrono::steady_clock::time_point deadline) noexcept {
+  std::unique_lock<std::mutex> lock(watch_mutex_);
+  if (watch_cv_.wait_until(lock, deadline, [this] { return watch_done_; })) return;
+  timed_out_ = true;
+  ::kill(-pid_, SIGKILL);  // not reaped yet (stop_watch() comes first): the group is ours
+}
+
+void JournalReader::stop_watch() noexcept {
+  {
+    std::lock_guard<std::mutex> lock(watch_mutex_);
+    watch_done_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watch_thread_.joinable()) {
+    try {
+      watch_thread_.join();
+    } catch (const std::system_error&) {
+    }
+  }
+}
+
 int JournalReader::wait_child() noexcept {
+  // Exited, not reaped: the watchdog may still fire until it is stopped,
+  // and the pid stays journalctl's until waitpid below.
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+  }
+  stop_watch();
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0) {
     if (errno != EINTR) {
@@ -310,6 +360,10 @@ void JournalReader::stop() noexcept {
 std::string JournalReader::finish() {
   const int status = reaped_ ? -1 : wait_child();
   stop();
+  if (timed_out_) {
+    throw JournalTimeoutError("journalctl did not finish within " + seconds_text(timeout_) +
+                              " (--journal-timeout): killed, nothing of this run stored");
+  }
   std::string first = first_line(err_text_);
   if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) return first;
   std::string how;

@@ -18,13 +18,22 @@
 //   - The destructor, on every path (also after an exception, before the
 //     end of the output), closes the pipes, stops a journalctl still running
 //     (SIGTERM) and reaps it.
+//   - A time limit: journalctl runs in a process group of its own, and a
+//     watchdog thread kills that group (SIGKILL) when journalctl has not
+//     exited `timeout` after it started; its output then ends, and finish()
+//     raises JournalTimeoutError once it is reaped. The watchdog stops
+//     before journalctl is reaped, so it never signals a reused pid.
 // The free functions are pure: they build the argv, the source description
 // that keys the stored cursor, and the name shown in FILE:LINE evidence.
 #pragma once
 
 #include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -35,6 +44,14 @@
 namespace pftls {
 
 inline constexpr std::size_t kJournalStderrBytes = 4096;
+// How long journalctl may run by default (--journal-timeout).
+inline constexpr std::chrono::milliseconds kDefaultJournalTimeout{300'000};
+
+// journalctl ran longer than its time limit and was killed.
+class JournalTimeoutError : public InputError {
+ public:
+  using InputError::InputError;
+};
 
 // The units read when none are named: Debian's postfix.service (a dummy
 // that starts instances) and its instances (postfix@-.service, ...).
@@ -70,21 +87,32 @@ std::string journal_input_name(const JournalSelection& canonical);
 
 class JournalReader {
  public:
-  JournalReader(const JournalSelection& selection, std::string_view after_cursor, std::string name);
+  JournalReader(const JournalSelection& selection, std::string_view after_cursor, std::string name,
+                std::chrono::milliseconds timeout = kDefaultJournalTimeout);
   ~JournalReader();
   JournalReader(const JournalReader&) = delete;
   JournalReader& operator=(const JournalReader&) = delete;
 
   LineSource& lines() { return *lines_; }
+  // The watchdog killed journalctl (its last line may be cut).
+  bool timed_out();
   // After lines() ended: see the contract above.
   std::string finish();
 
  private:
   void stop() noexcept;       // closes, terminates and reaps; idempotent
   int wait_child() noexcept;  // waitpid's status
+  void watch(std::chrono::steady_clock::time_point deadline) noexcept;  // the watchdog
+  void stop_watch() noexcept;  // before the reaping: journalctl is still a zombie
 
   pid_t pid_ = -1;
   bool reaped_ = false;
+  std::chrono::milliseconds timeout_;
+  std::thread watch_thread_;
+  std::mutex watch_mutex_;
+  std::condition_variable watch_cv_;
+  bool watch_done_ = false;  // under watch_mutex_
+  bool timed_out_ = false;   // under watch_mutex_ until watch_thread_ is joined
   int err_fd_ = -1;
   std::unique_ptr<LineSource> lines_;
   std::thread err_thread_;

@@ -19,6 +19,10 @@
 namespace pftls {
 namespace {
 
+// Bad compressed data (every decoder names it "corrupt ..."), not a failed
+// read or seek of the file.
+bool is_damage(const StreamError& e) { return std::string_view(e.what()).starts_with("corrupt "); }
+
 constexpr std::size_t kLineBufferBytes = std::size_t{1024} * 1024;  // > kMaxLineBytes, by a lot
 static_assert(kLineBufferBytes >= 4 * kMaxLineBytes);
 
@@ -127,6 +131,7 @@ class Reader final : public LineSource {
       if (!e.detail().empty()) {
         msg += ": " + e.detail();
       }
+      if (is_damage(e)) throw DamagedInputError(msg);
       throw InputError(msg);
     }
     if (got == 0) {
@@ -219,7 +224,11 @@ std::string LineSource::read_prefix(const std::string& path, std::size_t n) {
     }
   } catch (const StreamError& e) {
     // A prefix decoded before the damage still identifies the file.
-    if (got == 0) throw InputError(path + ": " + e.what() + ": " + e.detail());
+    if (got == 0) {
+      const std::string msg = path + ": " + e.what() + ": " + e.detail();
+      if (is_damage(e)) throw DamagedInputError(msg);
+      throw InputError(msg);
+    }
   }
   out.resize(got);
   return out;

@@ -7,7 +7,8 @@
 // longer than kMaxLineBytes is cut to that length, flagged, and counted; the
 // rest of it is skipped, never fatal. The string_view stays valid until the
 // next call. A file that cannot be opened or read, or a compressed stream
-// that is corrupt or truncated, raises InputError naming the input.
+// that is corrupt or truncated, raises InputError naming the input
+// (DamagedInputError for damaged compressed data: corrupt or truncated).
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,13 @@ inline constexpr std::size_t kMaxLineBytes = std::size_t{64} * 1024;
 class InputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// Compressed data that does not decode (corrupt or truncated): the file is
+// damaged, as opposed to unreadable (missing, no permission, I/O error).
+class DamagedInputError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 enum class Compression { kNone, kGzip, kBzip2, kXz, kZstd };

@@ -1,6 +1,9 @@
 // sqlite_store: opening the database, the sinks, inputs, settings and runs.
 #include "store/sqlite_store.h"
 
+#include <cstdlib>
+#include <ctime>
+
 #include "base/embedded_data.h"
 #include "store/sqlite_columns.h"
 
@@ -65,6 +68,7 @@ void SqliteStore::open_for_writing(const std::string& path, int busy_timeout_ms)
                          ", newer than this pftls knows (" + std::to_string(kSchemaVersion) +
                          "): use a newer pftls");
   }
+  if (version > 0) check_integrity_if_due();  // before anything is written to it
   db_->exec("PRAGMA journal_mode=WAL", "PRAGMA journal_mode=WAL");
   db_->exec("PRAGMA synchronous=NORMAL", "PRAGMA synchronous=NORMAL");
   // One run is one transaction; its dirty pages beyond this cache spill to
@@ -79,6 +83,32 @@ void SqliteStore::open_for_writing(const std::string& path, int busy_timeout_ms)
 constexpr const char* kAddedIndexes =
     "CREATE INDEX IF NOT EXISTS sessions_failed_time ON sessions (failure_at, failure_ord, id) "
     "WHERE failed = 1";
+
+void SqliteStore::check_integrity() {
+  Statement st = db_->prepare("PRAGMA quick_check", "PRAGMA quick_check");
+  std::string first;
+  if (st.step()) first = st.column_text(0);
+  if (first == "ok") return;
+  const std::string& path = db_->path();
+  throw StoreError(StoreError::Kind::kFailed,
+                   "database " + path + " is damaged (PRAGMA quick_check: " + first.substr(0, 200) +
+                       "), nothing written to it; recover it with: sqlite3 " + path +
+                       " .recover | sqlite3 NEW.db");
+}
+
+void SqliteStore::check_integrity_if_due() {
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  std::int64_t last = 0;
+  {
+    Statement st = db_->prepare("SELECT value FROM settings WHERE key = 'integrity_checked_at'",
+                                "read setting");
+    if (st.step()) last = std::strtoll(st.column_text(0).c_str(), nullptr, 10);
+  }
+  // A clock set back counts as due too.
+  if (last <= now && now - last < kIntegrityCheckEverySeconds) return;
+  check_integrity();
+  checked_at_ = now;  // stored by the run, in its transaction: a failed run leaves no trace
+}
 
 void SqliteStore::ensure_schema() {
   const std::int64_t version = db_->user_version();
@@ -108,7 +138,10 @@ void SqliteStore::ensure_schema() {
   t.commit();
 }
 
-void SqliteStore::begin_run() { run_.emplace(*db_); }
+void SqliteStore::begin_run() {
+  run_.emplace(*db_);
+  if (checked_at_) set_setting("integrity_checked_at", std::to_string(*checked_at_));
+}
 
 void SqliteStore::commit_run() {
   run_->commit();

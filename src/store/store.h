@@ -75,6 +75,11 @@ class Store : public EventSink, public OutboundSink {
   // stays bounded however many rows there are. This default reads the
   // whole result first; a backend that can, streams.
   virtual void query_rows(std::string_view name, const QueryParams& params, RowSink& sink);
+
+  // Reads the whole database for damage (a page flipped on disk) and
+  // throws a StoreError naming the file and how to recover it when there is
+  // any. This default has nothing to check (a server checks its own pages).
+  virtual void check_integrity() {}
 };
 
 inline constexpr std::int64_t kDefaultWindowSeconds = std::int64_t{24} * 3600;

@@ -107,6 +107,9 @@ case $CASE in
     make_incident_db 1000000
     # One new plaintext message from a failed address, in a new session.
     printf 'Nov 14 22:15:00 mx postfix/smtpd[77]: connect from mta.example[10.0.0.1]\n' >one.log
+    # The bound is on an ordinary run: the day's PRAGMA quick_check, which
+    # reads the whole database, has passed (its cost: README, Damaged database).
+    sqlite3 db "INSERT OR REPLACE INTO settings (key, value) VALUES ('integrity_checked_at', strftime('%s', 'now'))"
     # CPU time (user + system), not wall time: the bound is on the work,
     # which a busy machine's waits do not change.
     /usr/bin/time -f '%e %U %S' -o time.one "$PFTLS" ingest --verbose --db db --tz UTC --year 2023 one.log \

@@ -88,23 +88,86 @@ case $CASE in
     expect_err "adir"
     same_db ;;
   corrupt_gzip_leaves_db)
+    # Damaged compressed data on stdin (read once, cannot be skipped and
+    # read again later) fails the run; a damaged file is skipped instead
+    # (damaged_archive_skipped).
     seed_db
     gzip -c "$SAMPLES/sessions/mail.log" >good.gz
     size=$(stat -c %s good.gz)
     # Damage bytes in the middle of the deflate stream.
     printf '\xff\xff\xff\xff\xff\xff\xff\xff' | dd of=good.gz bs=1 seek=$((size / 2)) conv=notrunc status=none
-    run ingest --db db --year 2026 --tz UTC good.gz
+    run ingest --db db --year 2026 --tz UTC - <good.gz
     expect_rc 2
-    expect_err "good.gz"
+    expect_err "<stdin>"
     expect_one_line_err
     same_db ;;
   truncated_gzip_leaves_db)
     seed_db
     gzip -c "$SAMPLES/sessions/mail.log" | head -c 300 >cut.gz
-    run ingest --db db --year 2026 --tz UTC cut.gz
+    run ingest --db db --year 2026 --tz UTC - <cut.gz
     expect_rc 2
-    expect_err "cut.gz"
+    expect_err "<stdin>"
     same_db ;;
+  damaged_archive_skipped)
+    # mail.log* with a damaged mail.log.2.gz: the others are read, the
+    # damaged one is skipped whole (none of its lines), reported once (exit
+    # 3), shown by status, skipped unread while unchanged, read once whole.
+    lines_stored() { sqlite3 db 'SELECT sum(lines) FROM runs'; }
+    cp "$SAMPLES/amex/mail.log" mail.log
+    gzip -c "$SAMPLES/sessions/mail.log" >mail.log.2.gz
+    cp mail.log.2.gz whole.gz
+    size=$(stat -c %s mail.log.2.gz)
+    printf '\xff\xff\xff\xff\xff\xff\xff\xff' | dd of=mail.log.2.gz bs=1 seek=$((size / 2)) conv=notrunc status=none
+    run ingest --db db --year 2026 --tz UTC mail.log.2.gz mail.log
+    expect_rc 3
+    expect_err "mail.log.2.gz: corrupt gzip data"
+    expect_err "damaged input skipped, none of its lines read"
+    [[ $(grep -c "damaged input" "$tmp/err") == 1 ]] || fail "not one line: $(cat "$tmp/err")"
+    [[ $(lines_stored) == "$(wc -l <mail.log)" ]] || fail "stored $(lines_stored) lines, expected only mail.log's"
+    "$PFTLS" export incidents --db db | grep -q '148.173.96.86' || fail "mail.log's incident missing"
+    run status --db db
+    expect_rc 0
+    grep -q "^Damaged inputs" "$tmp/out" || fail "status does not show the damaged input: $(cat "$tmp/out")"
+    grep -q "^mail.log.2.gz .*corrupt gzip data" "$tmp/out" || fail "status: $(cat "$tmp/out")"
+    # Later runs: the live log is read, the unchanged damaged file skipped quietly.
+    tail -1 "$SAMPLES/amex/mail.log" >>mail.log
+    run ingest --db db --year 2026 --tz UTC mail.log.2.gz mail.log
+    expect_rc 0
+    expect_err "ingest: 1 lines read"
+    grep -q "damaged" "$tmp/err" && fail "reported again: $(cat "$tmp/err")"
+    # Renamed by a rotation: the same file, still skipped quietly.
+    mv mail.log.2.gz mail.log.3.gz
+    run ingest --db db --year 2026 --tz UTC mail.log.3.gz mail.log
+    expect_rc 0
+    grep -q "damaged" "$tmp/err" && fail "reported again after a rename: $(cat "$tmp/err")"
+    mv mail.log.3.gz mail.log.2.gz
+    # Replaced by a whole copy: read once, all of it; status forgets the damage.
+    cp whole.gz mail.log.2.gz
+    run ingest --db db --year 2026 --tz UTC mail.log.2.gz mail.log
+    expect_rc 0
+    expect_err "ingest: $(wc -l <"$SAMPLES/sessions/mail.log") lines read"
+    [[ $(lines_stored) == $(($(wc -l <mail.log) + $(wc -l <"$SAMPLES/sessions/mail.log"))) ]] ||
+      fail "stored $(lines_stored) lines"
+    run status --db db
+    grep -q "Damaged" "$tmp/out" && fail "status still shows a damage: $(cat "$tmp/out")"
+    run ingest --db db --year 2026 --tz UTC mail.log.2.gz mail.log
+    expect_rc 0
+    expect_err "ingest: 0 lines read" ;;
+  archive_being_compressed)
+    # A .gz caught while it is written (truncated): skipped, then read
+    # whole once finished; every line is stored exactly once.
+    gzip -c "$SAMPLES/sessions/mail.log" >whole.gz
+    head -c 600 whole.gz >mail.log.1.gz
+    cp "$SAMPLES/amex/mail.log" mail.log
+    run ingest --db db --year 2026 --tz UTC mail.log.1.gz mail.log
+    expect_rc 3
+    expect_err "mail.log.1.gz: corrupt gzip data"
+    cp whole.gz mail.log.1.gz
+    run ingest --db db --year 2026 --tz UTC mail.log.1.gz mail.log
+    expect_rc 0
+    total=$(($(wc -l <mail.log) + $(wc -l <"$SAMPLES/sessions/mail.log")))
+    [[ $(sqlite3 db 'SELECT sum(lines) FROM runs') == "$total" ]] ||
+      fail "stored $(sqlite3 db 'SELECT sum(lines) FROM runs') lines, expected $total" ;;
   foreign_database)
     printf 'this is not a database, it is a text file\n' >db
     cp db db.orig
@@ -197,6 +260,55 @@ case $CASE in
     expect_err "cannot run journalctl"
     expect_one_line_err
     same_db ;;
+  journal_timeout_exit_75)
+    # A journalctl that never ends (and a child of it holding its output
+    # open) is killed at --journal-timeout; exit 75, one line, database as
+    # it was, no process left.
+    seed_db
+    mkdir fake
+    printf '#!/bin/sh\nsleep 1000 &\necho $! >"%s/sleeper"\nwait\n' "$tmp" >fake/journalctl
+    chmod +x fake/journalctl
+    start=$(date +%s)
+    PATH=$tmp/fake:$PATH run ingest --db db --journal --journal-timeout 1
+    expect_rc 75
+    expect_err "journalctl did not finish within 1 s (--journal-timeout)"
+    expect_one_line_err
+    (($(date +%s) - start < 20)) || fail "took $(($(date +%s) - start)) s"
+    same_db
+    sleep 0.2
+    # Gone, or a zombie left to init to reap (PID 1 of a container may not).
+    state=$(awk '{print $3}' "/proc/$(cat sleeper)/stat" 2>/dev/null)
+    [[ -z $state || $state == Z ]] || fail "the child of journalctl is still running ($state)"
+    true ;;
+  damaged_database_refused)
+    # Bytes flipped in a page of old data that an ingest does not read: the
+    # daily PRAGMA quick_check refuses the database before writing to it.
+    seed_db
+    "$PFTLS" ingest --db db </dev/null 2>/dev/null || fail "second run failed"
+    sqlite3 db 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+    page=$(sqlite3 db "SELECT pageno FROM dbstat WHERE name = 'evidence' AND pagetype = 'leaf' LIMIT 1")
+    [[ -n $page ]] || fail "no evidence page (dbstat)"
+    psize=$(sqlite3 db 'PRAGMA page_size')
+    # The day's check passed long ago (a day has gone by).
+    sqlite3 db "UPDATE settings SET value = '0' WHERE key = 'integrity_checked_at'"
+    sqlite3 db 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+    printf '\xde\xad\xbe\xef\xde\xad\xbe\xef' |
+      dd of=db bs=1 seek=$(((page - 1) * psize + 8)) conv=notrunc status=none
+    cp db db.damaged
+    run ingest --db db --year 2026 --tz UTC "$SAMPLES/amex/mail.log"
+    expect_rc 2
+    expect_err "database db is damaged"
+    expect_err "sqlite3 db .recover"
+    expect_one_line_err
+    cmp -s db db.damaged || fail "the damaged database was written to"
+    [[ ! -s db-wal ]] || fail "a WAL was written"
+    run status --db db
+    expect_rc 2
+    expect_err "sqlite3 db .recover"
+    # A whole database: the check passes and its time is stored by the run.
+    for _ in 1 2; do "$PFTLS" ingest --db fine.db </dev/null 2>/dev/null || fail "ingest failed"; done
+    [[ -n $(sqlite3 fine.db "SELECT value FROM settings WHERE key = 'integrity_checked_at'") ]] ||
+      fail "the check is not recorded" ;;
   journal_options)
     run ingest --db db --journal-file a.journal --journal-directory dir
     expect_rc 2
@@ -416,6 +528,11 @@ case $CASE in
       run ingest --db db --lock-wait "$v" </dev/null
       expect_rc 2
       expect_err "--lock-wait"
+    done
+    for v in nan inf 0 0.05 -1 86401; do
+      run ingest --db db --journal-timeout "$v" </dev/null
+      expect_rc 2
+      expect_err "--journal-timeout"
     done
     run ingest --db db --window 99999999999999w </dev/null
     expect_rc 2

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -212,6 +213,39 @@ TEST_F(FakeJournalctl, StderrFloodDoesNotBlockAndIsBounded) {
         e.what(),
         "journalctl failed (exit status 3): warning: something long enough to fill a pipe quickly");
   }
+}
+
+TEST_F(FakeJournalctl, NeverExitingIsKilledAtItsTimeLimit) {
+  // Not exec: the sleep is a child that keeps the output pipe open, so only
+  // a kill of the whole group ends the output.
+  script("echo '{}'; echo $$ > '" + (dir_ / "pid").string() + "'; sleep 1000; echo late");
+  const auto start = std::chrono::steady_clock::now();
+  JournalReader r({}, "", "journal", std::chrono::milliseconds(300));
+  EXPECT_EQ(read_lines(r), Args{"{}"});
+  EXPECT_TRUE(r.timed_out());
+  try {
+    r.finish();
+    FAIL() << "no JournalTimeoutError";
+  } catch (const JournalTimeoutError& e) {
+    EXPECT_STREQ(e.what(),
+                 "journalctl did not finish within 0.3 s (--journal-timeout): killed, nothing "
+                 "of this run stored");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  pid_t pid = -1;
+  std::ifstream(dir_ / "pid") >> pid;
+  ASSERT_GT(pid, 0);
+  errno = 0;
+  EXPECT_EQ(::kill(pid, 0), -1);  // reaped
+  EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_F(FakeJournalctl, FinishingInTimeIsNotKilled) {
+  script("echo '{}'; sleep 0.2");
+  JournalReader r({}, "", "journal", std::chrono::milliseconds(5000));
+  EXPECT_EQ(read_lines(r), Args{"{}"});
+  EXPECT_EQ(r.finish(), "");
+  EXPECT_FALSE(r.timed_out());
 }
 
 TEST_F(FakeJournalctl, MissingJournalctl) {
