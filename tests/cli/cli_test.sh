@@ -269,7 +269,7 @@ case $CASE in
     printf '#!/bin/sh\nsleep 1000 &\necho $! >"%s/sleeper"\nwait\n' "$tmp" >fake/journalctl
     chmod +x fake/journalctl
     start=$(date +%s)
-    PATH=$tmp/fake:$PATH run ingest --db db --journal --journal-timeout 1
+    PATH=$tmp/fake:$PATH run ingest --db db --tz UTC --journal --journal-timeout 1
     expect_rc 75
     expect_err "journalctl did not finish within 1 s (--journal-timeout)"
     expect_one_line_err
