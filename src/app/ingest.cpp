@@ -104,7 +104,8 @@ struct Engines {
         correlator(store, limits),
         outbound(store, outbound_limits),
         gate(correlator, outbound, env) {
-    correlator.restore(store.load_state(correlator_limits.watch_ip_for));
+    correlator.restore(
+        store.load_state(correlator_limits.watch_ip_for, correlator_limits.max_watched));
     outbound.restore(store.load_outbound_state());
   }
   const CorrelatorLimits limits;

@@ -10,6 +10,7 @@
 namespace pftls {
 
 void Correlator::restore(CorrelatorState state) {
+  counts_.watch_full += state.watched_not_loaded;
   for (const WatchKey& w : state.watched) {
     if (!watch(names_.intern(w.mx_host), w)) ++counts_.watch_full;
   }

@@ -136,6 +136,9 @@ struct CorrelatorState {
   std::vector<std::vector<EvidenceLine>> open_evidence;
   std::vector<MessageRecord> tracked_messages;
   std::vector<WatchKey> watched;
+  // Clients that failed recently enough to be watched but were not loaded:
+  // the most recent max_watched are (counted as the watch list's drops).
+  std::uint64_t watched_not_loaded = 0;
 };
 
 // --- Outbound (our smtp client) ---

@@ -61,23 +61,33 @@ class BatchInsert {
   int rows_ = 0;
 };
 
-std::vector<WatchKey> load_watched(PgConn& conn, Micros watch_ip_for) {
-  // Clients that failed recently enough to be watched still, by host.
-  PgParams p;
-  p.add(watch_ip_for);
-  PgResult r = conn.exec(
-      "SELECT s.mx_host, s.client_ip, s.client_subnet, s.org_domain, max(s.failure_at) "
+// Clients that failed recently enough to be watched still, by host: at
+// most `max` of them, the latest failures first; the others are counted.
+void load_watched(PgConn& conn, Micros watch_ip_for, std::size_t max, CorrelatorState& state) {
+  const std::string groups =
       "FROM sessions AS s JOIN hosts AS h ON h.mx_host = s.mx_host "
       "WHERE s.failed = 1 AND s.client_ip <> '' AND s.failure_at >= h.newest_at - $1 "
-      "GROUP BY s.mx_host, s.client_ip, s.client_subnet, s.org_domain",
+      "GROUP BY s.mx_host, s.client_ip, s.client_subnet, s.org_domain";
+  PgParams p;
+  p.add(watch_ip_for);
+  p.add(static_cast<std::int64_t>(max));
+  PgResult r = conn.exec(
+      "SELECT s.mx_host, s.client_ip, s.client_subnet, s.org_domain, max(s.failure_at) AS last " +
+          groups + " ORDER BY last DESC LIMIT $2",
       p, "load watched clients");
-  std::vector<WatchKey> out;
-  out.reserve(static_cast<std::size_t>(r.rows()));
+  state.watched.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
-    out.push_back(WatchKey{std::string(r.text(i, 0)), std::string(r.text(i, 1)),
-                           std::string(r.text(i, 2)), std::string(r.text(i, 3)), r.int64(i, 4)});
+    state.watched.push_back(WatchKey{std::string(r.text(i, 0)), std::string(r.text(i, 1)),
+                                     std::string(r.text(i, 2)), std::string(r.text(i, 3)),
+                                     r.int64(i, 4)});
   }
-  return out;
+  if (state.watched.size() < max) return;
+  PgParams c;
+  c.add(watch_ip_for);
+  PgResult all =
+      conn.exec("SELECT count(*) FROM (SELECT 1 " + groups + ") AS g", c, "count watched clients");
+  if (all.int64(0, 0) > static_cast<std::int64_t>(max))
+    state.watched_not_loaded = static_cast<std::uint64_t>(all.int64(0, 0)) - max;
 }
 
 PgParams host_param(const std::string& host) {
@@ -127,9 +137,9 @@ std::vector<MessageRecord> load_followed_messages(PgConn& conn, const std::strin
 
 }  // namespace
 
-CorrelatorState PgStore::load_state(Micros watch_ip_for) {
+CorrelatorState PgStore::load_state(Micros watch_ip_for, std::size_t max_watched) {
   CorrelatorState state;
-  state.watched = load_watched(*conn_, watch_ip_for);
+  load_watched(*conn_, watch_ip_for, max_watched, state);
   load_open_sessions(*conn_, host_, state);
   state.tracked_messages = load_followed_messages(*conn_, host_);
   return state;

@@ -16,21 +16,29 @@ std::string pending_message_columns() {
   return "outbound_id, " + columns(pending_message_fields()) + ", " + columns(outbound_fields());
 }
 
-std::vector<WatchKey> load_watched(Db& db, Micros watch_ip_for) {
-  // Clients that failed recently enough to be watched still, by host.
-  Statement st = db.prepare(
-      "SELECT s.mx_host, s.client_ip, s.client_subnet, s.org_domain, max(s.failure_at) "
+// Clients that failed recently enough to be watched still, by host: at
+// most `max` of them, the latest failures first; the others are counted.
+void load_watched(Db& db, Micros watch_ip_for, std::size_t max, CorrelatorState& state) {
+  const std::string groups =
       "FROM sessions AS s JOIN hosts AS h ON h.mx_host = s.mx_host "
       "WHERE s.failed = 1 AND s.client_ip <> '' AND s.failure_at >= h.newest_at - ?1 "
-      "GROUP BY s.mx_host, s.client_ip, s.client_subnet, s.org_domain",
+      "GROUP BY s.mx_host, s.client_ip, s.client_subnet, s.org_domain";
+  Statement st = db.prepare(
+      "SELECT s.mx_host, s.client_ip, s.client_subnet, s.org_domain, max(s.failure_at) AS last " +
+          groups + " ORDER BY last DESC LIMIT ?2",
       "load watched clients");
   st.bind(1, watch_ip_for);
-  std::vector<WatchKey> out;
+  st.bind(2, static_cast<std::int64_t>(max));
   while (st.step()) {
-    out.push_back(WatchKey{st.column_text(0), st.column_text(1), st.column_text(2),
-                           st.column_text(3), st.column_int(4)});
+    state.watched.push_back(WatchKey{st.column_text(0), st.column_text(1), st.column_text(2),
+                                     st.column_text(3), st.column_int(4)});
   }
-  return out;
+  if (state.watched.size() < max) return;
+  Statement all =
+      db.prepare("SELECT count(*) FROM (SELECT 1 " + groups + ")", "count watched clients");
+  all.bind(1, watch_ip_for);
+  if (all.step() && all.column_int(0) > static_cast<std::int64_t>(max))
+    state.watched_not_loaded = static_cast<std::uint64_t>(all.column_int(0)) - max;
 }
 
 void load_open_sessions(Db& db, CorrelatorState& state) {
@@ -71,9 +79,9 @@ std::vector<MessageRecord> load_followed_messages(Db& db) {
 
 }  // namespace
 
-CorrelatorState SqliteStore::load_state(Micros watch_ip_for) {
+CorrelatorState SqliteStore::load_state(Micros watch_ip_for, std::size_t max_watched) {
   CorrelatorState state;
-  state.watched = load_watched(*db_, watch_ip_for);
+  load_watched(*db_, watch_ip_for, max_watched, state);
   load_open_sessions(*db_, state);
   state.tracked_messages = load_followed_messages(*db_);
   return state;

@@ -48,7 +48,7 @@ class SqliteStore final : public Store {
   void commit_run() override;
   void rollback_run() noexcept override;
 
-  CorrelatorState load_state(Micros watch_ip_for) override;
+  CorrelatorState load_state(Micros watch_ip_for, std::size_t max_watched) override;
   void save_state(const CorrelatorState& state) override;
   OutboundState load_outbound_state() override;
   void save_outbound_state(const OutboundState& state) override;

@@ -52,8 +52,10 @@ class Store : public EventSink, public OutboundSink {
   virtual void rollback_run() noexcept = 0;
 
   // The correlator's open state; `watch_ip_for`: how long after its last
-  // failure a client is watched again (CorrelatorLimits::watch_ip_for).
-  virtual CorrelatorState load_state(Micros watch_ip_for) = 0;
+  // failure a client is watched again (CorrelatorLimits::watch_ip_for); at
+  // most `max_watched` such clients, the most recent failures first, the
+  // rest counted in watched_not_loaded.
+  virtual CorrelatorState load_state(Micros watch_ip_for, std::size_t max_watched) = 0;
   virtual void save_state(const CorrelatorState& state) = 0;
   virtual OutboundState load_outbound_state() = 0;
   virtual void save_outbound_state(const OutboundState& state) = 0;

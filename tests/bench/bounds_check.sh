@@ -167,6 +167,11 @@ case $CASE in
       printf "%s mx postfix/smtpd[%d]: disconnect from unknown[%s] ehlo=1 starttls=0/1 commands=1/2\n", t(s), p, ip(i) } }' \
       >flood.log
     ingest_bounded failing_addresses flood.log
+    # The next run loads the clients still watched: the most recent up to
+    # the watch list's bound, not all 1M (the rest counted as dropped).
+    printf '%s mx postfix/smtpd[7]: connect from unknown[192.0.2.7]\n' "$(mawk "$AWK_TIME"' BEGIN { print t(10001) }')" >next.log
+    ingest_bounded next_run next.log
+    grep -q 'watched clients' err.next_run || fail "the clients not loaded are not reported: $(cat err.next_run)"
     # Every query over them answers in bounded time (a plan with a full scan
     # inside a correlated subquery would take hours here).
     for q in failing failures incidents clients never-tls lost; do

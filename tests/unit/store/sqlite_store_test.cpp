@@ -156,7 +156,7 @@ TEST_F(SqliteStoreTest, RunStateComesBackAsSaved) {
     store.commit_run();
   }
   SqliteStore store(path_, Store::Mode::kReadOnly);
-  CorrelatorState loaded = store.load_state(7LL * 86400 * kMicrosPerSecond);
+  CorrelatorState loaded = store.load_state(7LL * 86400 * kMicrosPerSecond, 100);
   EXPECT_TRUE(same(loaded.open_sessions, state.open_sessions));
   ASSERT_EQ(loaded.open_evidence.size(), state.open_evidence.size());
   for (std::size_t i = 0; i < state.open_evidence.size(); ++i) {
@@ -242,8 +242,35 @@ TEST_F(SqliteStoreTest, WatchHorizonIsTheOneAskedFor) {
     std::size_t watched;
   };
   for (const Case& c : {Case{1000, 1}, Case{999, 0}, Case{7LL * 86400 * kMicrosPerSecond, 1}}) {
-    EXPECT_EQ(store.load_state(c.horizon).watched.size(), c.watched) << c.horizon;
+    EXPECT_EQ(store.load_state(c.horizon, 100).watched.size(), c.watched) << c.horizon;
   }
+}
+
+// At most max_watched failed clients come back, those of the latest
+// failures; the others are counted, not loaded (a flood of failing
+// addresses must not fill the next run's memory).
+TEST_F(SqliteStoreTest, WatchedClientsLoadedUpToTheBound) {
+  SqliteStore store(path_, Store::Mode::kReadWrite);
+  Micros newest = 0;
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    SessionRecord s = open_session(0, 2 * i);  // failed, one second apart
+    s.client_ip = "192.0.2." + std::to_string(20 + i);
+    s.failure_at += static_cast<Micros>(i) * kMicrosPerSecond;
+    store.save_session(s);
+    newest = s.failure_at;
+  }
+  StringMap<HostFacts> hosts;
+  hosts["mx"].newest_at = newest;
+  store.merge_host_facts(hosts);
+  const Micros week = 7LL * 86400 * kMicrosPerSecond;
+  const CorrelatorState all = store.load_state(week, 10);
+  EXPECT_EQ(all.watched.size(), 5u);
+  EXPECT_EQ(all.watched_not_loaded, 0u);
+  const CorrelatorState some = store.load_state(week, 2);
+  ASSERT_EQ(some.watched.size(), 2u);
+  EXPECT_EQ(some.watched[0].client_ip, "192.0.2.24");
+  EXPECT_EQ(some.watched[1].client_ip, "192.0.2.23");
+  EXPECT_EQ(some.watched_not_loaded, 3u);
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaIsRefusedAndLeftAlone) {
