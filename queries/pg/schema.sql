@@ -6,7 +6,8 @@
 -- runs (README "PostgreSQL"). What a run carries to the next run of the same
 -- host is that host's alone: the open sessions, followed messages, pending
 -- outbound state, read offsets, run-scoped settings (the line order, journal
--- cursors) and the run records carry `run_host`, the name of the host whose
+-- cursors, the zone, the warnings given, damaged files) and the run records
+-- carry `run_host`, the name of the host whose
 -- run wrote them (gethostname, or $PFTLS_HOST), and a run reads and replaces
 -- only its own. Settings shared by all hosts have run_host ''. What the
 -- queries read (sessions, messages, incidents, client counts) is shared.

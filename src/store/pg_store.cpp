@@ -76,8 +76,9 @@ std::string run_host_name() {
 }  // namespace
 
 bool pg_run_scoped_setting(std::string_view key) {
-  return key == "next_ord" || key.starts_with("journal_cursor:") ||
-         key.starts_with("journal_lines:");
+  return key == "next_ord" || key == "tz" || key == "warned_kinds" ||
+         key.starts_with("journal_cursor:") || key.starts_with("journal_lines:") ||
+         key.starts_with("damaged_file:") || key.starts_with("damaged_input:");
 }
 
 std::string pg_insert_sql(std::string_view table, const std::string& columns, int count) {

@@ -33,7 +33,10 @@
 namespace pftls {
 
 // Settings that belong to one host's runs (the order of its lines, its
-// journal cursors); every other setting is shared by all hosts.
+// journal cursors, its zone, the warnings it gave today, its damaged
+// files); every other setting (the window, the pseudonym key) is shared by
+// all hosts. A run writes no shared row, so hosts' runs do not wait on each
+// other there.
 bool pg_run_scoped_setting(std::string_view key);
 
 class PgStore final : public Store {

@@ -4,7 +4,7 @@
 // generated, read from SQLite by the same names, except run_host, which
 // SQLite does not have: what the copied runs carry to the next is the
 // copying host's (its run_host), and settings are shared but for the
-// run-scoped ones (the line order, journal cursors), which become its own.
+// run-scoped ones (pg_run_scoped_setting), which become its own.
 #include "store/store_copy.h"
 
 #include <array>

@@ -141,7 +141,7 @@ echo "-- two hosts share one database: each run carries on its own host's state"
 pg_createdb shared
 url=$(pg_url shared)
 "$gen" --seed 7 --hosts 2 --lines 30000 --fail-permille 100 >"$tmp/two.log" 2>/dev/null
-"$pftls" ingest --db "$tmp/two.db" --year 2024 --tz UTC "$tmp/two.log" 2>/dev/null
+"$pftls" ingest --db "$tmp/two.db" --year 2024 --tz UTC "$tmp/two.log" >/dev/null 2>&1
 for h in mx1 mx2; do
   mkdir -p "$tmp/hosts/$h"
   awk -v h="$h" '$4 == h' "$tmp/two.log" >"$tmp/hosts/$h.all"

@@ -29,7 +29,7 @@ for pair in 1 2 3 4; do
   done
 done
 sort -m -s -k1,1M -k2,2n -k3,3 "$tmp"/h*.all >"$tmp/merged.log"
-"$pftls" ingest --db "$tmp/ref.db" --year 2024 --tz UTC "$tmp/merged.log" 2>/dev/null
+"$pftls" ingest --db "$tmp/ref.db" --year 2024 --tz UTC "$tmp/merged.log" >/dev/null 2>&1
 
 pg_createdb hosts
 url=$(pg_url hosts)
@@ -55,8 +55,17 @@ host_loop() {
       kill -9 "$victim" 2>/dev/null || true
       wait "$victim" 2>/dev/null || true
     fi
-    PFTLS_HOST=h$h "$pftls" ingest --db "$url" --year 2024 --tz UTC --lock-wait 120 "$log" \
-      >/dev/null 2>"$tmp/err$h" || { echo "host h$h, step $k: $(cat "$tmp/err$h")" >&2; return 1; }
+    # Exit 75 (busy: PostgreSQL broke a deadlock between two hosts' runs)
+    # is cron's "try again": the next tick does.
+    local tries=0 rc
+    while :; do
+      rc=0
+      PFTLS_HOST=h$h "$pftls" ingest --db "$url" --year 2024 --tz UTC --lock-wait 120 "$log" \
+        >/dev/null 2>"$tmp/err$h" || rc=$?
+      ((rc == 75 && ++tries < 5)) || break
+      echo "host h$h, step $k: exit 75, tried again: $(cat "$tmp/err$h")" >&2
+    done
+    ((rc == 0)) || { echo "host h$h, step $k: exit $rc: $(cat "$tmp/err$h")" >&2; return 1; }
   done
 }
 
