@@ -37,7 +37,7 @@ rows_sql="SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM message
 
 start=$(date +%s%N)
 /usr/bin/time -v -o "$work/time.sqlite" "$pftls" ingest --verbose --db "$work/one.db" "${opts[@]}" \
-  "$work/merged.log" 2>"$work/err.sqlite"
+  "$work/merged.log" >/dev/null 2>"$work/err.sqlite"
 ms=$((($(date +%s%N) - start) / 1000000))
 echo "SQLite, one run over the merged stream: ${ms} ms wall, peak RSS $(rss "$work/time.sqlite") KiB," \
   "$(sqlite3 "$work/one.db" "$rows_sql") rows, $(du -k "$work/one.db" | cut -f1) KiB on disk"
@@ -50,7 +50,7 @@ start=$(date +%s%N)
 pids=()
 for ((h = 1; h <= HOSTS; h++)); do
   PFTLS_HOST=h$h /usr/bin/time -v -o "$work/time.h$h" "$pftls" ingest --verbose --db "$url" "${opts[@]}" \
-    --lock-wait 600 "$work/h$h.log" 2>"$work/err.h$h" &
+    --lock-wait 600 "$work/h$h.log" >/dev/null 2>"$work/err.h$h" &
   pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
