@@ -2,19 +2,17 @@
 #include "app/incident_hook.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
-#include <streambuf>
 #include <thread>
 
 #include "base/text.h"
+#include "report/fd_stream_buf.h"
 
 extern char** environ;
 
@@ -22,62 +20,6 @@ namespace pftls {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// An output buffer over a non-blocking pipe: each write waits for room
-// until the deadline. After EPIPE (the reader is gone) or the deadline,
-// writes fail and the stream goes bad, which ends the feeding.
-class PipeBuf final : public std::streambuf {
- public:
-  PipeBuf(int fd, Clock::time_point deadline) : fd_(fd), deadline_(deadline) {
-    setp(buf_.data(), buf_.data() + buf_.size());
-  }
-  bool timed_out() const { return timed_out_; }
-
- protected:
-  int_type overflow(int_type ch) override {
-    if (!drain()) return traits_type::eof();
-    if (!traits_type::eq_int_type(ch, traits_type::eof())) {
-      *pptr() = traits_type::to_char_type(ch);
-      pbump(1);
-    }
-    return traits_type::not_eof(ch);
-  }
-  int sync() override { return drain() ? 0 : -1; }
-
- private:
-  bool drain() {
-    const char* p = pbase();
-    while (p < pptr()) {
-      if (failed_) return false;
-      const ssize_t n = ::write(fd_, p, static_cast<std::size_t>(pptr() - p));
-      if (n > 0) {
-        p += n;
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
-        if (left.count() <= 0) {
-          timed_out_ = failed_ = true;
-          break;
-        }
-        pollfd pfd{fd_, POLLOUT, 0};
-        ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
-        continue;
-      }
-      failed_ = true;  // EPIPE: the command no longer reads; anything else alike
-    }
-    setp(buf_.data(), buf_.data() + buf_.size());
-    return !failed_;
-  }
-
-  int fd_;
-  Clock::time_point deadline_;
-  std::array<char, 16384> buf_{};
-  bool failed_ = false;
-  bool timed_out_ = false;
-};
 
 // Closes the descriptor it holds when it goes.
 struct Fd {
@@ -186,7 +128,10 @@ std::string run_incident_hook(const std::vector<std::string>& args,
   {
     IgnoreSigpipe ignore;
     ::fcntl(in_w.fd, F_SETFL, ::fcntl(in_w.fd, F_GETFL) | O_NONBLOCK);
-    PipeBuf buf(in_w.fd, deadline);
+    // Each write waits for room until the deadline; after EPIPE (the
+    // command no longer reads) or the deadline the stream goes bad, which
+    // ends the feeding.
+    FdStreamBuf buf(in_w.fd, deadline);
     std::ostream out(&buf);
     try {
       feed(out);
@@ -199,7 +144,7 @@ std::string run_incident_hook(const std::vector<std::string>& args,
       }
       throw;
     }
-    timed_out = buf.timed_out();
+    timed_out = buf.error() == ETIMEDOUT;
     in_w.reset();  // end of input for the command
   }
   return reap(pid, deadline, name, limit, timed_out);

@@ -11,49 +11,11 @@
 #include <cstring>
 #include <iostream>
 #include <stdexcept>
-#include <vector>
+
+#include "report/fd_stream_buf.h"
 
 namespace pftls {
 namespace {
-
-// A stream buffer on a file descriptor that remembers the first write error.
-class FdBuf : public std::streambuf {
- public:
-  explicit FdBuf(int fd) : fd_(fd), buf_(std::size_t{64} * 1024) { reset(); }
-  int error() const { return error_; }
-
- protected:
-  int_type overflow(int_type c) override {
-    if (!drain()) return traits_type::eof();
-    if (!traits_type::eq_int_type(c, traits_type::eof())) {
-      *pptr() = traits_type::to_char_type(c);
-      pbump(1);
-    }
-    return traits_type::not_eof(c);
-  }
-  int sync() override { return drain() ? 0 : -1; }
-
- private:
-  void reset() { setp(buf_.data(), buf_.data() + buf_.size()); }
-  bool drain() {
-    const char* p = pbase();
-    while (error_ == 0 && p < pptr()) {
-      const ssize_t n = ::write(fd_, p, static_cast<std::size_t>(pptr() - p));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        error_ = n < 0 ? errno : EIO;
-        break;
-      }
-      p += n;
-    }
-    reset();
-    return error_ == 0;
-  }
-
-  int fd_;
-  std::vector<char> buf_;
-  int error_ = 0;
-};
 
 [[noreturn]] void fail(const std::string& path, int error) {
   const std::string what =
@@ -81,7 +43,7 @@ struct OutputFile::Impl {
   bool own_fd = false;  // false: standard output, not closed here
   bool sync = false;    // a regular file: fsync before close
   std::string tmp;      // the temporary to rename, "" when writing in place
-  FdBuf buf;
+  FdStreamBuf buf;
   std::ostream out;
   explicit Impl(int f) : fd(f), buf(f), out(&buf) {}
   Impl(const Impl&) = delete;
