@@ -1,5 +1,5 @@
--- schema.sql: the pftls database (PRAGMA user_version = 2; pftls migrates
--- version 1 on opening, see src/store/schema_migration.cpp).
+-- schema.sql: the pftls database (PRAGMA user_version = 3; pftls migrates
+-- versions 1 and 2 on opening, see src/store/schema_migration.cpp).
 -- Purpose: what the named queries need, not every log line: failed STARTTLS
 -- sessions; sessions and accepted messages of clients that failed before
 -- ("watched" clients); per-client counts; per-host facts; the correlation
@@ -94,7 +94,8 @@ CREATE TABLE IF NOT EXISTS client_stats (
   messages           INTEGER NOT NULL DEFAULT 0,
   plaintext_messages INTEGER NOT NULL DEFAULT 0,
   first_seen         INTEGER,
-  last_seen          INTEGER
+  last_seen          INTEGER,
+  named_at           INTEGER NOT NULL DEFAULT 0  -- when the session that gave client_name began
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS hosts (

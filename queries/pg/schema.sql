@@ -1,6 +1,7 @@
 -- pg/schema.sql: the pftls database in PostgreSQL (table pftls_schema holds
--- version 3: the tables and columns of queries/schema.sql version 2, whose
--- purpose and meaning are described there, plus the run host below).
+-- version 4: the tables and columns of queries/schema.sql version 3, whose
+-- purpose and meaning are described there, plus the run host below; pftls
+-- migrates version 3 on opening, see PgStore::ensure_schema).
 --
 -- Several hosts share one PostgreSQL database, each running its own ingest
 -- runs (README "PostgreSQL"). What a run carries to the next run of the same
@@ -112,7 +113,8 @@ CREATE TABLE client_stats (
   messages           BIGINT NOT NULL DEFAULT 0,
   plaintext_messages BIGINT NOT NULL DEFAULT 0,
   first_seen         BIGINT,
-  last_seen          BIGINT
+  last_seen          BIGINT,
+  named_at           BIGINT NOT NULL DEFAULT 0  -- when the session that gave client_name began
 );
 
 CREATE TABLE hosts (

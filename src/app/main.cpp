@@ -17,6 +17,7 @@
 
 #include "app/commands.h"
 #include "app/options.h"
+#include "app/prune_command.h"
 #include "base/text.h"
 #include "input/journal_reader.h"
 #include "parse/pattern_set.h"
@@ -44,6 +45,7 @@ struct Cli {
   EvidenceArgs evidence;
   int status_runs = 10;
   std::string copy_from, copy_to;
+  PruneArgs prune;
   std::vector<std::pair<const CLI::App*, std::function<int()>>> actions;
 
   void on(const CLI::App* cmd, std::function<int()> run) {
@@ -236,6 +238,27 @@ void add_copy(CLI::App& app, Cli& cli) {
   cli.on(cmd, [&cli] { return run_copy_command(cli.copy_from, cli.copy_to); });
 }
 
+void add_prune(CLI::App& app, Cli& cli) {
+  PruneArgs& a = cli.prune;
+  auto* cmd = app.add_subcommand(
+      "prune", "Delete what no query from a cut-off time on needs (retention), in one transaction");
+  cli.on(cmd, [&cli] { return run_prune_command(cli.db, cli.prune); });
+  add_db(cmd, cli);
+  auto* before = cmd->add_option("--before", a.before, "The cut-off: a time, as --since takes");
+  auto* keep = cmd->add_option("--keep", a.keep, "The cut-off back from now: 400d, 52w, ...");
+  before->excludes(keep);
+  cmd->add_option("--window", a.window,
+                  "Window kept before the cut-off for its incidents (default: the stored one, "
+                  "else 24h)");
+  cmd->add_flag("--vacuum", a.vacuum,
+                "Then give the freed space back (SQLite VACUUM: needs free disk as large as the "
+                "file and locks it meanwhile)");
+  cmd->add_option("--lock-wait", a.lock_wait,
+                  "Seconds to wait for another pftls run before giving up with exit 75 "
+                  "(default 10)")
+      ->check(CLI::Range(0.0, 3600.0));
+}
+
 void add_exports(CLI::App& app, Cli& cli) {
   auto* cmd = app.add_subcommand("export", "Write query results as CSV for a disclosure report");
   cmd->require_subcommand(1);
@@ -287,6 +310,7 @@ int run_pftls(int argc, char** argv) {
     add_queries(app, cli);
     add_exports(app, cli);
     add_copy(app, cli);
+    add_prune(app, cli);
     app.parse(argc, argv);
     // Validate the built-in patterns before anything else: a broken set is a build defect.
     (void)PatternSet::builtin();

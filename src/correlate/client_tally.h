@@ -59,7 +59,6 @@ class ClientTally {
     std::size_t n = 0;
     for (auto& [ip, e] : entries_) {
       if (e.stats.sessions == 0) continue;  // made only for its identity keys
-      e.stats.org_domain = e.keys.org_domain;
       out.emplace_back(ip, std::move(e.stats));
       if (out.size() == kChunk) {
         sink_.add_client_stats(out);

@@ -270,8 +270,12 @@ void Correlator::count_session(const Session& s) {
   const bool unknown = std::string_view(r.client_name) == kUnknown;
   fill_keys(e.keys, r);
   ClientStats& c = e.stats;
-  if (!r.client_name.empty() && !unknown) c.client_name = r.client_name;
   const Micros first = r.connect_at ? r.connect_at : s.last_seen;
+  if (!unknown && names_later(first, r.client_name, c.named_at, c.client_name)) {
+    c.client_name = r.client_name;
+    c.named_at = first;
+    c.org_domain = e.keys.org_domain;  // fill_keys just took it from this name
+  }
   if (c.first_seen == 0 || first < c.first_seen) c.first_seen = first;
   if (s.last_seen > c.last_seen) c.last_seen = s.last_seen;
   ++c.sessions;

@@ -75,8 +75,9 @@ struct MessageRecord {
 
 // Per client IP, over all hosts: how it talks to us.
 struct ClientStats {
-  std::string client_name;  // the last name other than "unknown"
+  std::string client_name;  // the latest name other than "unknown" (names_later)
   std::string org_domain;   // registrable domain of that name
+  Micros named_at = 0;      // when the session that named it began
   std::int64_t sessions = 0;
   std::int64_t tls_sessions = 0;
   std::int64_t plaintext_sessions = 0;  // sessions that got a queue id without TLS
@@ -87,6 +88,16 @@ struct ClientStats {
   Micros first_seen = 0;
   Micros last_seen = 0;
 };
+
+// Whether a name seen at `at` replaces the client's `current` name, seen at
+// `current_at`: the later session's wins, and of two sessions that began in
+// the same microsecond (on two hosts, say) the greater name in byte order.
+// A total order, so that the name kept does not depend on the order in which
+// runs or hosts hand their counts over (the stores' upserts say the same).
+inline bool names_later(Micros at, std::string_view name, Micros current_at,
+                        std::string_view current) {
+  return !name.empty() && (at > current_at || (at == current_at && name > current));
+}
 
 // Per mx host (the syslog host field).
 struct HostFacts {

@@ -195,6 +195,10 @@ std::int64_t PgResult::int64(int r, int c) const {
   return v;
 }
 
+std::int64_t PgResult::affected() const {
+  return r_ == nullptr ? 0 : std::strtoll(PQcmdTuples(r_), nullptr, 10);
+}
+
 std::string PgResult::blob(int r, int c) const {
   std::size_t n = 0;
   unsigned char* raw =

@@ -65,6 +65,7 @@ class PgResult {
   std::string_view text(int r, int c) const;  // NULL reads as ""
   std::int64_t int64(int r, int c) const;     // NULL reads as 0
   std::string blob(int r, int c) const;       // a bytea column (text form)
+  std::int64_t affected() const;              // rows an INSERT, UPDATE or DELETE changed
 
  private:
   pg_result* r_ = nullptr;

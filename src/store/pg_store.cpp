@@ -11,6 +11,7 @@
 
 #include "base/embedded_data.h"
 #include "base/text.h"
+#include "store/prune_sql.h"
 
 namespace pftls {
 namespace {
@@ -20,27 +21,38 @@ constexpr std::int64_t kHostLockClass = 0x70667473;
 constexpr std::int64_t kSchemaLockClass = 0x70667474;
 
 // Adds a run's counts of clients to the stored ones (as SQLite's upsert),
-// `rows` clients (12 parameters each) in one statement: a run's list holds
+// `rows` clients (13 parameters each) in one statement: a run's list holds
 // each client once, so no row is affected twice. The name and domain are
-// those of the last run that named the client: with several hosts, the one
-// that committed last (README "Known limits").
+// those names_later keeps, whatever order the hosts' runs commit in.
 std::string upsert_clients_sql(int rows) {
   std::string sql =
       "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
       "plaintext_sessions, failed_sessions, starttls_sessions, messages, plaintext_messages, "
-      "first_seen, last_seen, org_domain) VALUES ";
+      "first_seen, last_seen, org_domain, named_at) VALUES ";
   int k = 1;
   for (int r = 0; r < rows; ++r) {
     sql += r > 0 ? ", (" : "(";
-    for (int c = 0; c < 12; ++c) sql += (c > 0 ? ", $" : "$") + std::to_string(k++);
+    for (int c = 0; c < 13; ++c) sql += (c > 0 ? ", $" : "$") + std::to_string(k++);
     sql += ')';
   }
+  const std::string later =
+      "(excluded.client_name <> '' AND (excluded.named_at, excluded.client_name) > "
+      "(client_stats.named_at, client_stats.client_name))";
   return sql +
          " ON CONFLICT (client_ip) DO UPDATE SET "
-         "client_name = CASE WHEN excluded.client_name <> '' THEN excluded.client_name "
+         // names_later (correlate/records.h); every SET reads the row as it was.
+         "client_name = CASE WHEN " +
+         later +
+         " THEN excluded.client_name "
          "ELSE client_stats.client_name END, "
-         "org_domain = CASE WHEN excluded.org_domain <> '' THEN excluded.org_domain "
+         "org_domain = CASE WHEN " +
+         later +
+         " THEN excluded.org_domain "
          "ELSE client_stats.org_domain END, "
+         "named_at = CASE WHEN " +
+         later +
+         " THEN excluded.named_at "
+         "ELSE client_stats.named_at END, "
          "sessions = client_stats.sessions + excluded.sessions, "
          "tls_sessions = client_stats.tls_sessions + excluded.tls_sessions, "
          "plaintext_sessions = client_stats.plaintext_sessions + excluded.plaintext_sessions, "
@@ -118,8 +130,11 @@ void PgStore::ensure_schema(Mode mode) {
                          ", which this pftls does not know (it knows " +
                          std::to_string(kSchemaVersion) + ")");
   };
-  if (auto v = version()) return check(*v);
-  if (mode == Mode::kReadOnly) {
+  // Version 3 lacks client_stats.named_at: added under the lock below.
+  constexpr std::int64_t kMigrates = 3;
+  const std::optional<std::int64_t> found = version();
+  if (found && *found != kMigrates) return check(*found);
+  if (!found && mode == Mode::kReadOnly) {
     throw StoreError(StoreError::Kind::kFailed,
                      "no pftls database at " + label + " (run 'pftls ingest' first)");
   }
@@ -129,7 +144,15 @@ void PgStore::ensure_schema(Mode mode) {
     p.add(kSchemaLockClass);
     conn_->exec("SELECT pg_advisory_xact_lock(CAST($1 AS integer), 0)", p, "create schema");
     // Asked again under the lock: another pftls may have got here first.
-    if (auto v = version()) {
+    if (auto v = version(); v && *v == kMigrates) {
+      conn_->exec_script("ALTER TABLE client_stats ADD COLUMN named_at BIGINT NOT NULL DEFAULT 0",
+                         "migrate schema");
+      PgParams now;
+      now.add(kSchemaVersion);
+      conn_->exec("INSERT INTO pftls_schema (version) VALUES ($1)", now, "set schema version");
+      conn_->exec_script("COMMIT", "migrate schema");
+      return;
+    } else if (v) {
       conn_->exec_script("COMMIT", "create schema");
       return check(*v);
     }
@@ -173,6 +196,24 @@ void PgStore::take_host_lock() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+PruneCounts PgStore::prune(Micros before) {
+  PruneCounts out;
+  for (PruneStep& step : prune_steps()) {
+    for (std::size_t at = 0; (at = step.sql.find("?1", at)) != std::string::npos;) {
+      step.sql.replace(at, 2, "$1");
+    }
+    PgParams p;
+    p.add(before);
+    prune_count(out, step.table) =
+        conn_->exec(step.sql, p, "prune " + std::string(step.table)).affected();
+  }
+  return out;
+}
+
+void PgStore::vacuum() {
+  conn_->exec_script("VACUUM sessions, messages, evidence, outbound", "VACUUM");
 }
 
 void PgStore::begin_run() {
@@ -335,6 +376,7 @@ void PgStore::add_client_stats(const ClientStatsList& stats) {
       params_.add_text(c.client_name);
       for (std::int64_t v : counts) params_.add(v);
       params_.add_text(c.org_domain);
+      params_.add(c.named_at);
     }
     const int rows = static_cast<int>(n);
     // Full batches share one prepared statement; the last, shorter one is sent as it is.

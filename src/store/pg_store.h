@@ -41,9 +41,9 @@ bool pg_run_scoped_setting(std::string_view key);
 
 class PgStore final : public Store {
  public:
-  // The schema version this pftls writes: 3, SQLite's version 2 plus the
+  // The schema version this pftls writes: 4, SQLite's version 3 plus the
   // run host of what a run carries to the next (queries/pg/schema.sql).
-  static constexpr std::int64_t kSchemaVersion = 3;
+  static constexpr std::int64_t kSchemaVersion = 4;
 
   PgStore(const std::string& location, Mode mode, int lock_wait_ms = 10'000);
   ~PgStore() override;
@@ -72,6 +72,8 @@ class PgStore final : public Store {
   void save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) override;
   void save_outbound(OutboundRecord& r) override;
   void add_client_stats(const ClientStatsList& stats) override;
+  PruneCounts prune(Micros before) override;
+  void vacuum() override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
 
   PgConn& connection() { return *conn_; }

@@ -8,6 +8,8 @@
 // record's recipients by GS 0x1d, a leading F or M for the kind). The
 // readers below turn both into the records that the version 2 tables hold;
 // the runs table gains the DropCounts columns (0 for the old runs).
+// Version 3 adds client_stats.named_at (0 for the stored names: the next
+// name seen replaces them, as every name did before).
 #include <cstdlib>
 #include <type_traits>
 
@@ -121,11 +123,15 @@ CorrelatorState v1_open_sessions(Db& db) {
 }  // namespace
 
 void SqliteStore::migrate(std::int64_t version) {
-  if (version != 1) {
+  if (version != 1 && version != 2) {
     throw StoreError(StoreError::Kind::kFailed, "database " + db_->path() + " has schema version " +
                                                     std::to_string(version) +
                                                     ", which this pftls cannot migrate");
   }
+  // Version 3 gives each client's name the time it was seen (names_later).
+  db_->exec("ALTER TABLE client_stats ADD COLUMN named_at INTEGER NOT NULL DEFAULT 0",
+            "migrate client_stats");
+  if (version == 2) return;
   const CorrelatorState sessions = v1_open_sessions(*db_);
   const OutboundState outbound = v1_outbound_state(*db_);
   db_->exec("DROP TABLE open_sessions; DROP TABLE open_outbound", "migrate: drop version 1 state");

@@ -120,6 +120,8 @@ void Db::exec(const std::string& sql, std::string_view what) {
 
 std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
+std::int64_t Db::changes() const { return sqlite3_changes64(db_); }
+
 std::int64_t Db::user_version() {
   Statement st = prepare("PRAGMA user_version", "read schema version");
   if (!st.step()) fail("read schema version", SQLITE_ERROR);

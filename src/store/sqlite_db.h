@@ -85,6 +85,8 @@ class Db {
   // Runs SQL text without parameters (pragmas, schema, transaction control).
   void exec(const std::string& sql, std::string_view what);
   std::int64_t last_insert_rowid() const;
+  // Rows the last INSERT, UPDATE or DELETE changed.
+  std::int64_t changes() const;
   std::int64_t user_version();
   [[noreturn]] void fail(std::string_view what, int rc) const;
 

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "base/embedded_data.h"
+#include "store/prune_sql.h"
 #include "store/sqlite_columns.h"
 
 namespace pftls {
@@ -14,12 +15,18 @@ namespace {
 constexpr const char* kUpsertClientSql =
     "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
     "plaintext_sessions, failed_sessions, starttls_sessions, messages, plaintext_messages, "
-    "first_seen, last_seen, org_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-    "?12) ON CONFLICT (client_ip) DO UPDATE SET "
-    "client_name = CASE WHEN excluded.client_name <> '' THEN excluded.client_name "
+    "first_seen, last_seen, org_domain, named_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "?10, ?11, ?12, ?13) ON CONFLICT (client_ip) DO UPDATE SET "
+    // names_later (correlate/records.h); every SET reads the row as it was.
+    "client_name = CASE WHEN excluded.client_name <> '' AND (excluded.named_at, "
+    "excluded.client_name) > (named_at, client_name) THEN excluded.client_name "
     "ELSE client_name END, "
-    "org_domain = CASE WHEN excluded.org_domain <> '' THEN excluded.org_domain "
+    "org_domain = CASE WHEN excluded.client_name <> '' AND (excluded.named_at, "
+    "excluded.client_name) > (named_at, client_name) THEN excluded.org_domain "
     "ELSE org_domain END, "
+    "named_at = CASE WHEN excluded.client_name <> '' AND (excluded.named_at, "
+    "excluded.client_name) > (named_at, client_name) THEN excluded.named_at "
+    "ELSE named_at END, "
     "sessions = sessions + excluded.sessions, "
     "tls_sessions = tls_sessions + excluded.tls_sessions, "
     "plaintext_sessions = plaintext_sessions + excluded.plaintext_sessions, "
@@ -262,9 +269,23 @@ void SqliteStore::add_client_stats(const ClientStatsList& stats) {
     int k = 3;
     for (std::int64_t n : counts) st.bind(k++, n);
     st.bind_kept(12, c.org_domain);
+    st.bind(13, c.named_at);
     st.run();
   }
 }
+
+PruneCounts SqliteStore::prune(Micros before) {
+  PruneCounts out;
+  for (const PruneStep& step : prune_steps()) {
+    Statement st = db_->prepare(step.sql, "prune " + std::string(step.table));
+    st.bind(1, before);
+    st.run();
+    prune_count(out, step.table) = db_->changes();
+  }
+  return out;
+}
+
+void SqliteStore::vacuum() { db_->exec("VACUUM", "VACUUM"); }
 
 void SqliteStore::merge_host_facts(const StringMap<HostFacts>& hosts) {
   for (const auto& [host, h] : hosts) {

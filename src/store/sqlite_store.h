@@ -29,7 +29,7 @@ namespace pftls {
 class SqliteStore final : public Store {
  public:
   // The schema version this pftls writes.
-  static constexpr std::int64_t kSchemaVersion = 2;
+  static constexpr std::int64_t kSchemaVersion = 3;
 
   // busy_timeout_ms: how long to wait for another pftls holding the lock.
   SqliteStore(const std::string& path, Mode mode, int busy_timeout_ms = 10'000);
@@ -71,6 +71,8 @@ class SqliteStore final : public Store {
   void save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) override;
   void save_outbound(OutboundRecord& r) override;
   void add_client_stats(const ClientStatsList& stats) override;
+  PruneCounts prune(Micros before) override;
+  void vacuum() override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
 
  private:

@@ -28,6 +28,11 @@
 
 namespace pftls {
 
+// What Store::prune removed, per table.
+struct PruneCounts {
+  std::int64_t messages = 0, outbound = 0, evidence = 0, sessions = 0;
+};
+
 // A named query's parameter: NULL, an integer or text.
 using QueryParam = std::variant<std::monostate, std::int64_t, std::string>;
 using QueryParams = std::vector<std::pair<std::string, QueryParam>>;
@@ -77,6 +82,16 @@ class Store : public EventSink, public OutboundSink {
   // stays bounded however many rows there are. This default reads the
   // whole result first; a backend that can, streams.
   virtual void query_rows(std::string_view name, const QueryParams& params, RowSink& sink);
+
+  // Deletes the sessions, messages, evidence and outbound fallbacks whose
+  // times all lie before `before` and that nothing kept refers to
+  // (store/prune_sql.h says exactly what goes). Inside a run (begin_run ..
+  // commit_run): all of it or, rolled back, nothing.
+  virtual PruneCounts prune(Micros before) = 0;
+  // Gives the space freed by prune back (SQLite: VACUUM, which needs free
+  // disk as large as the file; PostgreSQL: VACUUM of the pruned tables).
+  // Outside a run.
+  virtual void vacuum() = 0;
 
   // Reads the whole database for damage (a page flipped on disk) and
   // throws a StoreError naming the file and how to recover it when there is

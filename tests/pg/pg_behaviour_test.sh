@@ -2,6 +2,7 @@
 # pg_behaviour_test.sh: pftls on a real PostgreSQL server (a throwaway
 # cluster, cluster.sh), beyond query output: an unreachable server (exit 75,
 # one line naming it, no password), a foreign or unknown schema (exit 2),
+# schema version 3 migrated, prune as in SQLite,
 # runs of the same host excluding each other (advisory lock: --lock-wait,
 # then exit 75) while another host's run proceeds, a run killed mid-way (none
 # of it visible, the next run carries on), and the server stopped mid-run
@@ -60,6 +61,34 @@ grep -q 'schema version 99' "$tmp/err" || fail "unknown schema: $(cat "$tmp/err"
 expect_exit 2 "$pftls" export incidents --db "$(pg_url future)"
 pg_createdb empty
 expect_exit 2 "$pftls" export incidents --db "$(pg_url empty)"
+
+echo "-- schema version 3 (no client_stats.named_at) is migrated on opening" >&2
+pg_createdb v3
+"$pftls" ingest --db "$(pg_url v3)" "${opts[@]}" "$sample" 2>/dev/null
+pg_psql v3 -c 'ALTER TABLE client_stats DROP COLUMN named_at; UPDATE pftls_schema SET version = 3'
+"$pftls" export clients --db "$(pg_url v3)" >"$tmp/v3.csv" || fail "a version 3 database was not opened"
+"$pftls" export clients --db "$tmp/ref.db" | cmp -s - "$tmp/v3.csv" ||
+  fail "version 3: the clients differ from SQLite's"
+[[ $(pg_psql v3 -c 'SELECT max(version) FROM pftls_schema') == 4 ]] || fail "not migrated to version 4"
+[[ $(pg_psql v3 -c "SELECT count(*) FROM client_stats WHERE named_at = 0") -gt 0 ]] ||
+  fail "the migrated names have a time"
+
+echo "-- prune: the same rows go as from a SQLite file, in one transaction" >&2
+"$gen" --seed 3 --lines 40000 --span 20d --fail-permille 20 >"$tmp/days.log" 2>/dev/null
+pg_createdb pruned
+for db in "$(pg_url pruned)" "$tmp/pruned.db"; do
+  "$pftls" ingest --db "$db" --year 2024 --tz UTC "$tmp/days.log" 2>/dev/null
+  "$pftls" prune --db "$db" --before 2024-03-20T00:00:00Z --vacuum >"$tmp/prune.out"
+  sed 's/; vacuumed//' "$tmp/prune.out" >>"$tmp/prune.both"
+done
+[[ $(sort -u "$tmp/prune.both" | wc -l) == 1 ]] || fail "prune: $(cat "$tmp/prune.both")"
+grep -q ' [1-9][0-9]* sessions' "$tmp/prune.both" || fail "prune removed nothing"
+for q in "export incidents" "export failures" "never-tls --format csv"; do
+  read -r -a qa <<<"$q"
+  diff <("$pftls" "${qa[@]}" --db "$tmp/pruned.db" | cut -d, -f2- | sort) \
+    <("$pftls" "${qa[@]}" --db "$(pg_url pruned)" | cut -d, -f2- | sort) >&2 ||
+    fail "prune: $q differs from SQLite's"
+done
 grep -q 'no pftls database' "$tmp/err" || fail "empty database: $(cat "$tmp/err")"
 
 echo "-- runs of one host exclude each other; the next run carries on" >&2

@@ -48,8 +48,11 @@ struct MemoryEventSink : EventSink {
       t.starttls_sessions += c.starttls_sessions;
       t.messages += c.messages;
       t.plaintext_messages += c.plaintext_messages;
-      if (!c.client_name.empty()) t.client_name = c.client_name;
-      if (!c.org_domain.empty()) t.org_domain = c.org_domain;
+      if (names_later(c.named_at, c.client_name, t.named_at, t.client_name)) {
+        t.client_name = c.client_name;
+        t.org_domain = c.org_domain;
+        t.named_at = c.named_at;
+      }
     }
   }
   void merge_host_facts(const StringMap<HostFacts>& h) override {

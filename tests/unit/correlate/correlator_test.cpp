@@ -713,6 +713,29 @@ TEST(CorrelatorClients, DomainOfTheLatestName) {
   EXPECT_EQ(later.sink.clients.at("198.51.100.9").org_domain, "other-bank.example");
 }
 
+// Two sessions that began in the same second (on two hosts of one stream,
+// say) name the client alike in either order: the greater name wins; a
+// later session's name wins whatever order the sessions end in.
+TEST(CorrelatorClients, NameDoesNotDependOnOrder) {
+  const std::string a = "mta1.bank.example[198.51.100.9]";
+  const std::string b = "out.other-bank.example[198.51.100.9]";
+  const auto counters = "ehlo=1 quit=1 commands=2";
+  for (const bool b_first : {false, true}) {
+    Outcome r;
+    run(r,
+        b_first
+            ? session("01:00:00", 11, b, {}, counters) + session("01:00:00", 10, a, {}, counters)
+            : session("01:00:00", 10, a, {}, counters) + session("01:00:00", 11, b, {}, counters));
+    ASSERT_EQ(r.sink.clients.count("198.51.100.9"), 1u);
+    EXPECT_EQ(r.sink.clients.at("198.51.100.9").client_name, "out.other-bank.example") << b_first;
+    EXPECT_EQ(r.sink.clients.at("198.51.100.9").org_domain, "other-bank.example") << b_first;
+  }
+  Outcome later;
+  run(later, session("01:00:00", 10, b, {}, counters) + session("01:00:01", 11, a, {}, counters));
+  EXPECT_EQ(later.sink.clients.at("198.51.100.9").client_name, "mta1.bank.example");
+  EXPECT_EQ(later.sink.clients.at("198.51.100.9").org_domain, "bank.example");
+}
+
 TEST(CorrelatorBounds, ClientCountsFlushedEarlyStillAddUp) {
   CorrelatorLimits limits;
   limits.max_client_stats = 2;

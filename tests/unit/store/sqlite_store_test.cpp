@@ -273,6 +273,60 @@ TEST_F(SqliteStoreTest, WatchedClientsLoadedUpToTheBound) {
   EXPECT_EQ(some.watched_not_loaded, 3u);
 }
 
+std::string stored_name(const std::string& path) {
+  Db db(path, Db::Mode::kReadOnly, 0);
+  Statement st = db.prepare("SELECT client_name || ' ' || org_domain FROM client_stats", "test");
+  EXPECT_TRUE(st.step());
+  return st.column_text(0);
+}
+
+ClientStatsList named(std::string name, std::string domain, Micros at) {
+  ClientStats c;
+  c.client_name = std::move(name);
+  c.org_domain = std::move(domain);
+  c.named_at = at;
+  c.sessions = 1;
+  c.first_seen = c.last_seen = at;
+  return {{"192.0.2.7", c}};
+}
+
+// The name kept is the latest session's, of two at one time the greater,
+// whatever order the runs (or hosts) hand their counts over in.
+TEST_F(SqliteStoreTest, ClientNameDoesNotDependOnCommitOrder) {
+  const Micros t = 1'700'000'000'000'000;
+  const std::vector<ClientStatsList> runs = {
+      named("b.bank.example", "bank.example", t), named("a.other.example", "other.example", t),
+      named("", "", t + 5), named("c.old.example", "old.example", t - 1)};
+  for (const bool reversed : {false, true}) {
+    SCOPED_TRACE(reversed);
+    ::unlink(path_.c_str());
+    SqliteStore store(path_, Store::Mode::kReadWrite);
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      store.add_client_stats(runs[reversed ? runs.size() - 1 - i : i]);
+    }
+    EXPECT_EQ(stored_name(path_), "b.bank.example bank.example");
+  }
+}
+
+// A version 2 database (no client_stats.named_at) is migrated: its names
+// stay until a later one comes.
+TEST_F(SqliteStoreTest, VersionTwoGainsNamedAt) {
+  const Micros t = 1'700'000'000'000'000;
+  {
+    SqliteStore store(path_, Store::Mode::kReadWrite);
+    store.add_client_stats(named("old.bank.example", "bank.example", t));
+  }
+  {
+    Db db(path_, Db::Mode::kReadWrite, 0);
+    db.exec("ALTER TABLE client_stats DROP COLUMN named_at", "test");
+    db.exec("PRAGMA user_version = 2", "test");
+  }
+  SqliteStore store(path_, Store::Mode::kReadWrite);
+  EXPECT_EQ(stored_name(path_), "old.bank.example bank.example");
+  store.add_client_stats(named("new.other.example", "other.example", t + 1));
+  EXPECT_EQ(stored_name(path_), "new.other.example other.example");
+}
+
 TEST_F(SqliteStoreTest, NewerSchemaIsRefusedAndLeftAlone) {
   { SqliteStore store(path_, Store::Mode::kReadWrite); }
   {
