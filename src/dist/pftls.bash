@@ -1,0 +1,95 @@
+# bash completion for pftls: commands, their options, and the values of
+# --format, --match and the file options. Installed as
+# PREFIX/share/bash-completion/completions/pftls (loaded on demand).
+
+_pftls() {
+  local cur prev words cword
+  _init_completion || return
+
+  local commands="ingest incidents failures lost clients failing never-tls show status export copy"
+  local exports="incidents failures clients evidence"
+  local query="--db --window --client --format --help"
+
+  # The command (and export's own command) is the first word that is not an option.
+  local cmd="" sub="" i
+  for ((i = 1; i < cword; i++)); do
+    case ${words[i]} in
+      -*) ;;
+      *)
+        if [[ -z $cmd ]]; then
+          cmd=${words[i]}
+        elif [[ $cmd == export && -z $sub ]]; then
+          sub=${words[i]}
+        fi
+        ;;
+    esac
+  done
+
+  case $prev in
+    --db | --unrecognised | --journal-file | -o | --output | --from)
+      _filedir
+      return
+      ;;
+    --journal-directory)
+      _filedir -d
+      return
+      ;;
+    --match)
+      mapfile -t COMPREPLY < <(compgen -W "ip subnet org" -- "$cur")
+      return
+      ;;
+    --format)
+      if [[ $cmd == ingest ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "auto syslog journal compose timestamps cri docker-json" -- "$cur")
+      else
+        mapfile -t COMPREPLY < <(compgen -W "table csv json" -- "$cur")
+      fi
+      return
+      ;;
+    --tz)
+      mapfile -t COMPREPLY < <(cd /usr/share/zoneinfo 2>/dev/null && compgen -f -- "$cur")
+      return
+      ;;
+    --window | --year | --lock-wait | --on-incident | --journal-timeout | --unit | --since | --until | \
+      --client | --org | --runs | --to)
+      return
+      ;;
+  esac
+
+  local opts
+  case $cmd in
+    "")
+      mapfile -t COMPREPLY < <(compgen -W "$commands --help --version" -- "$cur")
+      return
+      ;;
+    ingest)
+      opts="--db --window --year --tz --lock-wait --unrecognised -q --quiet -v --verbose --on-incident
+            --format --journal --unit --journal-file --journal-directory --journal-timeout --help"
+      if [[ $cur != -* ]]; then
+        _filedir
+        return
+      fi
+      ;;
+    incidents) opts="$query --since --until --match" ;;
+    failures | lost) opts=$query ;;
+    clients) opts="$query --match" ;;
+    failing | never-tls) opts="--db --format --help" ;;
+    show) opts="--db --window --match --redact --help" ;;
+    status) opts="--db --runs --help" ;;
+    copy) opts="--from --to --help" ;;
+    export)
+      case $sub in
+        "")
+          mapfile -t COMPREPLY < <(compgen -W "$exports --help" -- "$cur")
+          return
+          ;;
+        incidents) opts="--db --window --since --until --client --match -o --output --help" ;;
+        failures) opts="--db --window --client -o --output --help" ;;
+        clients) opts="--db --window --client --match -o --output --help" ;;
+        evidence) opts="--client --org --db --window --match --redact -o --output --help" ;;
+      esac
+      ;;
+  esac
+  mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
+}
+complete -F _pftls pftls
