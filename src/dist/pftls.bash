@@ -6,7 +6,7 @@ _pftls() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="ingest incidents failures lost clients failing never-tls show status export copy"
+  local commands="ingest incidents failures lost clients failing never-tls show status export copy prune"
   local exports="incidents failures clients evidence"
   local query="--db --window --client --format --help"
 
@@ -77,6 +77,7 @@ _pftls() {
     show) opts="--db --window --match --redact --help" ;;
     status) opts="--db --runs --help" ;;
     copy) opts="--from --to --help" ;;
+    prune) opts="--db --before --keep --window --vacuum --lock-wait --help" ;;
     export)
       case $sub in
         "")
