@@ -3,13 +3,18 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <optional>
 
 #include "app/drop_report.h"
 #include "app/ingest_news.h"
+#include "app/metrics.h"
 #include "app/pseudonym_key.h"
+#include "app/warning_memory.h"
 #include "base/text.h"
 #include "report/append_file.h"
 #include "report/evidence_report.h"
@@ -74,6 +79,40 @@ void write_summary(const IngestSummary& sum, std::ostream& diag) {
   }
 }
 
+// The warnings the last runs gave (WarningMemory's setting), newest first:
+// columns given_at, warning. A damaged line is left out.
+ResultSet recent_warnings(Store& store) {
+  ResultSet rs;
+  rs.columns = {"given_at", "warning"};
+  std::vector<std::pair<std::int64_t, std::string>> given;
+  const std::string text = store.setting(WarningMemory::kSetting).value_or("");
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const std::size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    const std::size_t sp = line.find(' ');
+    std::int64_t when = 0;
+    if (sp == std::string_view::npos ||
+        std::from_chars(line.data(), line.data() + sp, when).ptr != line.data() + sp)
+      continue;
+    given.emplace_back(when, std::string(line.substr(sp + 1)));
+  }
+  std::stable_sort(given.begin(), given.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& [when, kind] : given) {
+    rs.rows.push_back({Cell{Cell::Type::kText, format_utc(when * kMicrosPerSecond)},
+                       Cell{Cell::Type::kText, kind}});
+  }
+  return rs;
+}
+
+Micros now_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 int run_ingest_command(const IngestCommandOptions& options) {
@@ -102,6 +141,15 @@ int run_ingest_command(const IngestCommandOptions& options) {
   // Committed: what follows never undoes the run.
   if (verbose) write_summary(sum, std::cerr);
   tell_new_incidents(*store, sum, options.on_incident, std::cout, std::cerr);
+  if (!options.metrics_path.empty()) {
+    // The run is stored whatever happens here: a failure is one warning
+    // line, and the exit code stays the run's.
+    try {
+      write_metrics(*store, options.metrics_path);
+    } catch (const std::exception& e) {
+      std::cerr << "pftls: warning: --metrics: " << strip_controls(e.what()) << "\n";
+    }
+  }
   return sum.damaged_inputs ? kExitDamagedInput : 0;
 }
 
@@ -153,23 +201,62 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
   return 0;
 }
 
-int run_status_command(const std::string& db, int runs) {
+int run_status_command(const std::string& db, int runs, OutputFormat format) {
   auto store = open_database(db, false);
   store->check_integrity();  // every page read: a damaged database is said here first
+  const Micros now = now_micros();
+  const ResultSet hosts = store->query("status_hosts", {{"now_us", std::int64_t{now}}});
+  const ResultSet inputs = store->query("status_inputs", {});
+  const ResultSet damaged = store->query("status_damaged", {});
+  const ResultSet recent = store->query("status_runs", {{"limit", std::int64_t{runs}}});
+  const ResultSet warnings = recent_warnings(*store);
+  const std::optional<std::string> tz = store->setting("tz");
+  if (format == OutputFormat::kJson) {
+    write_output("", [&](std::ostream& out) {
+      out << "{\"now\": ";
+      write_json_string(format_utc(now), out);
+      const std::pair<const char*, const ResultSet*> parts[] = {{"hosts", &hosts},
+                                                                {"inputs", &inputs},
+                                                                {"damaged", &damaged},
+                                                                {"runs", &recent},
+                                                                {"warnings", &warnings}};
+      for (const auto& [name, rs] : parts) {
+        out << ",\n\"" << name << "\": ";
+        write_result(*rs, OutputFormat::kJson, out);
+      }
+      out << ",\n\"zone\": ";
+      if (tz)
+        write_json_string(*tz, out);
+      else
+        out << "null";
+      out << "}\n";
+    });
+    return 0;
+  }
+  if (format != OutputFormat::kTable) throw UsageError("status --format: table or json");
   write_output("", [&](std::ostream& out) {
-    out << "Inputs\n";
-    write_result(store->query("status_inputs", {}), OutputFormat::kTable, out);
-    ResultSet damaged = store->query("status_damaged", {});
+    out << "Hosts (newest log line, lag behind now in seconds)\n";
+    write_result(hosts, OutputFormat::kTable, out);
+    out << "\nInputs\n";
+    write_result(inputs, OutputFormat::kTable, out);
     if (!damaged.rows.empty()) {
       out << "\nDamaged inputs (skipped, none of their lines read, until they change)\n";
       write_result(damaged, OutputFormat::kTable, out);
     }
-    out << "\nRuns (most recent first)\n";
-    write_result(store->query("status_runs", {{"limit", std::int64_t{runs}}}), OutputFormat::kTable,
-                 out);
-    if (auto tz = store->setting("tz"))
-      out << "\nZone (ingest --tz): " << strip_controls(*tz) << "\n";
+    out << "\nRuns (most recent first; dropped: what the bounds dropped)\n";
+    write_result(recent, OutputFormat::kTable, out);
+    if (!warnings.rows.empty()) {
+      out << "\nWarnings given in the last day (each repeated at most daily)\n";
+      write_result(warnings, OutputFormat::kTable, out);
+    }
+    if (tz) out << "\nZone (ingest --tz): " << strip_controls(*tz) << "\n";
   });
+  return 0;
+}
+
+int run_metrics_command(const std::string& db, const std::string& path) {
+  auto store = open_database(db, false);
+  write_metrics(*store, path);
   return 0;
 }
 

@@ -27,7 +27,10 @@ struct QuerySpec {
 int run_ingest_command(const IngestCommandOptions& options);
 int run_query_command(const QuerySpec& spec, const QueryOptions& options);
 int run_evidence_command(const QueryOptions& query, const EvidenceOptions& evidence);
-int run_status_command(const std::string& db, int runs);
+// status: `format` table or json (csv is a UsageError).
+int run_status_command(const std::string& db, int runs, OutputFormat format);
+// pftls metrics: the Prometheus text (metrics.h) to PATH ("" or "-": stdout).
+int run_metrics_command(const std::string& db, const std::string& path);
 // pftls copy: a SQLite store into a new PostgreSQL database (store_copy.h).
 int run_copy_command(const std::string& from, const std::string& to);
 

@@ -44,6 +44,8 @@ struct Cli {
   QueryArgs query;
   EvidenceArgs evidence;
   int status_runs = 10;
+  std::string status_format = "table";
+  std::string metrics_path;
   std::string copy_from, copy_to;
   PruneArgs prune;
   std::vector<std::pair<const CLI::App*, std::function<int()>>> actions;
@@ -115,6 +117,9 @@ void add_ingest(CLI::App& app, Cli& cli) {
   cmd->add_option("--unrecognised", a.unrecognised,
                   "Append every Postfix line no pattern knows to this file (as pflogsumm's "
                   "--unprocd-file)");
+  cmd->add_option("--metrics", a.metrics,
+                  "After the run, write the database's totals in the Prometheus text format to "
+                  "this file (atomically; for node_exporter's textfile collector)");
   cmd->add_flag("-q,--quiet", a.quiet,
                 "News only, as when stderr is not a terminal: new incidents on stdout, warnings "
                 "not given in the last day; no summary line");
@@ -222,12 +227,27 @@ void add_queries(CLI::App& app, Cli& cli) {
       ->required()
       ->check(CLI::PositiveNumber);
   add_evidence_options(show, cli);
-  auto* status =
-      app.add_subcommand("status", "Show the log files read so far, how far, and the last runs");
-  cli.on(status, [&cli] { return run_status_command(cli.db, cli.status_runs); });
+  auto* status = app.add_subcommand(
+      "status",
+      "Show each host's newest log time and lag, the log files read so far, the last runs "
+      "and the warnings of the last day");
+  cli.on(status, [&cli] {
+    OutputFormat format = OutputFormat::kTable;
+    if (cli.status_format != "table" && cli.status_format != "json")
+      throw UsageError("status --format: table or json");
+    if (cli.status_format == "json") format = OutputFormat::kJson;
+    return run_status_command(cli.db, cli.status_runs, format);
+  });
   add_db(status, cli);
   status->add_option("--runs", cli.status_runs, "How many recent runs to list (default 10)")
       ->check(CLI::Range(1, 100000));
+  status->add_option("--format", cli.status_format, "table or json (default table)");
+  auto* metrics = app.add_subcommand(
+      "metrics", "Write the database's totals in the Prometheus text format (node_exporter)");
+  cli.on(metrics, [&cli] { return run_metrics_command(cli.db, cli.metrics_path); });
+  add_db(metrics, cli);
+  metrics->add_option("file", cli.metrics_path,
+                      "Write here, atomically (default or '-': standard output)");
 }
 
 void add_copy(CLI::App& app, Cli& cli) {

@@ -85,6 +85,8 @@ IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& ar
   out.ingest.journal_timeout =
       std::chrono::milliseconds(static_cast<std::int64_t>(args.journal_timeout * 1000));
   out.unrecognised_path = args.unrecognised;
+  if (args.metrics == "-") throw UsageError("--metrics: a file (pftls metrics writes to stdout)");
+  out.metrics_path = args.metrics;
   if (args.quiet && args.verbose) throw UsageError("--quiet and --verbose exclude each other");
   if (args.quiet || args.verbose) out.verbose = args.verbose;
   out.on_incident = command_arg(args.on_incident);

@@ -39,6 +39,7 @@ struct IngestArgs {
   double journal_timeout = 300;
   std::string format = "auto";
   std::string unrecognised;
+  std::string metrics;
   bool quiet = false;
   bool verbose = false;
   std::string on_incident;
@@ -70,6 +71,7 @@ struct IngestCommandOptions {
   IngestOptions ingest;  // unrecognised_out is set by the command
   int lock_wait_ms = 10'000;
   std::string unrecognised_path;  // "": not asked for
+  std::string metrics_path;       // --metrics: "" not asked for, "-" stdout
   // The summary line and every warning (true), or news only (false: new
   // incidents, warnings not given in the last day); nullopt: by whether
   // stderr is a terminal.

@@ -6,7 +6,7 @@ _pftls() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="ingest incidents failures lost clients failing never-tls show status export copy prune"
+  local commands="ingest incidents failures lost clients failing never-tls show status export copy prune metrics"
   local exports="incidents failures clients evidence"
   local query="--db --window --client --format --help"
 
@@ -63,7 +63,7 @@ _pftls() {
       return
       ;;
     ingest)
-      opts="--db --window --year --tz --lock-wait --unrecognised -q --quiet -v --verbose --on-incident
+      opts="--db --window --year --tz --lock-wait --unrecognised --metrics -q --quiet -v --verbose --on-incident
             --format --journal --unit --journal-file --journal-directory --journal-timeout --help"
       if [[ $cur != -* ]]; then
         _filedir
@@ -75,7 +75,8 @@ _pftls() {
     clients) opts="$query --match" ;;
     failing | never-tls) opts="--db --format --help" ;;
     show) opts="--db --window --match --redact --help" ;;
-    status) opts="--db --runs --help" ;;
+    status) opts="--db --runs --format --help" ;;
+    metrics) opts="--db --help" ;;
     copy) opts="--from --to --help" ;;
     prune) opts="--db --before --keep --window --vacuum --lock-wait --help" ;;
     export)

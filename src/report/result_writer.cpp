@@ -266,6 +266,8 @@ class JsonWriter final : public RowSink {
 
 }  // namespace
 
+void write_json_string(std::string_view text, std::ostream& out) { json_string(text, out); }
+
 std::unique_ptr<RowSink> result_writer(OutputFormat format, std::ostream& out) {
   switch (format) {
     case OutputFormat::kCsv:

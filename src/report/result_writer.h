@@ -39,5 +39,7 @@ std::unique_ptr<RowSink> json_lines_writer(std::ostream& out);
 void write_result(const ResultSet& rs, OutputFormat format, std::ostream& out);
 
 std::string csv_cell(std::string_view text);
+// One JSON string, escaped as the JSON writer escapes a cell.
+void write_json_string(std::string_view text, std::ostream& out);
 
 }  // namespace pftls

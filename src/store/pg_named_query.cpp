@@ -22,7 +22,8 @@ namespace {
 // Parameters that are numbers; all others are text.
 bool numeric_param(std::string_view name) {
   return name == "window_us" || name == "since_us" || name == "until_us" || name == "incident_id" ||
-         name == "limit" || name == "after_message_id" || name == "after_outbound_id";
+         name == "limit" || name == "after_message_id" || name == "after_outbound_id" ||
+         name == "now_us";
 }
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {

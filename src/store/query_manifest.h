@@ -25,7 +25,7 @@ struct NamedQuery {
   bool on_incidents;  // reads temp.incidents_now
 };
 
-inline constexpr std::array<NamedQuery, 11> kNamedQueries = {{
+inline constexpr std::array<NamedQuery, 13> kNamedQueries = {{
     {"incidents", true, false},
     {"incidents_selected", true, true},
     {"evidence", true, true},
@@ -37,6 +37,8 @@ inline constexpr std::array<NamedQuery, 11> kNamedQueries = {{
     {"status_damaged", false, false},
     {"status_runs", false, false},
     {"latest_ids", false, false},
+    {"status_hosts", false, false},
+    {"metrics", false, false},
 }};
 
 inline const NamedQuery& query_manifest(std::string_view name) {

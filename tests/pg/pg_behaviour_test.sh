@@ -8,7 +8,8 @@
 # of it visible, the next run carries on), and the server stopped mid-run
 # (exit 75, then a clean resume), pftls copy from SQLite, two hosts sharing
 # one database, each with its own state between runs, and the cron output
-# (warnings once a day, the stored zone, stdin fed twice).
+# (warnings once a day, the stored zone, stdin fed twice), and the metrics
+# and status --format json (as on SQLite).
 #
 #   pg_behaviour_test.sh PFTLS SAMPLE_LOG PFTLS_GEN
 set -euo pipefail
@@ -251,5 +252,22 @@ expect_exit 0 "$pftls" ingest --db "$url" "${opts[@]}" - <"$sample"
 "$pftls" export incidents --db "$url" >"$tmp/news.csv"
 diff <(cut -d, -f2- "$tmp/ref.csv") <(cut -d, -f2- "$tmp/news.csv") >&2 ||
   fail "stdin fed twice: not the incidents of one run"
+
+echo "-- metrics and status --format json: as on SQLite" >&2
+pg_createdb metrics
+url=$(pg_url metrics)
+expect_exit 0 "$pftls" ingest --db "$url" "${opts[@]}" --metrics "$tmp/pg.prom" "$sample"
+"$pftls" metrics --db "$tmp/ref.db" >"$tmp/sqlite.prom"
+# The same families and values; only the time of the run differs.
+diff <(grep -v '^pftls_last_run_time_seconds ' "$tmp/sqlite.prom") \
+  <(grep -v '^pftls_last_run_time_seconds ' "$tmp/pg.prom") >&2 || fail "metrics differ from SQLite's"
+grep -q '^pftls_incidents_total{' "$tmp/pg.prom" || fail "no incidents in the metrics"
+if [[ -x /usr/bin/promtool ]]; then
+  /usr/bin/promtool check metrics <"$tmp/pg.prom" >&2 || fail "promtool check metrics"
+fi
+"$pftls" status --db "$url" --format json >"$tmp/status.json"
+[[ $(sqlite3 :memory: "SELECT json_extract(readfile('$tmp/status.json'), '\$.hosts[0].host')") == mx1 ]] ||
+  fail "status --format json: $(cat "$tmp/status.json")"
+"$pftls" status --db "$url" | grep -qE '^mx1 +2026-' || fail "status lacks the host row"
 
 echo "pg behaviour: all passed" >&2
