@@ -312,6 +312,7 @@ std::string did_you_mean(const CLI::App& app, int argc, char** argv) {
     }
     if (subs.empty()) continue;  // an option's value or a positional
     std::vector<std::string> names;
+    names.reserve(subs.size());
     for (const CLI::App* sub : subs) names.push_back(sub->get_name());
     const std::string near = closest_word(arg, names);
     if (!near.empty()) return " (did you mean " + near + "?)";
