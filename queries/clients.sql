@@ -8,7 +8,9 @@
 --   no-mail (sessions but no message and no failure).
 -- Requires: temp.incidents_now, the incidents query's rows for the chosen
 --   window and match (made by pftls before this query runs).
--- Parameters: :client_ip (NULL for all).
+-- Parameters: :client_ip (NULL for all), :since_us / :until_us (only clients
+--   seen in [since, until): last_seen at or after since, first_seen before
+--   until; the counts are still those of all time; NULL for no bound).
 -- Columns: client_ip, client_name, org_domain, sessions, tls_sessions,
 --   plaintext_sessions, failed_sessions, messages, plaintext_messages,
 --   first_seen, last_seen, tls_status.
@@ -35,5 +37,7 @@ SELECT
     ELSE 'failing'
   END AS tls_status
 FROM client_stats AS c
-WHERE :client_ip IS NULL OR c.client_ip = :client_ip
+WHERE (:client_ip IS NULL OR c.client_ip = :client_ip)
+  AND (:since_us IS NULL OR c.last_seen >= :since_us)
+  AND (:until_us IS NULL OR c.first_seen < :until_us)
 ORDER BY c.client_ip;

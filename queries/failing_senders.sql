@@ -2,7 +2,8 @@
 -- Purpose: one row per client IP with at least one failed STARTTLS session,
 --   with the most recent reason; the senders an operator would lose, or
 --   push to plaintext, under the current TLS policy.
--- Parameters: none.
+-- Parameters: :since_us / :until_us (only failures in [since, until), NULL
+--   for no bound).
 -- Columns: client_ip, client_name, failed_sessions, last_failure_at,
 --   last_reason, hosts (most recently failing first).
 -- Cost: one pass over the failed sessions in (client_ip, recency) order, no
@@ -12,6 +13,8 @@ WITH failed AS (
     row_number() OVER (PARTITION BY client_ip ORDER BY failure_at DESC, failure_ord DESC) AS recency
   FROM sessions
   WHERE failed = 1 AND client_ip <> ''
+    AND (:since_us IS NULL OR failure_at >= :since_us)
+    AND (:until_us IS NULL OR failure_at < :until_us)
 )
 SELECT
   client_ip,

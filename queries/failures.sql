@@ -5,7 +5,8 @@
 --   (it came in plaintext); otherwise 'no-delivery' once the host's log
 --   reaches past the window (mail that was probably lost), else 'pending'.
 -- Parameters: :window_us (microseconds), :outcome (NULL for all, or one
---   outcome to keep), :client_ip (NULL for all).
+--   outcome to keep), :client_ip (NULL for all), :since_us / :until_us
+--   (failure_at bounds, NULL for none).
 -- Columns: failure_id, mx_host, client_ip, client_name, failure_at,
 --   failure_reason, openssl_code, outcome, outcome_at, queue_id.
 WITH failure AS (
@@ -18,6 +19,8 @@ WITH failure AS (
   FROM sessions AS f
   WHERE f.failed = 1 AND f.client_ip <> ''
     AND (:client_ip IS NULL OR f.client_ip = :client_ip)
+    AND (:since_us IS NULL OR f.failure_at >= :since_us)
+    AND (:until_us IS NULL OR f.failure_at < :until_us)
 ),
 judged AS (
   SELECT f.*, n.accepted_at AS outcome_time, n.queue_id AS next_queue_id,

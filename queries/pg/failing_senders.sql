@@ -6,6 +6,8 @@ WITH failed AS (
     row_number() OVER (PARTITION BY client_ip ORDER BY failure_at DESC, failure_ord DESC) AS recency
   FROM sessions
   WHERE failed = 1 AND client_ip <> ''
+    AND (:since_us IS NULL OR failure_at >= :since_us)
+    AND (:until_us IS NULL OR failure_at < :until_us)
 ),
 host_recency AS (
   SELECT client_ip, mx_host, min(recency) AS recency FROM failed GROUP BY client_ip, mx_host

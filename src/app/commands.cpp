@@ -1,11 +1,16 @@
 // commands: the subcommands, from validated options to output.
 #include "app/commands.h"
 
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -39,14 +44,24 @@ void remove_database_files(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
 }
 
+// A query's database file: there, and this user may reach it (a directory
+// it may not search says so, not "no database").
+void check_database_file(const std::string& db) {
+  struct stat st;
+  if (::stat(db.c_str(), &st) == 0) return;
+  if (errno == ENOENT) {
+    throw StoreError(StoreError::Kind::kFailed,
+                     "no database at " + db + " (run 'pftls ingest' first)");
+  }
+  throw StoreError(StoreError::Kind::kFailed,
+                   "cannot read database " + db + ": " + std::strerror(errno));
+}
+
 // The one place a store is opened. Read-only: queries never create a
 // database, and a missing one is an error that says so.
 std::unique_ptr<Store> open_database(const std::string& db, bool writing,
                                      int busy_timeout_ms = 10'000) {
-  if (!writing && !is_database_url(db) && !file_exists(db)) {
-    throw StoreError(StoreError::Kind::kFailed,
-                     "no database at " + db + " (run 'pftls ingest' first)");
-  }
+  if (!writing && !is_database_url(db)) check_database_file(db);
   return open_store(db, writing ? Store::Mode::kReadWrite : Store::Mode::kReadOnly,
                     busy_timeout_ms);
 }
@@ -113,6 +128,36 @@ Micros now_micros() {
       .count();
 }
 
+// Standard output's width when it is a terminal (its window, else
+// $COLUMNS), else 0: no bound.
+std::size_t terminal_width(const QueryOptions& q) {
+  if (!q.output.empty() || ::isatty(STDOUT_FILENO) != 1) return 0;
+  struct winsize ws {};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  const char* env = std::getenv("COLUMNS");
+  const long n = env ? std::strtol(env, nullptr, 10) : 0;
+  return n > 0 && n < 10000 ? static_cast<std::size_t>(n) : 0;
+}
+
+// A listing's writer: --columns in any format; a table gets the command's
+// default columns and is fitted to the terminal, unless --wide.
+std::unique_ptr<RowSink> listing_writer(const QuerySpec& spec, const QueryOptions& q,
+                                        std::ostream& out) {
+  std::unique_ptr<RowSink> writer = q.format == OutputFormat::kTable
+                                        ? table_writer(out, q.wide ? 0 : terminal_width(q))
+                                        : result_writer(q.format, out);
+  if (!q.columns.empty()) return column_picker(q.columns, true, std::move(writer));
+  if (q.format != OutputFormat::kTable || q.wide || spec.table_columns == nullptr) return writer;
+  std::vector<std::string> names;
+  std::string_view list = spec.table_columns;
+  while (!list.empty()) {
+    const std::size_t comma = std::min(list.find(','), list.size());
+    names.emplace_back(list.substr(0, comma));
+    list.remove_prefix(std::min(comma + 1, list.size()));
+  }
+  return column_picker(std::move(names), false, std::move(writer));
+}
+
 }  // namespace
 
 int run_ingest_command(const IngestCommandOptions& options) {
@@ -165,7 +210,7 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
   params.emplace_back("client_ip", param(q.client));
   // Streamed: each row is written as the query reaches it.
   write_output(q.output, [&](std::ostream& out) {
-    auto writer = result_writer(q.format, out);
+    auto writer = listing_writer(spec, q, out);
     store->query_rows(spec.name, params, *writer);
   });
   return 0;

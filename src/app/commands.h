@@ -22,6 +22,9 @@ struct QuerySpec {
   bool needs_window = false;
   bool on_incidents = false;      // reads temp.incidents_now (clients)
   const char* outcome = nullptr;  // failures: keep only this outcome
+  // A table's columns unless --columns or --wide (comma-separated, chosen
+  // to fit 100 characters); nullptr: all.
+  const char* table_columns = nullptr;
 };
 
 int run_ingest_command(const IngestCommandOptions& options);

@@ -10,6 +10,7 @@
 //      --journal-timeout (EX_TEMPFAIL: cron will simply try again next time)
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -68,15 +69,25 @@ struct Cli {
   }
 };
 
-constexpr QuerySpec kIncidents{"incidents", true};
-constexpr QuerySpec kFailures{"failures", true};
-constexpr QuerySpec kLost{"failures", true, false, "no-delivery"};
-constexpr QuerySpec kClients{"clients", true, true};
+// A table's default columns: those that tell the rows apart and what
+// happened, about 100 characters with IPv4 clients (--wide: all).
+constexpr const char* kIncidentColumns =
+    "incident_id,client_ip,client_name,failure_reason,plaintext_at,mx_host";
+constexpr const char* kFailureColumns =
+    "failure_id,client_ip,client_name,failure_at,failure_reason,outcome";
+constexpr const char* kClientColumns =
+    "client_ip,client_name,failed_sessions,messages,last_seen,tls_status";
+constexpr QuerySpec kIncidents{"incidents", true, false, nullptr, kIncidentColumns};
+constexpr QuerySpec kFailures{"failures", true, false, nullptr, kFailureColumns};
+constexpr QuerySpec kLost{"failures", true, false, "no-delivery", kFailureColumns};
+constexpr QuerySpec kClients{"clients", true, true, nullptr, kClientColumns};
 
 void add_db(CLI::App* cmd, Cli& cli) { cmd->add_option("--db", cli.db, kDbHelp); }
 
 void add_format(CLI::App* cmd, Cli& cli) {
   cmd->add_option("--format", cli.query.format, kFormatHelp);
+  cmd->add_option("--columns", cli.query.columns, kColumnsHelp);
+  cmd->add_flag("--wide", cli.query.wide, kWideHelp);
 }
 
 void add_match(CLI::App* cmd, Cli& cli, const char* help) {
@@ -160,16 +171,25 @@ void add_incident_options(CLI::App* cmd, Cli& cli) {
   add_db(cmd, cli);
   cmd->add_option("--window", cli.query.window, kQueryWindowHelp);
   cmd->add_option("--since", cli.query.since,
-                  "Only incidents whose plaintext delivery is at or after this time");
+                  "Only incidents whose plaintext delivery is at or after this time (RFC 3339, "
+                  "YYYY-MM-DD[THH:MM[:SS]] in UTC, 24h/7d ago, today, yesterday)");
   cmd->add_option("--until", cli.query.until,
                   "Only incidents whose plaintext delivery is before this time");
   cmd->add_option("--client", cli.query.client, kClientHelp);
   add_match(cmd, cli, kMatchLongHelp);
 }
 
+// --since/--until on a listing that is not the incidents (whose help says
+// what they bound).
+void add_time_range(CLI::App* cmd, Cli& cli) {
+  cmd->add_option("--since", cli.query.since, kSinceHelp);
+  cmd->add_option("--until", cli.query.until, kUntilHelp);
+}
+
 // failures, lost, clients and their exports.
 void add_failure_options(CLI::App* cmd, Cli& cli) {
   add_db(cmd, cli);
+  add_time_range(cmd, cli);
   cmd->add_option("--window", cli.query.window, kRetryWindowHelp);
   cmd->add_option("--client", cli.query.client, kClientHelp);
 }
@@ -188,6 +208,7 @@ void add_plain_query(CLI::App& app, Cli& cli, const char* name, const char* help
   auto* cmd = app.add_subcommand(name, help);
   cli.on_query(cmd, spec, false);
   add_db(cmd, cli);
+  add_time_range(cmd, cli);
   add_format(cmd, cli);
 }
 
@@ -307,6 +328,41 @@ void add_exports(CLI::App& app, Cli& cli) {
   add_output(clients, cli);
 }
 
+// " (did you mean X?)" for the first word of the command line that names
+// no subcommand or option where it stands, when one is near it; "" else.
+std::string did_you_mean(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* cur = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.rfind("--", 0) == 0) {
+      const std::string name = arg.substr(0, arg.find('='));
+      if (cur->get_option_no_throw(name) != nullptr) continue;
+      std::vector<std::string> names;
+      for (const CLI::Option* opt : cur->get_options()) {
+        for (const auto& l : opt->get_lnames()) names.push_back("--" + l);
+      }
+      const std::string near = closest_word(name, names);
+      return near.empty() ? std::string() : " (did you mean " + near + "?)";
+    }
+    if (arg.rfind('-', 0) == 0) continue;
+    const auto subs = cur->get_subcommands([](const CLI::App*) { return true; });
+    const auto named = std::find_if(subs.begin(), subs.end(),
+                                    [&arg](const CLI::App* sub) { return sub->get_name() == arg; });
+    if (named != subs.end()) {
+      cur = *named;
+      continue;
+    }
+    if (subs.empty()) continue;  // an option's value or a positional
+    std::vector<std::string> names;
+    names.reserve(subs.size());
+    for (const CLI::App* sub : subs) names.push_back(sub->get_name());
+    const std::string near = closest_word(arg, names);
+    if (!near.empty()) return " (did you mean " + near + "?)";
+  }
+  return {};
+}
+
 // Runs the subcommand the command line named.
 int dispatch(const Cli& cli) {
   for (const auto& [cmd, run] : cli.actions) {
@@ -342,7 +398,8 @@ int run_pftls(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "pftls: " << strip_controls(e.what()) << " (see pftls --help)\n";
+    std::cerr << "pftls: " << strip_controls(e.what())
+              << strip_controls(did_you_mean(app, argc, argv)) << " (see pftls --help)\n";
     return kExitFailed;
   } catch (const PatternError& e) {
     std::cerr << "pftls: " << e.what() << "\n";

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
 
 #include "base/text.h"
 #include "input/input_format.h"
@@ -24,9 +25,10 @@ std::optional<std::int64_t> window_arg(const std::string& text) {
 std::optional<Micros> time_arg(const char* name, const std::string& text) {
   if (text.empty()) return std::nullopt;
   Micros t;
-  if (!parse_time_arg(text, t)) {
+  if (!parse_time_when(text, static_cast<std::int64_t>(std::time(nullptr)), t)) {
     throw UsageError(std::string(name) + ": '" + strip_controls(text) +
-                     "' is not a time (RFC 3339, or YYYY-MM-DD[THH:MM[:SS]] in UTC)");
+                     "' is not a time (RFC 3339, YYYY-MM-DD[THH:MM[:SS]] in UTC, a duration ago "
+                     "such as 90s, 30m, 24h, 7d, 2w, or now, today, yesterday)");
   }
   return t;
 }
@@ -61,6 +63,25 @@ std::vector<std::string> command_arg(const std::string& text) {
   if (!text.empty() && argv.empty()) throw UsageError("--on-incident: a command, not blanks");
   if (argv.size() > 64) throw UsageError("--on-incident: at most 64 words");
   return argv;
+}
+
+// "a,b,c" -> {a, b, c}; "" -> {}.
+std::vector<std::string> columns_arg(const std::string& text) {
+  std::vector<std::string> names;
+  if (text.empty()) return names;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string name = text.substr(start, comma - start);
+    if (name.empty())
+      throw UsageError("--columns: column names separated by commas, not '" + strip_controls(text) +
+                       "'");
+    names.push_back(name);
+    if (comma == text.size()) break;
+    start = comma + 1;
+  }
+  if (names.size() > 64) throw UsageError("--columns: at most 64 names");
+  return names;
 }
 
 }  // namespace
@@ -100,10 +121,11 @@ IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& ar
     if (args.year < 1970 || args.year > 9999) throw UsageError("--year: out of range");
     opt.year = args.year;
   }
-  opt.zone = args.tz;
   opt.window_seconds = window_arg(args.window);
-  LocalZone check(args.tz);  // an unknown zone is a usage error before anything is opened
-  (void)check;
+  // An unknown zone is a usage error before anything is opened; a known one
+  // in another case ("utc", "europe/berlin") is taken by its proper name.
+  const LocalZone check(args.tz);
+  opt.zone = args.tz.empty() ? args.tz : check.name();
   return out;
 }
 
@@ -114,7 +136,8 @@ QueryOptions validate_query(const std::string& db, const QueryArgs& args,
   if (fixed) {
     out.format = *fixed;
   } else if (!output_format_from_name(args.format, out.format)) {
-    throw UsageError("--format: table, csv or json");
+    throw UsageError("--format: '" + strip_controls(args.format) +
+                     "' is not one of table, csv, json, ndjson");
   }
   out.window = window_arg(args.window);
   out.since = time_arg("--since", args.since);
@@ -122,6 +145,9 @@ QueryOptions validate_query(const std::string& db, const QueryArgs& args,
   out.client = args.client;
   out.match = args.match;
   out.output = args.output;
+  out.columns = columns_arg(args.columns);
+  out.wide = args.wide;
+  if (out.wide && !out.columns.empty()) throw UsageError("--wide and --columns exclude each other");
   return out;
 }
 

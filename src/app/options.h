@@ -55,6 +55,8 @@ struct QueryArgs {
   std::string match = "ip";
   std::string format = "table";
   std::string output;
+  std::string columns;  // --columns a,b,...
+  bool wide = false;
 };
 
 struct EvidenceArgs {
@@ -88,6 +90,10 @@ struct QueryOptions {
   std::string match = "ip";
   OutputFormat format = OutputFormat::kTable;
   std::string output;  // "": standard output
+  // --columns: these columns in this order, whatever the format; empty: a
+  // table gets the command's default columns, the other formats all.
+  std::vector<std::string> columns;
+  bool wide = false;  // a table with every column, cells not cut to the terminal
 };
 
 struct EvidenceOptions {
@@ -108,7 +114,15 @@ EvidenceOptions validate_evidence(const EvidenceArgs& args, bool exporting);
 
 inline constexpr const char* kDbHelp =
     "SQLite file or postgresql:// URL (default: $PFTLS_DB, else ./pftls.db)";
-inline constexpr const char* kFormatHelp = "table, csv or json (default table)";
+inline constexpr const char* kFormatHelp =
+    "table, csv, json or ndjson (one JSON object a line) (default table)";
+inline constexpr const char* kSinceHelp =
+    "From this time on: RFC 3339, YYYY-MM-DD[THH:MM[:SS]] (UTC), 24h/7d ago, today, yesterday";
+inline constexpr const char* kUntilHelp = "Before this time (the forms of --since)";
+inline constexpr const char* kColumnsHelp =
+    "Only these columns, in this order (comma-separated), in any format";
+inline constexpr const char* kWideHelp =
+    "A table with every column, none cut to the terminal's width";
 inline constexpr const char* kMatchHelp = "How incidents are matched (ip, subnet, org; default ip)";
 inline constexpr const char* kMatchLongHelp =
     "What ties a failure to a later plaintext delivery: ip (the same address, default), "

@@ -6,6 +6,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
+
+#include "base/text.h"
 
 namespace pftls {
 
@@ -41,6 +44,37 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 }
 }  // namespace
 
+namespace {
+
+// The zone named `name`, or the one whose name equals it but for ASCII case
+// ("europe/berlin"); throws as date::locate_zone() does.
+const date::time_zone* locate_zone_any_case(const std::string& name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    const auto& db = date::get_tzdb();
+    for (const auto& z : db.zones) {
+      if (same_ignoring_case(z.name(), name)) return &z;
+    }
+    throw;
+  }
+}
+
+// " (did you mean Europe/Berlin?)" for a near miss, else a pointer to the list.
+std::string zone_hint(const std::string& name) {
+  std::vector<std::string> names;
+  try {
+    for (const auto& z : date::get_tzdb().zones) names.emplace_back(z.name());
+  } catch (const std::exception&) {
+    return {};
+  }
+  const std::string near = closest_word(name, names);
+  if (!near.empty()) return " (did you mean " + near + "?)";
+  return " (an IANA name such as Europe/Berlin or UTC: see timedatectl list-timezones)";
+}
+
+}  // namespace
+
 LocalZone::LocalZone(const std::string& name) : name_(name) {
   std::string n = name;
   if (n.empty()) {
@@ -50,14 +84,18 @@ LocalZone::LocalZone(const std::string& name) : name_(name) {
   try {
     if (n.empty()) {
       zone_ = date::current_zone();
-    } else if (n != "UTC" && n != "Etc/UTC" && n != "UTC0" && n != "Z") {
-      zone_ = date::locate_zone(n);
+    } else if (same_ignoring_case(n, "UTC") || same_ignoring_case(n, "Etc/UTC") ||
+               same_ignoring_case(n, "UTC0") || same_ignoring_case(n, "Z")) {
+      if (!name_.empty()) name_ = "UTC";
+    } else {
+      zone_ = locate_zone_any_case(n);
+      if (!name_.empty()) name_ = std::string(zone_->name());
     }
   } catch (const std::exception& e) {
     if (name.empty()) {
       zone_ = nullptr;  // no usable system zone: UTC
     } else {
-      throw TimeError("unknown time zone '" + name + "'");
+      throw TimeError("unknown time zone '" + strip_controls(name) + "'" + zone_hint(name));
     }
   }
   if (zone_ && (zone_->name() == "UTC" || zone_->name() == "Etc/UTC")) zone_ = nullptr;
@@ -235,6 +273,24 @@ bool parse_time_arg(std::string_view s, Micros& out) {
       days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
       std::int64_t{h} * 3600 + std::int64_t{mi} * 60 + se - offset;
   out = secs * kMicrosPerSecond;
+  return true;
+}
+
+bool parse_time_when(std::string_view text, std::int64_t now_seconds, Micros& out) {
+  const std::int64_t today = now_seconds - (((now_seconds % 86400) + 86400) % 86400);
+  std::int64_t ago = 0;
+  if (text == "now") {
+    out = now_seconds * kMicrosPerSecond;
+  } else if (text == "today") {
+    out = today * kMicrosPerSecond;
+  } else if (text == "yesterday") {
+    out = (today - 86400) * kMicrosPerSecond;
+  } else if (!text.empty() && text.back() >= 'a' && text.back() <= 'z' &&
+             parse_duration(text, ago)) {
+    out = (now_seconds - ago) * kMicrosPerSecond;
+  } else {
+    return parse_time_arg(text, out);
+  }
   return true;
 }
 

@@ -97,5 +97,10 @@ std::string format_utc(Micros t);
 bool parse_duration(std::string_view text, std::int64_t& seconds);
 // RFC 3339 with an offset or Z, or "YYYY-MM-DD[THH:MM[:SS]]" taken as UTC.
 bool parse_time_arg(std::string_view text, Micros& out);
+// A time as --since/--until take it: what parse_time_arg() takes, or
+// relative to `now_seconds` (UTC): a duration ago as parse_duration() reads
+// it ("24h", "7d"), "now", "today" or "yesterday" (00:00 UTC of that day).
+// False for anything else.
+bool parse_time_when(std::string_view text, std::int64_t now_seconds, Micros& out);
 
 }  // namespace pftls

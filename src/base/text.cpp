@@ -1,5 +1,9 @@
-// text: strip_controls and escape_bytes over one UTF-8 reading of the bytes.
+// text: strip_controls and escape_bytes over one UTF-8 reading of the bytes;
+// near-miss words for "did you mean" hints.
 #include "base/text.h"
+
+#include <algorithm>
+#include <vector>
 
 namespace pftls {
 namespace {
@@ -94,6 +98,53 @@ std::string escape_bytes(std::string_view text) {
     i += u.size;
   }
   return out;
+}
+
+namespace {
+
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      const std::size_t cost = lower_ascii(a[i - 1]) == lower_ascii(b[j - 1]) ? 0 : 1;
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
+  }
+  return true;
+}
+
+std::string closest_word(std::string_view word, const std::vector<std::string>& candidates) {
+  constexpr std::size_t kMaxWord = 64;
+  if (word.empty() || word.size() > kMaxWord) return {};
+  const std::size_t allowed = word.size() <= 4 ? 1 : word.size() / 3;
+  std::string best;
+  std::size_t best_distance = allowed + 1;
+  for (const auto& c : candidates) {
+    if (c.size() > kMaxWord) continue;
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
 }
 
 }  // namespace pftls

@@ -20,10 +20,18 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pftls {
 
 std::string strip_controls(std::string_view text);
+// The candidate nearest to `word` by edit distance (ASCII case ignored), if
+// it is near enough to be a typing slip (at most 1 edit for words of up to 4
+// characters, else at most a third of the word); "" when none is. For
+// "did you mean" hints; the words are short (bounded at 64 characters).
+std::string closest_word(std::string_view word, const std::vector<std::string>& candidates);
+// ASCII case-insensitive equality.
+bool same_ignoring_case(std::string_view a, std::string_view b);
 std::string escape_bytes(std::string_view text);
 
 // Length (2..4) of the valid UTF-8 sequence of a code point >= U+0080 at

@@ -8,7 +8,7 @@ _pftls() {
 
   local commands="ingest incidents failures lost clients failing never-tls show status export copy prune metrics"
   local exports="incidents failures clients evidence"
-  local query="--db --window --client --format --help"
+  local query="--db --window --client --since --until --format --columns --wide --help"
 
   # The command (and export's own command) is the first word that is not an option.
   local cmd="" sub="" i
@@ -42,7 +42,7 @@ _pftls() {
       if [[ $cmd == ingest ]]; then
         mapfile -t COMPREPLY < <(compgen -W "auto syslog journal compose timestamps cri docker-json" -- "$cur")
       else
-        mapfile -t COMPREPLY < <(compgen -W "table csv json" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "table csv json ndjson" -- "$cur")
       fi
       return
       ;;
@@ -70,10 +70,10 @@ _pftls() {
         return
       fi
       ;;
-    incidents) opts="$query --since --until --match" ;;
+    incidents) opts="$query --match" ;;
     failures | lost) opts=$query ;;
     clients) opts="$query --match" ;;
-    failing | never-tls) opts="--db --format --help" ;;
+    failing | never-tls) opts="--db --since --until --format --columns --wide --help" ;;
     show) opts="--db --window --match --redact --help" ;;
     status) opts="--db --runs --format --help" ;;
     metrics) opts="--db --help" ;;

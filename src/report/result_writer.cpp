@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <stdexcept>
 #include <vector>
 
 #include "base/text.h"
@@ -17,6 +18,8 @@ bool output_format_from_name(std::string_view name, OutputFormat& out) {
     out = OutputFormat::kCsv;
   else if (name == "json")
     out = OutputFormat::kJson;
+  else if (name == "ndjson")
+    out = OutputFormat::kNdjson;
   else
     return false;
   return true;
@@ -101,7 +104,7 @@ class CsvWriter final : public RowSink {
 // header and the first kTablePage rows, held until then.
 class TableWriter final : public RowSink {
  public:
-  explicit TableWriter(std::ostream& out) : out_(out) {}
+  TableWriter(std::ostream& out, std::size_t max_width) : out_(out), max_width_(max_width) {}
   void begin(const std::vector<std::string>& columns) override {
     header_ = columns;
     width_.assign(columns.size(), 0);
@@ -143,14 +146,48 @@ class TableWriter final : public RowSink {
     }
     return s;
   }
+  // Narrows the widest column, one character at a time, until the line
+  // fits max_width_ or every column is down to kMinWidth.
+  void fit() {
+    if (max_width_ == 0 || width_.empty()) return;
+    constexpr std::size_t kMinWidth = 3;
+    std::size_t total = 2 * (width_.size() - 1);
+    for (std::size_t w : width_) total += w;
+    while (total > max_width_) {
+      const auto widest = std::max_element(width_.begin(), width_.end());
+      if (*widest <= kMinWidth) break;
+      --*widest;
+      --total;
+    }
+    fitted_ = true;
+  }
+  // `s` cut to `width` characters, its last one "…", when it is wider.
+  static std::string elided(const std::string& s, std::size_t width) {
+    if (display_width(s) <= width) return s;
+    std::size_t cut = 0, n = 0;
+    while (cut < s.size() && n + 1 < width) {
+      ++cut;
+      while (cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) ++cut;
+      ++n;
+    }
+    return s.substr(0, cut) + "\u2026";
+  }
   void flush_page() {
     page_done_ = true;
+    fit();
     line(header_);
     for (const auto& r : page_) line(r);
     page_.clear();
     page_.shrink_to_fit();
   }
-  void line(const std::vector<std::string>& r) {
+  void line(const std::vector<std::string>& row) {
+    std::vector<std::string> cut;
+    if (fitted_) {
+      cut.reserve(row.size());
+      for (std::size_t i = 0; i < row.size(); ++i)
+        cut.push_back(i < width_.size() ? elided(row[i], width_[i]) : row[i]);
+    }
+    const std::vector<std::string>& r = fitted_ ? cut : row;
     for (std::size_t i = 0; i < r.size(); ++i) {
       out_ << r[i];
       if (i + 1 < r.size()) {
@@ -163,6 +200,8 @@ class TableWriter final : public RowSink {
   }
 
   std::ostream& out_;
+  std::size_t max_width_;
+  bool fitted_ = false;
   std::vector<std::string> header_;
   std::vector<std::size_t> width_;
   std::vector<std::vector<std::string>> page_;
@@ -227,12 +266,21 @@ void json_string(std::string_view s, std::ostream& out) {
   out << '"';
 }
 
+// An id column ("id", "incident_id", "failure_id"...): written as a string
+// whatever its type, since some ids are not numbers ("o1").
+bool id_column(std::string_view name) {
+  return name == "id" || (name.size() > 3 && name.substr(name.size() - 3) == "_id");
+}
+
 // An array of objects, or (lines) one object per line and nothing else.
+// NULL and empty cells (a value the row does not have) are null.
 class JsonWriter final : public RowSink {
  public:
   JsonWriter(std::ostream& out, bool lines) : out_(out), lines_(lines) {}
   void begin(const std::vector<std::string>& columns) override {
     columns_ = columns;
+    ids_.clear();
+    for (const auto& c : columns) ids_.push_back(id_column(c));
     if (!lines_) out_ << "[";
   }
   bool row(const std::vector<Cell>& row) override {
@@ -243,9 +291,9 @@ class JsonWriter final : public RowSink {
       json_string(columns_[i], out_);
       out_ << ": ";
       const Cell& c = row[i];
-      if (c.type == Cell::Type::kNull)
+      if (c.type == Cell::Type::kNull || c.text.empty())
         out_ << "null";
-      else if (c.type == Cell::Type::kInteger || c.type == Cell::Type::kReal)
+      else if (!ids_[i] && (c.type == Cell::Type::kInteger || c.type == Cell::Type::kReal))
         out_ << c.text;
       else
         json_string(c.text, out_);
@@ -261,6 +309,7 @@ class JsonWriter final : public RowSink {
   std::ostream& out_;
   bool lines_;
   std::vector<std::string> columns_;
+  std::vector<bool> ids_;
   std::uint64_t rows_ = 0;
 };
 
@@ -274,10 +323,60 @@ std::unique_ptr<RowSink> result_writer(OutputFormat format, std::ostream& out) {
       return std::make_unique<CsvWriter>(out);
     case OutputFormat::kJson:
       return std::make_unique<JsonWriter>(out, false);
+    case OutputFormat::kNdjson:
+      return std::make_unique<JsonWriter>(out, true);
     case OutputFormat::kTable:
       break;
   }
-  return std::make_unique<TableWriter>(out);
+  return std::make_unique<TableWriter>(out, 0);
+}
+
+std::unique_ptr<RowSink> table_writer(std::ostream& out, std::size_t max_width) {
+  return std::make_unique<TableWriter>(out, max_width);
+}
+
+namespace {
+
+class ColumnPicker final : public RowSink {
+ public:
+  ColumnPicker(std::vector<std::string> names, bool strict, std::unique_ptr<RowSink> inner)
+      : names_(std::move(names)), strict_(strict), inner_(std::move(inner)) {}
+  void begin(const std::vector<std::string>& columns) override {
+    std::vector<std::string> picked;
+    for (const auto& name : names_) {
+      const auto it = std::find(columns.begin(), columns.end(), name);
+      if (it != columns.end()) {
+        index_.push_back(static_cast<std::size_t>(it - columns.begin()));
+        picked.push_back(name);
+      } else if (strict_) {
+        std::string all;
+        for (const auto& c : columns) all += (all.empty() ? "" : ", ") + c;
+        throw std::runtime_error("--columns: no column '" + strip_controls(name) +
+                                 "' here; the columns are " + all);
+      }
+    }
+    inner_->begin(picked);
+  }
+  bool row(const std::vector<Cell>& cells) override {
+    picked_.clear();
+    for (std::size_t i : index_) picked_.push_back(i < cells.size() ? cells[i] : Cell{});
+    return inner_->row(picked_);
+  }
+  void end() override { inner_->end(); }
+
+ private:
+  std::vector<std::string> names_;
+  bool strict_;
+  std::unique_ptr<RowSink> inner_;
+  std::vector<std::size_t> index_;
+  std::vector<Cell> picked_;
+};
+
+}  // namespace
+
+std::unique_ptr<RowSink> column_picker(std::vector<std::string> names, bool strict,
+                                       std::unique_ptr<RowSink> inner) {
+  return std::make_unique<ColumnPicker>(std::move(names), strict, std::move(inner));
 }
 
 std::unique_ptr<RowSink> json_lines_writer(std::ostream& out) {

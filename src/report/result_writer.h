@@ -8,7 +8,9 @@
 // Table and CSV cells pass strip_controls() (base/text.h: no C0, DEL, C1 or
 // bidi controls, U+FFFD for bytes that are not UTF-8), so nothing from a log
 // reaches a terminal as a control sequence; JSON escapes those controls as
-// \uXXXX and writes U+FFFD for bytes that are not UTF-8.
+// \uXXXX and writes U+FFFD for bytes that are not UTF-8. In JSON an id
+// column ("id" or "*_id") is always a string ("7", "o1") and a NULL or
+// empty cell is null.
 //
 // The writers stream (result_writer()): a row is written when it arrives,
 // so memory does not grow with the result. A table buffers its first
@@ -21,12 +23,14 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "report/result_set.h"
 
 namespace pftls {
 
-enum class OutputFormat { kTable, kCsv, kJson };
+// kNdjson: JSON lines, each row one object on a line of its own.
+enum class OutputFormat { kTable, kCsv, kJson, kNdjson };
 
 inline constexpr std::size_t kTablePage = 1000;
 
@@ -36,6 +40,15 @@ bool output_format_from_name(std::string_view name, OutputFormat& out);
 std::unique_ptr<RowSink> result_writer(OutputFormat format, std::ostream& out);
 // JSON lines: each row one object (as in the JSON array) on a line of its own.
 std::unique_ptr<RowSink> json_lines_writer(std::ostream& out);
+// A table no wider than max_width characters (0: no bound): when the
+// columns would be wider, the widest are narrowed (to no less than 3) and
+// their cells cut with "…".
+std::unique_ptr<RowSink> table_writer(std::ostream& out, std::size_t max_width);
+// Passes on only the columns `names` names, in that order. strict: a name
+// the result does not have throws std::runtime_error naming the columns it
+// has (from begin(), before any row); else such names are skipped.
+std::unique_ptr<RowSink> column_picker(std::vector<std::string> names, bool strict,
+                                       std::unique_ptr<RowSink> inner);
 void write_result(const ResultSet& rs, OutputFormat format, std::ostream& out);
 
 std::string csv_cell(std::string_view text);

@@ -6,8 +6,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 namespace pftls {
@@ -86,17 +89,74 @@ std::string Statement::column_blob(int i) const {
            : std::string();
 }
 
+namespace {
+
+std::string directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+[[noreturn]] void cannot_read(const std::string& file, int err) {
+  throw StoreError(StoreError::Kind::kFailed,
+                   "cannot read database " + file + ": " + std::strerror(err));
+}
+
+// What a read-only connection needs, checked before SQLite is asked: SQLite
+// would report a file it may not read or create as "attempt to write a
+// readonly database". The database and its -wal and -shm files readable,
+// and those two present (the writer keeps them: SQLITE_FCNTL_PERSIST_WAL)
+// or creatable in the directory.
+void check_readable(const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0) cannot_read(path, errno);
+  bool missing = false;
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string file = path + suffix;
+    if (::access(file.c_str(), R_OK) == 0) continue;
+    if (errno != ENOENT) cannot_read(file, errno);
+    missing = true;
+  }
+  const std::string dir = directory_of(path);
+  if (missing && ::access(dir.c_str(), W_OK) != 0) {
+    const int err = errno;
+    throw StoreError(StoreError::Kind::kFailed,
+                     "cannot read database " + path + ": its -wal and -shm files are missing and " +
+                         dir + " is not writable (" + std::strerror(err) +
+                         "); one 'pftls ingest' run by its owner creates and keeps them");
+  }
+}
+
+}  // namespace
+
 Db::Db(const std::string& path, Mode mode, int busy_timeout_ms) : path_(path) {
+  if (mode == Mode::kReadOnly) check_readable(path);
   int flags =
       mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    const int sys = db_ ? sqlite3_system_errno(db_) : 0;
+    if (sys != 0) msg += std::string(" (") + std::strerror(sys) + ")";  // the system's reason
     sqlite3_close(db_);
     throw StoreError(StoreError::Kind::kFailed, "cannot open database " + path + ": " + msg);
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, busy_timeout_ms);
+  // The -wal and -shm files stay when the last connection closes (the WAL
+  // checkpointed and emptied): a user who may read the database but not
+  // write its directory can then read it too (SQLite's "read-only WAL").
+  int persist = 1;
+  sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+}
+
+void Db::align_wal_modes() const {
+  struct stat db_st;
+  if (::stat(path_.c_str(), &db_st) != 0) return;
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string file = path_ + suffix;
+    struct stat st;
+    if (::stat(file.c_str(), &st) != 0 || (st.st_mode & 07777) == (db_st.st_mode & 0666)) continue;
+    (void)::chmod(file.c_str(), db_st.st_mode & 0666);  // best effort: not ours, say
+  }
 }
 
 Db::~Db() { sqlite3_close(db_); }
@@ -108,9 +168,15 @@ void Db::fail(std::string_view what, int rc) const {
         StoreError::Kind::kBusy,
         "database " + path_ + " is locked by another pftls run (" + std::string(what) + ")");
   }
-  throw StoreError(StoreError::Kind::kFailed, "database " + path_ + ": " + std::string(what) +
-                                                  ": " +
-                                                  (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
+  std::string reason = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  // A file that could not be opened, read or written: the system's reason too.
+  const int sys = db_ ? sqlite3_system_errno(db_) : 0;
+  if (sys != 0 && (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR ||
+                   primary == SQLITE_READONLY || primary == SQLITE_FULL)) {
+    reason += std::string(" (") + std::strerror(sys) + ")";
+  }
+  throw StoreError(StoreError::Kind::kFailed,
+                   "database " + path_ + ": " + std::string(what) + ": " + reason);
 }
 
 void Db::exec(const std::string& sql, std::string_view what) {

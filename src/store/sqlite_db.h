@@ -72,7 +72,10 @@ class Db {
  public:
   enum class Mode { kReadWrite, kReadOnly };
   // Opens (kReadWrite: creates) the file; busy_timeout_ms: how long a
-  // statement waits for another connection's lock.
+  // statement waits for another connection's lock. kReadOnly first checks
+  // that this user may read the file and its -wal and -shm files (a
+  // StoreError "cannot read database FILE: strerror" otherwise). Every
+  // connection keeps the -wal and -shm files when it closes.
   Db(const std::string& path, Mode mode, int busy_timeout_ms);
   ~Db();
   Db(const Db&) = delete;
@@ -88,6 +91,10 @@ class Db {
   // Rows the last INSERT, UPDATE or DELETE changed.
   std::int64_t changes() const;
   std::int64_t user_version();
+  // Gives the -wal and -shm files the database file's read and write bits,
+  // so whoever may read the database may read them (a database chmod-ed
+  // after they were made, say). Best effort.
+  void align_wal_modes() const;
   [[noreturn]] void fail(std::string_view what, int rc) const;
 
  private:

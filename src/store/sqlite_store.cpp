@@ -78,6 +78,10 @@ void SqliteStore::open_for_writing(const std::string& path, int busy_timeout_ms)
   if (version > 0) check_integrity_if_due();  // before anything is written to it
   db_->exec("PRAGMA journal_mode=WAL", "PRAGMA journal_mode=WAL");
   db_->exec("PRAGMA synchronous=NORMAL", "PRAGMA synchronous=NORMAL");
+  // The kept WAL is emptied when the last connection closes (any limit >= 0
+  // truncates it then): readers without write access read it whole.
+  db_->exec("PRAGMA journal_size_limit=67108864", "PRAGMA journal_size_limit");
+  db_->align_wal_modes();
   // One run is one transaction; its dirty pages beyond this cache spill to
   // the WAL. 4 MiB: the page cache is the largest part of a flood's peak
   // RSS, and a normal run's writes fit in it.

@@ -402,5 +402,42 @@ TEST(ParseTimeArg, RejectsGarbage) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// parse_time_when
+
+TEST(ParseTimeWhen, RelativeToNow) {
+  const std::int64_t now = 1482505265;  // 2016-12-23T15:01:05Z
+  const std::int64_t midnight = 1482451200;
+  struct Case {
+    const char* text;
+    std::int64_t utc_seconds;
+  };
+  const Case cases[] = {
+      {"now", now},
+      {"today", midnight},
+      {"yesterday", midnight - 86400},
+      {"24h", now - 86400},
+      {"7d", now - 7 * 86400},
+      {"90s", now - 90},
+      {"30m", now - 1800},
+      {"2w", now - 14 * 86400},
+      {"2016-12-23T16:01:05+01:00", 1482505265},
+      {"2016-12-22", midnight - 86400},
+  };
+  for (const auto& c : cases) {
+    Micros t = -1;
+    EXPECT_TRUE(parse_time_when(c.text, now, t)) << c.text;
+    EXPECT_EQ(t, c.utc_seconds * kMicrosPerSecond) << c.text;
+  }
+}
+
+TEST(ParseTimeWhen, RejectsGarbage) {
+  // A bare number is neither a duration ago nor a date.
+  for (const char* text : {"", "24", "Today", "tomorrow", "7x", "-7d", "7d ago", "2016"}) {
+    Micros t = 0;
+    EXPECT_FALSE(parse_time_when(text, 1482505265, t)) << "'" << text << "'";
+  }
+}
+
 }  // namespace
 }  // namespace pftls

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -207,9 +209,10 @@ TEST(WriteResultJson, EscapesAndTypes) {
   rs.rows.push_back({integer("1"), text("a\"b\\c"), text("x\ny\tz\r\x01"), null()});
   rs.rows.push_back({integer("2"), text("Grüße"), text(""), integer("1692")});
   const std::string got = render(rs, OutputFormat::kJson);
-  EXPECT_EQ(compact_json(got),
-            "[{\"id\":1,\"name\":\"a\\\"b\\\\c\",\"note\":\"x\\ny\\tz\\r\\u0001\",\"gap\":null},"
-            "{\"id\":2,\"name\":\"Grüße\",\"note\":\"\",\"gap\":1692}]")
+  EXPECT_EQ(
+      compact_json(got),
+      "[{\"id\":\"1\",\"name\":\"a\\\"b\\\\c\",\"note\":\"x\\ny\\tz\\r\\u0001\",\"gap\":null},"
+      "{\"id\":\"2\",\"name\":\"Grüße\",\"note\":null,\"gap\":1692}]")
       << got;
   // No raw control byte anywhere (layout newlines aside).
   EXPECT_FALSE(has_c0_except_newline(got)) << got;
@@ -296,6 +299,105 @@ TEST(WriteResultJson, TextThatLooksLikeANumberStaysAString) {
             "[{\"queue_id\":\"12345\",\"n\":12345}]");
 }
 
+// Ids are strings whatever their type ("7", "o1"); a count stays a number;
+// an empty or NULL cell is null.
+TEST(WriteResultJson, IdsAreStringsAbsentValuesNull) {
+  ResultSet rs;
+  rs.columns = {"incident_id", "failed_attempts", "message_id", "valid", "sender"};
+  rs.rows.push_back({integer("7"), integer("2"), text(""), integer("3"), null()});
+  rs.rows.push_back({text("o1"), integer("1"), text("m@x"), integer("4"), text("s@x")});
+  EXPECT_EQ(compact_json(render(rs, OutputFormat::kJson)),
+            "[{\"incident_id\":\"7\",\"failed_attempts\":2,\"message_id\":null,\"valid\":3,"
+            "\"sender\":null},{\"incident_id\":\"o1\",\"failed_attempts\":1,\"message_id\":"
+            "\"m@x\",\"valid\":4,\"sender\":\"s@x\"}]");
+}
+
+TEST(WriteResultNdjson, OneObjectALineNothingElse) {
+  ResultSet rs;
+  rs.columns = {"id", "n"};
+  rs.rows.push_back({integer("1"), integer("5")});
+  rs.rows.push_back({integer("2"), null()});
+  EXPECT_EQ(render(rs, OutputFormat::kNdjson),
+            "{\"id\": \"1\", \"n\": 5}\n{\"id\": \"2\", \"n\": null}\n");
+  rs.rows.clear();
+  EXPECT_EQ(render(rs, OutputFormat::kNdjson), "");
+}
+
+// ---------------------------------------------------------------------------
+// column_picker, table_writer
+
+std::string picked(const ResultSet& rs, std::vector<std::string> names, bool strict,
+                   OutputFormat f) {
+  std::ostringstream out;
+  auto sink = column_picker(std::move(names), strict, result_writer(f, out));
+  sink->begin(rs.columns);
+  for (const auto& row : rs.rows) sink->row(row);
+  sink->end();
+  return out.str();
+}
+
+TEST(ColumnPicker, ChoosesAndOrders) {
+  ResultSet rs;
+  rs.columns = {"a", "b", "c"};
+  rs.rows.push_back({text("1"), text("2"), text("3")});
+  EXPECT_EQ(picked(rs, {"c", "a"}, true, OutputFormat::kCsv), "c,a\r\n3,1\r\n");
+  // Not strict: a default list's names that this result lacks are skipped.
+  EXPECT_EQ(picked(rs, {"b", "zz"}, false, OutputFormat::kCsv), "b\r\n2\r\n");
+}
+
+TEST(ColumnPicker, StrictNamesTheColumnsThereAre) {
+  ResultSet rs;
+  rs.columns = {"a", "b"};
+  try {
+    picked(rs, {"a", "x"}, true, OutputFormat::kCsv);
+    FAIL() << "no error for an unknown column";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("'x'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("a, b"), std::string::npos) << e.what();
+  }
+}
+
+std::string table(const ResultSet& rs, std::size_t width) {
+  std::ostringstream out;
+  auto sink = table_writer(out, width);
+  sink->begin(rs.columns);
+  for (const auto& row : rs.rows) sink->row(row);
+  sink->end();
+  return out.str();
+}
+
+std::size_t widest_line(const std::string& s) {
+  std::size_t widest = 0, n = 0;
+  for (char c : s) {
+    if (c == '\n') {
+      widest = std::max(widest, n);
+      n = 0;
+    } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+      ++n;
+    }
+  }
+  return widest;
+}
+
+TEST(TableWriter, FitsTheWidthCuttingTheWidestCells) {
+  ResultSet rs;
+  rs.columns = {"id", "name"};
+  rs.rows.push_back({integer("1"), text(std::string(50, 'x'))});
+  rs.rows.push_back({integer("22"), text("short")});
+  const std::string got = table(rs, 30);
+  EXPECT_LE(widest_line(got), 30u) << got;
+  EXPECT_NE(got.find(std::string(25, 'x') + "\u2026"), std::string::npos) << got;
+  EXPECT_NE(got.find("short"), std::string::npos) << got;
+  EXPECT_NE(got.find("22"), std::string::npos) << got;
+  // No bound: nothing cut.
+  EXPECT_NE(table(rs, 0).find(std::string(50, 'x')), std::string::npos);
+  // A table that fits is the same with or without the bound.
+  ResultSet small;
+  small.columns = {"id"};
+  small.rows.push_back({integer("1")});
+  EXPECT_EQ(table(small, 30), table(small, 0));
+}
+
 // ---------------------------------------------------------------------------
 // output_format_from_name
 
@@ -307,6 +409,8 @@ TEST(OutputFormatFromName, KnownAndUnknown) {
   EXPECT_EQ(f, OutputFormat::kCsv);
   ASSERT_TRUE(output_format_from_name("json", f));
   EXPECT_EQ(f, OutputFormat::kJson);
+  ASSERT_TRUE(output_format_from_name("ndjson", f));
+  EXPECT_EQ(f, OutputFormat::kNdjson);
   for (const char* bad : {"", "CSV", "Table", "xml", "tsv", "jsonl", " csv", "csv "}) {
     OutputFormat g = OutputFormat::kTable;
     EXPECT_FALSE(output_format_from_name(bad, g)) << "'" << bad << "'";

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace pftls {
 namespace {
@@ -113,6 +114,31 @@ TEST(EscapeBytes, EveryByteCanBeReadBack) {
   }
   EXPECT_EQ(back, all);
   EXPECT_EQ(strip_controls(shown), shown) << "the escaped text is all printable";
+}
+
+}  // namespace
+}  // namespace pftls
+
+namespace pftls {
+namespace {
+
+TEST(ClosestWord, NearMissesOnly) {
+  const std::vector<std::string> words = {"incidents", "failures", "clients",
+                                          "never-tls", "--since",  "--until"};
+  EXPECT_EQ(closest_word("inicdents", words), "incidents");
+  EXPECT_EQ(closest_word("INCIDENTS", words), "incidents");
+  EXPECT_EQ(closest_word("failure", words), "failures");
+  EXPECT_EQ(closest_word("--sinse", words), "--since");
+  EXPECT_EQ(closest_word("--untill", words), "--until");
+  EXPECT_EQ(closest_word("status", words), "");
+  EXPECT_EQ(closest_word("", words), "");
+  EXPECT_EQ(closest_word(std::string(100, 'a'), words), "");
+}
+
+TEST(SameIgnoringCase, AsciiOnly) {
+  EXPECT_TRUE(same_ignoring_case("Europe/Berlin", "europe/BERLIN"));
+  EXPECT_FALSE(same_ignoring_case("UTC", "UTC0"));
+  EXPECT_FALSE(same_ignoring_case("\xc3\x84", "\xc3\xa4"));  // Ä, ä: not ASCII
 }
 
 }  // namespace
