@@ -72,6 +72,7 @@ class SqliteStore final : public Store {
   void save_outbound(OutboundRecord& r) override;
   void add_client_stats(const ClientStatsList& stats) override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
+  void add_tls_counts(const TlsCountList& counts) override;
 
  private:
   // Each insert slot is followed by its record's update slot.
@@ -87,6 +88,7 @@ class SqliteStore final : public Store {
     kUpsertClient,
     kUpsertHost,
     kInsertEvidence,
+    kUpsertTls,
     kSlotCount
   };
   // The per-row statements, prepared once, reset with no bindings;
