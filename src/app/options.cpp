@@ -120,6 +120,10 @@ QueryOptions validate_query(const std::string& db, const QueryArgs& args,
   out.client = args.client;
   out.match = args.match;
   out.output = args.output;
+  if (!args.direction.empty() && args.direction != "in" && args.direction != "out") {
+    throw UsageError("--direction: in or out");
+  }
+  out.direction = args.direction;
   return out;
 }
 

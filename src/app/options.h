@@ -54,6 +54,7 @@ struct QueryArgs {
   std::string match = "ip";
   std::string format = "table";
   std::string output;
+  std::string direction;  // tls: "in", "out" or "" (both)
 };
 
 struct EvidenceArgs {
@@ -85,7 +86,8 @@ struct QueryOptions {
   std::string client;  // "": every client
   std::string match = "ip";
   OutputFormat format = OutputFormat::kTable;
-  std::string output;  // "": standard output
+  std::string output;     // "": standard output
+  std::string direction;  // tls: "in", "out"; "": both
 };
 
 struct EvidenceOptions {
