@@ -4,6 +4,7 @@
 // the bound of TlsTally; a log cut into runs giving the same counts.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -180,7 +181,7 @@ TEST(TlsInventory, ALogCutIntoRunsGivesTheSameCounts) {
   const std::vector<std::string> log = mixed_log();
   const std::vector<std::string> whole = run(log);
   // Every cut, also inside a session (its open state is carried).
-  for (std::size_t cut = 1; cut < log.size(); cut += 1) {
+  for (std::ptrdiff_t cut = 1; cut < static_cast<std::ptrdiff_t>(log.size()); ++cut) {
     MemorySink sink;
     CorrelatorState state;
     Feeder f;
