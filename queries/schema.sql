@@ -104,6 +104,26 @@ CREATE TABLE IF NOT EXISTS hosts (
   logs_tls_established INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
+-- The TLS inventory: what TLS sessions negotiated, per direction ('in':
+-- smtpd's clients, 'out': servers our smtp/lmtp client delivered to), peer
+-- (client_ip), host and parameters. protocol, cipher and trust '' and bits 0:
+-- a TLS session whose parameters the log does not say (smtpd_tls_loglevel 0).
+-- Upserted by adding counts; also made on opening an existing database of
+-- this version for writing (SqliteStore's kAddedIndexes).
+CREATE TABLE IF NOT EXISTS tls_inventory (
+  direction  TEXT NOT NULL,
+  client_ip  TEXT NOT NULL,
+  mx_host    TEXT NOT NULL,
+  protocol   TEXT NOT NULL,
+  cipher     TEXT NOT NULL,
+  bits       INTEGER NOT NULL,
+  trust      TEXT NOT NULL,
+  sessions   INTEGER NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  PRIMARY KEY (direction, client_ip, mx_host, protocol, cipher, bits, trust)
+) WITHOUT ROWID;
+
 -- The raw log lines of stored sessions (failed ones and those of watched
 -- clients), as read at ingest time: the evidence for a disclosure report.
 CREATE TABLE IF NOT EXISTS evidence (

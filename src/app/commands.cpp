@@ -208,6 +208,7 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
   params.emplace_back("outcome",
                       spec.outcome ? QueryParam{std::string(spec.outcome)} : QueryParam{});
   params.emplace_back("client_ip", param(q.client));
+  params.emplace_back("direction", param(q.direction));
   // Streamed: each row is written as the query reaches it.
   write_output(q.output, [&](std::ostream& out) {
     auto writer = listing_writer(spec, q, out);

@@ -203,6 +203,21 @@ void add_evidence_options(CLI::App* cmd, Cli& cli) {
                 "Replace recipient local parts and our own host name with stable pseudonyms");
 }
 
+// tls and export tls: the TLS inventory (queries/tls.sql).
+void add_tls_query(CLI::App* cmd, Cli& cli, bool exporting) {
+  cli.on_query(cmd, QuerySpec{"tls"}, exporting);
+  add_db(cmd, cli);
+  cmd->add_option("--direction", cli.query.direction,
+                  "in (clients of our smtpd) or out (servers our smtp client delivered to); "
+                  "default both");
+  cmd->add_option("--client", cli.query.client, kClientHelp);
+  if (exporting) {
+    add_output(cmd, cli);
+  } else {
+    add_format(cmd, cli);
+  }
+}
+
 // A query subcommand with --db and --format only.
 void add_plain_query(CLI::App& app, Cli& cli, const char* name, const char* help, QuerySpec spec) {
   auto* cmd = app.add_subcommand(name, help);
@@ -240,6 +255,8 @@ void add_queries(CLI::App& app, Cli& cli) {
   auto* clients =
       add_failure_query(app, cli, "clients", "Print each sending client's TLS profile", kClients);
   add_match(clients, cli, kMatchHelp);
+  add_tls_query(app.add_subcommand("tls", "Print what each client's TLS sessions negotiated"), cli,
+                false);
   auto* show = app.add_subcommand(
       "show", "Print one incident with the raw log lines of its failed and plaintext sessions");
   cli.on_evidence(show, false);
@@ -326,6 +343,7 @@ void add_exports(CLI::App& app, Cli& cli) {
   add_failure_options(clients, cli);
   add_match(clients, cli, kMatchHelp);
   add_output(clients, cli);
+  add_tls_query(cmd->add_subcommand("tls", "The TLS inventory, as CSV"), cli, true);
 }
 
 // " (did you mean X?)" for the first word of the command line that names

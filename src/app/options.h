@@ -57,6 +57,7 @@ struct QueryArgs {
   std::string output;
   std::string columns;  // --columns a,b,...
   bool wide = false;
+  std::string direction;  // tls: "in", "out" or "" (both)
 };
 
 struct EvidenceArgs {
@@ -93,7 +94,8 @@ struct QueryOptions {
   // --columns: these columns in this order, whatever the format; empty: a
   // table gets the command's default columns, the other formats all.
   std::vector<std::string> columns;
-  bool wide = false;  // a table with every column, cells not cut to the terminal
+  bool wide = false;      // a table with every column, cells not cut to the terminal
+  std::string direction;  // tls: "in", "out"; "": both
 };
 
 struct EvidenceOptions {

@@ -48,7 +48,8 @@ Correlator::Correlator(EventSink& sink, CorrelatorLimits limits)
       watch_list_(limits.max_watched),
       evidence_(limits.evidence_lines, limits.evidence_bytes, limits.evidence_total_bytes),
       messages_(sink, limits.max_tracked_messages, limits.message_age),
-      clients_(sink, limits.max_client_stats) {}
+      clients_(sink, limits.max_client_stats),
+      tls_(sink, limits.max_tls_rows) {}
 
 // --- The rules.
 
@@ -60,7 +61,12 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
     if (ev.captured) messages_.on_queue_event(host, ev);  // else: not followed (wants_fields)
     return;
   }
-  if (!smtpd) return;  // the smtp client's TLS lines are not sessions of ours
+  if (!smtpd) {
+    // The smtp client's TLS lines are not sessions of ours; what they
+    // negotiated goes into the inventory.
+    if (ev.kind == EventKind::kTlsEstablishedTo) count_tls("out", host, ev, env.time);
+    return;
+  }
 
   const SessionKey key{host, last_syslog_.id(names_, env.syslog_name), env.pid};
   if (ev.kind == EventKind::kConnect) {
@@ -100,6 +106,11 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
   switch (ev.kind) {
     case EventKind::kDisconnect:
       on_disconnect(s, env, ev, ord);
+      // TLS by the counters of this very line, no "TLS connection
+      // established" before it (smtpd_tls_loglevel 0): parameters unknown.
+      if (s.rec.tls && !s.rec.failed && s.rec.tls_ord == ord && !s.rec.client_ip.empty()) {
+        tls_.add("in", names_.name(host), s.rec.client_ip, {}, {}, {}, {}, env.time);
+      }
       keep_if_on_record(s, raw, ord, env.time);
       close_session(key, env.time, false);
       return;
@@ -108,6 +119,7 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
       break;
     case EventKind::kTlsEstablished:
       set_client(s, ev);
+      count_tls("in", host, ev, env.time);
       if (!s.rec.failed) mark_tls(s, env.time, ord);  // failure evidence outranks it
       break;
     case EventKind::kSslAcceptError:
@@ -141,6 +153,16 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
       break;
   }
   keep_if_on_record(s, raw, ord, env.time);
+}
+
+// One "TLS connection established" line into the inventory (parameters
+// empty when the line is not in Postfix's form).
+void Correlator::count_tls(std::string_view direction, std::uint32_t host, const Event& ev,
+                           Micros t) {
+  const std::string_view ip = ev.get(Field::kClientIp);
+  if (ip.empty() || ip == kUnknown) return;
+  tls_.add(direction, names_.name(host), ip, ev.get(Field::kTlsProtocol), ev.get(Field::kTlsCipher),
+           ev.get(Field::kTlsBits), ev.get(Field::kTlsTrust), t);
 }
 
 // The disconnect counters: starttls=N/M with M > N is a failure, N > 0

@@ -14,10 +14,12 @@
 // STARTTLS was all and the disconnect's starttls=N counter shows the
 // handshake done, the session is TLS after all. Sessions and messages of
 // watched clients are saved through the EventSink, all others only counted
-// per client. Queue ids are followed only for saved messages. Every table
-// is bounded (CorrelatorLimits); what a bound drops is counted
-// (CorrelatorCounts, add_drops()). finish() saves what is open and hands
-// over the counts.
+// per client. What TLS sessions negotiated ("TLS connection established
+// from/to" lines, smtpd's and our smtp/lmtp client's) is counted per peer
+// and host (TlsTally); a TLS session known only from its disconnect
+// counters counts with its parameters unknown. Queue ids are followed only for saved messages.
+// Every table is bounded (CorrelatorLimits); what a bound drops is counted (CorrelatorCounts,
+// add_drops()). finish() saves what is open and hands over the counts.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +36,7 @@
 #include "correlate/message_follow.h"
 #include "correlate/records.h"
 #include "correlate/session_table.h"
+#include "correlate/tls_tally.h"
 #include "correlate/watch_list.h"
 #include "parse/envelope.h"
 #include "parse/event.h"
@@ -55,6 +58,7 @@ struct CorrelatorLimits {
   Micros message_age = 10LL * 86400 * kMicrosPerSecond;  // longer than maximal_queue_lifetime
   std::size_t max_watched = 100'000;      // keys (IP, subnet, domain): ~8 MiB at most
   std::size_t max_client_stats = 20'000;  // flushed to the sink beyond this (peak RSS)
+  std::size_t max_tls_rows = 20'000;      // TLS inventory rows, likewise
 };
 
 struct CorrelatorCounts {
@@ -108,6 +112,7 @@ class Correlator {
   Session& session_for(const SessionKey& key, const Envelope& env, std::uint64_t ord);
   void close_session(const SessionKey& key, Micros t, bool evicted);
   void count_session(const Session& s);
+  void count_tls(std::string_view direction, std::uint32_t host, const Event& ev, Micros t);
   void set_client(Session& s, const Event& ev);
   void mark_failed(Session& s, Micros t, std::uint64_t ord, std::string_view reason,
                    std::string_view openssl_code, bool watch_client = true);
@@ -144,6 +149,7 @@ class Correlator {
   EvidenceBuffer evidence_;
   MessageFollow messages_;
   ClientTally clients_;
+  TlsTally tls_;
   OrgDomains org_domains_;
   std::vector<HostFacts> host_facts_;  // by host id
   // A TLS library problem of a process with no session open: its start-up

@@ -116,6 +116,29 @@ using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>
 
 using ClientStatsList = std::vector<std::pair<std::string, ClientStats>>;
 
+// What TLS sessions negotiated, per peer and host: one row per (direction,
+// mx_host, peer IP, protocol, cipher, bits, trust). Inbound ("in"): smtpd's
+// clients; outbound ("out"): the servers our smtp/lmtp client delivered to.
+// protocol, cipher and trust empty and bits 0: a TLS session whose
+// parameters the log does not say (smtpd_tls_loglevel 0). Counts add up,
+// first_seen/last_seen widen, whatever the order of the calls.
+struct TlsParams {
+  std::string direction;
+  std::string mx_host;
+  std::string peer_ip;
+  std::string protocol;
+  std::string cipher;
+  std::int64_t bits = 0;
+  std::string trust;
+  bool operator==(const TlsParams&) const = default;
+};
+struct TlsCount {
+  std::int64_t sessions = 0;
+  Micros first_seen = 0;
+  Micros last_seen = 0;
+};
+using TlsCountList = std::vector<std::pair<TlsParams, TlsCount>>;
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -126,6 +149,8 @@ class EventSink {
   // Adds `stats` to the stored counts (first_seen/last_seen widen).
   virtual void add_client_stats(const ClientStatsList& stats) = 0;
   virtual void merge_host_facts(const StringMap<HostFacts>& hosts) = 0;
+  // Adds `counts` to the stored TLS inventory (TlsParams above).
+  virtual void add_tls_counts(const TlsCountList& counts) = 0;
 };
 
 // --- Inbound correlation state ---

@@ -6,8 +6,8 @@ _pftls() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="ingest incidents failures lost clients failing never-tls show status export copy prune metrics"
-  local exports="incidents failures clients evidence"
+  local commands="ingest incidents failures lost clients failing never-tls show status export copy prune metrics tls"
+  local exports="incidents failures clients evidence tls"
   local query="--db --window --client --since --until --format --columns --wide --help"
 
   # The command (and export's own command) is the first word that is not an option.
@@ -36,6 +36,10 @@ _pftls() {
       ;;
     --match)
       mapfile -t COMPREPLY < <(compgen -W "ip subnet org" -- "$cur")
+      return
+      ;;
+    --direction)
+      mapfile -t COMPREPLY < <(compgen -W "in out" -- "$cur")
       return
       ;;
     --format)
@@ -77,6 +81,7 @@ _pftls() {
     show) opts="--db --window --match --redact --help" ;;
     status) opts="--db --runs --format --help" ;;
     metrics) opts="--db --help" ;;
+    tls) opts="--db --direction --client --format --columns --wide --help" ;;
     copy) opts="--from --to --help" ;;
     prune) opts="--db --before --keep --window --vacuum --lock-wait --help" ;;
     export)
@@ -89,6 +94,7 @@ _pftls() {
         failures) opts="--db --window --client -o --output --help" ;;
         clients) opts="--db --window --client --match -o --output --help" ;;
         evidence) opts="--client --org --db --window --match --redact -o --output --help" ;;
+        tls) opts="--db --direction --client -o --output --help" ;;
       esac
       ;;
   esac

@@ -56,6 +56,10 @@ constexpr Named<Field> kFieldNames[] = {
     {Field::kRest, "rest"},
     {Field::kStatus, "status"},
     {Field::kTls, "tls"},
+    {Field::kTlsTrust, "tls_trust"},
+    {Field::kTlsProtocol, "tls_protocol"},
+    {Field::kTlsCipher, "tls_cipher"},
+    {Field::kTlsBits, "tls_bits"},
 };
 
 template <typename E, std::size_t N>

@@ -54,6 +54,14 @@ enum class Field : std::uint8_t {
   kRest,    // matched and discarded
   kStatus,  // delivery status word: sent, deferred, bounced, ... (detail: the text after "(")
   kTls,     // Postfix >= 3.11 delivery "tls=" feature: LEVEL[?][:DOWNGRADE][/...]
+  // What a TLS handshake negotiated ("... TLS connection established ...: TLSv1.2
+  // with cipher NAME (256/256 bits)"): the trust word (Anonymous, Untrusted,
+  // Trusted, Verified; empty in Postfix 2.x), the protocol, the cipher and the
+  // bits used.
+  kTlsTrust,
+  kTlsProtocol,
+  kTlsCipher,
+  kTlsBits,
   kCount
 };
 
@@ -72,7 +80,7 @@ struct Event {
   void set(Field f, std::string_view v) {
     auto i = static_cast<std::size_t>(f);
     fields_[i] = v;
-    set_ = static_cast<std::uint16_t>(set_ | (1u << i));
+    set_ |= 1u << i;
   }
   void clear() {
     set_ = 0;
@@ -81,10 +89,10 @@ struct Event {
   }
 
  private:
-  std::uint16_t set_ = 0;
+  std::uint32_t set_ = 0;
   std::array<std::string_view, static_cast<std::size_t>(Field::kCount)> fields_;
 };
-static_assert(static_cast<std::size_t>(Field::kCount) <= 16);
+static_assert(static_cast<std::size_t>(Field::kCount) <= 32);
 
 // Settles a captured "NAME[IP]" (client_name, client_ip): the address is
 // what follows the last '[' (a name may itself hold '[', and the patterns cut

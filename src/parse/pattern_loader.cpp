@@ -179,6 +179,28 @@ class Loader {
         }
         Field f;
         auto name = text.substr(pos + 1, close - pos - 1);
+        // {field=TEXT}: TEXT is literal text of the prefix, and the field
+        // is set to it (a word that names what the line says, such as the
+        // trust of a TLS connection).
+        const auto eq = name.find('=');
+        if (eq != std::string_view::npos) {
+          const std::string_view fixed = name.substr(eq + 1);
+          name = name.substr(0, eq);
+          if (!field_from_name(name, f)) {
+            errors.push_back(where + "unknown field '{" + std::string(name) + "}'");
+            return;
+          }
+          if (have_capture || fixed.empty() || f == Field::kQueueId) {
+            errors.push_back(where + "'{" + std::string(name) +
+                             "=TEXT}' must hold text and stand in the literal start of a template");
+            return;
+          }
+          t.fixed.push_back({f, static_cast<std::uint32_t>(literal.size()),
+                             static_cast<std::uint32_t>(fixed.size())});
+          literal.append(fixed);
+          pos = close + 1;
+          continue;
+        }
         if (!field_from_name(name, f)) {
           errors.push_back(where + "unknown field '{" + std::string(name) + "}'");
           return;

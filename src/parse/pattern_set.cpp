@@ -49,7 +49,9 @@ bool match_template(const Template& t, std::string_view text, Event& out) {
     out.set(step.field, std::string_view(text.data() + pos, at - pos));
     pos = at + step.literal.size();
   }
-  return !t.ends_with_literal || pos == text.size();
+  if (t.ends_with_literal && pos != text.size()) return false;
+  for (const auto& f : t.fixed) out.set(f.field, text.substr(f.offset, f.size));
+  return true;
 }
 
 }  // namespace

@@ -32,7 +32,15 @@ struct Template {
     Field field;
     std::string literal;  // text that must follow the capture; empty: capture to the end
   };
+  // A field set to a stretch of the literal prefix ("{tls_trust=Anonymous}"):
+  // the line's own bytes at [offset, offset + size), which equal the literal.
+  struct Fixed {
+    Field field;
+    std::uint32_t offset;
+    std::uint32_t size;
+  };
   std::string prefix;
+  std::vector<Fixed> fixed;
   std::vector<Step> steps;
   bool ends_with_literal = true;
 };

@@ -108,6 +108,17 @@ PgStore::PgStore(const std::string& location, Mode mode, int lock_wait_ms)
 
 PgStore::~PgStore() { rollback_run(); }
 
+// The TLS inventory table (queries/pg/schema.sql has it too): made under
+// the schema lock (also by the version 3 migration), as hosts' first runs
+// may open the database at once.
+constexpr const char* kTlsInventoryTable =
+    "CREATE TABLE IF NOT EXISTS tls_inventory ("
+    "direction TEXT COLLATE \"C\" NOT NULL, client_ip TEXT COLLATE \"C\" NOT NULL, "
+    "mx_host TEXT COLLATE \"C\" NOT NULL, protocol TEXT COLLATE \"C\" NOT NULL, "
+    "cipher TEXT COLLATE \"C\" NOT NULL, bits BIGINT NOT NULL, trust TEXT COLLATE \"C\" NOT NULL, "
+    "sessions BIGINT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, "
+    "PRIMARY KEY (direction, client_ip, mx_host, protocol, cipher, bits, trust))";
+
 void PgStore::ensure_schema(Mode mode) {
   const std::string& label = conn_->label();
   const auto version = [&]() -> std::optional<std::int64_t> {
@@ -133,7 +144,11 @@ void PgStore::ensure_schema(Mode mode) {
   // Version 3 lacks client_stats.named_at: added under the lock below.
   constexpr std::int64_t kMigrates = 3;
   const std::optional<std::int64_t> found = version();
-  if (found && *found != kMigrates) return check(*found);
+  if (found && *found != kMigrates) {
+    check(*found);
+    if (mode != Mode::kReadOnly) ensure_added_tables();
+    return;
+  }
   if (!found && mode == Mode::kReadOnly) {
     throw StoreError(StoreError::Kind::kFailed,
                      "no pftls database at " + label + " (run 'pftls ingest' first)");
@@ -147,6 +162,7 @@ void PgStore::ensure_schema(Mode mode) {
     if (auto v = version(); v && *v == kMigrates) {
       conn_->exec_script("ALTER TABLE client_stats ADD COLUMN named_at BIGINT NOT NULL DEFAULT 0",
                          "migrate schema");
+      conn_->exec_script(kTlsInventoryTable, "migrate schema");
       PgParams now;
       now.add(kSchemaVersion);
       conn_->exec("INSERT INTO pftls_schema (version) VALUES ($1)", now, "set schema version");
@@ -175,6 +191,59 @@ void PgStore::ensure_schema(Mode mode) {
     } catch (const StoreError&) {  // the error that brought us here says more
     }
     throw;
+  }
+}
+
+void PgStore::ensure_added_tables() {
+  const auto exists = [&] {
+    PgResult r = conn_->exec(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+        "AND c.relname = 'tls_inventory')",
+        "read schema");
+    return r.text(0, 0) == "t";
+  };
+  if (exists()) return;
+  conn_->exec_script("BEGIN", "create schema");
+  try {
+    PgParams p;
+    p.add(kSchemaLockClass);
+    conn_->exec("SELECT pg_advisory_xact_lock(CAST($1 AS integer), 0)", p, "create schema");
+    if (!exists()) conn_->exec_script(kTlsInventoryTable, "create schema");
+    conn_->exec_script("COMMIT", "create schema");
+  } catch (...) {
+    try {
+      conn_->exec_script("ROLLBACK", "create schema");
+    } catch (const StoreError&) {  // the error that brought us here says more
+    }
+    throw;
+  }
+}
+
+// Counts add up and first/last seen widen: the same sums whatever the order
+// of runs and hosts. Each host's rows are its own (mx_host is in the key).
+void PgStore::add_tls_counts(const TlsCountList& counts) {
+  for (const auto& [t, c] : counts) {
+    params_.clear();
+    params_.add_text(t.direction);
+    params_.add_text(t.peer_ip);
+    params_.add_text(t.mx_host);
+    params_.add_text(t.protocol);
+    params_.add_text(t.cipher);
+    params_.add(t.bits);
+    params_.add_text(t.trust);
+    params_.add(c.sessions);
+    params_.add(c.first_seen);
+    params_.add(c.last_seen);
+    conn_->exec_prepared(
+        "upsert_tls",
+        "INSERT INTO tls_inventory (direction, client_ip, mx_host, protocol, cipher, bits, trust, "
+        "sessions, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "ON CONFLICT (direction, client_ip, mx_host, protocol, cipher, bits, trust) DO UPDATE SET "
+        "sessions = tls_inventory.sessions + excluded.sessions, "
+        "first_seen = LEAST(tls_inventory.first_seen, excluded.first_seen), "
+        "last_seen = GREATEST(tls_inventory.last_seen, excluded.last_seen)",
+        params_, "save TLS inventory");
   }
 }
 

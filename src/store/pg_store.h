@@ -75,6 +75,7 @@ class PgStore final : public Store {
   PruneCounts prune(Micros before) override;
   void vacuum() override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
+  void add_tls_counts(const TlsCountList& counts) override;
 
   PgConn& connection() { return *conn_; }
   // The host whose runs this store's runs are: $PFTLS_HOST when set, else
@@ -83,6 +84,9 @@ class PgStore final : public Store {
 
  private:
   void ensure_schema(Mode mode);
+  // Tables added to queries/pg/schema.sql within its version, made for a
+  // database of that version opened for writing.
+  void ensure_added_tables();
   void take_host_lock();
   template <typename R>
   void save_row(R& r, std::string_view table, Fields<R> fields, Nulls nulls,

@@ -89,11 +89,17 @@ void SqliteStore::open_for_writing(const std::string& path, int busy_timeout_ms)
   ensure_schema();
 }
 
-// Indexes added to schema.sql within its version: made when a database
-// of that version is opened for writing (a no-op once they exist).
+// Indexes and tables added to schema.sql within its version: made when a
+// database of that version is opened for writing (a no-op once they exist).
+// The tls_inventory table is the one of schema.sql, word for word.
 constexpr const char* kAddedIndexes =
     "CREATE INDEX IF NOT EXISTS sessions_failed_time ON sessions (failure_at, failure_ord, id) "
-    "WHERE failed = 1";
+    "WHERE failed = 1;"
+    "CREATE TABLE IF NOT EXISTS tls_inventory ("
+    "direction TEXT NOT NULL, client_ip TEXT NOT NULL, mx_host TEXT NOT NULL, "
+    "protocol TEXT NOT NULL, cipher TEXT NOT NULL, bits INTEGER NOT NULL, trust TEXT NOT NULL, "
+    "sessions INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, "
+    "PRIMARY KEY (direction, client_ip, mx_host, protocol, cipher, bits, trust)) WITHOUT ROWID";
 
 void SqliteStore::check_integrity() {
   Statement st = db_->prepare("PRAGMA quick_check", "PRAGMA quick_check");
@@ -144,6 +150,7 @@ void SqliteStore::ensure_schema() {
     db_->exec(std::string(embedded_file("queries/schema.sql")), "create schema");
   } else {
     migrate(now);
+    db_->exec(kAddedIndexes, "create indexes");  // whatever the migration made
   }
   db_->exec("PRAGMA user_version = " + std::to_string(kSchemaVersion), "set schema version");
   t.commit();
@@ -305,6 +312,37 @@ void SqliteStore::merge_host_facts(const StringMap<HostFacts>& hosts) {
     st.bind_kept(1, host);
     st.bind(2, h.newest_at);
     st.bind(3, h.logs_tls_established);
+    st.run();
+  }
+}
+
+// Counts add up and first/last seen widen: the same sums whatever the order
+// of runs and hosts.
+void SqliteStore::add_tls_counts(const TlsCountList& counts) {
+  for (const auto& [p, c] : counts) {
+    Statement& st = cached(
+        kUpsertTls,
+        [] {
+          return "INSERT INTO tls_inventory (direction, client_ip, mx_host, protocol, cipher, "
+                 "bits, "
+                 "trust, sessions, first_seen, last_seen) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                 "ON CONFLICT (direction, client_ip, mx_host, protocol, cipher, bits, trust) "
+                 "DO UPDATE SET sessions = sessions + excluded.sessions, "
+                 "first_seen = min(first_seen, excluded.first_seen), "
+                 "last_seen = max(last_seen, excluded.last_seen)";
+        },
+        "save TLS inventory");
+    st.bind_kept(1, p.direction);
+    st.bind_kept(2, p.peer_ip);
+    st.bind_kept(3, p.mx_host);
+    st.bind_kept(4, p.protocol);
+    st.bind_kept(5, p.cipher);
+    st.bind(6, p.bits);
+    st.bind_kept(7, p.trust);
+    st.bind(8, c.sessions);
+    st.bind(9, c.first_seen);
+    st.bind(10, c.last_seen);
     st.run();
   }
 }

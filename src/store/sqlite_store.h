@@ -74,6 +74,7 @@ class SqliteStore final : public Store {
   PruneCounts prune(Micros before) override;
   void vacuum() override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
+  void add_tls_counts(const TlsCountList& counts) override;
 
  private:
   // Each insert slot is followed by its record's update slot.
@@ -89,6 +90,7 @@ class SqliteStore final : public Store {
     kUpsertClient,
     kUpsertHost,
     kInsertEvidence,
+    kUpsertTls,
     kSlotCount
   };
   // The per-row statements, prepared once, reset with no bindings;

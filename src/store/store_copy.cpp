@@ -20,17 +20,21 @@ namespace {
 
 constexpr std::size_t kChunkBytes = std::size_t{4} << 20;
 
-// Every table of the schema, and its id column (empty: none).
+// Every table of the schema, and its id column (empty: none). An added
+// table (made within its schema version) may be missing from a file no run
+// has written to since; it is then copied as empty.
 struct Table {
   std::string_view name;
   std::string_view id;
+  bool added = false;
 };
-constexpr std::array<Table, 14> kTables = {{
+constexpr std::array<Table, 15> kTables = {{
     {"settings", ""},
     {"sessions", "id"},
     {"messages", "id"},
     {"client_stats", ""},
     {"hosts", ""},
+    {"tls_inventory", "", true},
     {"evidence", "id"},
     {"open_sessions", ""},
     {"open_evidence", "id"},
@@ -77,6 +81,13 @@ void append_hex(std::string& out, std::string_view bytes) {
 }
 
 std::uint64_t copy_table(Db& from, PgConn& to, const Table& t, const std::string& host) {
+  if (t.added) {
+    Statement exists =
+        from.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                     "copy " + std::string(t.name));
+    exists.bind_text(1, t.name);
+    if (!exists.step() || exists.column_int(0) == 0) return 0;
+  }
   const std::vector<Column> cols = pg_table_columns(to, t.name);
   std::string names;
   std::string selected;  // what SQLite gives, in the same places

@@ -2,7 +2,7 @@
 # cron_test.sh PFTLS PFTLS_GEN CASE: cron-grade ingest, by name.
 # The promise under test: however a log is cut into runs (growing file,
 # rotations, torn lines, crashes, overlapping runs), every export (incidents,
-# failures, clients, and the never-tls, failing and lost listings) equals
+# failures, clients, the TLS inventory, and the never-tls, failing and lost listings) equals
 # that of one run over the whole log.
 set -uo pipefail
 PFTLS=$1
@@ -20,7 +20,7 @@ incidents() { "$PFTLS" export incidents --db "$1"; }
 exports() {
   local q
   for q in "export incidents" "export failures" "export clients" "never-tls --format csv" \
-    "failing --format csv" "lost --format csv"; do
+    "failing --format csv" "lost --format csv" "export tls"; do
     echo "== $q"
     # shellcheck disable=SC2086 # the words of $q are the arguments
     "$PFTLS" $q --db "$1" || echo "(exit $?)"

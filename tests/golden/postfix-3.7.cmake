@@ -22,3 +22,8 @@ pftls_golden(postfix37_mx_failures postfix-3.7.mx.test.failures.csv
 pftls_golden(postfix37_mx_clients postfix-3.7.mx.test.clients.csv
   INGEST --year 2026 --tz UTC ${P37}/mx.test.log
   QUERY export clients --window 2s)
+# The TLS inventory on real Postfix output: TLS 1.3 at smtpd_tls_loglevel 1,
+# and TLS sessions at the loglevel-0 listener (parameters unknown).
+pftls_golden(postfix37_mx_tls postfix-3.7.mx.test.tls.csv
+  INGEST --year 2026 --tz UTC ${P37}/mx.test.log
+  QUERY export tls)

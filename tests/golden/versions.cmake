@@ -15,6 +15,9 @@ pftls_golden(versions_2.10_failures versions.${v}.failures.csv ALL_RECOGNISED
   INGEST ${opts} QUERY export failures)
 pftls_golden(versions_2.10_never_tls versions.${v}.never-tls.csv ALL_RECOGNISED
   INGEST ${opts} QUERY never-tls --format csv)
+# The TLS inventory: "TLS connection established from" without a trust word.
+pftls_golden(versions_2.10_tls versions.${v}.tls.csv ALL_RECOGNISED
+  INGEST ${opts} QUERY export tls)
 
 set(v postfix-3.4-openssl-1.1)
 set(opts --year 2020 --tz America/New_York ${VERSIONS}/${v}.log)
@@ -45,3 +48,9 @@ pftls_golden(versions_3.11_incidents versions.${v}.incidents.csv ALL_RECOGNISED
   INGEST ${opts} QUERY export incidents)
 pftls_golden(versions_3.11_clients versions.${v}.clients.csv ALL_RECOGNISED
   INGEST ${opts} QUERY export clients)
+# The TLS inventory, both directions: TLS 1.3 lines with key exchange and
+# signature, our smtp client's "established to" lines.
+pftls_golden(versions_3.11_tls versions.${v}.tls.csv ALL_RECOGNISED
+  INGEST ${opts} QUERY export tls)
+pftls_golden(versions_3.11_tls_out versions.${v}.tls-out.json ALL_RECOGNISED
+  INGEST ${opts} QUERY tls --direction out --format json)

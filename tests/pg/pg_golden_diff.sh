@@ -38,6 +38,8 @@ queries=(
   "export clients"
   "clients --format json"
   "never-tls --format csv"
+  "export tls"
+  "tls --direction out --format json"
   "failing --format json"
   "export evidence"
   "export evidence --match org"

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "correlate/records.h"
@@ -57,6 +58,21 @@ struct MemoryEventSink : EventSink {
   }
   void merge_host_facts(const StringMap<HostFacts>& h) override {
     for (const auto& [name, f] : h) hosts[name] = f;
+  }
+  // The TLS inventory as the store keeps it, keyed by its columns.
+  using TlsKey = std::tuple<std::string, std::string, std::string, std::string, std::string,
+                            std::int64_t, std::string>;
+  std::map<TlsKey, TlsCount> tls;
+  int tls_flushes = 0;
+  void add_tls_counts(const TlsCountList& counts) override {
+    ++tls_flushes;
+    for (const auto& [p, c] : counts) {
+      TlsCount& t =
+          tls[TlsKey{p.direction, p.mx_host, p.peer_ip, p.protocol, p.cipher, p.bits, p.trust}];
+      t.sessions += c.sessions;
+      if (t.first_seen == 0 || c.first_seen < t.first_seen) t.first_seen = c.first_seen;
+      if (c.last_seen > t.last_seen) t.last_seen = c.last_seen;
+    }
   }
 };
 

@@ -163,7 +163,13 @@ TEST(Corpus, TlsRelatedSmtpdLinesAreClassified) {
       ASSERT_TRUE(ok) << what;
       EXPECT_EQ(ev.kind, EventKind::kTlsEstablished) << what;
       EXPECT_EQ(ev.get(Field::kClientIp), ip_after(m, "established from ")) << what;
-      EXPECT_EQ(ev.get(Field::kDetail), m.substr(m.find("]: ") + 3)) << what;
+      // What was negotiated: "PROTOCOL with cipher CIPHER (USED/MAX bits)".
+      const std::string_view after = m.substr(m.find("]: ") + 3);
+      EXPECT_EQ(ev.get(Field::kTlsProtocol), after.substr(0, after.find(' '))) << what;
+      const std::size_t c = after.find("with cipher ") + 12;
+      EXPECT_EQ(ev.get(Field::kTlsCipher), after.substr(c, after.find(" (", c) - c)) << what;
+      const std::size_t b = after.find(" (", c) + 2;
+      EXPECT_EQ(ev.get(Field::kTlsBits), after.substr(b, after.find('/', b) - b)) << what;
     }
     if (r.service == "smtpd" && m.starts_with("disconnect from ")) {
       ++disconnect;

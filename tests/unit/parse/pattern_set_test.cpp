@@ -269,7 +269,10 @@ INSTANTIATE_TEST_SUITE_P(
                   EventKind::kTlsEstablished,
                   {{Field::kClientName, "a.example"},
                    {Field::kClientIp, "192.0.2.1"},
-                   {Field::kDetail, "TLSv1.2 with cipher AECDH-AES256-SHA (256/256 bits)"}}},
+                   {Field::kTlsTrust, "Anonymous"},
+                   {Field::kTlsProtocol, "TLSv1.2"},
+                   {Field::kTlsCipher, "AECDH-AES256-SHA"},
+                   {Field::kTlsBits, "256"}}},
         MatchCase{"Untrusted",
                   "smtpd",
                   "Untrusted TLS connection established from b.example[192.0.2.2]: TLSv1.3 with "
@@ -277,26 +280,32 @@ INSTANTIATE_TEST_SUITE_P(
                   EventKind::kTlsEstablished,
                   {{Field::kClientName, "b.example"},
                    {Field::kClientIp, "192.0.2.2"},
-                   {Field::kDetail, "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"}}},
-        MatchCase{
-            "Trusted",
-            "smtpd",
-            "Trusted TLS connection established from c.example[192.0.2.3]: TLSv1.2 with "
-            "cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)",
-            EventKind::kTlsEstablished,
-            {{Field::kClientName, "c.example"},
-             {Field::kClientIp, "192.0.2.3"},
-             {Field::kDetail, "TLSv1.2 with cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)"}}},
-        MatchCase{
-            "Verified",
-            "smtpd",
-            "Verified TLS connection established from d.example[2001:db8::4]: TLSv1.3 with "
-            "cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519",
-            EventKind::kTlsEstablished,
-            {{Field::kClientName, "d.example"},
-             {Field::kClientIp, "2001:db8::4"},
-             {Field::kDetail,
-              "TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519"}}},
+                   {Field::kTlsTrust, "Untrusted"},
+                   {Field::kTlsProtocol, "TLSv1.3"},
+                   {Field::kTlsCipher, "TLS_AES_256_GCM_SHA384"},
+                   {Field::kTlsBits, "256"}}},
+        MatchCase{"Trusted",
+                  "smtpd",
+                  "Trusted TLS connection established from c.example[192.0.2.3]: TLSv1.2 with "
+                  "cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits)",
+                  EventKind::kTlsEstablished,
+                  {{Field::kClientName, "c.example"},
+                   {Field::kClientIp, "192.0.2.3"},
+                   {Field::kTlsTrust, "Trusted"},
+                   {Field::kTlsProtocol, "TLSv1.2"},
+                   {Field::kTlsCipher, "ECDHE-RSA-AES128-GCM-SHA256"},
+                   {Field::kTlsBits, "128"}}},
+        MatchCase{"Verified",
+                  "smtpd",
+                  "Verified TLS connection established from d.example[2001:db8::4]: TLSv1.3 with "
+                  "cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519",
+                  EventKind::kTlsEstablished,
+                  {{Field::kClientName, "d.example"},
+                   {Field::kClientIp, "2001:db8::4"},
+                   {Field::kTlsTrust, "Verified"},
+                   {Field::kTlsProtocol, "TLSv1.3"},
+                   {Field::kTlsCipher, "TLS_AES_128_GCM_SHA256"},
+                   {Field::kTlsBits, "128"}}},
         MatchCase{"Postfix 2.x, no trust word",
                   "smtpd",
                   "TLS connection established from e.example[198.51.100.4]: TLSv1 with cipher "
@@ -304,7 +313,10 @@ INSTANTIATE_TEST_SUITE_P(
                   EventKind::kTlsEstablished,
                   {{Field::kClientName, "e.example"},
                    {Field::kClientIp, "198.51.100.4"},
-                   {Field::kDetail, "TLSv1 with cipher DHE-RSA-AES256-SHA (256/256 bits)"}}}));
+                   {Field::kTlsTrust, ""},
+                   {Field::kTlsProtocol, "TLSv1"},
+                   {Field::kTlsCipher, "DHE-RSA-AES256-SHA"},
+                   {Field::kTlsBits, "256"}}}));
 
 INSTANTIATE_TEST_SUITE_P(
     TlsFailures, MatchTest,
