@@ -44,8 +44,8 @@ void remove_database_files(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
 }
 
-// A query's database file: there, and this user may reach it (a directory
-// it may not search says so, not "no database").
+// The database a query reads: there, and this user may reach it (a
+// directory it may not search says so, not "no database").
 void check_database_file(const std::string& db) {
   struct stat st;
   if (::stat(db.c_str(), &st) == 0) return;
@@ -57,14 +57,17 @@ void check_database_file(const std::string& db) {
                    "cannot read database " + db + ": " + std::strerror(errno));
 }
 
-// The one place a store is opened. Read-only: queries never create a
-// database, and a missing one is an error that says so.
-std::unique_ptr<Store> open_database(const std::string& db, bool writing,
-                                     int busy_timeout_ms = 10'000) {
-  if (!writing && !is_database_url(db)) check_database_file(db);
-  return open_store(db, writing ? Store::Mode::kReadWrite : Store::Mode::kReadOnly,
+}  // namespace
+
+// The one place a store is opened. Only ingest creates a database: for
+// every other command a missing one is an error that says so.
+std::unique_ptr<Store> open_database(const std::string& db, DbUse use, int busy_timeout_ms) {
+  if (use != DbUse::kIngest && !is_database_url(db)) check_database_file(db);
+  return open_store(db, use == DbUse::kQuery ? Store::Mode::kReadOnly : Store::Mode::kReadWrite,
                     busy_timeout_ms);
 }
+
+namespace {
 
 QueryParam param(const std::optional<Micros>& t) { return t ? QueryParam{*t} : QueryParam{}; }
 
@@ -177,7 +180,7 @@ int run_ingest_command(const IngestCommandOptions& options) {
   std::unique_ptr<Store> store;
   IngestSummary sum;
   try {
-    store = open_database(options.db, true, options.lock_wait_ms);
+    store = open_database(options.db, DbUse::kIngest, options.lock_wait_ms);
     sum = run_ingest(*store, opt, std::cerr);
   } catch (...) {
     if (!existed) remove_database_files(options.db);
@@ -199,7 +202,7 @@ int run_ingest_command(const IngestCommandOptions& options) {
 }
 
 int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
-  auto store = open_database(q.db, false);
+  auto store = open_database(q.db, DbUse::kQuery);
   Params params = {{"since_us", param(q.since)}, {"until_us", param(q.until)}};
   if (spec.needs_window || spec.on_incidents) {
     params.emplace_back("window_us", effective_window(*store, q.window) * kMicrosPerSecond);
@@ -218,7 +221,7 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
 }
 
 int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
-  auto store = open_database(q.db, false);
+  auto store = open_database(q.db, DbUse::kQuery);
   // Before any query: a redaction without its key is refused at once.
   const std::string key = e.redact ? redaction_key(*store) : std::string();
   const std::int64_t window = effective_window(*store, q.window);
@@ -248,7 +251,7 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
 }
 
 int run_status_command(const std::string& db, int runs, OutputFormat format) {
-  auto store = open_database(db, false);
+  auto store = open_database(db, DbUse::kQuery);
   store->check_integrity();  // every page read: a damaged database is said here first
   const Micros now = now_micros();
   const ResultSet hosts = store->query("status_hosts", {{"now_us", std::int64_t{now}}});
@@ -301,7 +304,7 @@ int run_status_command(const std::string& db, int runs, OutputFormat format) {
 }
 
 int run_metrics_command(const std::string& db, const std::string& path) {
-  auto store = open_database(db, false);
+  auto store = open_database(db, DbUse::kQuery);
   write_metrics(*store, path);
   return 0;
 }

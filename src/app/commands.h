@@ -9,7 +9,10 @@
 // ingest that fails removes a database it created.
 #pragma once
 
+#include <memory>
+
 #include "app/options.h"
+#include "store/store.h"
 
 namespace pftls {
 
@@ -26,6 +29,14 @@ struct QuerySpec {
   // to fit 100 characters); nullptr: all.
   const char* table_columns = nullptr;
 };
+
+// What a command opens its store for: a query (read-only), a change to
+// an existing database (prune), or an ingest (which may create it).
+enum class DbUse { kQuery, kChange, kIngest };
+// The one place a store is opened; a missing SQLite file is an error
+// ("no database at ...") unless `use` is kIngest.
+std::unique_ptr<Store> open_database(const std::string& db, DbUse use,
+                                     int busy_timeout_ms = 10'000);
 
 int run_ingest_command(const IngestCommandOptions& options);
 int run_query_command(const QuerySpec& spec, const QueryOptions& options);

@@ -300,7 +300,7 @@ void add_prune(CLI::App& app, Cli& cli) {
   PruneArgs& a = cli.prune;
   auto* cmd = app.add_subcommand(
       "prune", "Delete what no query from a cut-off time on needs (retention), in one transaction");
-  cli.on(cmd, [&cli] { return run_prune_command(cli.db, cli.prune); });
+  cli.on(cmd, [&cli] { return run_prune_command(validate_prune(cli.db, cli.prune)); });
   add_db(cmd, cli);
   auto* before = cmd->add_option("--before", a.before, "The cut-off: a time, as --since takes");
   auto* keep = cmd->add_option("--keep", a.keep, "The cut-off back from now: 400d, 52w, ...");

@@ -129,6 +129,27 @@ IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& ar
   return out;
 }
 
+PruneOptions validate_prune(const std::string& db, const PruneArgs& args) {
+  if (args.before.empty() == args.keep.empty()) {
+    throw UsageError("prune: give --before TIME or --keep DURATION (e.g. --keep 400d)");
+  }
+  PruneOptions out;
+  out.db = db;
+  if (auto t = time_arg("--before", args.before)) out.keep_from = *t;
+  if (!args.keep.empty()) {
+    std::int64_t seconds = 0;
+    if (!parse_duration(args.keep, seconds) || seconds <= 0) {
+      throw UsageError("--keep: '" + strip_controls(args.keep) +
+                       "' is not a duration (e.g. 90d, 400d, 52w)");
+    }
+    out.keep_from = (static_cast<std::int64_t>(std::time(nullptr)) - seconds) * kMicrosPerSecond;
+  }
+  out.window = window_arg(args.window);
+  out.vacuum = args.vacuum;
+  out.lock_wait_ms = static_cast<int>(args.lock_wait * 1000);
+  return out;
+}
+
 QueryOptions validate_query(const std::string& db, const QueryArgs& args,
                             std::optional<OutputFormat> fixed) {
   QueryOptions out;

@@ -60,6 +60,14 @@ struct QueryArgs {
   std::string direction;  // tls: "in", "out" or "" (both)
 };
 
+struct PruneArgs {
+  std::string before;  // a time (as --since takes)
+  std::string keep;    // or a duration back from now
+  std::string window;  // "": the stored one
+  bool vacuum = false;
+  double lock_wait = 10;
+};
+
 struct EvidenceArgs {
   std::int64_t incident_id = 0;  // 0: not given
   std::string client;
@@ -98,6 +106,14 @@ struct QueryOptions {
   std::string direction;  // tls: "in", "out"; "": both
 };
 
+struct PruneOptions {
+  std::string db;
+  Micros keep_from = 0;                // the cut-off
+  std::optional<std::int64_t> window;  // nullopt: the stored one
+  bool vacuum = false;
+  int lock_wait_ms = 10'000;
+};
+
 struct EvidenceOptions {
   std::int64_t incident_id = 0;  // 0: by client or org instead
   std::string client;
@@ -109,6 +125,7 @@ IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& ar
 // `fixed`: the format of an export subcommand (args.format is then not read).
 QueryOptions validate_query(const std::string& db, const QueryArgs& args,
                             std::optional<OutputFormat> fixed = std::nullopt);
+PruneOptions validate_prune(const std::string& db, const PruneArgs& args);
 // `exporting`: export evidence, which needs --client or --org.
 EvidenceOptions validate_evidence(const EvidenceArgs& args, bool exporting);
 

@@ -12,18 +12,10 @@
 // back.
 #pragma once
 
-#include <string>
+#include "app/options.h"
 
 namespace pftls {
 
-struct PruneArgs {
-  std::string before;  // a time (as --since takes)
-  std::string keep;    // or a duration back from now
-  std::string window;  // "": the stored one
-  bool vacuum = false;
-  double lock_wait = 10;
-};
-
-int run_prune_command(const std::string& db, const PruneArgs& args);
+int run_prune_command(const PruneOptions& options);
 
 }  // namespace pftls

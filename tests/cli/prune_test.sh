@@ -75,4 +75,14 @@ rc=0
 "$pftls" prune --db nowhere.db --keep 400d 2>err || rc=$?
 [[ $rc == 2 && ! -e nowhere.db ]] || fail "prune of a missing database: exit $rc"
 grep -q "no database at nowhere.db" err || fail "missing database: $(cat err)"
+
+# A relative --before, as --since takes it: a cut-off years after the log's
+# 2024 removes as much as one at that time in RFC 3339 would.
+cp pruned.db relative.db
+was=$(date -u -d "1 day ago" +%Y-%m-%d)
+"$pftls" prune --db relative.db --before 1d >rel.out 2>err || fail "prune --before 1d: $(cat err)"
+now=$(date -u -d "1 day ago" +%Y-%m-%d)
+grep -Eq "cut-off ($was|$now)" rel.out || fail "--before 1d: not a cut-off a day ago: $(cat rel.out)"
+(($("$pftls" export failures --db relative.db | wc -l) < $("$pftls" export failures --db pruned.db | wc -l))) ||
+  fail "--before 1d removed no failure of a 2024 log"
 echo "prune: $removed sessions removed, answers from $cut on unchanged" >&2
