@@ -5,26 +5,14 @@
 set -uo pipefail
 PFTLS=$1
 CASE=$2
-SAMPLES=$(cd "$(dirname "$0")/../../samples" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-
-fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "$0")/lib.sh"
 # ingest with --verbose: these cases read its summary line and every warning,
 # which without a terminal it gives only on request.
 run() {
   [[ ${1-} == ingest ]] && set -- ingest --verbose "${@:2}"
   "$PFTLS" "$@" >"$tmp/out" 2>"$tmp/err"
   echo $? >"$tmp/rc"
-}
-rc() { cat "$tmp/rc"; }
-expect_rc() { [[ $(rc) == "$1" ]] || fail "exit code $(rc), expected $1; stderr: $(cat "$tmp/err")"; }
-expect_err() { grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1': $(cat "$tmp/err")"; }
-expect_one_line_err() {
-  local n
-  n=$(grep -c . "$tmp/err")
-  [[ $n == 1 ]] || fail "expected a one-line error, got $n lines: $(cat "$tmp/err")"
 }
 dump() { sqlite3 "$1" .dump | sha256sum; }
 seed_db() {

@@ -6,14 +6,8 @@
 set -uo pipefail
 PFTLS=$1
 CASE=$2
-SAMPLES=$(cd "$(dirname "$0")/../../samples" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-
-fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
-run() { "$PFTLS" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc"; }
-expect_rc() { [[ $(cat "$tmp/rc") == "$1" ]] || fail "exit code $(cat "$tmp/rc"), expected $1; stderr: $(cat "$tmp/err")"; }
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "$0")/lib.sh"
 promtool_ok() {
   [[ -x /usr/bin/promtool ]] || fail "no /usr/bin/promtool (Debian's prometheus package, .ci/setup)"
   /usr/bin/promtool check metrics <"$1" >"$tmp/promtool" 2>&1 ||

@@ -5,14 +5,9 @@
 set -uo pipefail
 PFTLS=$1
 CASE=$2
-SAMPLES=$(cd "$(dirname "$0")/../../samples" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-
-fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
-# Here stderr is a file, never a terminal: the cron case.
-run() { "$PFTLS" "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc"; }
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "$0")/lib.sh"
+# run (lib.sh): stderr is a file, never a terminal, as in cron.
 # On a pseudo-terminal (script(1)): stdout and stderr both end up in out.
 run_tty() {
   local cmd
@@ -20,9 +15,6 @@ run_tty() {
   script -qec "$cmd" /dev/null </dev/null >"$tmp/out" 2>&1
   echo $? >"$tmp/rc"
 }
-expect_rc() { [[ $(cat "$tmp/rc") == "$1" ]] || fail "exit code $(cat "$tmp/rc"), expected $1; stderr: $(cat "$tmp/err")"; }
-expect_err() { grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1': $(cat "$tmp/err")"; }
-expect_out() { grep -qF -- "$1" "$tmp/out" || fail "stdout lacks '$1': $(cat "$tmp/out")"; }
 expect_silent() {
   [[ ! -s $tmp/out ]] || fail "stdout not empty: $(cat "$tmp/out")"
   [[ ! -s $tmp/err ]] || fail "stderr not empty: $(cat "$tmp/err")"

@@ -7,17 +7,10 @@
 set -uo pipefail
 PFTLS=$1
 CASE=$2
-SAMPLES=$(cd "$(dirname "$0")/../../samples" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "$0")/lib.sh"
 chmod 755 "$tmp" # others may reach the database below it (tests run as root)
-cd "$tmp" || exit 1
 
-fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
-run() {
-  "$PFTLS" "$@" >"$tmp/out" 2>"$tmp/err"
-  echo $? >"$tmp/rc"
-}
 # As a user who owns nothing here: nobody when we are root, else ourselves.
 run_other() {
   if [[ $(id -u) == 0 ]]; then
@@ -26,15 +19,6 @@ run_other() {
     "$PFTLS" "$@" >"$tmp/out" 2>"$tmp/err"
   fi
   echo $? >"$tmp/rc"
-}
-rc() { cat "$tmp/rc"; }
-expect_rc() { [[ $(rc) == "$1" ]] || fail "exit code $(rc), expected $1; stderr: $(cat "$tmp/err")"; }
-expect_err() { grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1': $(cat "$tmp/err")"; }
-expect_no_err() { [[ ! -s $tmp/err ]] || fail "unexpected stderr: $(cat "$tmp/err")"; }
-expect_one_line_err() {
-  local n
-  n=$(grep -c . "$tmp/err")
-  [[ $n == 1 ]] || fail "expected a one-line error, got $n lines: $(cat "$tmp/err")"
 }
 # d/db from the sessions sample (2026-03-04), and more LOGS if given.
 seed_db() {
