@@ -600,6 +600,7 @@ struct Options {
   i64 span = 36 * kHour;
   int hosts = 1;
   double fail_permille = 3.0;
+  i64 clients = 0;  // background sending clients; 0: lines / 400, at least 300
   i64 window = 24 * kHour;
   std::string out = "-", expected, scenarios;
 };
@@ -721,7 +722,10 @@ void Gen::make_hosts() {
 }
 
 void Gen::make_background_clients() {
-  const i64 want = std::max<i64>(300, o_.lines / 400);
+  const i64 want = o_.clients > 0 ? o_.clients : std::max<i64>(300, o_.lines / 400);
+  // More than the benchmarking range holds: IPv4 clients from 10.0.0.0/8
+  // (a bijection of k over 8,000,000 addresses; the default keeps its bytes).
+  const bool wide = o_.clients > 0;
   u64 k = 0;
   for (i64 n = 0; n < want; ++n) {
     Client c;
@@ -761,8 +765,8 @@ void Gen::make_background_clients() {
       // 198.18.0.0 - 198.19.127.255 (RFC 2544 benchmarking range; the upper half
       // of 198.19/16 is for users, bots and scanners), a bijection of k, no .0/.255
       for (;;) {
-        const u64 idx = 1 + (k++ * 7919) % 98000;
-        const u64 a = (198ULL << 24) + (18ULL << 16) + idx;
+        const u64 idx = wide ? 1 + (k++ * 7919) % 8000000 : 1 + (k++ * 7919) % 98000;
+        const u64 a = wide ? (10ULL << 24) + idx : (198ULL << 24) + (18ULL << 16) + idx;
         if ((a & 255) == 0 || (a & 255) == 255) {
           continue;
         }
@@ -2064,6 +2068,8 @@ void usage(std::FILE* f) {
       "                      decoys needing more than a day appear only when it is >= 26h\n"
       "  --hosts 1|2         syslog hosts (default 1); host 2 is a postfix-in instance\n"
       "  --fail-permille X   failed STARTTLS sessions per 1000 smtpd sessions (default 3)\n"
+      "  --clients N         background sending clients (default lines/400, at least 300);\n"
+      "                      when given, their IPv4 addresses come from 10.0.0.0/8\n"
       "  --window DUR        incident window for --expected (default 24h)\n"
       "  --out FILE          the log (default -, stdout)\n"
       "  --expected FILE     CSV client_ip,failure_at,plaintext_at,queue_id of the incidents\n"
@@ -2085,8 +2091,8 @@ int main(int argc, char** argv) {
         return 0;
       }
       static const std::unordered_set<std::string> known = {
-          "--seed",          "--lines",  "--start", "--span",     "--hosts",
-          "--fail-permille", "--window", "--out",   "--expected", "--scenarios"};
+          "--seed",   "--lines", "--start",    "--span",      "--hosts",  "--fail-permille",
+          "--window", "--out",   "--expected", "--scenarios", "--clients"};
       if (known.count(a) == 0) {
         throw std::invalid_argument("unknown option " + a);
       }
@@ -2106,8 +2112,8 @@ int main(int argc, char** argv) {
           throw std::invalid_argument("bad --start " + v);
         }
       } else if (a == "--span") {
-        if (!parse_duration(v, o.span) || o.span < 10 * kMin || o.span > 300 * kDay) {
-          throw std::invalid_argument("bad --span " + v + " (10m .. 300d)");
+        if (!parse_duration(v, o.span) || o.span < 10 * kMin || o.span > 400 * kDay) {
+          throw std::invalid_argument("bad --span " + v + " (10m .. 400d)");
         }
       } else if (a == "--hosts") {
         o.hosts = std::stoi(v);
@@ -2118,6 +2124,11 @@ int main(int argc, char** argv) {
         o.fail_permille = std::stod(v);
         if (!(o.fail_permille >= 0 && o.fail_permille <= 200)) {
           throw std::invalid_argument("bad --fail-permille " + v);
+        }
+      } else if (a == "--clients") {
+        o.clients = std::stoll(v);
+        if (o.clients < 1 || o.clients > 4000000) {
+          throw std::invalid_argument("--clients must be 1 .. 4000000");
         }
       } else if (a == "--window") {
         if (!parse_duration(v, o.window) || o.window <= 0) {
