@@ -11,62 +11,67 @@
 --   protocols, ciphers, trust (each "NAME=COUNT", space separated, most used
 --   first), min_bits (the weakest cipher's bits; empty when none known),
 --   first_seen, last_seen.
+-- Plan: one ordered pass over the inventory's groups (no materialised
+--   copies of it): its memory stays a sort's, which spills to disk.
 WITH
-inv AS (
-  SELECT * FROM tls_inventory
-  WHERE (:direction IS NULL OR direction = :direction)
-    AND (:client_ip IS NULL OR client_ip = :client_ip)
+-- One row per (peer, kind, value) with its sessions: kind 0 our hosts, 1
+-- protocols, 2 ciphers, 3 trust; read in the order each list should show.
+dims AS (
+  SELECT direction, client_ip, 0 AS k, mx_host AS v, sum(sessions) AS n,
+         sum(CASE WHEN protocol = '' THEN sessions ELSE 0 END) AS unknown,
+         min(CASE WHEN protocol <> '' THEN bits END) AS min_bits,
+         min(first_seen) AS first_seen, max(last_seen) AS last_seen
+    FROM tls_inventory
+    WHERE (:direction IS NULL OR direction = :direction)
+      AND (:client_ip IS NULL OR client_ip = :client_ip)
+    GROUP BY direction, client_ip, mx_host
+  UNION ALL
+  SELECT direction, client_ip, 1, protocol, sum(sessions), 0, NULL, NULL, NULL
+    FROM tls_inventory
+    WHERE protocol <> '' AND (:direction IS NULL OR direction = :direction)
+      AND (:client_ip IS NULL OR client_ip = :client_ip)
+    GROUP BY direction, client_ip, protocol
+  UNION ALL
+  SELECT direction, client_ip, 2, cipher, sum(sessions), 0, NULL, NULL, NULL
+    FROM tls_inventory
+    WHERE cipher <> '' AND (:direction IS NULL OR direction = :direction)
+      AND (:client_ip IS NULL OR client_ip = :client_ip)
+    GROUP BY direction, client_ip, cipher
+  UNION ALL
+  SELECT direction, client_ip, 3, trust, sum(sessions), 0, NULL, NULL, NULL
+    FROM tls_inventory
+    WHERE trust <> '' AND (:direction IS NULL OR direction = :direction)
+      AND (:client_ip IS NULL OR client_ip = :client_ip)
+    GROUP BY direction, client_ip, trust
 ),
+-- group_concat follows the order of the rows it reads.
 per_client AS (
-  SELECT direction, client_ip, sum(sessions) AS tls_sessions,
-    sum(CASE WHEN protocol = '' THEN sessions ELSE 0 END) AS unknown_sessions,
-    min(CASE WHEN protocol <> '' THEN bits END) AS min_bits,
-    min(first_seen) AS first_seen, max(last_seen) AS last_seen
-  FROM inv GROUP BY direction, client_ip
-),
--- group_concat follows the order of the rows it reads: each list is built
--- from rows ordered as it should read.
-hosts AS (
-  SELECT direction, client_ip, group_concat(mx_host, ' ') AS hosts
-  FROM (SELECT DISTINCT direction, client_ip, mx_host FROM inv
-        ORDER BY direction, client_ip, mx_host)
-  GROUP BY direction, client_ip
-),
-protocols AS (
-  SELECT direction, client_ip, group_concat(protocol || '=' || n, ' ') AS protocols
-  FROM (SELECT direction, client_ip, protocol, sum(sessions) AS n FROM inv WHERE protocol <> ''
-        GROUP BY direction, client_ip, protocol ORDER BY direction, client_ip, n DESC, protocol)
-  GROUP BY direction, client_ip
-),
-ciphers AS (
-  SELECT direction, client_ip, group_concat(cipher || '=' || n, ' ') AS ciphers
-  FROM (SELECT direction, client_ip, cipher, sum(sessions) AS n FROM inv WHERE cipher <> ''
-        GROUP BY direction, client_ip, cipher ORDER BY direction, client_ip, n DESC, cipher)
-  GROUP BY direction, client_ip
-),
-trusts AS (
-  SELECT direction, client_ip, group_concat(trust || '=' || n, ' ') AS trust
-  FROM (SELECT direction, client_ip, trust, sum(sessions) AS n FROM inv WHERE trust <> ''
-        GROUP BY direction, client_ip, trust ORDER BY direction, client_ip, n DESC, trust)
+  SELECT direction, client_ip,
+    sum(CASE WHEN k = 0 THEN n END) AS tls_sessions,
+    sum(unknown) AS unknown_sessions,
+    min(min_bits) AS min_bits,
+    min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+    group_concat(CASE WHEN k = 0 THEN v END, ' ') AS hosts,
+    group_concat(CASE WHEN k = 1 THEN v || '=' || n END, ' ') AS protocols,
+    group_concat(CASE WHEN k = 2 THEN v || '=' || n END, ' ') AS ciphers,
+    group_concat(CASE WHEN k = 3 THEN v || '=' || n END, ' ') AS trust
+  FROM (SELECT * FROM dims
+        ORDER BY direction, client_ip, k, CASE WHEN k = 0 THEN 0 ELSE n END DESC, v)
   GROUP BY direction, client_ip
 )
 SELECT
   p.direction,
   p.client_ip,
   CASE WHEN p.direction = 'in' THEN coalesce(cs.client_name, '') ELSE '' END AS client_name,
-  h.hosts,
+  p.hosts,
   p.tls_sessions,
   p.unknown_sessions,
-  coalesce(pr.protocols, '') AS protocols,
-  coalesce(ci.ciphers, '') AS ciphers,
-  coalesce(tr.trust, '') AS trust,
+  coalesce(p.protocols, '') AS protocols,
+  coalesce(p.ciphers, '') AS ciphers,
+  coalesce(p.trust, '') AS trust,
   p.min_bits,
   strftime('%Y-%m-%dT%H:%M:%SZ', p.first_seen / 1000000, 'unixepoch') AS first_seen,
   strftime('%Y-%m-%dT%H:%M:%SZ', p.last_seen / 1000000, 'unixepoch') AS last_seen
 FROM per_client AS p
-JOIN hosts AS h ON h.direction = p.direction AND h.client_ip = p.client_ip
-LEFT JOIN protocols AS pr ON pr.direction = p.direction AND pr.client_ip = p.client_ip
-LEFT JOIN ciphers AS ci ON ci.direction = p.direction AND ci.client_ip = p.client_ip
-LEFT JOIN trusts AS tr ON tr.direction = p.direction AND tr.client_ip = p.client_ip
 LEFT JOIN client_stats AS cs ON cs.client_ip = p.client_ip
 ORDER BY p.direction, p.tls_sessions DESC, p.client_ip;
