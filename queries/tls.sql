@@ -14,6 +14,11 @@
 -- Plan: one ordered pass over the inventory's groups (no materialised
 --   copies of it): its memory stays a sort's, which spills to disk.
 WITH
+inv AS NOT MATERIALIZED (
+  SELECT * FROM tls_inventory
+  WHERE (:direction IS NULL OR direction = :direction)
+    AND (:client_ip IS NULL OR client_ip = :client_ip)
+),
 -- One row per (peer, kind, value) with its sessions: kind 0 our hosts, 1
 -- protocols, 2 ciphers, 3 trust; read in the order each list should show.
 dims AS (
@@ -21,28 +26,13 @@ dims AS (
          sum(CASE WHEN protocol = '' THEN sessions ELSE 0 END) AS unknown,
          min(CASE WHEN protocol <> '' THEN bits END) AS min_bits,
          min(first_seen) AS first_seen, max(last_seen) AS last_seen
-    FROM tls_inventory
-    WHERE (:direction IS NULL OR direction = :direction)
-      AND (:client_ip IS NULL OR client_ip = :client_ip)
-    GROUP BY direction, client_ip, mx_host
+    FROM inv GROUP BY direction, client_ip, mx_host
   UNION ALL
-  SELECT direction, client_ip, 1, protocol, sum(sessions), 0, NULL, NULL, NULL
-    FROM tls_inventory
-    WHERE protocol <> '' AND (:direction IS NULL OR direction = :direction)
-      AND (:client_ip IS NULL OR client_ip = :client_ip)
-    GROUP BY direction, client_ip, protocol
-  UNION ALL
-  SELECT direction, client_ip, 2, cipher, sum(sessions), 0, NULL, NULL, NULL
-    FROM tls_inventory
-    WHERE cipher <> '' AND (:direction IS NULL OR direction = :direction)
-      AND (:client_ip IS NULL OR client_ip = :client_ip)
-    GROUP BY direction, client_ip, cipher
-  UNION ALL
-  SELECT direction, client_ip, 3, trust, sum(sessions), 0, NULL, NULL, NULL
-    FROM tls_inventory
-    WHERE trust <> '' AND (:direction IS NULL OR direction = :direction)
-      AND (:client_ip IS NULL OR client_ip = :client_ip)
-    GROUP BY direction, client_ip, trust
+  SELECT direction, client_ip, k, v, sum(sessions), 0, NULL, NULL, NULL
+    FROM (SELECT direction, client_ip, kinds.k, sessions,
+                 CASE kinds.k WHEN 1 THEN protocol WHEN 2 THEN cipher ELSE trust END AS v
+            FROM inv CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3) AS kinds)
+    WHERE v <> '' GROUP BY direction, client_ip, k, v
 ),
 -- group_concat follows the order of the rows it reads.
 per_client AS (
