@@ -1,14 +1,16 @@
--- evidence.sql: the raw log lines behind inbound incidents.
--- Purpose: for each incident, the lines of the failed session(s) counted
---   against it and of the plaintext session, as read at ingest time, with
---   the file and line they came from.
+-- evidence.sql: the raw log lines behind incidents.
+-- Purpose: for each inbound incident, the lines of the failed session(s)
+--   counted against it and of the plaintext session, as read at ingest
+--   time, with the file and line they came from; for each outbound one
+--   ("o<N>"), the lines of its failed attempt(s) and of its plaintext
+--   delivery (outbound_evidence; an --org selects no outbound incident).
 -- Requires: temp.incidents_now, the incidents query's rows (same window and
 --   match), made by pftls before this query runs.
 -- Parameters: :incident_id, :client_ip, :org (each NULL for all),
 --   :window_us; {sender}: the column chosen by --match (client_ip,
 --   subnet_key, org_key).
--- Columns: incident_id, role ('failed' or 'plaintext'), session_id, input,
---   line, raw.
+-- Columns: incident_id, role ('failed' or 'plaintext'), session_id (for
+--   outbound: the outbound row's id), input, line, raw.
 WITH inc AS (
   SELECT i.incident_id, m.mx_host, m.client_ip, m.subnet_key, m.org_key, m.session_id,
          m.accepted_at, m.accepted_ord
@@ -30,7 +32,19 @@ involved AS (
   UNION ALL
   SELECT incident_id, 'plaintext', session_id, accepted_at, accepted_ord FROM inc
 )
-SELECT v.incident_id, v.role, v.session_id, e.input, e.line, e.raw
-FROM involved AS v
-JOIN evidence AS e ON e.session_id = v.session_id
-ORDER BY v.incident_id, v.at, v.ord, v.session_id, e.id;
+SELECT incident_id, role, session_id, input, line, raw
+FROM (
+  SELECT v.incident_id, v.role, v.session_id, e.input, e.line, e.raw,
+         v.at, v.ord, e.id AS line_id
+  FROM involved AS v
+  JOIN evidence AS e ON e.session_id = v.session_id
+  UNION ALL
+  SELECT i.incident_id, oe.role, oe.outbound_id, oe.input, oe.line, oe.raw, 0, 0, oe.id
+  FROM temp.incidents_now AS i
+  JOIN outbound_evidence AS oe ON oe.outbound_id = CAST(substr(i.incident_id, 2) AS INTEGER)
+  WHERE i.kind = 'outbound-downgrade'
+    AND (:incident_id IS NULL OR i.incident_id = :incident_id)
+    AND (:client_ip IS NULL OR i.client_ip = :client_ip)
+    AND :org IS NULL
+)
+ORDER BY incident_id, at, ord, session_id, line_id;

@@ -11,7 +11,10 @@
 --   stored state each time it runs, so later input can complete, re-grade
 --   or withdraw an incident. Kind outbound-downgrade: one row per message
 --   and remote MX to which our own smtp client fell back to plaintext after
---   a failed handshake (table outbound; ids "o<N>").
+--   a failed handshake (table outbound; ids "o<N>"); its message_id and
+--   sender are those the cleanup and qmgr lines of its queue id gave
+--   (outbound_messages), else those of a stored inbound message of that
+--   queue id.
 -- Parameters: :window_us (microseconds), :since_us / :until_us (plaintext_at
 --   bounds, NULL for none), :client_ip (NULL for all), :after_message_id /
 --   :after_outbound_id (only incidents whose plaintext message, or outbound
@@ -103,13 +106,14 @@ outbound_rows AS (
     strftime('%Y-%m-%dT%H:%M:%SZ', o.plaintext_at / 1000000, 'unixepoch') AS plaintext_at,
     o.plaintext_at / 1000000 - o.failure_at / 1000000 AS gap_seconds,
     o.queue_id,
-    coalesce(m.message_id, '') AS message_id,
-    coalesce(m.sender, '') AS sender,
+    coalesce(nullif(om.message_id, ''), m.message_id, '') AS message_id,
+    coalesce(nullif(om.sender, ''), m.sender, '') AS sender,
     replace(o.recipients, char(10), ';') AS recipients,
     o.mx_host,
     'ip' AS matched_by,
     o.plaintext_at AS sort_at, o.plaintext_ord AS sort_ord
   FROM outbound AS o
+  LEFT JOIN outbound_messages AS om ON om.outbound_id = o.id
   LEFT JOIN messages AS m ON m.mx_host = o.mx_host AND m.queue_id = o.queue_id
   WHERE o.id > coalesce(:after_outbound_id, 0)
     AND (:client_ip IS NULL OR o.relay_ip = :client_ip)

@@ -197,6 +197,27 @@ CREATE TABLE IF NOT EXISTS outbound (
   fallback_seen    INTEGER NOT NULL
 );
 
+-- The raw log lines of outbound fallbacks, as read at ingest time: role
+-- 'failed' (the failed attempts: SSL_connect error, library lines, "Cannot
+-- start TLS", deferrals) or 'plaintext' (the plaintext deliveries). Made
+-- also on opening an existing database of this version for writing.
+CREATE TABLE IF NOT EXISTS outbound_evidence (
+  id           INTEGER PRIMARY KEY,
+  outbound_id  INTEGER NOT NULL REFERENCES outbound (id),
+  role         TEXT NOT NULL,
+  input        TEXT NOT NULL,
+  line         INTEGER NOT NULL,
+  raw          TEXT NOT NULL     -- cut at 2048 bytes
+);
+CREATE INDEX IF NOT EXISTS outbound_evidence_outbound ON outbound_evidence (outbound_id, id);
+-- An outbound fallback's message-id and sender, from the cleanup and qmgr
+-- lines of its queue id when the log has them.
+CREATE TABLE IF NOT EXISTS outbound_messages (
+  outbound_id  INTEGER PRIMARY KEY REFERENCES outbound (id),
+  message_id   TEXT NOT NULL,
+  sender       TEXT NOT NULL
+);
+
 -- The outbound tracker's pending state between runs, oldest first (seq):
 -- failed handshakes not yet tied to a queue id, and messages with failures
 -- (and maybe a saved fallback: outbound_id) whose outcome is not known yet.
@@ -237,6 +258,28 @@ CREATE TABLE IF NOT EXISTS open_outbound_messages (
   plaintext_ord    INTEGER NOT NULL,
   recipients       TEXT NOT NULL,
   fallback_seen    INTEGER NOT NULL
+);
+
+-- The pending outbound entries' raw lines, in log order: owner 'failure'
+-- (the owner_seq-th row of open_outbound_failures in seq order) or
+-- 'message' (of open_outbound_messages).
+CREATE TABLE IF NOT EXISTS open_outbound_lines (
+  id         INTEGER PRIMARY KEY,
+  owner      TEXT NOT NULL,
+  owner_seq  INTEGER NOT NULL,
+  role       TEXT NOT NULL,
+  input      TEXT NOT NULL,
+  line       INTEGER NOT NULL,
+  raw        TEXT NOT NULL
+);
+-- Recent queue ids' message-id and sender, for an outbound failure to come.
+CREATE TABLE IF NOT EXISTS open_outbound_notes (
+  seq         INTEGER PRIMARY KEY,
+  mx_host     TEXT NOT NULL,
+  queue_id    TEXT NOT NULL,
+  message_id  TEXT NOT NULL,
+  sender      TEXT NOT NULL,
+  seen_at     INTEGER NOT NULL
 );
 
 -- Every log file read, how far: a cron run reads only what is new.

@@ -1,5 +1,6 @@
 -- pg/evidence.sql: evidence.sql (see there) in PostgreSQL's dialect:
--- incident_id is text in incidents_now.
+-- incident_id is text in incidents_now (ordered as SQLite orders its
+-- mixed column: numbers by value before text).
 WITH inc AS (
   SELECT i.incident_id, m.mx_host, m.client_ip, m.subnet_key, m.org_key, m.session_id,
          m.accepted_at, m.accepted_ord
@@ -21,7 +22,22 @@ involved AS (
   UNION ALL
   SELECT incident_id, 'plaintext', session_id, accepted_at, accepted_ord FROM inc
 )
-SELECT v.incident_id, v.role, v.session_id, e.input, e.line, e.raw
-FROM involved AS v
-JOIN evidence AS e ON e.session_id = v.session_id
-ORDER BY CAST(v.incident_id AS bigint), v.at, v.ord, v.session_id, e.id;
+SELECT incident_id, role, session_id, input, line, raw
+FROM (
+  SELECT v.incident_id, v.role, v.session_id, e.input, e.line, e.raw,
+         v.at, v.ord, e.id AS line_id
+  FROM involved AS v
+  JOIN evidence AS e ON e.session_id = v.session_id
+  UNION ALL
+  SELECT i.incident_id, oe.role, oe.outbound_id, oe.input, oe.line, oe.raw,
+         CAST(0 AS bigint), CAST(0 AS bigint), oe.id
+  FROM temp.incidents_now AS i
+  JOIN outbound_evidence AS oe ON 'o' || CAST(oe.outbound_id AS text) = i.incident_id
+  WHERE i.kind = 'outbound-downgrade'
+    AND (:incident_id IS NULL OR i.incident_id = CAST(:incident_id AS text))
+    AND (:client_ip IS NULL OR i.client_ip = :client_ip)
+    AND :org IS NULL
+) AS u
+ORDER BY CASE WHEN incident_id ~ '^[0-9]+$' THEN 0 ELSE 1 END,
+  CASE WHEN incident_id ~ '^[0-9]+$' THEN CAST(incident_id AS bigint) END,
+  incident_id COLLATE "C", at, ord, session_id, line_id;

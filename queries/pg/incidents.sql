@@ -80,13 +80,14 @@ outbound_rows AS (
     strftime('%Y-%m-%dT%H:%M:%SZ', o.plaintext_at / 1000000, 'unixepoch') AS plaintext_at,
     o.plaintext_at / 1000000 - o.failure_at / 1000000 AS gap_seconds,
     o.queue_id,
-    coalesce(m.message_id, '') AS message_id,
-    coalesce(m.sender, '') AS sender,
+    coalesce(nullif(om.message_id, ''), m.message_id, '') AS message_id,
+    coalesce(nullif(om.sender, ''), m.sender, '') AS sender,
     replace(o.recipients, chr(10), ';') AS recipients,
     o.mx_host,
     'ip' AS matched_by,
     o.plaintext_at AS sort_at, o.plaintext_ord AS sort_ord
   FROM outbound AS o
+  LEFT JOIN outbound_messages AS om ON om.outbound_id = o.id
   LEFT JOIN messages AS m ON m.mx_host = o.mx_host AND m.queue_id = o.queue_id
   WHERE o.id > coalesce(:after_outbound_id, 0)
     AND (:client_ip IS NULL OR o.relay_ip = :client_ip)

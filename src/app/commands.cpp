@@ -231,13 +231,19 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
                    {"until_us", QueryParam{}},
                    {"client_ip", QueryParam{}}};
   params.pop_back();
-  params.emplace_back("incident_id", e.incident_id ? QueryParam{e.incident_id} : QueryParam{});
+  // An inbound id is a number in the incidents' rows, an outbound one text.
+  QueryParam id;
+  if (!e.incident_id.empty()) {
+    id = e.incident_id[0] == 'o' ? QueryParam{e.incident_id}
+                                 : QueryParam{std::int64_t{std::stoll(e.incident_id)}};
+  }
+  params.emplace_back("incident_id", id);
   params.emplace_back("client_ip", param(e.client));
   params.emplace_back("org", param(e.org));
   ResultSet incidents = store->query("incidents_selected", params);
-  if (e.incident_id && incidents.rows.empty()) {
-    throw UsageError("no incident " + std::to_string(e.incident_id) + " (with window " +
-                     std::to_string(window) + "s, match " + q.match + ")");
+  if (!e.incident_id.empty() && incidents.rows.empty()) {
+    throw UsageError("no incident " + e.incident_id + " (with window " + std::to_string(window) +
+                     "s, match " + q.match + ")");
   }
   ResultSet evidence = store->query("evidence", params);
   ReportOptions opt;

@@ -317,7 +317,7 @@ inline void IngestRun::process(const Line& line, const InputRef& input) {
         }
         return;
       }
-      e.outbound.on_event(env_, ev_, ord_);
+      e.outbound.on_event(env_, ev_, ord_, OutboundTracker::RawLine{text, input.shown, number});
       e.correlator.on_event(env_, ev_, ord_++, Correlator::RawLine{text, input.id, number});
     } else {
       unrecognised(text, input, number);

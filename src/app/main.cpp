@@ -262,9 +262,8 @@ void add_queries(CLI::App& app, Cli& cli) {
       "show", "Print one incident with the raw log lines of its failed and plaintext sessions");
   cli.on_evidence(show, false);
   show->add_option("incident_id", cli.evidence.incident_id,
-                   "The incident_id column of 'pftls incidents'")
-      ->required()
-      ->check(CLI::PositiveNumber);
+                   "The incident_id column of 'pftls incidents': N, or oN for an outbound one")
+      ->required();
   add_evidence_options(show, cli);
   auto* status = app.add_subcommand(
       "status",

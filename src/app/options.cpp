@@ -180,7 +180,21 @@ EvidenceOptions validate_evidence(const EvidenceArgs& args, bool exporting) {
   if (exporting && args.client.empty() && args.org.empty()) {
     throw UsageError("export evidence: give --client IP or --org DOMAIN");
   }
-  return EvidenceOptions{args.incident_id, args.client, args.org, args.redact};
+  // N (an inbound incident) or oN (an outbound one), N a positive integer.
+  const std::string& id = args.incident_id;
+  const std::size_t digits = !id.empty() && (id[0] == 'o' || id[0] == 'O') ? 1 : 0;
+  if (!id.empty()) {
+    const bool ok = id.size() > digits && id.size() - digits <= 18 && id[digits] != '0' &&
+                    std::all_of(id.begin() + static_cast<std::ptrdiff_t>(digits), id.end(),
+                                [](char c) { return c >= '0' && c <= '9'; });
+    if (!ok) {
+      throw UsageError("incident id " + strip_controls(id) +
+                       ": N or oN (outbound), N a positive number, as 'pftls incidents' lists");
+    }
+  }
+  std::string normal = id;
+  if (digits) normal[0] = 'o';
+  return EvidenceOptions{normal, args.client, args.org, args.redact};
 }
 
 }  // namespace pftls

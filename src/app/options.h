@@ -69,7 +69,7 @@ struct PruneArgs {
 };
 
 struct EvidenceArgs {
-  std::int64_t incident_id = 0;  // 0: not given
+  std::string incident_id;  // N (inbound) or oN (outbound); empty: not given
   std::string client;
   std::string org;
   bool redact = false;
@@ -115,7 +115,7 @@ struct PruneOptions {
 };
 
 struct EvidenceOptions {
-  std::int64_t incident_id = 0;  // 0: by client or org instead
+  std::string incident_id;  // "N" or "oN"; empty: by client or org instead
   std::string client;
   std::string org;
   bool redact = false;

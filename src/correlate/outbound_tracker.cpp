@@ -106,19 +106,24 @@ void OutboundTracker::expire() {
 }
 
 void OutboundTracker::evict_failure() {
-  failures_.erase(failure_age_.front().key);
+  auto it = failures_.find(failure_age_.front().key);
+  forget(it->second.f.evidence);
+  failures_.erase(it);
   failure_age_.pop_front();
   ++counts_.evicted_failures;
 }
 
 void OutboundTracker::evict_message() {
-  messages_.erase(message_age_.front().key);
+  auto it = messages_.find(message_age_.front().key);
+  forget(it->second);
+  messages_.erase(it);
   message_age_.pop_front();
   ++counts_.evicted_messages;
 }
 
 void OutboundTracker::erase_message(Message& m) {
   const QidKey key = m.age->key;
+  forget(m);
   message_age_.erase(m.age);
   messages_.erase(key);
 }
@@ -151,6 +156,11 @@ OutboundTracker::Message* OutboundTracker::message_for(const Envelope& env, std:
   it = messages_.emplace(key, Message{}).first;
   message_age_.push_back({key, now_});
   it->second.age = std::prev(message_age_.end());
+  if (auto n = notes_.find(key); n != notes_.end()) {  // its message-id and sender
+    it->second.message_id = std::move(n->second.message_id);
+    it->second.sender = std::move(n->second.sender);
+    erase_note(n);
+  }
   return &it->second;
 }
 
@@ -217,6 +227,7 @@ void OutboundTracker::count_failure_here(OutboundPendingMessage& t, const Envelo
 
 bool OutboundTracker::wants_fields(const Envelope& env, EventKind kind,
                                    std::string_view text) const {
+  if (kind == EventKind::kMessageId || kind == EventKind::kSender) return true;  // noted
   if (kind == EventKind::kIgnored || kind == EventKind::kRemoved || !smtp_like(env.service))
     return false;
   if (kind != EventKind::kRecipient || !failures_.empty() || !messages_.empty()) return true;
@@ -228,6 +239,14 @@ bool OutboundTracker::wants_fields(const Envelope& env, EventKind kind,
 void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
   if (ev.kind == EventKind::kRemoved) {
     if (Message* m = message_for(env, ev.get(Field::kQueueId), false)) erase_message(*m);
+    QidKey key;
+    if (!notes_.empty() && qid_key(env, ev.get(Field::kQueueId), false, key)) {
+      if (auto n = notes_.find(key); n != notes_.end()) erase_note(n);
+    }
+    return;
+  }
+  if (ev.kind == EventKind::kMessageId || ev.kind == EventKind::kSender) {
+    on_note(env, ev);
     return;
   }
   const bool idle = failures_.empty() && messages_.empty();
@@ -268,6 +287,7 @@ void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std:
         alerts_.erase(key);
         auto it = failures_.find(key);
         if (it != failures_.end()) {
+          forget(it->second.f.evidence);
           failure_age_.erase(it->second.age);
           failures_.erase(it);
         }
@@ -287,7 +307,7 @@ void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std:
   if (!failures_.empty() && pid_key(env, false, key)) {
     auto it = failures_.find(key);
     if (it != failures_.end()) {
-      const OutboundPendingFailure f = std::move(it->second.f);
+      OutboundPendingFailure f = std::move(it->second.f);
       failure_age_.erase(it->second.age);
       failures_.erase(it);
       m = message_for(env, qid, true);
@@ -295,6 +315,11 @@ void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std:
       if (failed) {
         count_failure(*failed, f);
         touch(*m, failed);
+        auto& lines = failed->evidence;
+        lines.insert(lines.end(), std::make_move_iterator(f.evidence.begin()),
+                     std::make_move_iterator(f.evidence.end()));
+      } else {
+        forget(f.evidence);
       }
     }
   }
@@ -331,6 +356,7 @@ void OutboundTracker::on_connect_error(const Envelope& env, const Event& ev, std
     failure_age_.splice(failure_age_.end(), failure_age_, it->second.age);
   }
   OutboundPendingFailure& f = it->second.f;
+  keep(f.evidence, "failed");
   f.relay_name.assign(ev.get(Field::kClientName));
   f.relay_ip.assign(ev.get(Field::kClientIp));
   f.relay_port.assign(ev.get(Field::kClientPort));
@@ -400,6 +426,7 @@ void OutboundTracker::on_library_problem(const Envelope& env, const Event& ev) {
     return;
   }
   OutboundPendingFailure& f = it->second.f;
+  keep(f.evidence, "failed");
   std::string reason =
       reason_from_openssl(ev.get(Field::kOpensslCode), ev.get(Field::kOpensslReason));
   if (reason.empty()) reason = "other";
@@ -424,6 +451,8 @@ void OutboundTracker::on_cannot_start(Message& m, const Envelope& env, std::stri
   for (auto& r : m.relays)
     if (&r != t && same_attempt(r, env)) r.fallback_open = false;
   t->fallback_open = true;
+  keep(t->evidence, "failed");
+  flush_evidence(*t);
   touch(m, t);
 }
 
@@ -465,9 +494,13 @@ void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::str
     const bool standalone = t->fallback_open && same_attempt(*t, env);
     if ((standalone && use != TlsUse::kTls) ||
         (use == TlsUse::kPlain && t->record.failed_attempts > 0)) {
+      keep(t->evidence, "plaintext");
+      if (t->record.message_id.empty()) t->record.message_id = m->message_id;
+      if (t->record.sender.empty()) t->record.sender = m->sender;
       record_fallback(*t, env, ev, ord, standalone);
     } else if (t->record.id == 0 && t->record.plaintext_at == 0) {
       // Delivered without a fallback (over TLS, say): nothing to report.
+      forget(t->evidence);
       m->relays.erase(m->relays.begin() + (t - m->relays.data()));
       t = nullptr;
       if (m->relays.empty()) {
@@ -476,13 +509,19 @@ void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::str
       }
     } else {
       t->fallback_open = false;
+      keep(t->evidence, "plaintext");
     }
+  } else if (t) {
+    keep(t->evidence, "failed");
   }
   // This pid's attempt has its outcome: other relays' fallbacks on it are
   // over, and so is every one when it was not a delivery.
   for (auto& r : m->relays)
     if ((&r != t || !sent) && same_attempt(r, env)) r.fallback_open = false;
-  if (t) touch(*m, t);
+  if (t) {
+    flush_evidence(*t);
+    touch(*m, t);
+  }
   if (m->relays.empty()) erase_message(*m);
 }
 
@@ -512,14 +551,93 @@ void OutboundTracker::record_fallback(OutboundPendingMessage& t, const Envelope&
 }
 
 // ---------------------------------------------------------------------------
+// Evidence and notes
+
+void OutboundTracker::keep(std::vector<OutboundLine>& lines, const char* role) {
+  if (raw_ == nullptr || raw_->text.empty() || lines.size() >= limits_.evidence_lines) return;
+  const std::string_view text = raw_->text.substr(0, limits_.evidence_bytes);
+  if (evidence_used_ + text.size() > limits_.evidence_total_bytes) {
+    ++counts_.evidence_dropped;
+    return;
+  }
+  evidence_used_ += text.size();
+  lines.push_back(OutboundLine{role, std::string(raw_->input), raw_->number, std::string(text)});
+}
+
+void OutboundTracker::forget(const std::vector<OutboundLine>& lines) {
+  for (const auto& l : lines) evidence_used_ -= std::min(evidence_used_, l.raw.size());
+}
+
+// A saved record's lines go to the sink as they come.
+void OutboundTracker::flush_evidence(OutboundPendingMessage& t) {
+  if (t.record.id == 0 || t.evidence.empty()) return;
+  sink_.save_outbound_evidence(t.record.id, t.evidence);
+  forget(t.evidence);
+  t.evidence.clear();
+}
+
+void OutboundTracker::erase_note(absl::node_hash_map<QidKey, Note>::iterator it) {
+  note_age_.erase(it->second.age);
+  notes_.erase(it);
+}
+
+void OutboundTracker::expire_notes() {
+  while (!note_age_.empty() && note_age_.front().at + limits_.failure_age < now_)
+    erase_note(notes_.find(note_age_.front().key));
+}
+
+// cleanup's "QUEUEID: message-id=<...>" or qmgr's "QUEUEID: from=<...>":
+// given to the queue id's followed message, else noted for one to come.
+void OutboundTracker::on_note(const Envelope& env, const Event& ev) {
+  const bool is_id = ev.kind == EventKind::kMessageId;
+  const std::string_view value = ev.get(is_id ? Field::kMessageId : Field::kSender);
+  const std::string_view qid = ev.get(Field::kQueueId);
+  if (value.empty() || qid.empty()) return;
+  advance(env.time);
+  expire_notes();
+  QidKey key;
+  if (!qid_key(env, qid, true, key)) {
+    ++counts_.dropped;
+    return;
+  }
+  if (!messages_.empty()) {
+    if (auto m = messages_.find(key); m != messages_.end()) {
+      std::string& field = is_id ? m->second.message_id : m->second.sender;
+      if (field.empty()) field.assign(value);
+      return;
+    }
+  }
+  auto it = notes_.find(key);
+  if (it == notes_.end()) {
+    if (limits_.max_notes == 0) {
+      ++counts_.dropped;
+      return;
+    }
+    while (notes_.size() >= limits_.max_notes) {
+      erase_note(notes_.find(note_age_.front().key));
+      ++counts_.dropped;
+    }
+    it = notes_.emplace(key, Note{}).first;
+    note_age_.push_back({key, now_});
+    it->second.age = std::prev(note_age_.end());
+  } else {  // a qmgr line of a later delivery attempt keeps the note
+    it->second.age->at = now_;
+    note_age_.splice(note_age_.end(), note_age_, it->second.age);
+  }
+  (is_id ? it->second.message_id : it->second.sender).assign(value);
+}
+
+// ---------------------------------------------------------------------------
 // State across runs
 
 void OutboundTracker::restore(State state) {
   auto older = [](const auto& a, const auto& b) { return a.seen_at < b.seen_at; };
   std::stable_sort(state.failures.begin(), state.failures.end(), older);
   std::stable_sort(state.messages.begin(), state.messages.end(), older);
+  std::stable_sort(state.notes.begin(), state.notes.end(), older);
   for (auto& f : state.failures) {
     advance(f.seen_at);
+    for (const auto& l : f.evidence) evidence_used_ += l.raw.size();
     Envelope env;
     env.host = f.mx_host;
     env.syslog_name = f.syslog_name;
@@ -539,8 +657,32 @@ void OutboundTracker::restore(State state) {
     Failure entry{std::move(f), std::prev(failure_age_.end())};
     failures_.emplace(key, std::move(entry));
   }
+  // Notes before messages: a restored message takes its queue id's note.
+  for (auto& n : state.notes) {
+    advance(n.seen_at);
+    Envelope env;
+    env.host = n.mx_host;
+    QidKey key;
+    if (!qid_key(env, n.queue_id, true, key) || limits_.max_notes == 0) {
+      ++counts_.dropped;
+      continue;
+    }
+    auto it = notes_.find(key);
+    if (it == notes_.end()) {
+      while (notes_.size() >= limits_.max_notes) {
+        erase_note(notes_.find(note_age_.front().key));
+        ++counts_.dropped;
+      }
+      it = notes_.emplace(key, Note{}).first;
+      note_age_.push_back({key, n.seen_at});
+      it->second.age = std::prev(note_age_.end());
+    }
+    it->second.message_id = std::move(n.message_id);
+    it->second.sender = std::move(n.sender);
+  }
   for (auto& p : state.messages) {
     advance(p.seen_at);
+    for (const auto& l : p.evidence) evidence_used_ += l.raw.size();
     Envelope env;
     env.host = p.record.mx_host;
     Message* m = message_for(env, p.record.queue_id, true);
@@ -564,9 +706,18 @@ OutboundState OutboundTracker::export_state() const {
     state.failures.push_back(entry.f);
     state.failures.back().seen_at = aged.at;
   }
+  for (const auto& aged : note_age_) {
+    const Note& n = notes_.at(aged.key);
+    state.notes.push_back(OutboundNote{names_.name(aged.key.host), std::string(aged.key.text()),
+                                       n.message_id, n.sender, aged.at});
+  }
   for (const auto& aged : message_age_) {
     const Message& m = messages_.at(aged.key);
     for (const auto& r : m.relays) state.messages.push_back(r);
+    if (!m.message_id.empty() || !m.sender.empty()) {
+      state.notes.push_back(OutboundNote{names_.name(aged.key.host), std::string(aged.key.text()),
+                                         m.message_id, m.sender, aged.at});
+    }
   }
   return state;
 }

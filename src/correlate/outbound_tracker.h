@@ -31,6 +31,18 @@
 // OutboundSink when its first plaintext recipient is sent and saved again
 // as more recipients follow; its failure fields are then frozen.
 //
+// Evidence: the raw lines of a failure (its SSL_connect error and library
+// lines), of the queue id's later lines about that relay ("Cannot start
+// TLS", deferrals: role "failed") and of its plaintext deliveries (role
+// "plaintext") are kept with the pending entry, at most evidence_lines per
+// entry (later ones skipped), each cut to evidence_bytes, all entries
+// together at most evidence_total_bytes (a line beyond that is counted in
+// evidence_dropped); they go to the sink with the saved fallback, and after
+// it as they come. The queue id's cleanup "message-id=" and qmgr "from="
+// lines are noted (at most max_notes queue ids, for failure_age, the
+// oldest dropped first and counted; "removed" forgets one) and given to
+// the record of a failure of that queue id.
+//
 // Cost: a line of a service other than smtp/lmtp, or any line while nothing
 // is pending, is rejected after a few comparisons; no line allocates unless
 // it records a failure. Both tables are bounded and aged (OutboundLimits):
@@ -65,8 +77,12 @@ struct OutboundLimits {
   std::size_t max_messages = 100'000;              // queue ids with failures or a fallback
   Micros message_age = 10LL * 86400 * kMicrosPerSecond;  // longer than maximal_queue_lifetime
   std::size_t max_relays_per_message = 32;
-  std::size_t max_recipients = 1000;  // listed per record
-  std::size_t max_names = 65'536;     // distinct hosts and syslog names
+  std::size_t max_recipients = 1000;                        // listed per record
+  std::size_t max_names = 65'536;                           // distinct hosts and syslog names
+  std::size_t max_notes = 100'000;                          // queue ids' message-id and sender
+  std::size_t evidence_lines = 40;                          // raw lines kept per failure or relay
+  std::size_t evidence_bytes = 2048;                        // of each line
+  std::size_t evidence_total_bytes = std::size_t{8} << 20;  // over all pending entries
 };
 
 struct OutboundCounts {
@@ -74,12 +90,21 @@ struct OutboundCounts {
   std::uint64_t fallbacks = 0;  // records inserted in this run
   std::uint64_t evicted_failures = 0;
   std::uint64_t evicted_messages = 0;
-  std::uint64_t dropped = 0;  // not tracked: a bound on relays or names
+  std::uint64_t dropped = 0;           // not tracked: a bound on relays, names or notes
+  std::uint64_t evidence_dropped = 0;  // raw lines not kept: the evidence budget was spent
+};
+
+// A log line as read, for evidence: its text, input name and line number.
+struct OutboundRawLine {
+  std::string_view text;
+  std::string_view input;
+  std::uint64_t number = 0;
 };
 
 class OutboundTracker {
  public:
   using State = OutboundState;
+  using RawLine = OutboundRawLine;
 
   explicit OutboundTracker(OutboundSink& sink, OutboundLimits limits = {});
   ~OutboundTracker();
@@ -89,15 +114,27 @@ class OutboundTracker {
   // Before the first event: what export_state() returned at the end of the
   // previous run.
   void restore(State state);
-  void on_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
-    // Most lines are neither the smtp/lmtp client's nor the removal of a
-    // followed message: told here, inline, before any call.
-    if (ev.kind == EventKind::kRemoved ? messages_.empty() : !smtp_like(env.service)) return;
+  void on_event(const Envelope& env, const Event& ev, std::uint64_t ord, const RawLine& raw = {}) {
+    // Most lines are neither the smtp/lmtp client's nor a queue id's
+    // message-id, sender or removal: told here, inline, before any call.
+    switch (ev.kind) {
+      case EventKind::kRemoved:
+        if (messages_.empty() && notes_.empty()) return;
+        break;
+      case EventKind::kMessageId:
+      case EventKind::kSender:
+        break;
+      default:
+        if (!smtp_like(env.service)) return;
+        break;
+    }
+    raw_ = &raw;
     on_client_event(env, ev, ord);
   }
   // Whether on_event() reads the fields of a queue line (CaptureGate):
-  // "removed" needs its queue id alone; an smtp/lmtp delivery line is read
-  // while failures are pending, or when it tells of a failed STARTTLS.
+  // "removed" needs its queue id alone; cleanup's message-id and qmgr's
+  // sender are read (noted); an smtp/lmtp delivery line is read while
+  // failures are pending, or when it tells of a failed STARTTLS.
   bool wants_fields(const Envelope& env, EventKind kind, std::string_view text) const;
   // What is still pending, oldest first (the tracker stays usable).
   State export_state() const;
@@ -108,6 +145,7 @@ class OutboundTracker {
     d.outbound_evicted_failures += counts_.evicted_failures;
     d.outbound_evicted_messages += counts_.evicted_messages;
     d.outbound_dropped += counts_.dropped;
+    d.evidence_dropped += counts_.evidence_dropped;
   }
 
  private:
@@ -137,6 +175,13 @@ class OutboundTracker {
   struct Message {
     std::vector<OutboundPendingMessage> relays;
     std::list<Aged<QidKey>>::iterator age;
+    std::string message_id;
+    std::string sender;
+  };
+  struct Note {
+    std::string message_id;
+    std::string sender;
+    std::list<Aged<QidKey>>::iterator age;
   };
 
   bool pid_key(const Envelope& env, bool create, PidKey& out);
@@ -164,6 +209,17 @@ class OutboundTracker {
   void on_cannot_start(Message& m, const Envelope& env, std::string_view qid, std::uint64_t ord,
                        OutboundPendingMessage* failed);
   void on_delivery(const Envelope& env, const Event& ev, std::string_view qid, std::uint64_t ord);
+  void on_note(const Envelope& env, const Event& ev);
+  void expire_notes();
+  void erase_note(absl::node_hash_map<QidKey, Note>::iterator it);
+  // Evidence: keeps the current line in `lines` (bounded), hands a saved
+  // record's lines to the sink, gives lines' bytes back to the budget.
+  void keep(std::vector<OutboundLine>& lines, const char* role);
+  void flush_evidence(OutboundPendingMessage& t);
+  void forget(const std::vector<OutboundLine>& lines);
+  void forget(const Message& m) {
+    for (const auto& r : m.relays) forget(r.evidence);
+  }
   void record_fallback(OutboundPendingMessage& t, const Envelope& env, const Event& ev,
                        std::uint64_t ord, bool standalone);
 
@@ -199,6 +255,10 @@ class OutboundTracker {
   std::list<Aged<PidKey>> failure_age_;
   absl::node_hash_map<QidKey, Message> messages_;
   std::list<Aged<QidKey>> message_age_;
+  absl::node_hash_map<QidKey, Note> notes_;
+  std::list<Aged<QidKey>> note_age_;
+  const RawLine* raw_ = nullptr;   // the line on_event() is given
+  std::size_t evidence_used_ = 0;  // bytes of the pending entries' lines
 };
 
 }  // namespace pftls

@@ -199,6 +199,19 @@ struct OutboundRecord {
   std::vector<std::string> recipients;  // sent in plaintext
   bool fallback_seen =
       false;  // the standalone "Cannot start TLS" line was logged (else tls=...:none)
+  // From the queue id's cleanup "message-id=" and qmgr "from=" lines, when
+  // the log has them (stored apart from the record's own columns).
+  std::string message_id;
+  std::string sender;
+};
+
+// A raw log line of an outbound failure or fallback, as evidence: role
+// "failed" (the failed attempts) or "plaintext" (the plaintext delivery).
+struct OutboundLine {
+  std::string role;
+  std::string input;  // file name as given
+  std::uint64_t line = 0;
+  std::string raw;
 };
 
 class OutboundSink {
@@ -206,6 +219,9 @@ class OutboundSink {
   virtual ~OutboundSink() = default;
   // Inserts the record the first time (and sets its id), updates it after.
   virtual void save_outbound(OutboundRecord& r) = 0;
+  // Appends raw lines to a stored record's evidence (r.id != 0).
+  virtual void save_outbound_evidence(std::int64_t outbound_id,
+                                      const std::vector<OutboundLine>& lines) = 0;
 };
 
 // Outbound state carried from one run to the next.
@@ -221,7 +237,8 @@ struct OutboundPendingFailure {
   std::uint64_t failure_ord = 0;  // also identifies the attempt
   std::string failure_reason;
   std::string openssl_code;
-  Micros seen_at = 0;  // for the age limit
+  Micros seen_at = 0;                  // for the age limit
+  std::vector<OutboundLine> evidence;  // its raw lines so far
 };
 
 // Failures (and maybe a saved fallback) of one (host, queue id, relay).
@@ -234,12 +251,24 @@ struct OutboundPendingMessage {
   std::uint64_t attempt_ord = 0;  // 1 + ord of the first line of the latest failed attempt; 0: none
   bool fallback_open = false;     // its "Cannot start TLS" line seen, outcome not yet
   Micros seen_at = 0;             // for the age limit
+  std::vector<OutboundLine> evidence;  // raw lines not stored yet (all of them until saved)
+};
+
+// The message-id and sender of a recent queue id of ours (cleanup and qmgr
+// lines), kept for a failure of that queue id that may follow.
+struct OutboundNote {
+  std::string mx_host;
+  std::string queue_id;
+  std::string message_id;
+  std::string sender;
+  Micros seen_at = 0;
 };
 
 // What is pending at the end of a run, oldest first.
 struct OutboundState {
   std::vector<OutboundPendingFailure> failures;
   std::vector<OutboundPendingMessage> messages;
+  std::vector<OutboundNote> notes;
 };
 
 // What the bounds dropped in one run (every bound that drops data counts

@@ -45,8 +45,11 @@ using Replacements = std::vector<std::pair<std::string, std::string>>;  // from 
 void write_header(std::ostream& text, const ResultSet& incidents, const Row& row,
                   const std::string& id, const std::string& shown_mx) {
   auto f = [&](const char* name) { return cell(incidents, row, name); };
+  const bool outbound = f("kind") == "outbound-downgrade";
   text << "\n== Incident " << id << ": " << f("kind") << " (" << f("confidence") << ")\n";
-  text << "sending MTA:        " << f("client_ip") << " (" << f("client_name") << ")";
+  if (outbound) text << "sending MTA:        " << shown_mx << " (ours)\n";
+  text << (outbound ? "receiving MTA:      " : "sending MTA:        ") << f("client_ip") << " ("
+       << f("client_name") << ")";
   const std::string matched = f("matched_by");
   if (!matched.empty() && matched != "ip") text << ", failure matched by " << matched;
   text << "\n";
@@ -57,7 +60,7 @@ void write_header(std::ostream& text, const ResultSet& incidents, const Row& row
   text << "message-id:         " << f("message_id") << "\n";
   text << "sender:             " << f("sender") << "\n";
   text << "recipients:         " << f("recipients") << "\n";
-  text << "received by:        " << shown_mx << "\n";
+  if (!outbound) text << "received by:        " << shown_mx << "\n";
 }
 
 // The incident's raw lines as FILE:LINE, one heading per session. With
@@ -65,14 +68,17 @@ void write_header(std::ostream& text, const ResultSet& incidents, const Row& row
 // host field, not wherever the same letters occur in a sender's name.
 void write_lines(std::ostream& text, const ResultSet& evidence,
                  const std::vector<const Row*>& lines, const std::string& mx,
-                 const std::string& shown_mx) {
+                 const std::string& shown_mx, bool outbound) {
   std::string last_role;
   std::string last_session;
   for (const Row* line : lines) {
     std::string role = cell(evidence, *line, "role");
     std::string session = cell(evidence, *line, "session_id");
     if (role != last_role || session != last_session) {
-      text << "-- " << (role == "failed" ? "failed session" : "plaintext session") << "\n";
+      const char* heading = role == "failed" ? (outbound ? "failed attempt" : "failed session")
+                            : outbound       ? "plaintext delivery"
+                                             : "plaintext session";
+      text << "-- " << heading << "\n";
       last_role = std::move(role);
       last_session = std::move(session);
     }
@@ -148,7 +154,8 @@ std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& e
       text << "(no raw lines stored for this incident)\n";
     } else {
       write_lines(text, evidence, it->second,
-                  hide_mx ? raw_cell(incidents, row, "mx_host") : std::string(), shown_mx);
+                  hide_mx ? raw_cell(incidents, row, "mx_host") : std::string(), shown_mx,
+                  cell(incidents, row, "kind") == "outbound-downgrade");
     }
     if (options.redact) {
       add_recipients(raw_cell(incidents, row, "recipients"), options.pseudonym_key, replacements);

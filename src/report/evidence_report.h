@@ -4,7 +4,9 @@
 // Contract: takes the rows of the incidents query and of the evidence
 // query (queries/evidence.sql) and writes one block per incident: what
 // happened, then the failed session(s) and the plaintext session line by
-// line with FILE:LINE. The raw lines pass escape_bytes() (base/text.h:
+// line with FILE:LINE. An outbound incident names our host as the sender
+// and the remote MX as the receiver, then its failed attempt(s) and its
+// plaintext delivery. The raw lines pass escape_bytes() (base/text.h:
 // every control, bidi control, backslash or byte that is not UTF-8 written
 // visibly as \xNN); every other field from a log passes strip_controls(). With
 // `redact`, recipient local parts (wherever "local@" occurs) and our own

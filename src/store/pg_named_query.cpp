@@ -19,11 +19,11 @@
 namespace pftls {
 namespace {
 
-// Parameters that are numbers; all others are text.
+// Parameters that are numbers; all others are text (incident_id too: "o<N>"
+// names an outbound incident).
 bool numeric_param(std::string_view name) {
-  return name == "window_us" || name == "since_us" || name == "until_us" || name == "incident_id" ||
-         name == "limit" || name == "after_message_id" || name == "after_outbound_id" ||
-         name == "now_us";
+  return name == "window_us" || name == "since_us" || name == "until_us" || name == "limit" ||
+         name == "after_message_id" || name == "after_outbound_id" || name == "now_us";
 }
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {

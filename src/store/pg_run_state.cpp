@@ -209,6 +209,32 @@ OutboundState PgStore::load_outbound_state() {
     pg_read_fields(m, i, 1, p, pending_message_fields());
     pg_read_fields(m, i, 1 + own, p.record, outbound_fields());
   }
+  PgResult l = conn_->exec(
+      "SELECT owner, owner_seq, role, input, line, raw FROM open_outbound_lines "
+      "WHERE run_host = $1 ORDER BY id",
+      host_param(host_), "load outbound state");
+  for (int i = 0; i < l.rows(); ++i) {
+    const std::string_view owner = l.text(i, 0);
+    const std::int64_t seq = l.int64(i, 1);
+    std::vector<OutboundLine>* lines = nullptr;
+    if (owner == "failure" && seq >= 1 && static_cast<std::size_t>(seq) <= state.failures.size())
+      lines = &state.failures[static_cast<std::size_t>(seq - 1)].evidence;
+    if (owner == "message" && seq >= 1 && static_cast<std::size_t>(seq) <= state.messages.size())
+      lines = &state.messages[static_cast<std::size_t>(seq - 1)].evidence;
+    if (lines == nullptr) continue;
+    lines->push_back(OutboundLine{std::string(l.text(i, 2)), std::string(l.text(i, 3)),
+                                  static_cast<std::uint64_t>(l.int64(i, 4)),
+                                  std::string(l.text(i, 5))});
+  }
+  PgResult n = conn_->exec(
+      "SELECT mx_host, queue_id, message_id, sender, seen_at FROM open_outbound_notes "
+      "WHERE run_host = $1 ORDER BY seq",
+      host_param(host_), "load outbound state");
+  for (int i = 0; i < n.rows(); ++i) {
+    state.notes.push_back(OutboundNote{std::string(n.text(i, 0)), std::string(n.text(i, 1)),
+                                       std::string(n.text(i, 2)), std::string(n.text(i, 3)),
+                                       n.int64(i, 4)});
+  }
   return state;
 }
 
@@ -237,6 +263,43 @@ void PgStore::save_outbound_state(const OutboundState& state) {
     pg_bind_fields(row, p.record, outbound_fields());
   }
   m.flush();
+  conn_->exec("DELETE FROM open_outbound_lines WHERE run_host = $1", host_param(host_),
+              "clear outbound state");
+  conn_->exec("DELETE FROM open_outbound_notes WHERE run_host = $1", host_param(host_),
+              "clear outbound state");
+  BatchInsert l(*conn_, "open_outbound_lines", "run_host, owner, owner_seq, role, input, line, raw",
+                7, "save outbound state");
+  auto save_lines = [&](const char* owner, std::size_t index,
+                        const std::vector<OutboundLine>& lines) {
+    for (const OutboundLine& line : lines) {
+      PgParams& row = l.row();
+      row.add_text(host_);
+      row.add_text(owner);
+      row.add(static_cast<std::int64_t>(index + 1));
+      row.add_text(line.role);
+      row.add_text(line.input);
+      row.add(static_cast<std::int64_t>(line.line));
+      row.add_text(line.raw);
+    }
+  };
+  for (std::size_t i = 0; i < state.failures.size(); ++i)
+    save_lines("failure", i, state.failures[i].evidence);
+  for (std::size_t i = 0; i < state.messages.size(); ++i)
+    save_lines("message", i, state.messages[i].evidence);
+  l.flush();
+  BatchInsert n(*conn_, "open_outbound_notes",
+                "run_host, mx_host, queue_id, message_id, sender, seen_at", 6,
+                "save outbound state");
+  for (const OutboundNote& note : state.notes) {
+    PgParams& row = n.row();
+    row.add_text(host_);
+    row.add_text(note.mx_host);
+    row.add_text(note.queue_id);
+    row.add_text(note.message_id);
+    row.add_text(note.sender);
+    row.add(note.seen_at);
+  }
+  n.flush();
 }
 
 }  // namespace pftls

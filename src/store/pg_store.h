@@ -71,6 +71,8 @@ class PgStore final : public Store {
   void save_message(MessageRecord& m) override;
   void save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) override;
   void save_outbound(OutboundRecord& r) override;
+  void save_outbound_evidence(std::int64_t outbound_id,
+                              const std::vector<OutboundLine>& lines) override;
   void add_client_stats(const ClientStatsList& stats) override;
   PruneCounts prune(Micros before) override;
   void vacuum() override;

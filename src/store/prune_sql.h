@@ -6,8 +6,9 @@
 // or the run state still follows them; outbound fallbacks before it that no
 // pending outbound message refers to; then every session whose times all
 // lie before it, that is not open and that no kept message belongs to, with
-// its evidence. Counts, settings, inputs and runs are not touched. Plain
-// SQL that SQLite and PostgreSQL read alike (PostgreSQL gets $1 for ?1).
+// its evidence. An outbound fallback's evidence lines and message-id go
+// with it (their counts are those of evidence and outbound). Counts, settings, inputs and runs are
+// not touched. Plain SQL that SQLite and PostgreSQL read alike (PostgreSQL gets $1 for ?1).
 #pragma once
 
 #include <array>
@@ -27,25 +28,33 @@ struct PruneStep {
 inline std::int64_t& prune_count(PruneCounts& counts, std::string_view table) {
   if (table == "messages") return counts.messages;
   if (table == "outbound") return counts.outbound;
-  if (table == "evidence") return counts.evidence;
+  if (table == "evidence" || table == "outbound_evidence") return counts.evidence;
+  if (table == "outbound_messages") return counts.outbound_details;
   return counts.sessions;
 }
 
-inline std::array<PruneStep, 4> prune_steps() {
+inline std::array<PruneStep, 6> prune_steps() {
   const std::string old_session =
       "coalesce(end_at, ?1) < ?1 AND coalesce(connect_at, 0) < ?1 "
       "AND coalesce(failure_at, 0) < ?1 AND coalesce(tls_at, 0) < ?1 "
       "AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.session_id = sessions.id) "
       "AND id NOT IN (SELECT session_id FROM open_sessions WHERE session_id IS NOT NULL)";
+  const std::string old_outbound =
+      "plaintext_at < ?1 AND id NOT IN "
+      "(SELECT outbound_id FROM open_outbound_messages WHERE outbound_id IS NOT NULL)";
   return {{
       {"messages",
        "DELETE FROM messages WHERE accepted_at < ?1 "
        "AND id NOT IN (SELECT message_id FROM open_messages) "
        "AND (mx_host, queue_id) NOT IN "
        "(SELECT mx_host, queue_id FROM outbound WHERE plaintext_at >= ?1)"},
-      {"outbound",
-       "DELETE FROM outbound WHERE plaintext_at < ?1 AND id NOT IN "
-       "(SELECT outbound_id FROM open_outbound_messages WHERE outbound_id IS NOT NULL)"},
+      {"outbound_evidence",
+       "DELETE FROM outbound_evidence WHERE outbound_id IN (SELECT id FROM outbound WHERE " +
+           old_outbound + ")"},
+      {"outbound_messages",
+       "DELETE FROM outbound_messages WHERE outbound_id IN (SELECT id FROM outbound WHERE " +
+           old_outbound + ")"},
+      {"outbound", "DELETE FROM outbound WHERE " + old_outbound},
       {"evidence", "DELETE FROM evidence WHERE session_id IN (SELECT id FROM sessions WHERE " +
                        old_session + ")"},
       {"sessions", "DELETE FROM sessions WHERE " + old_session},

@@ -144,12 +144,71 @@ OutboundState SqliteStore::load_outbound_state() {
     read_fields(m, 1, p, pending_message_fields());
     read_fields(m, 1 + own, p.record, outbound_fields());
   }
+  Statement l = db_->prepare(
+      "SELECT owner, owner_seq, role, input, line, raw FROM open_outbound_lines ORDER BY id",
+      "load outbound state");
+  while (l.step()) {
+    const std::string owner = l.column_text(0);
+    const std::int64_t seq = l.column_int(1);
+    std::vector<OutboundLine>* lines = nullptr;
+    if (owner == "failure" && seq >= 1 && static_cast<std::size_t>(seq) <= state.failures.size())
+      lines = &state.failures[static_cast<std::size_t>(seq - 1)].evidence;
+    if (owner == "message" && seq >= 1 && static_cast<std::size_t>(seq) <= state.messages.size())
+      lines = &state.messages[static_cast<std::size_t>(seq - 1)].evidence;
+    if (lines == nullptr) continue;
+    lines->push_back(OutboundLine{l.column_text(2), l.column_text(3),
+                                  static_cast<std::uint64_t>(l.column_int(4)), l.column_text(5)});
+  }
+  Statement n = db_->prepare(
+      "SELECT mx_host, queue_id, message_id, sender, seen_at FROM open_outbound_notes "
+      "ORDER BY seq",
+      "load outbound state");
+  while (n.step()) {
+    state.notes.push_back(OutboundNote{n.column_text(0), n.column_text(1), n.column_text(2),
+                                       n.column_text(3), n.column_int(4)});
+  }
   return state;
 }
 
 void SqliteStore::save_outbound_state(const OutboundState& state) {
-  db_->exec("DELETE FROM open_outbound_failures; DELETE FROM open_outbound_messages",
-            "clear outbound state");
+  db_->exec(
+      "DELETE FROM open_outbound_failures; DELETE FROM open_outbound_messages; "
+      "DELETE FROM open_outbound_lines; DELETE FROM open_outbound_notes",
+      "clear outbound state");
+  Statement l = db_->prepare(
+      "INSERT INTO open_outbound_lines (owner, owner_seq, role, input, line, raw) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      "save outbound state");
+  auto save_lines = [&l](const char* owner, std::size_t index,
+                         const std::vector<OutboundLine>& lines) {
+    for (const OutboundLine& line : lines) {
+      l.reset();
+      l.bind_text(1, owner);
+      l.bind(2, static_cast<std::int64_t>(index + 1));
+      l.bind_kept(3, line.role);
+      l.bind_kept(4, line.input);
+      l.bind(5, static_cast<std::int64_t>(line.line));
+      l.bind_kept(6, line.raw);
+      l.run();
+    }
+  };
+  for (std::size_t i = 0; i < state.failures.size(); ++i)
+    save_lines("failure", i, state.failures[i].evidence);
+  for (std::size_t i = 0; i < state.messages.size(); ++i)
+    save_lines("message", i, state.messages[i].evidence);
+  Statement n = db_->prepare(
+      "INSERT INTO open_outbound_notes (mx_host, queue_id, message_id, sender, seen_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)",
+      "save outbound state");
+  for (const OutboundNote& note : state.notes) {
+    n.reset();
+    n.bind_kept(1, note.mx_host);
+    n.bind_kept(2, note.queue_id);
+    n.bind_kept(3, note.message_id);
+    n.bind_kept(4, note.sender);
+    n.bind(5, note.seen_at);
+    n.run();
+  }
   Statement f = db_->prepare(insert_sql("open_outbound_failures", pending_failure_fields()),
                              "save outbound state");
   for (const auto& failure : state.failures) {

@@ -99,7 +99,21 @@ constexpr const char* kAddedIndexes =
     "direction TEXT NOT NULL, client_ip TEXT NOT NULL, mx_host TEXT NOT NULL, "
     "protocol TEXT NOT NULL, cipher TEXT NOT NULL, bits INTEGER NOT NULL, trust TEXT NOT NULL, "
     "sessions INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, "
-    "PRIMARY KEY (direction, client_ip, mx_host, protocol, cipher, bits, trust)) WITHOUT ROWID";
+    "PRIMARY KEY (direction, client_ip, mx_host, protocol, cipher, bits, trust)) WITHOUT ROWID;"
+    // The outbound evidence and its pending state: those of schema.sql.
+    "CREATE TABLE IF NOT EXISTS outbound_evidence (id INTEGER PRIMARY KEY, "
+    "outbound_id INTEGER NOT NULL REFERENCES outbound (id), role TEXT NOT NULL, "
+    "input TEXT NOT NULL, line INTEGER NOT NULL, raw TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS outbound_evidence_outbound ON outbound_evidence (outbound_id, id);"
+    "CREATE TABLE IF NOT EXISTS outbound_messages ("
+    "outbound_id INTEGER PRIMARY KEY REFERENCES outbound (id), message_id TEXT NOT NULL, "
+    "sender TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS open_outbound_lines (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, "
+    "owner_seq INTEGER NOT NULL, role TEXT NOT NULL, input TEXT NOT NULL, "
+    "line INTEGER NOT NULL, raw TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS open_outbound_notes (seq INTEGER PRIMARY KEY, "
+    "mx_host TEXT NOT NULL, queue_id TEXT NOT NULL, message_id TEXT NOT NULL, "
+    "sender TEXT NOT NULL, seen_at INTEGER NOT NULL)";
 
 void SqliteStore::check_integrity() {
   Statement st = db_->prepare("PRAGMA quick_check", "PRAGMA quick_check");
@@ -231,6 +245,38 @@ void SqliteStore::save_session(SessionRecord& s) {
 
 void SqliteStore::save_outbound(OutboundRecord& r) {
   save_row(r, "outbound", outbound_fields(), Nulls::kExact, kInsertOutbound, "save outbound");
+  if (r.message_id.empty() && r.sender.empty()) return;
+  Statement& st = cached(
+      kUpsertOutboundMessage,
+      [] {
+        return "INSERT INTO outbound_messages (outbound_id, message_id, sender) "
+               "VALUES (?1, ?2, ?3) ON CONFLICT (outbound_id) DO UPDATE SET "
+               "message_id = excluded.message_id, sender = excluded.sender";
+      },
+      "save outbound");
+  st.bind(1, r.id);
+  st.bind_kept(2, r.message_id);
+  st.bind_kept(3, r.sender);
+  st.run();
+}
+
+void SqliteStore::save_outbound_evidence(std::int64_t outbound_id,
+                                         const std::vector<OutboundLine>& lines) {
+  for (const OutboundLine& l : lines) {
+    Statement& st = cached(
+        kInsertOutboundEvidence,
+        [] {
+          return "INSERT INTO outbound_evidence (outbound_id, role, input, line, raw) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5)";
+        },
+        "save outbound evidence");
+    st.bind(1, outbound_id);
+    st.bind_kept(2, l.role);
+    st.bind_kept(3, l.input);
+    st.bind(4, static_cast<std::int64_t>(l.line));
+    st.bind_kept(5, l.raw);
+    st.run();
+  }
 }
 
 void SqliteStore::save_message(MessageRecord& m) {
@@ -291,7 +337,7 @@ PruneCounts SqliteStore::prune(Micros before) {
     Statement st = db_->prepare(step.sql, "prune " + std::string(step.table));
     st.bind(1, before);
     st.run();
-    prune_count(out, step.table) = db_->changes();
+    prune_count(out, step.table) += db_->changes();
   }
   return out;
 }

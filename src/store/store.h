@@ -31,6 +31,7 @@ namespace pftls {
 // What Store::prune removed, per table.
 struct PruneCounts {
   std::int64_t messages = 0, outbound = 0, evidence = 0, sessions = 0;
+  std::int64_t outbound_details = 0;  // outbound_messages rows, with their fallbacks
 };
 
 // A named query's parameter: NULL, an integer or text.

@@ -28,7 +28,7 @@ struct Table {
   std::string_view id;
   bool added = false;
 };
-constexpr std::array<Table, 15> kTables = {{
+constexpr std::array<Table, 19> kTables = {{
     {"settings", ""},
     {"sessions", "id"},
     {"messages", "id"},
@@ -42,6 +42,10 @@ constexpr std::array<Table, 15> kTables = {{
     {"outbound", "id"},
     {"open_outbound_failures", "seq"},
     {"open_outbound_messages", "seq"},
+    {"outbound_evidence", "id", true},
+    {"outbound_messages", "", true},
+    {"open_outbound_lines", "id", true},
+    {"open_outbound_notes", "seq", true},
     {"inputs", "id"},
     {"runs", "id"},
 }};

@@ -582,6 +582,40 @@ case $CASE in
       fi
       grep -q 'ev.*2Jil.*elpmaxe.moc' shown || fail "$cmd lost the name: $(cat -v shown)"
     done ;;
+  show_outbound_incident)
+    # An outbound incident by its id o1 (O1 too): our host sent, the remote
+    # MX received, and the raw lines of the failed attempts and of the
+    # plaintext delivery; ids that are neither N nor oN are refused (one
+    # line), an unknown one says so (exit 2, as for N); a redacted report
+    # hides our host.
+    run ingest --db db --year 2026 --tz UTC "$SAMPLES/postfix-3.7/mx.test.log"
+    expect_rc 0
+    for id in o1 O1; do
+      run show "$id" --db db
+      expect_rc 0
+      grep -q '^== Incident o1: outbound-downgrade' "$tmp/out" || fail "show $id: no heading: $(cat "$tmp/out")"
+      grep -q '^sending MTA: *mx (ours)$' "$tmp/out" || fail "show $id: sender is not our host"
+      grep -q '^receiving MTA: *127.0.0.19 (mail.weak.test)$' "$tmp/out" || fail "show $id: no remote MX"
+      grep -q '^message-id: *invoice-42@mx.test$' "$tmp/out" || fail "show $id: no message-id"
+      grep -q '^sender: *ops@mx.test$' "$tmp/out" || fail "show $id: no sender"
+      grep -A3 '^-- failed attempt$' "$tmp/out" | grep -q 'SSL_connect error to mail.weak.test' ||
+        fail "show $id: no failed attempt lines: $(cat "$tmp/out")"
+      grep -A1 '^-- plaintext delivery$' "$tmp/out" | grep -q 'status=sent' ||
+        fail "show $id: no plaintext delivery line: $(cat "$tmp/out")"
+    done
+    run show o1 --db db --redact
+    expect_rc 0
+    grep -q ' mx postfix/' "$tmp/out" && fail "show o1 --redact shows our host name"
+    grep -q '^sending MTA: *host-[0-9a-f]\{8\} (ours)$' "$tmp/out" || fail "show o1 --redact: no pseudonym"
+    run show o99 --db db
+    expect_rc 2
+    expect_one_line_err
+    expect_err "no incident o99"
+    for bad in x1 o o0 -1 1o 0; do
+      run show "$bad" --db db
+      [[ $(rc) != 0 ]] || fail "show $bad: exit 0"
+      expect_one_line_err
+    done ;;
   *)
     fail "unknown case" ;;
 esac

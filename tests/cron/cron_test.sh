@@ -2,12 +2,14 @@
 # cron_test.sh PFTLS PFTLS_GEN CASE: cron-grade ingest, by name.
 # The promise under test: however a log is cut into runs (growing file,
 # rotations, torn lines, crashes, overlapping runs), every export (incidents,
-# failures, clients, the TLS inventory, and the never-tls, failing and lost listings) equals
-# that of one run over the whole log.
+# failures, clients, the TLS inventory, and the never-tls, failing and lost listings)
+# and every outbound incident's evidence (show o<N>) equals that of one run
+# over the whole log.
 set -uo pipefail
 PFTLS=$1
 GEN=$2
 CASE=$3
+SAMPLES=$(cd "$(dirname "$0")/../../samples" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
@@ -24,6 +26,12 @@ exports() {
     echo "== $q"
     # shellcheck disable=SC2086 # the words of $q are the arguments
     "$PFTLS" $q --db "$1" || echo "(exit $?)"
+  done
+  # Each outbound incident's evidence (show o<N>).
+  local id
+  for id in $("$PFTLS" export incidents --db "$1" 2>/dev/null | grep -o '^o[0-9]*'); do
+    echo "== show $id"
+    "$PFTLS" show "$id" --db "$1" || echo "(exit $?)"
   done
 }
 reference() {  # reference DB from one run over the whole log $1
@@ -189,6 +197,27 @@ case $CASE in
     wait $holder
     [[ $rc == 75 ]] || fail "locked database: exit $rc, expected 75"
     grep -q "locked" c.err || fail "no clear message: $(cat c.err)" ;;
+  outbound_every_cut)
+    # The sample logs with outbound incidents, cut into two runs at every
+    # line: the outbound evidence (show o<N>, with message-id and sender)
+    # and every export equal one run's.
+    ARGS=(--year 2026 --tz UTC)
+    for log in "$SAMPLES/postfix-3.7/mx.test.log" "$SAMPLES/versions/postfix-3.11.log"; do
+      rm -f ref.db* ref.csv
+      cp "$log" whole.log
+      "$PFTLS" ingest --db ref.db "${ARGS[@]}" whole.log >/dev/null 2>&1 || fail "reference ingest failed"
+      exports ref.db >ref.csv
+      grep -q '^== show o1$' ref.csv || fail "$log: no outbound incident to test"
+      lines=$(wc -l <"$log")
+      for ((cut = 1; cut < lines; cut++)); do
+        rm -f db db-wal db-shm
+        head -n $cut "$log" >whole.log
+        ingest whole.log || fail "cut $cut: first run failed"
+        cp "$log" whole.log
+        ingest whole.log || fail "cut $cut: second run failed"
+        same_as_reference db "$(basename "$log") cut after line $cut"
+      done
+    done ;;
   *)
     fail "unknown case" ;;
 esac

@@ -45,6 +45,10 @@ struct CheckingOutboundSink : test_support::MemoryOutboundSink {
     FUZZ_CHECK(r.id == 0 || rows.count(r.id) == 1, line);
     MemoryOutboundSink::save_outbound(r);
   }
+  void save_outbound_evidence(std::int64_t id, const std::vector<OutboundLine>& lines) override {
+    FUZZ_CHECK(rows.count(id) == 1, line);
+    MemoryOutboundSink::save_outbound_evidence(id, lines);
+  }
 };
 
 inline CorrelatorLimits small_correlator_limits() {

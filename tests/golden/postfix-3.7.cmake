@@ -27,3 +27,10 @@ pftls_golden(postfix37_mx_clients postfix-3.7.mx.test.clients.csv
 pftls_golden(postfix37_mx_tls postfix-3.7.mx.test.tls.csv
   INGEST --year 2026 --tz UTC ${P37}/mx.test.log
   QUERY export tls)
+# An outbound incident's evidence (pftls show o1): our host sent, the weak
+# partner received; the failed attempts' lines and the plaintext delivery,
+# message-id and sender from the queue id's cleanup and qmgr lines; the
+# same however the log is cut into runs (split-lines).
+pftls_golden(postfix37_mx_show_outbound postfix-3.7.mx.test.show-o1.txt
+  INGEST --year 2026 --tz UTC ${P37}/mx.test.log
+  QUERY show o1)

@@ -54,3 +54,6 @@ pftls_golden(versions_3.11_tls versions.${v}.tls.csv ALL_RECOGNISED
   INGEST ${opts} QUERY export tls)
 pftls_golden(versions_3.11_tls_out versions.${v}.tls-out.json ALL_RECOGNISED
   INGEST ${opts} QUERY tls --direction out --format json)
+# The outbound incident with Postfix 3.11's tls=may:none: its evidence.
+pftls_golden(versions_3.11_show_outbound versions.postfix-3.11.show-o1.txt ALL_RECOGNISED
+  INGEST --year 2026 --tz UTC ${VERSIONS}/postfix-3.11.log QUERY show o1)

@@ -42,6 +42,14 @@ for q in "${queries[@]}" evidence; do
     if [[ $q == evidence ]]; then sqlite3 "$db.db" "$evidence"; else "$pftls" export "$q" --db "$db.db"; fi >"$db.$q"
   done
   [[ -s whole.$q ]] || fail "$q of the whole log is empty"
+  if [[ $q == incidents ]]; then
+    # Version 1 kept no queue id notes: an outbound incident whose cleanup
+    # and qmgr lines the old release read has no message-id and sender
+    # (those columns of outbound rows are left out). The rest must be the same.
+    for db in old whole; do
+      awk -F, -v OFS=, '/^o[0-9]/ { $12 = ""; $13 = "" } 1' "$db.$q" >"$db.$q.cmp" && mv "$db.$q.cmp" "$db.$q"
+    done
+  fi
   diff -u "whole.$q" "old.$q" || fail "$q after the rest differs from one run"
 done
 

@@ -91,6 +91,11 @@ struct MemoryOutboundSink : OutboundSink {
     }
     rows[r.id] = r;
   }
+  std::map<std::int64_t, std::vector<OutboundLine>> evidence;  // by record id
+  void save_outbound_evidence(std::int64_t id, const std::vector<OutboundLine>& lines) override {
+    auto& kept = evidence[id];
+    kept.insert(kept.end(), lines.begin(), lines.end());
+  }
   std::vector<OutboundRecord> records() const {
     std::vector<OutboundRecord> out;
     for (const auto& [id, r] : rows) out.push_back(r);

@@ -31,7 +31,8 @@ class Feeder {
     Envelope env;
     ASSERT_EQ(parser_.parse(line, env), EnvelopeStatus::kPostfix) << line;
     Event ev;
-    if (PatternSet::builtin().match(env.service, env.message, ev)) t.on_event(env, ev, ord_);
+    if (PatternSet::builtin().match(env.service, env.message, ev))
+      t.on_event(env, ev, ord_, OutboundTracker::RawLine{line, "log", ord_ + 1});
     ++ord_;
   }
   void feed(OutboundTracker& t, const std::vector<std::string>& lines) {
@@ -50,6 +51,16 @@ std::vector<std::string> read_lines(const std::string& path) {
   std::string l;
   while (std::getline(in, l)) lines.push_back(l);
   return lines;
+}
+
+// A record's stored evidence as "ROLE LINE: RAW" lines.
+std::string evidence_text(const MemorySink& sink, std::int64_t id) {
+  std::string out;
+  auto it = sink.evidence.find(id);
+  if (it == sink.evidence.end()) return out;
+  for (const auto& l : it->second)
+    out += l.role + " " + std::to_string(l.line) + ": " + l.raw + "\n";
+  return out;
 }
 
 // What is pending, through the tracker's public state: failures waiting
@@ -460,6 +471,7 @@ TEST_P(OutboundScenario, EveryCutBetweenTwoRuns) {
       EXPECT_EQ(got.plaintext_ord, r.plaintext_ord) << s.name << ", cut " << cut;
       EXPECT_EQ(got.recipients, r.recipients) << s.name << ", cut " << cut;
       EXPECT_EQ(got.fallback_seen, r.fallback_seen) << s.name << ", cut " << cut;
+      EXPECT_EQ(evidence_text(sink, id), evidence_text(whole, id)) << s.name << ", cut " << cut;
     }
   }
 }
@@ -491,7 +503,20 @@ TEST(OutboundTracker, CapturedLogCutEverywhereGivesTheSameRecord) {
     EXPECT_EQ(got.failure_reason, want.failure_reason) << "cut " << cut;
     EXPECT_EQ(got.plaintext_at, want.plaintext_at) << "cut " << cut;
     EXPECT_EQ(got.recipients, want.recipients) << "cut " << cut;
+    EXPECT_EQ(got.message_id, want.message_id) << "cut " << cut;
+    EXPECT_EQ(got.sender, want.sender) << "cut " << cut;
+    EXPECT_EQ(evidence_text(sink, got.id), evidence_text(whole, want.id)) << "cut " << cut;
   }
+  // The captured log's fallback has its queue id's message-id and sender,
+  // and the lines of its failed attempts and its plaintext delivery.
+  const OutboundRecord& r = whole.rows.begin()->second;
+  EXPECT_FALSE(r.message_id.empty());
+  EXPECT_FALSE(r.sender.empty());
+  const std::string ev = evidence_text(whole, r.id);
+  EXPECT_NE(ev.find("failed "), std::string::npos) << ev;
+  EXPECT_NE(ev.find("SSL_connect error to mail.weak.test"), std::string::npos) << ev;
+  EXPECT_NE(ev.find("plaintext "), std::string::npos) << ev;
+  EXPECT_NE(ev.find("status=sent"), std::string::npos) << ev;
 }
 
 TEST(OutboundTracker, StateHoldsWhatIsPending) {
@@ -796,6 +821,145 @@ TEST(OutboundTracker, OnlySmtpAndLmtpLinesCount) {
            "status=sent (delivered to mailbox)"});
   EXPECT_EQ(pending_failures(t), 0u);
   EXPECT_EQ(pending_messages(t), 0u);
+}
+
+}  // namespace
+}  // namespace pftls
+
+namespace pftls {
+namespace {
+
+std::string cleanup(const std::string& time, const std::string& qid, const std::string& id,
+                    const std::string& host = "mx") {
+  return head(time, host, 200, "cleanup") + qid + ": message-id=<" + id + ">";
+}
+std::string qmgr_from(const std::string& time, const std::string& qid, const std::string& from,
+                      const std::string& host = "mx") {
+  return head(time, host, 100, "qmgr") + qid + ": from=<" + from +
+         ">, size=512, nrcpt=1 (queue active)";
+}
+
+// The lines of a fallback: failed attempt, then the plaintext delivery,
+// each in its role, in log order; message-id and sender from the queue
+// id's cleanup and qmgr lines.
+TEST(OutboundEvidence, FailedAttemptAndPlaintextDelivery) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  const std::vector<std::string> lines = {
+      cleanup("00:41:37", "30BA91102C2", "m1@mx.test"),
+      qmgr_from("00:41:37", "30BA91102C2", "ap@mx.test"),
+      ssl_error("00:41:38", 31),
+      library("00:41:38", 31),
+      deferred("00:41:38", 31, "30BA91102C2"),
+      ssl_error("00:41:40", 32),
+      cannot_start("00:41:40", 32, "30BA91102C2"),
+      sent("00:41:41", 32, "30BA91102C2"),
+      removed("00:41:41", "30BA91102C2"),
+  };
+  f.feed(t, lines);
+  ASSERT_EQ(sink.rows.size(), 1u);
+  const OutboundRecord& r = sink.rows.begin()->second;
+  EXPECT_EQ(r.message_id, "m1@mx.test");
+  EXPECT_EQ(r.sender, "ap@mx.test");
+  std::string want;
+  for (std::size_t i = 2; i < 8; ++i)
+    want += std::string(i == 7 ? "plaintext " : "failed ") + std::to_string(i + 1) + ": " +
+            lines[i] + "\n";
+  EXPECT_EQ(evidence_text(sink, r.id), want);
+  EXPECT_EQ(pending_messages(t), 0u);
+  EXPECT_TRUE(t.export_state().notes.empty());  // "removed" forgot them
+}
+
+// A second recipient delivered later in plaintext adds its line to the
+// stored record's evidence at once.
+TEST(OutboundEvidence, LaterPlaintextRecipientsFollow) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, {ssl_error("00:41:38", 31), cannot_start("00:41:38", 31, "30BA91102C2"),
+             sent("00:41:39", 31, "30BA91102C2"),
+             sent("00:41:39", 31, "30BA91102C2", "mx", "b@weak.test")});
+  ASSERT_EQ(sink.rows.size(), 1u);
+  const std::string ev = evidence_text(sink, sink.rows.begin()->first);
+  EXPECT_NE(ev.find("plaintext 3: "), std::string::npos) << ev;
+  EXPECT_NE(ev.find("plaintext 4: "), std::string::npos) << ev;
+  EXPECT_TRUE(t.export_state().messages.at(0).evidence.empty());  // all stored
+}
+
+// Pending lines are part of the state: a failure in one run, the fallback
+// in the next, and the record carries both runs' lines, message-id and
+// sender.
+TEST(OutboundEvidence, StateCarriesLinesAndNotes) {
+  MemorySink sink;
+  Feeder f;
+  OutboundTracker first(sink);
+  f.feed(first, {cleanup("00:41:37", "30BA91102C2", "m1@mx.test"),
+                 qmgr_from("00:41:37", "30BA91102C2", "ap@mx.test"), ssl_error("00:41:38", 31)});
+  OutboundTracker::State state = first.export_state();
+  ASSERT_EQ(state.failures.size(), 1u);
+  EXPECT_EQ(state.failures[0].evidence.size(), 1u);
+  ASSERT_EQ(state.notes.size(), 1u);
+  EXPECT_EQ(state.notes[0].message_id, "m1@mx.test");
+  EXPECT_EQ(state.notes[0].sender, "ap@mx.test");
+  OutboundTracker second(sink);
+  second.restore(state);
+  f.feed(second,
+         {cannot_start("00:41:38", 31, "30BA91102C2"), sent("00:41:39", 31, "30BA91102C2")});
+  ASSERT_EQ(sink.rows.size(), 1u);
+  const OutboundRecord& r = sink.rows.begin()->second;
+  EXPECT_EQ(r.message_id, "m1@mx.test");
+  EXPECT_EQ(r.sender, "ap@mx.test");
+  EXPECT_EQ(evidence_text(sink, r.id).substr(0, 9), "failed 3:");
+}
+
+// The evidence budget: a line beyond it is not kept and is counted, in
+// the run's drop counts too; per entry at most evidence_lines are kept.
+TEST(OutboundEvidence, BudgetIsBoundedAndCounted) {
+  MemorySink sink;
+  OutboundLimits limits;
+  limits.evidence_total_bytes = 150;
+  limits.evidence_lines = 2;
+  OutboundTracker t(sink, limits);
+  Feeder f;
+  f.feed(t, {ssl_error("00:41:38", 31), library("00:41:38", 31), library("00:41:38", 31),
+             ssl_error("00:41:38", 32)});
+  const OutboundTracker::State state = t.export_state();
+  ASSERT_EQ(state.failures.size(), 2u);
+  EXPECT_EQ(state.failures[0].evidence.size(), 1u);  // the library line passed the budget
+  EXPECT_EQ(state.failures[1].evidence.size(), 0u);
+  EXPECT_GE(t.counts().evidence_dropped, 2u);
+  DropCounts d;
+  t.add_drops(d);
+  EXPECT_EQ(d.evidence_dropped, t.counts().evidence_dropped);
+
+  OutboundLimits few;
+  few.evidence_lines = 2;
+  MemorySink sink2;
+  OutboundTracker u(sink2, few);
+  Feeder g;
+  g.feed(u, {ssl_error("00:41:38", 31), library("00:41:38", 31), library("00:41:38", 31)});
+  EXPECT_EQ(u.export_state().failures.at(0).evidence.size(), 2u);
+  EXPECT_EQ(u.counts().evidence_dropped, 0u);
+}
+
+// Notes are bounded (the oldest go, counted) and aged.
+TEST(OutboundEvidence, NotesAreBoundedAndAged) {
+  MemorySink sink;
+  OutboundLimits limits;
+  limits.max_notes = 2;
+  OutboundTracker t(sink, limits);
+  Feeder f;
+  f.feed(t, {cleanup("00:41:37", "AAAAA11111", "a@mx"), cleanup("00:41:37", "BBBBB22222", "b@mx"),
+             cleanup("00:41:38", "CCCCC33333", "c@mx")});
+  auto notes = t.export_state().notes;
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[0].queue_id, "BBBBB22222");
+  EXPECT_EQ(t.counts().dropped, 1u);
+  f.feed(t, cleanup("02:41:38", "DDDDD44444", "d@mx"));  // two hours on
+  notes = t.export_state().notes;
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].queue_id, "DDDDD44444");
 }
 
 }  // namespace

@@ -126,7 +126,8 @@ TEST_F(SqliteStoreTest, RunStateComesBackAsSaved) {
                              6,
                              "alert-handshake-failure",
                              "0A000410",
-                             1'700'000'000'000'001};
+                             1'700'000'000'000'001,
+                             {{"failed", "mail.log", 5, "SSL_connect error \x1f"}}};
     OutboundPendingMessage pm;
     pm.record = {0,
                  "mx",
@@ -142,7 +143,9 @@ TEST_F(SqliteStoreTest, RunStateComesBackAsSaved) {
                  0,
                  0,
                  {"ap@weak.test", "x\x1dy@weak.test"},
-                 true};
+                 true,
+                 "",
+                 ""};
     pm.syslog_name = "postfix/smtp";
     pm.pid = 5031;
     pm.attempt_ord = 37;
@@ -151,6 +154,9 @@ TEST_F(SqliteStoreTest, RunStateComesBackAsSaved) {
     outbound.failures = {f};
     outbound.messages = {pm, pm};
     outbound.messages[1].record.id = 12;
+    outbound.messages[0].evidence = {{"failed", "mail.log", 6, "a"},
+                                     {"plaintext", "other.log", 7, "b"}};
+    outbound.notes = {{"mx", "4fRk2P0mQtz2Jd1", "id@x", "ap@x", 3}, {"mx", "Q2", "", "s@x", 4}};
     store.save_state(state);
     store.save_outbound_state(outbound);
     store.commit_run();
@@ -166,6 +172,26 @@ TEST_F(SqliteStoreTest, RunStateComesBackAsSaved) {
   OutboundState out = store.load_outbound_state();
   EXPECT_TRUE(same(out.failures, outbound.failures));
   EXPECT_TRUE(same(out.messages, outbound.messages));
+  // The outbound entries' raw lines and the queue ids' notes.
+  auto lines = [](const std::vector<OutboundLine>& v) {
+    std::string t;
+    for (const auto& l : v)
+      t += l.role + "|" + l.input + "|" + std::to_string(l.line) + "|" + l.raw + "\n";
+    return t;
+  };
+  ASSERT_EQ(out.failures.size(), 1u);
+  EXPECT_EQ(lines(out.failures[0].evidence), lines(outbound.failures[0].evidence));
+  ASSERT_EQ(out.messages.size(), 2u);
+  EXPECT_EQ(lines(out.messages[0].evidence), lines(outbound.messages[0].evidence));
+  EXPECT_TRUE(out.messages[1].evidence.empty());
+  ASSERT_EQ(out.notes.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(out.notes[i].mx_host, outbound.notes[i].mx_host);
+    EXPECT_EQ(out.notes[i].queue_id, outbound.notes[i].queue_id);
+    EXPECT_EQ(out.notes[i].message_id, outbound.notes[i].message_id);
+    EXPECT_EQ(out.notes[i].sender, outbound.notes[i].sender);
+    EXPECT_EQ(out.notes[i].seen_at, outbound.notes[i].seen_at);
+  }
 }
 
 TEST_F(SqliteStoreTest, RolledBackRunLeavesTheFileAsItWas) {
