@@ -27,3 +27,9 @@ pftls_golden(postfix37_mx_clients postfix-3.7.mx.test.clients.csv
 pftls_golden(postfix37_mx_tls postfix-3.7.mx.test.tls.csv
   INGEST --year 2026 --tz UTC ${P37}/mx.test.log
   QUERY export tls)
+# What a stricter policy would do to the clients of real Postfix output:
+# TLS 1.3 passes any cipher list, the loglevel-0 listener's client is
+# unknown, the downgraded ones are failing, the plaintext one is not lost.
+pftls_golden(postfix37_mx_whatif postfix-3.7.mx.test.whatif.csv
+  INGEST --year 2026 --tz UTC ${P37}/mx.test.log
+  QUERY whatif --protocols >=TLSv1.2 --ciphers ECDHE+AESGCM:!aNULL --format csv)
