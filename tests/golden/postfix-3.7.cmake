@@ -33,3 +33,14 @@ pftls_golden(postfix37_mx_tls postfix-3.7.mx.test.tls.csv
 pftls_golden(postfix37_mx_whatif postfix-3.7.mx.test.whatif.csv
   INGEST --year 2026 --tz UTC ${P37}/mx.test.log
   QUERY whatif --protocols >=TLSv1.2 --ciphers ECDHE+AESGCM:!aNULL --format csv)
+# whatif against the real change it predicts (samples/postfix-3.7-whatif):
+# before the change, the two clients that fail after it are at-risk and no
+# other is; before and after together, they still are (their failed
+# handshakes counted), and the others unchanged.
+set(P37W ${SAMPLES}/postfix-3.7-whatif)
+pftls_golden(postfix37_whatif_before postfix-3.7-whatif.before.csv
+  INGEST --year 2026 --tz UTC ${P37W}/policy.test.before.log
+  QUERY whatif --protocols >=TLSv1.2 --ciphers ECDHE+AESGCM:!aNULL --format csv)
+pftls_golden(postfix37_whatif_both postfix-3.7-whatif.both.csv
+  INGEST --year 2026 --tz UTC ${P37W}/policy.test.before.log ${P37W}/policy.test.after.log
+  QUERY whatif --protocols >=TLSv1.2 --ciphers ECDHE+AESGCM:!aNULL --format csv)
