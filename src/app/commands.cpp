@@ -220,6 +220,25 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
   return 0;
 }
 
+int run_whatif_command(const QueryOptions& q, const WhatifPolicy& policy) {
+  auto store = open_database(q.db, DbUse::kQuery);
+  const Params params = {
+      {"since_us", param(q.since)}, {"until_us", param(q.until)}, {"client_ip", param(q.client)}};
+  WhatifTally tally(policy);
+  store->query_rows("whatif", params, tally);
+  const ResultSet rs = tally.result();
+  write_output(q.output, [&](std::ostream& out) {
+    auto writer = listing_writer(
+        QuerySpec{"whatif", false, false, nullptr, WhatifTally::kTableColumns}, q, out);
+    writer->begin(rs.columns);
+    for (const auto& row : rs.rows) {
+      if (!writer->row(row)) break;
+    }
+    writer->end();
+  });
+  return 0;
+}
+
 int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
   auto store = open_database(q.db, DbUse::kQuery);
   // Before any query: a redaction without its key is refused at once.

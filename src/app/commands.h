@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "app/options.h"
+#include "app/whatif.h"
 #include "store/store.h"
 
 namespace pftls {
@@ -45,6 +46,8 @@ int run_evidence_command(const QueryOptions& query, const EvidenceOptions& evide
 int run_status_command(const std::string& db, int runs, OutputFormat format);
 // pftls metrics: the Prometheus text (metrics.h) to PATH ("" or "-": stdout).
 int run_metrics_command(const std::string& db, const std::string& path);
+// pftls whatif: each inbound client's verdict under `policy` (whatif.h).
+int run_whatif_command(const QueryOptions& options, const WhatifPolicy& policy);
 // pftls copy: a SQLite store into a new PostgreSQL database (store_copy.h).
 int run_copy_command(const std::string& from, const std::string& to);
 

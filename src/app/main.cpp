@@ -50,6 +50,8 @@ struct Cli {
   std::string metrics_path;
   std::string copy_from, copy_to;
   PruneArgs prune;
+  std::string whatif_protocols, whatif_ciphers;
+  bool whatif_require_tls = false;
   std::vector<std::pair<const CLI::App*, std::function<int()>>> actions;
 
   void on(const CLI::App* cmd, std::function<int()> run) {
@@ -219,6 +221,34 @@ void add_tls_query(CLI::App* cmd, Cli& cli, bool exporting) {
   }
 }
 
+// whatif: each inbound client's verdict under a proposed TLS policy. The
+// policy is read (and libssl asked) before the database is opened.
+void add_whatif(CLI::App& app, Cli& cli) {
+  auto* cmd = app.add_subcommand(
+      "whatif", "Print what a proposed TLS policy (protocols, ciphers) would do to each client");
+  cli.on(cmd, [&cli] {
+    const QueryOptions q = validate_query(cli.db, cli.query);
+    WhatifPolicy policy;
+    policy.protocols = ProtocolPolicy::parse(cli.whatif_protocols);
+    if (!cli.whatif_ciphers.empty()) policy.ciphers = CipherPolicy::expand(cli.whatif_ciphers);
+    policy.require_tls = cli.whatif_require_tls;
+    return run_whatif_command(q, policy);
+  });
+  add_db(cmd, cli);
+  cmd->add_option("--protocols", cli.whatif_protocols,
+                  "Allowed protocols in smtpd_tls_protocols syntax: '>=TLSv1.2' or '!SSLv3, "
+                  "!TLSv1, !TLSv1.1' (default: all)");
+  cmd->add_option("--ciphers", cli.whatif_ciphers,
+                  "Allowed ciphers below TLS 1.3 as an OpenSSL cipher string, expanded by libssl "
+                  "(e.g. 'ECDHE+AESGCM:!aNULL'; default: all)");
+  cmd->add_flag("--require-tls", cli.whatif_require_tls,
+                "The policy also requires TLS (smtpd_tls_security_level = encrypt): clients "
+                "that never use it are lost");
+  add_time_range(cmd, cli);
+  cmd->add_option("--client", cli.query.client, kClientHelp);
+  add_format(cmd, cli);
+}
+
 // A query subcommand with --db and --format only.
 void add_plain_query(CLI::App& app, Cli& cli, const char* name, const char* help, QuerySpec spec) {
   auto* cmd = app.add_subcommand(name, help);
@@ -258,6 +288,7 @@ void add_queries(CLI::App& app, Cli& cli) {
   add_match(clients, cli, kMatchHelp);
   add_tls_query(app.add_subcommand("tls", "Print what each client's TLS sessions negotiated"), cli,
                 false);
+  add_whatif(app, cli);
   auto* show = app.add_subcommand(
       "show", "Print one incident with the raw log lines of its failed and plaintext sessions");
   cli.on_evidence(show, false);

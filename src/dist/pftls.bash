@@ -6,7 +6,7 @@ _pftls() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="ingest incidents failures lost clients failing never-tls show status export copy prune metrics tls"
+  local commands="ingest incidents failures lost clients failing never-tls show status export copy prune metrics tls whatif"
   local exports="incidents failures clients evidence tls"
   local query="--db --window --client --since --until --format --columns --wide --help"
 
@@ -55,7 +55,7 @@ _pftls() {
       return
       ;;
     --window | --year | --lock-wait | --on-incident | --journal-timeout | --unit | --since | --until | \
-      --client | --org | --runs | --to)
+      --client | --org | --runs | --to | --protocols | --ciphers)
       return
       ;;
   esac
@@ -82,6 +82,7 @@ _pftls() {
     status) opts="--db --runs --format --help" ;;
     metrics) opts="--db --help" ;;
     tls) opts="--db --direction --client --format --columns --wide --help" ;;
+    whatif) opts="--db --protocols --ciphers --require-tls --since --until --client --format --columns --wide --help" ;;
     copy) opts="--from --to --help" ;;
     prune) opts="--db --before --keep --window --vacuum --lock-wait --help" ;;
     export)

@@ -25,7 +25,7 @@ struct NamedQuery {
   bool on_incidents;  // reads temp.incidents_now
 };
 
-inline constexpr std::array<NamedQuery, 14> kNamedQueries = {{
+inline constexpr std::array<NamedQuery, 15> kNamedQueries = {{
     {"incidents", true, false},
     {"incidents_selected", true, true},
     {"evidence", true, true},
@@ -34,6 +34,7 @@ inline constexpr std::array<NamedQuery, 14> kNamedQueries = {{
     {"failing_senders", false, false},
     {"never_tls", false, false},
     {"tls", false, false},
+    {"whatif", false, false},
     {"status_inputs", false, false},
     {"status_damaged", false, false},
     {"status_runs", false, false},

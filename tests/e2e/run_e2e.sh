@@ -88,6 +88,12 @@ HOSTS_LINES=(
   "127.0.0.18 mail.legacy.test"   # scenario tls10-then-plain
   "127.0.0.19 mail.weak.test"     # scenario outbound-weak: the weak partner (a real Postfix instance)
   "127.0.0.20 mail.quietfail.test" # scenario quiet-downgrade
+  "127.0.0.40 policy.test"        # whatif: a receiving server before and after a policy change
+  "127.0.0.41 tls10.whatif.test"  # whatif: speaks TLS 1.0 only
+  "127.0.0.42 rsa.whatif.test"    # whatif: TLS 1.2 with RSA key exchange only (AES256-SHA)
+  "127.0.0.43 ecdhe.whatif.test"  # whatif: TLS 1.2 ECDHE-RSA-AES256-GCM-SHA384
+  "127.0.0.44 tls13.whatif.test"  # whatif: TLS 1.3
+  "127.0.0.45 plain.whatif.test"  # whatif: never STARTTLS
 )
 MX_IP=127.0.0.10
 MX_QUIET_IP=127.0.0.30
@@ -722,6 +728,91 @@ for l in "${LOGS[@]}"; do
     fi
   fi
 done
+
+# ------------------------------------------------------------------ whatif --
+# pftls whatif against the real change it predicts: a permissive receiver
+# (TLS 1.0 to 1.3, every cipher down to RSA key exchange) sees five clients;
+# whatif judges them under the stricter policy; the receiver then takes that
+# policy (reload) and the clients come again. Every client that now fails
+# must have been at-risk or failing, and no ok client may fail.
+WHATIF_PROTOCOLS='>=TLSv1.2'
+WHATIF_CIPHERS='ECDHE+AESGCM:!aNULL'
+POLICY_IP=127.0.0.40
+declare -A WHATIF_CLIENT=(
+  [127.0.0.41]="--tls --tls-protocol tlsv1 --tls-cipher DEFAULT:@SECLEVEL=0"
+  [127.0.0.42]="--tls --tls-protocol tlsv1_2 --tls-cipher AES256-SHA"
+  [127.0.0.43]="--tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES256-GCM-SHA384"
+  [127.0.0.44]="--tls"
+  [127.0.0.45]=""
+)
+POLICYLOG=$T/logs/policy.log
+make_cert policy policy.test
+make_instance policy policy.test "$POLICY_IP" "
+mydestination = policy.test
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $T/tls/policy.crt
+smtpd_tls_key_file = $T/tls/policy.key
+smtpd_tls_loglevel = 1
+smtpd_tls_protocols = >=TLSv1
+smtpd_tls_mandatory_protocols = >=TLSv1
+smtpd_tls_ciphers = medium
+tls_medium_cipherlist = ALL:!aNULL:!eNULL:@SECLEVEL=0
+" "$POLICY_IP:25     inet  n       -       n       -       -       smtpd"
+
+# whatif_round N: each client sends one message; wait for all sessions to end.
+whatif_round() {
+  local ip opts
+  for ip in "${!WHATIF_CLIENT[@]}"; do
+    read -r -a opts <<<"${WHATIF_CLIENT[$ip]}"
+    swaks_run "whatif-$1" "$ip" policy.test "r$1@policy.test" "whatif-$1-$ip@whatif.test" "${opts[@]}"
+  done
+  for ip in "${!WHATIF_CLIENT[@]}"; do wait_sessions_closed "$POLICYLOG" "$ip"; done
+}
+say "whatif: round 1 under the permissive policy"
+whatif_round 1
+wait_count "$POLICYLOG" "$re_client" "${#WHATIF_CLIENT[@]}" 20 "whatif: every client delivered in round 1"
+cp "$POLICYLOG" "$T/pftls/policy-before.log"
+"$PFTLS" ingest --db "$T/pftls/whatif.db" --tz UTC --year "$YEAR" "$T/pftls/policy-before.log" \
+  >/dev/null 2>"$T/pftls/whatif.ingest.err" || die "whatif: ingest failed: $(tail -n 3 "$T/pftls/whatif.ingest.err")"
+"$PFTLS" whatif --db "$T/pftls/whatif.db" --protocols "$WHATIF_PROTOCOLS" --ciphers "$WHATIF_CIPHERS" \
+  --format csv >"$T/pftls/whatif.csv" 2>"$T/pftls/whatif.err" || die "whatif failed: $(cat "$T/pftls/whatif.err")"
+declare -A VERDICT=()
+while IFS=, read -r ip _ verdict _; do VERDICT[$ip]=$verdict; done < <(tail -n +2 "$T/pftls/whatif.csv" | tr -d '\r')
+say "whatif --protocols '$WHATIF_PROTOCOLS' --ciphers '$WHATIF_CIPHERS':"
+sed 's/^/    /' "$T/pftls/whatif.csv" | tr -d '\r' >&2
+
+say "whatif: the receiver takes that policy; round 2"
+postconf -c "$T/policy/etc" -e "smtpd_tls_protocols = $WHATIF_PROTOCOLS" \
+  "smtpd_tls_mandatory_protocols = $WHATIF_PROTOCOLS" "smtpd_tls_ciphers = high" \
+  "tls_high_cipherlist = $WHATIF_CIPHERS" || die "postconf failed"
+postfix -c "$T/policy/etc" reload >/dev/null 2>&1 9>&- || die "postfix reload failed"
+round2_from=$(($(wc -l <"$POLICYLOG") + 1))
+sleep 1 # the master restarts its smtpd processes with the new main.cf
+whatif_round 2
+tail -n +"$round2_from" "$POLICYLOG" >"$T/pftls/policy-after.log"
+for ip in "${!WHATIF_CLIENT[@]}"; do
+  v=${VERDICT[$ip]:-none}
+  failed=no
+  if (($(count_re "$T/pftls/policy-after.log" "$re_failed$(re_ip "$ip")\]") > 0)) ||
+    (($(count_re "$T/pftls/policy-after.log" "$re_client$(re_ip "$ip")\]") == 0)); then
+    failed=yes
+  fi
+  printf '  %-4s  %-11s whatif said %-9s now fails: %s\n' "$([[ $failed == yes && $v != at-risk && $v != failing ]] && echo FAIL || echo ok)" "$ip" "$v" "$failed" >&2
+  if [[ $failed == yes && $v != at-risk && $v != failing ]]; then
+    fail "whatif: $ip fails under the new policy but was judged '$v'"
+  fi
+done
+# What the clients are known to do: the TLS 1.0 and RSA-only ones at risk
+# (and failing now), the ECDHE and TLS 1.3 ones ok, the plaintext one plaintext.
+for pair in 127.0.0.41=at-risk 127.0.0.42=at-risk 127.0.0.43=ok 127.0.0.44=ok 127.0.0.45=plaintext; do
+  [[ ${VERDICT[${pair%=*}]:-none} == "${pair#*=}" ]] || fail "whatif: ${pair%=*} judged '${VERDICT[${pair%=*}]:-none}', expected ${pair#*=}"
+done
+postfix -c "$T/policy/etc" stop >/dev/null 2>&1 9>&- || die "postfix -c $T/policy/etc stop failed"
+INSTANCES=()
+if [[ -n $CAPTURE_DIR ]]; then
+  cp "$T/pftls/policy-before.log" "$CAPTURE_DIR/policy.test.before.log"
+  cp "$T/pftls/policy-after.log" "$CAPTURE_DIR/policy.test.after.log"
+fi
 
 if ((FAILURES)); then
   for l in "${LOGS[@]}"; do

@@ -34,3 +34,20 @@ pftls_golden(postfix37_mx_tls postfix-3.7.mx.test.tls.csv
 pftls_golden(postfix37_mx_show_outbound postfix-3.7.mx.test.show-o1.txt
   INGEST --year 2026 --tz UTC ${P37}/mx.test.log
   QUERY show o1)
+# What a stricter policy would do to the clients of real Postfix output:
+# TLS 1.3 passes any cipher list, the loglevel-0 listener's client is
+# unknown, the downgraded ones are failing, the plaintext one is not lost.
+pftls_golden(postfix37_mx_whatif postfix-3.7.mx.test.whatif.csv
+  INGEST --year 2026 --tz UTC ${P37}/mx.test.log
+  QUERY whatif --protocols >=TLSv1.2 --ciphers ECDHE+AESGCM:!aNULL --format csv)
+# whatif against the real change it predicts (samples/postfix-3.7-whatif):
+# before the change, the two clients that fail after it are at-risk and no
+# other is; before and after together, they still are (their failed
+# handshakes counted), and the others unchanged.
+set(P37W ${SAMPLES}/postfix-3.7-whatif)
+pftls_golden(postfix37_whatif_before postfix-3.7-whatif.before.csv
+  INGEST --year 2026 --tz UTC ${P37W}/policy.test.before.log
+  QUERY whatif --protocols >=TLSv1.2 --ciphers ECDHE+AESGCM:!aNULL --format csv)
+pftls_golden(postfix37_whatif_both postfix-3.7-whatif.both.csv
+  INGEST --year 2026 --tz UTC ${P37W}/policy.test.before.log ${P37W}/policy.test.after.log
+  QUERY whatif --protocols >=TLSv1.2 --ciphers ECDHE+AESGCM:!aNULL --format csv)

@@ -18,6 +18,12 @@ pftls_golden(versions_2.10_never_tls versions.${v}.never-tls.csv ALL_RECOGNISED
 # The TLS inventory: "TLS connection established from" without a trust word.
 pftls_golden(versions_2.10_tls versions.${v}.tls.csv ALL_RECOGNISED
   INGEST ${opts} QUERY export tls)
+# whatif in Postfix's exclusion syntax with TLS required: TLSv1 (and its
+# CBC cipher) at risk, the ECDHE-GCM TLSv1.2 clients ok, the plaintext
+# client lost.
+pftls_golden(versions_2.10_whatif versions.${v}.whatif.csv ALL_RECOGNISED
+  INGEST ${opts} QUERY whatif --protocols "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"
+    --ciphers ECDHE+AESGCM:!aNULL --require-tls --format csv)
 
 set(v postfix-3.4-openssl-1.1)
 set(opts --year 2020 --tz America/New_York ${VERSIONS}/${v}.log)

@@ -40,6 +40,7 @@ queries=(
   "never-tls --format csv"
   "export tls"
   "tls --direction out --format json"
+  "whatif --protocols >=TLSv1.2 --ciphers ECDHE+AESGCM:!aNULL --require-tls --format json"
   "failing --format json"
   "export evidence"
   "export evidence --match org"

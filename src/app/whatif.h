@@ -1,0 +1,73 @@
+// whatif: each inbound client's verdict under a proposed TLS policy
+// (pftls whatif), from the rows of queries/whatif.sql.
+//
+// Contract: WhatifTally is the RowSink the query streams into: one row per
+// client and negotiation (protocol, cipher, sessions; protocol '' for TLS
+// sessions whose parameters the log does not say, no negotiation at all for
+// a client without TLS), with the client's counts (client_stats). It keeps
+// one small record per client (bounded by the clients the database holds;
+// at most kMaxListed disallowed negotiations named per client) and result()
+// gives the listing, the clients the policy would hurt first:
+//   at-risk   some observed negotiation is not allowed
+//   plaintext (with --require-tls) no TLS session: it would be refused
+//   unknown   TLS with parameters the log does not say, nothing disallowed
+//   failing   failed STARTTLS handshakes and no successful TLS session
+//   plaintext (without --require-tls) no TLS and no failure: unchanged
+//   ok        every observed negotiation is allowed
+// then by messages per day (most first) and address. A client with neither
+// TLS, nor failures, nor messages (a probe) is left out.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/tls_policy.h"
+#include "report/result_set.h"
+
+namespace pftls {
+
+struct WhatifPolicy {
+  ProtocolPolicy protocols;
+  std::optional<CipherPolicy> ciphers;  // nullopt: every cipher
+  bool require_tls = false;
+};
+
+class WhatifTally final : public RowSink {
+ public:
+  static constexpr std::size_t kMaxListed = 16;
+  // The listing's columns, and a table's default ones.
+  static const std::vector<std::string>& columns();
+  static constexpr const char* kTableColumns =
+      "client_ip,client_name,verdict,effect,disallowed,messages_per_day,last_seen";
+
+  explicit WhatifTally(const WhatifPolicy& policy) : policy_(policy) {}
+  void begin(const std::vector<std::string>& columns) override;
+  bool row(const std::vector<Cell>& cells) override;
+  void end() override {}
+
+  // The listing, sorted (see above).
+  ResultSet result() const;
+
+ private:
+  struct Negotiation {
+    std::string protocol, cipher;
+    std::int64_t sessions = 0;
+  };
+  struct Client {
+    std::string ip, name;
+    std::int64_t tls_sessions = 0, plaintext_sessions = 0, failed_sessions = 0, messages = 0;
+    std::optional<std::int64_t> first_seen, last_seen;
+    std::int64_t logged = 0;   // TLS sessions in the inventory
+    std::int64_t unknown = 0;  // of those, parameters unknown
+    std::int64_t disallowed_sessions = 0;
+    std::vector<Negotiation> disallowed;
+  };
+
+  const WhatifPolicy& policy_;
+  std::vector<std::size_t> at_;  // the query's column of each field we read
+  std::vector<Client> clients_;
+};
+
+}  // namespace pftls

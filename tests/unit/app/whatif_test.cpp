@@ -1,0 +1,144 @@
+// whatif: verdicts from the rows of queries/whatif.sql, the order that puts
+// the clients a policy would hurt first, and the bound on the negotiations
+// named per client.
+#include "app/whatif.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace pftls {
+namespace {
+
+const std::vector<std::string> kCols = {
+    "client_ip",       "client_name", "tls_sessions", "plaintext_sessions",
+    "failed_sessions", "messages",    "first_seen",   "last_seen",
+    "protocol",        "cipher",      "negotiations"};
+constexpr std::int64_t kDay = 86400LL * 1000000;
+
+struct Row {
+  std::string ip;
+  std::int64_t tls = 0, plain = 0, failed = 0, messages = 1;
+  std::string protocol, cipher;
+  std::int64_t n = 0;
+  std::int64_t days = 0;
+};
+
+std::vector<Cell> cells(const Row& r) {
+  const auto i = [](std::int64_t v) { return Cell{Cell::Type::kInteger, std::to_string(v)}; };
+  const auto t = [](std::string v) { return Cell{Cell::Type::kText, std::move(v)}; };
+  return {t(r.ip), t("name-" + r.ip),       i(r.tls),      i(r.plain),  i(r.failed), i(r.messages),
+          i(1000), i(1000 + r.days * kDay), t(r.protocol), t(r.cipher), i(r.n)};
+}
+
+ResultSet judge(const WhatifPolicy& policy, const std::vector<Row>& rows) {
+  WhatifTally tally(policy);
+  tally.begin(kCols);
+  for (const auto& r : rows) EXPECT_TRUE(tally.row(cells(r)));
+  tally.end();
+  return tally.result();
+}
+
+std::string col(const ResultSet& rs, std::size_t row, const std::string& name) {
+  const auto& c = rs.columns;
+  return rs.rows.at(row)
+      .at(static_cast<std::size_t>(std::find(c.begin(), c.end(), name) - c.begin()))
+      .text;
+}
+
+std::map<std::string, std::string> verdicts(const ResultSet& rs) {
+  std::map<std::string, std::string> out;
+  for (std::size_t i = 0; i < rs.rows.size(); ++i)
+    out[col(rs, i, "client_ip")] = col(rs, i, "verdict");
+  return out;
+}
+
+WhatifPolicy strict(bool require_tls = false) {
+  WhatifPolicy p;
+  p.protocols = ProtocolPolicy::parse(">=TLSv1.2");
+  p.ciphers = CipherPolicy::expand("ECDHE+AESGCM:!aNULL");
+  p.require_tls = require_tls;
+  return p;
+}
+
+const std::vector<Row> kClients = {
+    {"10.0.0.1", 2, 0, 0, 2, "TLSv1.3", "TLS_AES_256_GCM_SHA384", 1},
+    {"10.0.0.1", 2, 0, 0, 2, "TLSv1.2", "ECDHE-RSA-AES256-GCM-SHA384", 1},  // ok
+    {"10.0.0.2", 1, 0, 0, 1, "TLSv1", "ECDHE-RSA-AES256-SHA", 1},           // protocol
+    {"10.0.0.3", 1, 0, 0, 1, "TLSv1.2", "AES256-SHA", 1},                   // cipher (RSA kx)
+    {"10.0.0.4", 2, 0, 0, 2, "", "", 1},                                    // loglevel 0
+    {"10.0.0.4", 2, 0, 0, 2, "TLSv1.3", "TLS_AES_128_GCM_SHA256", 1},
+    {"10.0.0.5", 0, 0, 3, 0, "", "", 0},  // fails, never TLS
+    {"10.0.0.6", 0, 4, 0, 4, "", "", 0},  // plaintext
+    {"10.0.0.7", 0, 1, 0, 0, "", "", 0},  // a probe: no message
+    {"10.0.0.8", 3, 0, 0, 3, "", "", 0},  // TLS before the inventory existed
+    {"10.0.0.9", 1, 0, 1, 1, "TLSv1.3", "TLS_AES_256_GCM_SHA384", 1},  // failed once, then TLS
+};
+
+TEST(Whatif, Verdicts) {
+  const auto v = verdicts(judge(strict(), kClients));
+  EXPECT_EQ(v, (std::map<std::string, std::string>{{"10.0.0.1", "ok"},
+                                                   {"10.0.0.2", "at-risk"},
+                                                   {"10.0.0.3", "at-risk"},
+                                                   {"10.0.0.4", "unknown"},
+                                                   {"10.0.0.5", "failing"},
+                                                   {"10.0.0.6", "plaintext"},
+                                                   {"10.0.0.8", "unknown"},
+                                                   {"10.0.0.9", "ok"}}));
+  // A looser policy lets both at-risk clients through.
+  WhatifPolicy loose;
+  loose.protocols = ProtocolPolicy::parse("!SSLv2, !SSLv3");
+  loose.ciphers = CipherPolicy::expand("HIGH:!aNULL");
+  const auto l = verdicts(judge(loose, kClients));
+  EXPECT_EQ(l.at("10.0.0.2"), "ok");
+  EXPECT_EQ(l.at("10.0.0.3"), "ok");
+  // No cipher list: only the protocols judge.
+  WhatifPolicy protocols_only;
+  protocols_only.protocols = ProtocolPolicy::parse(">=TLSv1.2");
+  const auto p = verdicts(judge(protocols_only, kClients));
+  EXPECT_EQ(p.at("10.0.0.2"), "at-risk");
+  EXPECT_EQ(p.at("10.0.0.3"), "ok");
+}
+
+TEST(Whatif, HurtFirstThenBusiest) {
+  std::vector<Row> rows = kClients;
+  rows.push_back({"10.0.0.0", 1, 0, 0, 30, "TLSv1.1", "AES128-SHA", 1});  // busier at-risk
+  const ResultSet rs = judge(strict(), rows);
+  std::vector<std::string> order;
+  for (std::size_t i = 0; i < rs.rows.size(); ++i) order.push_back(col(rs, i, "client_ip"));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"10.0.0.0", "10.0.0.2", "10.0.0.3", "10.0.0.8", "10.0.0.4",
+                                      "10.0.0.5", "10.0.0.6", "10.0.0.1", "10.0.0.9"}));
+  EXPECT_EQ(col(rs, 0, "disallowed"), "TLSv1.1/AES128-SHA=1");
+  EXPECT_EQ(col(rs, 0, "messages_per_day"), "30.0");
+  // Without --require-tls a plaintext client is not lost; with it, it is and
+  // comes right after the at-risk ones.
+  EXPECT_EQ(col(rs, 6, "effect"), "not lost");
+  const ResultSet req = judge(strict(true), rows);
+  EXPECT_EQ(col(req, 3, "client_ip"), "10.0.0.6");
+  EXPECT_EQ(col(req, 3, "verdict"), "plaintext");
+  EXPECT_EQ(col(req, 3, "effect"), "lost");
+}
+
+TEST(Whatif, MessagesPerDayOverTheDaysSeen) {
+  const ResultSet rs =
+      judge(strict(), {{"10.0.0.1", 1, 0, 0, 40, "TLSv1.3", "TLS_AES_256_GCM_SHA384", 1, 4},
+                       {"10.0.0.2", 1, 0, 0, 3, "TLSv1.3", "TLS_AES_256_GCM_SHA384", 1, 0}});
+  EXPECT_EQ(col(rs, 0, "messages_per_day"), "10.0");  // 40 over 4 days
+  EXPECT_EQ(col(rs, 1, "messages_per_day"), "3.0");   // under a day counts as one
+}
+
+TEST(Whatif, DisallowedListIsBoundedMostUsedFirst) {
+  std::vector<Row> rows;
+  for (int i = 0; i < 40; ++i)
+    rows.push_back({"10.0.0.1", 100, 0, 0, 1, "TLSv1", "C" + std::to_string(i), i + 1});
+  const ResultSet rs = judge(strict(), rows);
+  const std::string listed = col(rs, 0, "disallowed");
+  EXPECT_EQ(std::count(listed.begin(), listed.end(), '='),
+            static_cast<long>(WhatifTally::kMaxListed));
+  EXPECT_EQ(listed.rfind("TLSv1/C39=40 TLSv1/C38=39", 0), 0U) << listed;
+  EXPECT_EQ(col(rs, 0, "disallowed_sessions"), std::to_string(40 * 41 / 2));
+}
+
+}  // namespace
+}  // namespace pftls
