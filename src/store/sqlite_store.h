@@ -75,6 +75,7 @@ class SqliteStore final : public Store {
   void vacuum() override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
   void add_tls_counts(const TlsCountList& counts) override;
+  void add_session_days(const SessionDayList& days) override;
 
  private:
   // Each insert slot is followed by its record's update slot.
@@ -91,6 +92,7 @@ class SqliteStore final : public Store {
     kUpsertHost,
     kInsertEvidence,
     kUpsertTls,
+    kUpsertSessionDay,
     kSlotCount
   };
   // The per-row statements, prepared once, reset with no bindings;
