@@ -25,7 +25,7 @@ struct NamedQuery {
   bool on_incidents;  // reads temp.incidents_now
 };
 
-inline constexpr std::array<NamedQuery, 14> kNamedQueries = {{
+inline constexpr std::array<NamedQuery, 16> kNamedQueries = {{
     {"incidents", true, false},
     {"incidents_selected", true, true},
     {"evidence", true, true},
@@ -40,6 +40,8 @@ inline constexpr std::array<NamedQuery, 14> kNamedQueries = {{
     {"latest_ids", false, false},
     {"status_hosts", false, false},
     {"metrics", false, false},
+    {"report_counts", false, false},
+    {"report_regressions", false, false},
 }};
 
 inline const NamedQuery& query_manifest(std::string_view name) {
