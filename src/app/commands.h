@@ -10,6 +10,7 @@
 #pragma once
 
 #include "app/options.h"
+#include "app/tls_report.h"
 
 namespace pftls {
 
@@ -34,6 +35,8 @@ int run_evidence_command(const QueryOptions& query, const EvidenceOptions& evide
 int run_status_command(const std::string& db, int runs, OutputFormat format);
 // pftls metrics: the Prometheus text (metrics.h) to PATH ("" or "-": stdout).
 int run_metrics_command(const std::string& db, const std::string& path);
+// pftls report: the daily TLS report (tls_report.h) to standard output.
+int run_report_command(const std::string& db, const TlsReportOptions& options);
 // pftls copy: a SQLite store into a new PostgreSQL database (store_copy.h).
 int run_copy_command(const std::string& from, const std::string& to);
 

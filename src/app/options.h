@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/ingest.h"
+#include "app/tls_report.h"
 #include "base/log_time.h"
 #include "input/journal_reader.h"
 #include "report/result_writer.h"
@@ -58,6 +59,13 @@ struct QueryArgs {
   std::string columns;  // --columns a,b,...
   bool wide = false;
   std::string direction;  // tls: "in", "out" or "" (both)
+};
+
+struct ReportArgs {
+  std::string since = "24h";
+  std::string until;
+  std::string format = "text";
+  std::string tz;
 };
 
 struct EvidenceArgs {
@@ -109,6 +117,8 @@ IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& ar
 // `fixed`: the format of an export subcommand (args.format is then not read).
 QueryOptions validate_query(const std::string& db, const QueryArgs& args,
                             std::optional<OutputFormat> fixed = std::nullopt);
+// `now`: unix seconds, for --until's default and relative times.
+TlsReportOptions validate_report(const ReportArgs& args, std::int64_t now);
 // `exporting`: export evidence, which needs --client or --org.
 EvidenceOptions validate_evidence(const EvidenceArgs& args, bool exporting);
 
