@@ -41,6 +41,7 @@ queries=(
   "export tls"
   "tls --direction out --format json"
   "failing --format json"
+  "report --since 2000-01-01 --until 2030-01-01 --format json"
   "export evidence"
   "export evidence --match org"
 )
