@@ -1,20 +1,16 @@
 -- metrics.sql: the totals `pftls metrics` and `ingest --metrics` write.
 -- Purpose: counters over the whole database (they grow as runs add data)
---   and the newest log time per host, one row per value; the incidents and
+--   and the newest log time per host, one row per value (sessions per host
+--   and state from session_days: none for days before that table was made); the incidents and
 --   the lost mail come from the incidents and failures queries instead.
 --   Runs the same on PostgreSQL (every host's runs are summed there).
 -- Parameters: none.
 -- Columns: metric (the name without pftls_ and _total), host (mx_host or
 --   ''), label (a reason, a session state, a bound; or ''), value (integer;
 --   for last_log_time and last_run_time unix seconds).
-SELECT 'sessions' AS metric, '' AS host, 'tls' AS label,
-       CAST(coalesce(sum(tls_sessions), 0) AS BIGINT) AS value FROM client_stats
-UNION ALL
-SELECT 'sessions', '', 'plaintext', CAST(coalesce(sum(plaintext_sessions), 0) AS BIGINT)
-  FROM client_stats
-UNION ALL
-SELECT 'sessions', '', 'failed', CAST(coalesce(sum(failed_sessions), 0) AS BIGINT)
-  FROM client_stats
+SELECT 'sessions' AS metric, mx_host AS host, tls_state AS label,
+       CAST(sum(sessions) AS BIGINT) AS value
+  FROM session_days GROUP BY mx_host, tls_state
 UNION ALL
 SELECT 'failures', mx_host, coalesce(failure_reason, ''), CAST(count(*) AS BIGINT)
   FROM sessions WHERE failed = 1 GROUP BY mx_host, failure_reason

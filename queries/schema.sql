@@ -124,6 +124,21 @@ CREATE TABLE IF NOT EXISTS tls_inventory (
   PRIMARY KEY (direction, client_ip, mx_host, protocol, cipher, bits, trust)
 ) WITHOUT ROWID;
 
+-- Inbound sessions per (host, UTC day, TLS state) for `pftls report`: day
+-- is the UTC day start (unix seconds) of the session's first line;
+-- tls_state 'tls', 'failed', 'plaintext' (no TLS, a message got a queue id)
+-- or 'other' (no TLS, no message). A session is counted once, by the run
+-- that sees it end: upserts add, so any split of the log into runs gives the
+-- same rows. Also made on opening an existing database of this version for
+-- writing.
+CREATE TABLE IF NOT EXISTS session_days (
+  mx_host   TEXT NOT NULL,
+  day       INTEGER NOT NULL,
+  tls_state TEXT NOT NULL,
+  sessions  INTEGER NOT NULL,
+  PRIMARY KEY (mx_host, day, tls_state)
+) WITHOUT ROWID;
+
 -- The raw log lines of stored sessions (failed ones and those of watched
 -- clients), as read at ingest time: the evidence for a disclosure report.
 CREATE TABLE IF NOT EXISTS evidence (

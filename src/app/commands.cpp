@@ -334,6 +334,12 @@ int run_metrics_command(const std::string& db, const std::string& path) {
   return 0;
 }
 
+int run_report_command(const std::string& db, const TlsReportOptions& options) {
+  auto store = open_database(db, DbUse::kQuery);
+  write_output(std::string(), [&](std::ostream& out) { write_tls_report(*store, options, out); });
+  return 0;
+}
+
 int run_copy_command(const std::string& from, const std::string& to) {
   if (is_database_url(from) || !file_exists(from))
     throw UsageError("copy --from: no SQLite file at " + strip_controls(from));

@@ -13,6 +13,7 @@
 
 #include "app/options.h"
 #include "app/whatif.h"
+#include "app/tls_report.h"
 #include "store/store.h"
 
 namespace pftls {
@@ -48,6 +49,8 @@ int run_status_command(const std::string& db, int runs, OutputFormat format);
 int run_metrics_command(const std::string& db, const std::string& path);
 // pftls whatif: each inbound client's verdict under `policy` (whatif.h).
 int run_whatif_command(const QueryOptions& options, const WhatifPolicy& policy);
+// pftls report: the daily TLS report (tls_report.h) to standard output.
+int run_report_command(const std::string& db, const TlsReportOptions& options);
 // pftls copy: a SQLite store into a new PostgreSQL database (store_copy.h).
 int run_copy_command(const std::string& from, const std::string& to);
 

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -48,6 +49,7 @@ struct Cli {
   int status_runs = 10;
   std::string status_format = "table";
   std::string metrics_path;
+  ReportArgs report;
   std::string copy_from, copy_to;
   PruneArgs prune;
   std::string whatif_protocols, whatif_ciphers;
@@ -268,6 +270,22 @@ CLI::App* add_failure_query(CLI::App& app, Cli& cli, const char* name, const cha
   return cmd;
 }
 
+void add_report(CLI::App& app, Cli& cli) {
+  auto* cmd = app.add_subcommand(
+      "report", "Print the TLS report of a period and its changes against the period before");
+  cli.on(cmd, [&cli] {
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    return run_report_command(cli.db, validate_report(cli.report, now));
+  });
+  add_db(cmd, cli);
+  cmd->add_option("--since", cli.report.since,
+                  "The period's start (the forms of "
+                  "'incidents --since'; default 24h)");
+  cmd->add_option("--until", cli.report.until, "The period's end (default now)");
+  cmd->add_option("--format", cli.report.format, "text (80 columns) or json (default text)");
+  cmd->add_option("--tz", cli.report.tz, "Time zone of the text's times (default UTC)");
+}
+
 void add_queries(CLI::App& app, Cli& cli) {
   auto* incidents = app.add_subcommand("incidents", "Print the TLS downgrade incidents");
   cli.on_query(incidents, kIncidents, false);
@@ -317,6 +335,7 @@ void add_queries(CLI::App& app, Cli& cli) {
   add_db(metrics, cli);
   metrics->add_option("file", cli.metrics_path,
                       "Write here, atomically (default or '-': standard output)");
+  add_report(app, cli);
 }
 
 void add_copy(CLI::App& app, Cli& cli) {

@@ -71,7 +71,7 @@ struct Spec {
 };
 
 constexpr Spec kSpecs[] = {
-    {"sessions", "pftls_sessions_total", "Inbound smtpd sessions by TLS state", true, nullptr,
+    {"sessions", "pftls_sessions_total", "Inbound smtpd sessions by host and TLS state", true, "host",
      "state"},
     {"failures", "pftls_failures_total", "Failed inbound STARTTLS handshakes by host and reason",
      true, "host", "reason"},

@@ -197,4 +197,26 @@ EvidenceOptions validate_evidence(const EvidenceArgs& args, bool exporting) {
   return EvidenceOptions{normal, args.client, args.org, args.redact};
 }
 
+TlsReportOptions validate_report(const ReportArgs& args, std::int64_t now) {
+  TlsReportOptions out;
+  const auto when = [now](const char* name, const std::string& text) {
+    Micros t;
+    if (!parse_time_when(text, now, t)) {
+      throw UsageError(std::string(name) + ": '" + strip_controls(text) +
+                       "' is not a time (RFC 3339, YYYY-MM-DD[THH:MM[:SS]] in UTC, a duration "
+                       "ago such as 24h, 7d, 2w, or now, today, yesterday)");
+    }
+    return t;
+  };
+  out.until = args.until.empty() ? now * kMicrosPerSecond : when("--until", args.until);
+  out.since = when("--since", args.since);
+  if (out.since >= out.until) throw UsageError("report: --since must be before --until");
+  if (args.format != "text" && args.format != "json")
+    throw UsageError("report --format: text or json");
+  out.json = args.format == "json";
+  // An unknown zone fails here (TimeError names it), before the database opens.
+  if (!args.tz.empty()) out.tz = LocalZone(args.tz).name();
+  return out;
+}
+
 }  // namespace pftls

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/ingest.h"
+#include "app/tls_report.h"
 #include "base/log_time.h"
 #include "input/journal_reader.h"
 #include "report/result_writer.h"
@@ -66,6 +67,13 @@ struct PruneArgs {
   std::string window;  // "": the stored one
   bool vacuum = false;
   double lock_wait = 10;
+};
+
+struct ReportArgs {
+  std::string since = "24h";
+  std::string until;
+  std::string format = "text";
+  std::string tz;
 };
 
 struct EvidenceArgs {
@@ -126,6 +134,8 @@ IngestCommandOptions validate_ingest(const std::string& db, const IngestArgs& ar
 QueryOptions validate_query(const std::string& db, const QueryArgs& args,
                             std::optional<OutputFormat> fixed = std::nullopt);
 PruneOptions validate_prune(const std::string& db, const PruneArgs& args);
+// `now`: unix seconds, for --until's default and relative times.
+TlsReportOptions validate_report(const ReportArgs& args, std::int64_t now);
 // `exporting`: export evidence, which needs --client or --org.
 EvidenceOptions validate_evidence(const EvidenceArgs& args, bool exporting);
 

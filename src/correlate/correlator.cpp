@@ -49,7 +49,8 @@ Correlator::Correlator(EventSink& sink, CorrelatorLimits limits)
       evidence_(limits.evidence_lines, limits.evidence_bytes, limits.evidence_total_bytes),
       messages_(sink, limits.max_tracked_messages, limits.message_age),
       clients_(sink, limits.max_client_stats),
-      tls_(sink, limits.max_tls_rows) {}
+      tls_(sink, limits.max_tls_rows),
+      session_days_(sink, limits.max_session_day_rows) {}
 
 // --- The rules.
 
@@ -310,6 +311,9 @@ void Correlator::count_session(const Session& s) {
     ++c.plaintext_sessions;
     c.plaintext_messages += r.messages;
   }
+  const char* state = r.failed ? "failed" : tls ? "tls" : r.messages > 0 ? "plaintext" : "other";
+  // The host by its interned id (rec.mx_host is filled only when saved).
+  session_days_.add(r.mx_host.empty() ? names_.name(s.host) : r.mx_host, first, state);
 }
 
 // --- Watched clients.

@@ -17,7 +17,9 @@
 // per client. What TLS sessions negotiated ("TLS connection established
 // from/to" lines, smtpd's and our smtp/lmtp client's) is counted per peer
 // and host (TlsTally); a TLS session known only from its disconnect
-// counters counts with its parameters unknown. Queue ids are followed only for saved messages.
+// counters counts with its parameters unknown. Each closed session with a
+// client IP is also counted per (host, UTC day it began, TLS state)
+// (SessionDayTally). Queue ids are followed only for saved messages.
 // Every table is bounded (CorrelatorLimits); what a bound drops is counted (CorrelatorCounts,
 // add_drops()). finish() saves what is open and hands over the counts.
 #pragma once
@@ -35,6 +37,7 @@
 #include "correlate/evidence_buffer.h"
 #include "correlate/message_follow.h"
 #include "correlate/records.h"
+#include "correlate/session_day_tally.h"
 #include "correlate/session_table.h"
 #include "correlate/tls_tally.h"
 #include "correlate/watch_list.h"
@@ -56,9 +59,10 @@ struct CorrelatorLimits {
   Micros session_idle = 2LL * 3600 * kMicrosPerSecond;   // smtpd's own limits are minutes
   std::size_t max_tracked_messages = 20'000;             // Postfix's qmgr_message_active_limit
   Micros message_age = 10LL * 86400 * kMicrosPerSecond;  // longer than maximal_queue_lifetime
-  std::size_t max_watched = 100'000;      // keys (IP, subnet, domain): ~8 MiB at most
-  std::size_t max_client_stats = 20'000;  // flushed to the sink beyond this (peak RSS)
-  std::size_t max_tls_rows = 20'000;      // TLS inventory rows, likewise
+  std::size_t max_watched = 100'000;          // keys (IP, subnet, domain): ~8 MiB at most
+  std::size_t max_client_stats = 20'000;      // flushed to the sink beyond this (peak RSS)
+  std::size_t max_tls_rows = 20'000;          // TLS inventory rows, likewise
+  std::size_t max_session_day_rows = 20'000;  // (host, day, TLS state) rows, likewise
 };
 
 struct CorrelatorCounts {
@@ -150,6 +154,7 @@ class Correlator {
   MessageFollow messages_;
   ClientTally clients_;
   TlsTally tls_;
+  SessionDayTally session_days_;
   OrgDomains org_domains_;
   std::vector<HostFacts> host_facts_;  // by host id
   // A TLS library problem of a process with no session open: its start-up

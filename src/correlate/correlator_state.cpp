@@ -58,6 +58,7 @@ CorrelatorState Correlator::finish() {
   messages_.finish(state.tracked_messages);
   clients_.flush();
   tls_.flush();
+  session_days_.flush();
   StringMap<HostFacts> hosts;
   for (std::uint32_t h = 0; h < host_facts_.size(); ++h) {
     const HostFacts& f = host_facts_[h];

@@ -139,6 +139,18 @@ struct TlsCount {
 };
 using TlsCountList = std::vector<std::pair<TlsParams, TlsCount>>;
 
+// Inbound sessions per (mx_host, UTC day, TLS state), for the daily report:
+// tls_state "tls", "failed", "plaintext" (no TLS, a message got a queue id)
+// or "other" (no TLS, no message); day is the UTC day start (unix seconds)
+// of the session's first line. Counts add up, whatever the order of calls.
+struct SessionDayKey {
+  std::string mx_host;
+  std::int64_t day = 0;
+  std::string tls_state;
+  bool operator==(const SessionDayKey&) const = default;
+};
+using SessionDayList = std::vector<std::pair<SessionDayKey, std::int64_t>>;
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -151,6 +163,8 @@ class EventSink {
   virtual void merge_host_facts(const StringMap<HostFacts>& hosts) = 0;
   // Adds `counts` to the stored TLS inventory (TlsParams above).
   virtual void add_tls_counts(const TlsCountList& counts) = 0;
+  // Adds `days` to the stored per-day session counts (SessionDayKey above).
+  virtual void add_session_days(const SessionDayList& days) = 0;
 };
 
 // --- Inbound correlation state ---

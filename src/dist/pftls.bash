@@ -6,7 +6,7 @@ _pftls() {
   local cur prev words cword
   _init_completion || return
 
-  local commands="ingest incidents failures lost clients failing never-tls show status export copy prune metrics tls whatif"
+  local commands="ingest incidents failures lost clients failing never-tls show status export copy prune metrics tls whatif report"
   local exports="incidents failures clients evidence tls"
   local query="--db --window --client --since --until --format --columns --wide --help"
 
@@ -43,7 +43,9 @@ _pftls() {
       return
       ;;
     --format)
-      if [[ $cmd == ingest ]]; then
+      if [[ $cmd == report ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur")
+      elif [[ $cmd == ingest ]]; then
         mapfile -t COMPREPLY < <(compgen -W "auto syslog journal compose timestamps cri docker-json" -- "$cur")
       else
         mapfile -t COMPREPLY < <(compgen -W "table csv json ndjson" -- "$cur")
@@ -81,6 +83,7 @@ _pftls() {
     show) opts="--db --window --match --redact --help" ;;
     status) opts="--db --runs --format --help" ;;
     metrics) opts="--db --help" ;;
+    report) opts="--db --since --until --format --tz --help" ;;
     tls) opts="--db --direction --client --format --columns --wide --help" ;;
     whatif) opts="--db --protocols --ciphers --require-tls --since --until --client --format --columns --wide --help" ;;
     copy) opts="--from --to --help" ;;

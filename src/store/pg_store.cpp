@@ -108,16 +108,20 @@ PgStore::PgStore(const std::string& location, Mode mode, int lock_wait_ms)
 
 PgStore::~PgStore() { rollback_run(); }
 
-// The TLS inventory table (queries/pg/schema.sql has it too): made under
-// the schema lock (also by the version 3 migration), as hosts' first runs
-// may open the database at once.
+// The TLS inventory and session_days tables (queries/pg/schema.sql has
+// them too): made under the schema lock (also by the version 3 migration),
+// as hosts' first runs may open the database at once.
 constexpr const char* kTlsInventoryTable =
     "CREATE TABLE IF NOT EXISTS tls_inventory ("
     "direction TEXT COLLATE \"C\" NOT NULL, client_ip TEXT COLLATE \"C\" NOT NULL, "
     "mx_host TEXT COLLATE \"C\" NOT NULL, protocol TEXT COLLATE \"C\" NOT NULL, "
     "cipher TEXT COLLATE \"C\" NOT NULL, bits BIGINT NOT NULL, trust TEXT COLLATE \"C\" NOT NULL, "
     "sessions BIGINT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, "
-    "PRIMARY KEY (direction, client_ip, mx_host, protocol, cipher, bits, trust))";
+    "PRIMARY KEY (direction, client_ip, mx_host, protocol, cipher, bits, trust));"
+    "CREATE TABLE IF NOT EXISTS session_days ("
+    "mx_host TEXT COLLATE \"C\" NOT NULL, day BIGINT NOT NULL, "
+    "tls_state TEXT COLLATE \"C\" NOT NULL, sessions BIGINT NOT NULL, "
+    "PRIMARY KEY (mx_host, day, tls_state))";
 
 // The outbound evidence and its pending state (queries/pg/schema.sql has
 // them too), made as kTlsInventoryTable is.
@@ -219,15 +223,14 @@ void PgStore::ensure_schema(Mode mode) {
 }
 
 void PgStore::ensure_added_tables() {
+  // Every table added within schema version 4 (made together below).
   const auto exists = [&] {
     PgResult r = conn_->exec(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
         "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
-        "AND c.relname = 'tls_inventory') AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = current_schema() AND c.relname = 'open_outbound_notes')",
+        "AND c.relname IN ('tls_inventory', 'session_days', 'open_outbound_notes')",
         "read schema");
-    return r.text(0, 0) == "t";
+    return r.int64(0, 0) == 3;
   };
   if (exists()) return;
   conn_->exec_script("BEGIN", "create schema");
@@ -273,6 +276,23 @@ void PgStore::add_tls_counts(const TlsCountList& counts) {
         "first_seen = LEAST(tls_inventory.first_seen, excluded.first_seen), "
         "last_seen = GREATEST(tls_inventory.last_seen, excluded.last_seen)",
         params_, "save TLS inventory");
+  }
+}
+
+// Counts add up: the same sums whatever the order and split of runs.
+void PgStore::add_session_days(const SessionDayList& days) {
+  for (const auto& [k, n] : days) {
+    params_.clear();
+    params_.add_text(k.mx_host);
+    params_.add(k.day);
+    params_.add_text(k.tls_state);
+    params_.add(n);
+    conn_->exec_prepared(
+        "upsert_session_day",
+        "INSERT INTO session_days (mx_host, day, tls_state, sessions) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (mx_host, day, tls_state) DO UPDATE SET "
+        "sessions = session_days.sessions + excluded.sessions",
+        params_, "save session days");
   }
 }
 

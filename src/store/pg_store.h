@@ -78,6 +78,7 @@ class PgStore final : public Store {
   void vacuum() override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
   void add_tls_counts(const TlsCountList& counts) override;
+  void add_session_days(const SessionDayList& days) override;
 
   PgConn& connection() { return *conn_; }
   // The host whose runs this store's runs are: $PFTLS_HOST when set, else

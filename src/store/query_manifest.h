@@ -25,7 +25,7 @@ struct NamedQuery {
   bool on_incidents;  // reads temp.incidents_now
 };
 
-inline constexpr std::array<NamedQuery, 15> kNamedQueries = {{
+inline constexpr std::array<NamedQuery, 17> kNamedQueries = {{
     {"incidents", true, false},
     {"incidents_selected", true, true},
     {"evidence", true, true},
@@ -41,6 +41,8 @@ inline constexpr std::array<NamedQuery, 15> kNamedQueries = {{
     {"latest_ids", false, false},
     {"status_hosts", false, false},
     {"metrics", false, false},
+    {"report_counts", false, false},
+    {"report_regressions", false, false},
 }};
 
 inline const NamedQuery& query_manifest(std::string_view name) {

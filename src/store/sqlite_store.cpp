@@ -91,7 +91,8 @@ void SqliteStore::open_for_writing(const std::string& path, int busy_timeout_ms)
 
 // Indexes and tables added to schema.sql within its version: made when a
 // database of that version is opened for writing (a no-op once they exist).
-// The tls_inventory table is the one of schema.sql, word for word.
+// The tls_inventory and session_days tables are those of schema.sql, word
+// for word.
 constexpr const char* kAddedIndexes =
     "CREATE INDEX IF NOT EXISTS sessions_failed_time ON sessions (failure_at, failure_ord, id) "
     "WHERE failed = 1;"
@@ -113,7 +114,10 @@ constexpr const char* kAddedIndexes =
     "line INTEGER NOT NULL, raw TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS open_outbound_notes (seq INTEGER PRIMARY KEY, "
     "mx_host TEXT NOT NULL, queue_id TEXT NOT NULL, message_id TEXT NOT NULL, "
-    "sender TEXT NOT NULL, seen_at INTEGER NOT NULL)";
+    "sender TEXT NOT NULL, seen_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS session_days ("
+    "mx_host TEXT NOT NULL, day INTEGER NOT NULL, tls_state TEXT NOT NULL, "
+    "sessions INTEGER NOT NULL, PRIMARY KEY (mx_host, day, tls_state)) WITHOUT ROWID";
 
 void SqliteStore::check_integrity() {
   Statement st = db_->prepare("PRAGMA quick_check", "PRAGMA quick_check");
@@ -389,6 +393,25 @@ void SqliteStore::add_tls_counts(const TlsCountList& counts) {
     st.bind(8, c.sessions);
     st.bind(9, c.first_seen);
     st.bind(10, c.last_seen);
+    st.run();
+  }
+}
+
+// Counts add up: the same sums whatever the order and split of runs.
+void SqliteStore::add_session_days(const SessionDayList& days) {
+  for (const auto& [k, n] : days) {
+    Statement& st = cached(
+        kUpsertSessionDay,
+        [] {
+          return "INSERT INTO session_days (mx_host, day, tls_state, sessions) "
+                 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (mx_host, day, tls_state) "
+                 "DO UPDATE SET sessions = sessions + excluded.sessions";
+        },
+        "save session days");
+    st.bind_kept(1, k.mx_host);
+    st.bind(2, k.day);
+    st.bind_kept(3, k.tls_state);
+    st.bind(4, n);
     st.run();
   }
 }

@@ -77,6 +77,7 @@ class SqliteStore final : public Store {
   void vacuum() override;
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
   void add_tls_counts(const TlsCountList& counts) override;
+  void add_session_days(const SessionDayList& days) override;
 
  private:
   // Each insert slot is followed by its record's update slot.
@@ -95,6 +96,7 @@ class SqliteStore final : public Store {
     kUpsertTls,
     kInsertOutboundEvidence,
     kUpsertOutboundMessage,
+    kUpsertSessionDay,
     kSlotCount
   };
   // The per-row statements, prepared once, reset with no bindings;

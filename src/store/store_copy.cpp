@@ -28,13 +28,14 @@ struct Table {
   std::string_view id;
   bool added = false;
 };
-constexpr std::array<Table, 19> kTables = {{
+constexpr std::array<Table, 20> kTables = {{
     {"settings", ""},
     {"sessions", "id"},
     {"messages", "id"},
     {"client_stats", ""},
     {"hosts", ""},
     {"tls_inventory", "", true},
+    {"session_days", "", true},
     {"evidence", "id"},
     {"open_sessions", ""},
     {"open_evidence", "id"},

@@ -59,7 +59,18 @@ case $CASE in
     grep -q '^pftls_incidents_total{host="mx",kind="outbound-downgrade"} ' m.prom ||
       fail "no incidents by host and kind: $(grep incidents_total m.prom)"
     (($(total pftls_failures_total m.prom) > 0)) || fail "no failures"
-    grep -q '^pftls_sessions_total{state="tls"} [1-9]' m.prom || fail "no TLS sessions counted"
+    # Sessions by host and state: every host of the logs, and per state the
+    # sums of the per-client counts of export clients.
+    for h in mx1 mx mx2; do
+      grep -q "^pftls_sessions_total{host=\"$h\",state=\"tls\"} [1-9]" m.prom ||
+        fail "no TLS sessions of host $h: $(grep sessions_total m.prom)"
+    done
+    "$PFTLS" export clients --db db -o clients.csv || fail "export clients"
+    for s in tls:5 plaintext:6 failed:7; do
+      want=$(awk -F, -v c="${s#*:}" 'NR > 1 { n += $c } END { print n + 0 }' clients.csv)
+      got=$(awk -v s="state=\"${s%%:*}\"" 'index($1, s) { n += $NF } END { print n + 0 }' m.prom)
+      [[ $got == "$want" ]] || fail "${s%%:*} sessions: $got in the metrics, $want in export clients"
+    done
     # No client address is a label: not one IP of the exports appears.
     if grep -qE '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+|[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:]+' m.prom; then
       fail "an address in the metrics: $(grep -E '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]' m.prom)"

@@ -42,6 +42,7 @@ queries=(
   "tls --direction out --format json"
   "whatif --protocols >=TLSv1.2 --ciphers ECDHE+AESGCM:!aNULL --require-tls --format json"
   "failing --format json"
+  "report --since 2000-01-01 --until 2030-01-01 --format json"
   "export evidence"
   "export evidence --match org"
 )

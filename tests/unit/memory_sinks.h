@@ -74,6 +74,11 @@ struct MemoryEventSink : EventSink {
       if (c.last_seen > t.last_seen) t.last_seen = c.last_seen;
     }
   }
+  // Sessions per (host, day, TLS state), as the store adds them up.
+  std::map<std::tuple<std::string, std::int64_t, std::string>, std::int64_t> session_days;
+  void add_session_days(const SessionDayList& days) override {
+    for (const auto& [k, n] : days) session_days[{k.mx_host, k.day, k.tls_state}] += n;
+  }
 };
 
 struct MemoryOutboundSink : OutboundSink {

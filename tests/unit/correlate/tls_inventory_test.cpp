@@ -1,7 +1,8 @@
 // Unit tests for the TLS inventory: "TLS connection established from/to"
 // lines through the envelope parser, the built-in patterns and a Correlator
 // into an in-memory sink; TLS sessions without such a line (loglevel 0);
-// the bound of TlsTally; a log cut into runs giving the same counts.
+// the bound of TlsTally; a log cut into runs giving the same counts. Also
+// the per-(host, UTC day, TLS state) session counts (SessionDayTally).
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 
 #include "../memory_sinks.h"
 #include "correlate/correlator.h"
+#include "correlate/session_day_tally.h"
 #include "correlate/tls_tally.h"
 #include "parse/pattern_set.h"
 #include "parse/syslog_envelope.h"
@@ -196,6 +198,84 @@ TEST(TlsInventory, ALogCutIntoRunsGivesTheSameCounts) {
     second.finish();
     EXPECT_EQ(rows(sink), whole) << "cut after line " << cut;
   }
+}
+
+// --- Sessions per (host, UTC day, TLS state).
+
+// The counts as "host day state n" rows (day: days since 1970).
+std::vector<std::string> day_rows(const MemorySink& sink) {
+  std::vector<std::string> out;
+  for (const auto& [k, n] : sink.session_days) {
+    const auto& [host, day, state] = k;
+    EXPECT_EQ(day % 86400, 0) << host << " " << day;
+    out.push_back(host + " " + std::to_string(day / 86400) + " " + state + " " + std::to_string(n));
+  }
+  return out;
+}
+
+std::vector<std::string> run_days(const std::vector<std::string>& lines,
+                                  CorrelatorLimits limits = {}) {
+  MemorySink sink;
+  Correlator c(sink, limits);
+  Feeder f;
+  f.feed(c, lines);
+  c.finish();
+  return day_rows(sink);
+}
+
+TEST(SessionDays, CountsEachSessionByHostDayAndState) {
+  // 2026-11-29 is day 20786 since 1970; a session across midnight counts on
+  // the day it began.
+  const auto lines =
+      session("01:00:00", "mx", 10, "a.example[192.0.2.1]", {kTls13}, kTlsCounters) +
+      session("01:00:01", "mx", 11, "a.example[192.0.2.1]", {kTls13}, kTlsCounters) +
+      session("01:00:02", "mx", 12, "b.example[192.0.2.2]",
+              {"4A1B2C3D4E: client=b.example[192.0.2.2]"},
+              "ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5") +
+      session("01:00:03", "mx", 13, "b.example[192.0.2.2]", {},
+              "ehlo=1 starttls=0/1 commands=1/2") +
+      session("01:00:04", "mx2", 14, "c.example[192.0.2.3]", {}, "ehlo=1 quit=1 commands=2") +
+      std::vector<std::string>{
+          line("23:59:59", "mx", "smtpd", 15, "connect from a.example[192.0.2.1]"),
+          "Nov 30 00:00:01 mx postfix/smtpd[15]: disconnect from a.example[192.0.2.1] " +
+              kTlsCounters,
+          "Nov 30 00:00:02 mx postfix/smtpd[16]: connect from a.example[192.0.2.1]",
+          "Nov 30 00:00:03 mx postfix/smtpd[16]: disconnect from a.example[192.0.2.1] " +
+              kTlsCounters};
+  EXPECT_EQ(run_days(lines),
+            (std::vector<std::string>{"mx 20786 failed 1", "mx 20786 plaintext 1", "mx 20786 tls 3",
+                                      "mx 20787 tls 1", "mx2 20786 other 1"}));
+}
+
+TEST(SessionDays, TheBoundAndAnyCutGiveTheSameSums) {
+  const std::vector<std::string> log = mixed_log();
+  const std::vector<std::string> whole = run_days(log);
+  ASSERT_GE(whole.size(), 2u);
+  CorrelatorLimits small;
+  small.max_session_day_rows = 1;
+  EXPECT_EQ(run_days(log, small), whole);
+  for (std::ptrdiff_t cut = 1; cut < static_cast<std::ptrdiff_t>(log.size()); ++cut) {
+    MemorySink sink;
+    CorrelatorState state;
+    Feeder f;
+    {
+      Correlator first(sink);
+      f.feed(first, std::vector<std::string>(log.begin(), log.begin() + cut));
+      state = first.finish();
+    }
+    Correlator second(sink);
+    second.restore(std::move(state));
+    f.feed(second, std::vector<std::string>(log.begin() + cut, log.end()));
+    second.finish();
+    EXPECT_EQ(day_rows(sink), whole) << "cut after line " << cut;
+  }
+}
+
+TEST(SessionDays, DayStartIsTheFloorOfTheUtcDay) {
+  EXPECT_EQ(SessionDayTally::day_start(0), 0);
+  EXPECT_EQ(SessionDayTally::day_start(86'399'999'999), 0);
+  EXPECT_EQ(SessionDayTally::day_start(86'400'000'000), 86'400);
+  EXPECT_EQ(SessionDayTally::day_start(-1), -86'400);
 }
 
 TEST(TlsTally, BitsAreDecimalOrZero) {

@@ -87,9 +87,10 @@ TEST(QueryPlanTest, NoNamedQueryScansInsideCorrelatedSubquery) {
   const std::string dir = tmpl;
   {
     SqliteStore store(dir + "/db", Store::Mode::kReadWrite, 1000);
-    const char* names[] = {"incidents",   "incidents_selected", "evidence",     "failures",
-                           "clients",     "failing_senders",    "never_tls",    "status_inputs",
-                           "status_runs", "latest_ids",         "status_hosts", "metrics"};
+    const char* names[] = {"incidents",     "incidents_selected", "evidence",     "failures",
+                           "clients",       "failing_senders",    "never_tls",    "status_inputs",
+                           "status_runs",   "latest_ids",         "status_hosts", "metrics",
+                           "report_counts", "report_regressions"};
     for (const char* match : {"ip", "subnet", "org"}) {
       for (const char* name : names) {
         QueryParams params = {{"window_us", std::int64_t{86400} * 1000000},
