@@ -12,8 +12,8 @@
 #include <memory>
 
 #include "app/options.h"
-#include "app/whatif.h"
 #include "app/tls_report.h"
+#include "app/whatif.h"
 #include "store/store.h"
 
 namespace pftls {

@@ -71,8 +71,8 @@ struct Spec {
 };
 
 constexpr Spec kSpecs[] = {
-    {"sessions", "pftls_sessions_total", "Inbound smtpd sessions by host and TLS state", true, "host",
-     "state"},
+    {"sessions", "pftls_sessions_total", "Inbound smtpd sessions by host and TLS state", true,
+     "host", "state"},
     {"failures", "pftls_failures_total", "Failed inbound STARTTLS handshakes by host and reason",
      true, "host", "reason"},
     {"outbound_fallbacks", "pftls_outbound_fallbacks_total",

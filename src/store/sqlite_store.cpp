@@ -45,7 +45,10 @@ SqliteStore::SqliteStore(const std::string& path, Mode mode, int busy_timeout_ms
   if (mode == Mode::kReadOnly) {
     db_.emplace(path, Db::Mode::kReadOnly, busy_timeout_ms);
     const std::int64_t version = db_->user_version();
-    if (version == kSchemaVersion) return;
+    if (version == kSchemaVersion) {
+      shadow_added_tables();
+      return;
+    }
     if (version <= 0) {
       throw StoreError(StoreError::Kind::kFailed, "database " + path +
                                                       " is not a pftls database (schema version " +
@@ -118,6 +121,31 @@ constexpr const char* kAddedIndexes =
     "CREATE TABLE IF NOT EXISTS session_days ("
     "mx_host TEXT NOT NULL, day INTEGER NOT NULL, tls_state TEXT NOT NULL, "
     "sessions INTEGER NOT NULL, PRIMARY KEY (mx_host, day, tls_state)) WITHOUT ROWID";
+
+// A database of this version that no ingest of this pftls has opened yet
+// lacks the tables added within the version, and a reader cannot make them
+// there: empty ones of the same name in this connection's TEMP schema (a
+// name not found in temp is looked up in main) let every query answer, with
+// nothing of what those tables would hold. The next ingest makes the real
+// ones.
+void SqliteStore::shadow_added_tables() {
+  constexpr std::string_view kCreate = "CREATE TABLE IF NOT EXISTS ";
+  const std::string_view all = kAddedIndexes;
+  for (std::size_t pos = 0; pos < all.size();) {
+    std::size_t end = all.find(';', pos);
+    if (end == std::string_view::npos) end = all.size();
+    const std::string_view stmt = all.substr(pos, end - pos);
+    pos = end + 1;
+    if (stmt.substr(0, kCreate.size()) != kCreate) continue;
+    const std::string_view rest = stmt.substr(kCreate.size());
+    const std::string name(rest.substr(0, rest.find(' ')));
+    Statement st = db_->prepare(
+        "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1", "read schema");
+    st.bind_kept(1, name);
+    if (st.step()) continue;
+    db_->exec("CREATE TEMP TABLE " + std::string(rest), "make an empty table for reading");
+  }
+}
 
 void SqliteStore::check_integrity() {
   Statement st = db_->prepare("PRAGMA quick_check", "PRAGMA quick_check");

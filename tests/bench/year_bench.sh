@@ -78,7 +78,7 @@ echo
 echo "| command | best wall (s) of $RUNS | peak RSS (KiB) | rows |"
 echo "|---|---|---|---|"
 failed=0
-first_id=$("$PFTLS" export incidents --db "$DB" --columns incident_id 2>/dev/null | sed -n 2p)
+first_id=$("$PFTLS" incidents --db "$DB" --format csv 2>/dev/null | sed -n '2s/,.*//p')
 commands=(
   "incidents" "failures" "lost" "clients" "failing" "never-tls" "tls" "status" "metrics"
   "incidents --format csv" "failures --format csv" "lost --format csv" "clients --format csv"

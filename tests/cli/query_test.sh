@@ -66,6 +66,33 @@ case $CASE in
     [[ $(wc -l <"$tmp/out") == 1 ]] || fail "the WAL's change was not read: $(cat "$tmp/out")"
     wait "$writer"
     ;;
+  readonly_before_added_tables)
+    # A database of this schema version written by a pftls that did not yet
+    # have the tables added within it (TLS inventory, session days, outbound
+    # evidence): every query of a reader answers, the file is not changed,
+    # and an ingest then makes the tables.
+    seed_db
+    added=(tls_inventory session_days outbound_evidence outbound_messages open_outbound_lines
+      open_outbound_notes)
+    # (the -wal and -shm files kept, as pftls keeps them for readers)
+    for t in "${added[@]}"; do
+      sqlite3 d/db ".filectrl persist_wal 1" "DROP TABLE $t" >/dev/null || fail "drop $t"
+    done
+    id=$("$PFTLS" incidents --db d/db --format csv | sed -n '2s/,.*//p')
+    [[ -n $id ]] || fail "no incident to show"
+    before=$(sha256sum <d/db)
+    for cmd in "${listings[@]}" tls "whatif --protocols >=TLSv1.2" report status metrics "show $id"; do
+      # shellcheck disable=SC2086
+      run_other $cmd --db d/db
+      expect_rc 0
+    done
+    [[ $(sha256sum <d/db) == "$before" ]] || fail "a reader changed the database"
+    run ingest --db d/db --year 2026 --tz UTC "$SAMPLES/sessions/mail.log"
+    expect_rc 0
+    for t in "${added[@]}"; do
+      [[ $(sqlite3 d/db "SELECT count(*) FROM sqlite_schema WHERE name = '$t'") == 1 ]] ||
+        fail "ingest did not make $t"
+    done ;;
   readonly_denied)
     [[ $(id -u) == 0 ]] || { echo "not root: no other user to test"; exit 0; }
     seed_db
