@@ -13,12 +13,8 @@
 set -uo pipefail
 PFTLS=$1
 CASE=$2
-SAMPLES=$(cd "$(dirname "$0")/../../samples" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-
-fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || fail "no jq (.ci/setup installs it)"
 
 # Text checks of one report: width in characters (UTF-8), no control bytes

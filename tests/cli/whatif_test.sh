@@ -6,19 +6,8 @@
 set -uo pipefail
 PFTLS=$1
 CASE=$2
-SAMPLES=$(cd "$(dirname "$0")/../../samples" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-
-fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
-run() {
-  "$PFTLS" "$@" >"$tmp/out" 2>"$tmp/err"
-  echo $? >"$tmp/rc"
-}
-expect_rc() { [[ $(cat "$tmp/rc") == "$1" ]] || fail "exit code $(cat "$tmp/rc"), expected $1; stderr: $(cat "$tmp/err")"; }
-expect_err() { grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1': $(cat "$tmp/err")"; }
-expect_one_line_err() { [[ $(grep -c . "$tmp/err") == 1 ]] || fail "not a one-line error: $(cat "$tmp/err")"; }
+# shellcheck source=tests/cli/lib.sh
+source "$(dirname "$0")/lib.sh"
 # The verdict of CLIENT in the csv output.
 verdict() { awk -F, -v ip="$1" '$1 == ip { print $3 }' "$tmp/out"; }
 effect() { awk -F, -v ip="$1" '$1 == ip { print $4 }' "$tmp/out" | tr -d '"'; }
