@@ -590,7 +590,8 @@ void OutboundTracker::expire_notes() {
 // given to the queue id's followed message, else noted for one to come.
 void OutboundTracker::on_note(const Envelope& env, const Event& ev) {
   const bool is_id = ev.kind == EventKind::kMessageId;
-  const std::string_view value = ev.get(is_id ? Field::kMessageId : Field::kSender);
+  const std::string_view value =
+      ev.get(is_id ? Field::kMessageId : Field::kSender).substr(0, limits_.note_bytes);
   const std::string_view qid = ev.get(Field::kQueueId);
   if (value.empty() || qid.empty()) return;
   advance(env.time);

@@ -39,7 +39,8 @@
 // together at most evidence_total_bytes (a line beyond that is counted in
 // evidence_dropped); they go to the sink with the saved fallback, and after
 // it as they come. The queue id's cleanup "message-id=" and qmgr "from="
-// lines are noted (at most max_notes queue ids, for failure_age, the
+// lines are noted (at most max_notes queue ids, each value cut to
+// note_bytes, for failure_age, the
 // oldest dropped first and counted; "removed" forgets one) and given to
 // the record of a failure of that queue id.
 //
@@ -77,10 +78,11 @@ struct OutboundLimits {
   std::size_t max_messages = 100'000;              // queue ids with failures or a fallback
   Micros message_age = 10LL * 86400 * kMicrosPerSecond;  // longer than maximal_queue_lifetime
   std::size_t max_relays_per_message = 32;
-  std::size_t max_recipients = 1000;                        // listed per record
-  std::size_t max_names = 65'536;                           // distinct hosts and syslog names
-  std::size_t max_notes = 100'000;                          // queue ids' message-id and sender
-  std::size_t evidence_lines = 40;                          // raw lines kept per failure or relay
+  std::size_t max_recipients = 1000;  // listed per record
+  std::size_t max_names = 65'536;     // distinct hosts and syslog names
+  std::size_t max_notes = 20'000;   // queue ids' message-id and sender (qmgr_message_active_limit)
+  std::size_t note_bytes = 256;     // of each noted message-id or sender
+  std::size_t evidence_lines = 40;  // raw lines kept per failure or relay
   std::size_t evidence_bytes = 2048;                        // of each line
   std::size_t evidence_total_bytes = std::size_t{8} << 20;  // over all pending entries
 };

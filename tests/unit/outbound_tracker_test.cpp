@@ -962,5 +962,18 @@ TEST(OutboundEvidence, NotesAreBoundedAndAged) {
   EXPECT_EQ(notes[0].queue_id, "DDDDD44444");
 }
 
+// A noted value is cut to note_bytes: a stranger's long message-id costs
+// no more than a short one.
+TEST(OutboundEvidence, NotedValuesAreCut) {
+  MemorySink sink;
+  OutboundTracker t(sink, OutboundLimits{});
+  Feeder f;
+  const std::string long_id(5000, 'x');
+  f.feed(t, cleanup("00:41:37", "AAAAA11111", long_id + "@mx"));
+  const auto notes = t.export_state().notes;
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].message_id, std::string(OutboundLimits{}.note_bytes, 'x'));
+}
+
 }  // namespace
 }  // namespace pftls
