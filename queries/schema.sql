@@ -139,6 +139,49 @@ CREATE TABLE IF NOT EXISTS session_days (
   PRIMARY KEY (mx_host, day, tls_state)
 ) WITHOUT ROWID;
 
+-- Cross-host marks (records.h, ClientMark): a plaintext message or a TLS
+-- session that is stored nowhere else (its client was not watched on that
+-- host), so that a failure another host logs, in a run committed before or
+-- after, still meets it (incidents.sql). A run keeps every mark of its hosts
+-- for the window plus 7 days behind the host's newest line, and after that
+-- only the marks near a stored failure (Store::settle_marks()).
+CREATE TABLE IF NOT EXISTS plain_marks (
+  id            INTEGER PRIMARY KEY,
+  mx_host       TEXT NOT NULL,
+  queue_id      TEXT NOT NULL,
+  client_ip     TEXT NOT NULL,
+  client_name   TEXT NOT NULL,
+  client_subnet TEXT NOT NULL,
+  org_domain    TEXT NOT NULL,
+  subnet_key    TEXT GENERATED ALWAYS AS
+                  (CASE WHEN client_subnet = '' THEN client_ip ELSE client_subnet END) STORED,
+  org_key       TEXT GENERATED ALWAYS AS
+                  (CASE WHEN org_domain = '' THEN client_ip ELSE org_domain END) STORED,
+  accepted_at   INTEGER NOT NULL,
+  accepted_ord  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS plain_marks_time ON plain_marks (mx_host, accepted_at);
+CREATE INDEX IF NOT EXISTS plain_marks_client ON plain_marks (client_ip, accepted_at);
+CREATE TABLE IF NOT EXISTS tls_marks (
+  id        INTEGER PRIMARY KEY,
+  mx_host   TEXT NOT NULL,
+  client_ip TEXT NOT NULL,
+  tls_at    INTEGER NOT NULL,
+  tls_ord   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tls_marks_client ON tls_marks (client_ip, tls_at);
+CREATE INDEX IF NOT EXISTS tls_marks_time ON tls_marks (mx_host, tls_at);
+-- Cross-host look-ups: a client's failures and TLS sessions on any host.
+CREATE INDEX IF NOT EXISTS sessions_failed_any ON sessions (client_ip, failure_at)
+  WHERE failed = 1;
+CREATE INDEX IF NOT EXISTS sessions_failed_any_subnet ON sessions (subnet_key, failure_at)
+  WHERE failed = 1;
+CREATE INDEX IF NOT EXISTS sessions_failed_any_org ON sessions (org_key, failure_at)
+  WHERE failed = 1;
+CREATE INDEX IF NOT EXISTS sessions_tls_any ON sessions (client_ip, tls_at)
+  WHERE tls = 1 AND failed = 0;
+CREATE INDEX IF NOT EXISTS messages_any ON messages (client_ip, accepted_at);
+
 -- The raw log lines of stored sessions (failed ones and those of watched
 -- clients), as read at ingest time: the evidence for a disclosure report.
 CREATE TABLE IF NOT EXISTS evidence (

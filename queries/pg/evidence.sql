@@ -10,15 +10,25 @@ WITH inc AS (
     AND (:incident_id IS NULL OR i.incident_id = CAST(:incident_id AS text))
     AND (:client_ip IS NULL OR m.client_ip = :client_ip)
     AND (:org IS NULL OR m.org_domain = :org)
+  UNION ALL
+  SELECT i.incident_id, k.mx_host, k.client_ip, k.subnet_key, k.org_key, NULL,
+         k.accepted_at, k.accepted_ord
+  FROM temp.incidents_now AS i
+  JOIN plain_marks AS k ON 'p' || CAST(k.id AS text) = i.incident_id
+  WHERE i.kind = 'inbound-downgrade' AND i.incident_id LIKE 'p%'
+    AND (:incident_id IS NULL OR i.incident_id = CAST(:incident_id AS text))
+    AND (:client_ip IS NULL OR k.client_ip = :client_ip)
+    AND (:org IS NULL OR k.org_domain = :org)
 ),
 involved AS (
   SELECT inc.incident_id, 'failed' AS role, f.id AS session_id, f.failure_at AS at, f.failure_ord AS ord
   FROM inc
   JOIN sessions AS f
-    ON f.failed = 1 AND f.mx_host = inc.mx_host
-   AND f.{sender} = inc.{sender}
+    ON f.failed = 1 AND f.{sender} = inc.{sender}
    AND f.failure_at >= inc.accepted_at - :window_us
-   AND (f.failure_at, f.failure_ord) < (inc.accepted_at, inc.accepted_ord)
+   AND CASE WHEN f.mx_host = inc.mx_host
+            THEN (f.failure_at, f.failure_ord) < (inc.accepted_at, inc.accepted_ord)
+            ELSE coalesce(:per_host, 0) = 0 AND f.failure_at <= inc.accepted_at + coalesce(:skew_us, 5000000) END
   UNION ALL
   SELECT incident_id, 'plaintext', session_id, accepted_at, accepted_ord FROM inc
 )

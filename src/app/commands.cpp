@@ -208,6 +208,8 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
     params.emplace_back("window_us", effective_window(*store, q.window) * kMicrosPerSecond);
   }
   params.emplace_back("match", q.match);
+  params.emplace_back("per_host", std::int64_t{q.per_host ? 1 : 0});
+  params.emplace_back("skew_us", q.skew_seconds * kMicrosPerSecond);
   params.emplace_back("outcome",
                       spec.outcome ? QueryParam{std::string(spec.outcome)} : QueryParam{});
   params.emplace_back("client_ip", param(q.client));
@@ -246,6 +248,8 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
   const std::int64_t window = effective_window(*store, q.window);
   Params params = {{"window_us", window * kMicrosPerSecond},
                    {"match", q.match},
+                   {"per_host", std::int64_t{q.per_host ? 1 : 0}},
+                   {"skew_us", q.skew_seconds * kMicrosPerSecond},
                    {"since_us", QueryParam{}},
                    {"until_us", QueryParam{}},
                    {"client_ip", QueryParam{}}};
@@ -253,8 +257,9 @@ int run_evidence_command(const QueryOptions& q, const EvidenceOptions& e) {
   // An inbound id is a number in the incidents' rows, an outbound one text.
   QueryParam id;
   if (!e.incident_id.empty()) {
-    id = e.incident_id[0] == 'o' ? QueryParam{e.incident_id}
-                                 : QueryParam{std::int64_t{std::stoll(e.incident_id)}};
+    id = e.incident_id[0] == 'o' || e.incident_id[0] == 'p'
+             ? QueryParam{e.incident_id}
+             : QueryParam{std::int64_t{std::stoll(e.incident_id)}};
   }
   params.emplace_back("incident_id", id);
   params.emplace_back("client_ip", param(e.client));

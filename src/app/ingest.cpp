@@ -46,14 +46,16 @@ Micros now_micros() {
 struct LatestIds {
   std::int64_t messages = 0;
   std::int64_t outbound = 0;
+  std::int64_t marks = 0;
 };
 
 LatestIds latest_ids(Store& store) {
   ResultSet rs = store.query("latest_ids", {});
   LatestIds ids;
-  if (!rs.rows.empty() && rs.rows[0].size() == 2) {
+  if (!rs.rows.empty() && rs.rows[0].size() == 3) {
     ids.messages = std::stoll("0" + rs.rows[0][0].text);
     ids.outbound = std::stoll("0" + rs.rows[0][1].text);
+    ids.marks = std::stoll("0" + rs.rows[0][2].text);
   }
   return ids;
 }
@@ -67,6 +69,7 @@ std::uint64_t count_new_incidents(Store& store, std::int64_t window_seconds,
   store.query_rows("incidents",
                    {{"window_us", window_seconds * kMicrosPerSecond},
                     {"after_message_id", before.messages},
+                    {"after_mark_id", before.marks},
                     {"after_outbound_id", before.outbound}},
                    counter);
   return counter.rows();
@@ -612,6 +615,7 @@ IngestSummary IngestRun::finish() {
   if (engines_) {
     Correlator& correlator = engines_->correlator;
     store_.save_state(correlator.finish());
+    store_.settle_marks(window_ * kMicrosPerSecond, correlator.hosts());
     store_.save_outbound_state(engines_->outbound.export_state());
     store_.set_setting("next_ord", std::to_string(ord_));
     sum_.sessions = correlator.counts().sessions;
@@ -621,7 +625,8 @@ IngestSummary IngestRun::finish() {
     warn_drops(diag_, sum_.drops, engines_->limits, engines_->outbound_limits);
     sum_.new_incidents = count_new_incidents(store_, window_, ids_before_);
     const LatestIds after = latest_ids(store_);
-    sum_.new_rows = {ids_before_.messages, after.messages, ids_before_.outbound, after.outbound};
+    sum_.new_rows = {ids_before_.messages, after.messages, ids_before_.outbound,
+                     after.outbound,      ids_before_.marks,    after.marks};
   }
   RunRecord run;
   run.started_at = started_;

@@ -74,6 +74,8 @@ struct NewRows {
   std::int64_t messages_upto = 0;
   std::int64_t outbound_after = 0;
   std::int64_t outbound_upto = 0;
+  std::int64_t marks_after = 0;  // plain_marks (:after_mark_id; incident ids "p<N>")
+  std::int64_t marks_upto = 0;
 };
 
 struct IngestSummary {

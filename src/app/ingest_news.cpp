@@ -21,12 +21,16 @@ class UpTo final : public RowSink {
   void begin(const std::vector<std::string>& columns) override { next_.begin(columns); }
   bool row(const std::vector<Cell>& cells) override {
     if (cells.empty()) return true;
-    std::string_view id = cells[0].text;  // incident_id: N, or oN for outbound
-    const bool outbound = !id.empty() && id[0] == 'o';
-    if (outbound) id.remove_prefix(1);
+    // incident_id: N, oN for outbound, pN for a plaintext mark's
+    std::string_view id = cells[0].text;
+    const char kind = !id.empty() && (id[0] == 'o' || id[0] == 'p') ? id[0] : 'm';
+    if (kind != 'm') id.remove_prefix(1);
     std::int64_t n = 0;
     std::from_chars(id.data(), id.data() + id.size(), n);
-    if (n > (outbound ? rows_.outbound_upto : rows_.messages_upto)) return true;
+    const std::int64_t upto = kind == 'o'   ? rows_.outbound_upto
+                              : kind == 'p' ? rows_.marks_upto
+                                            : rows_.messages_upto;
+    if (n > upto) return true;
     return next_.row(cells);
   }
   void end() override { next_.end(); }
@@ -42,6 +46,7 @@ void new_incidents(Store& store, const NewRows& rows, RowSink& sink) {
   store.query_rows("incidents",
                    {{"window_us", window * kMicrosPerSecond},
                     {"after_message_id", rows.messages_after},
+                    {"after_mark_id", rows.marks_after},
                     {"after_outbound_id", rows.outbound_after},
                     {"match", std::string("ip")}},
                    up_to);

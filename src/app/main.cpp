@@ -100,6 +100,12 @@ void add_match(CLI::App* cmd, Cli& cli, const char* help) {
   cmd->add_option("--match", cli.query.match, help)->check(CLI::IsMember(values));
 }
 
+// How the hosts of a store are matched (incidents, failures, clients, show).
+void add_hosts(CLI::App* cmd, Cli& cli) {
+  cmd->add_flag("--per-host", cli.query.per_host, kPerHostHelp);
+  cmd->add_option("--skew", cli.query.skew, kSkewHelp);
+}
+
 void add_output(CLI::App* cmd, Cli& cli) {
   cmd->add_option("-o,--output", cli.query.output, kOutputHelp);
 }
@@ -182,6 +188,7 @@ void add_incident_options(CLI::App* cmd, Cli& cli) {
                   "Only incidents whose plaintext delivery is before this time");
   cmd->add_option("--client", cli.query.client, kClientHelp);
   add_match(cmd, cli, kMatchLongHelp);
+  add_hosts(cmd, cli);
 }
 
 // --since/--until on a listing that is not the incidents (whose help says
@@ -197,6 +204,7 @@ void add_failure_options(CLI::App* cmd, Cli& cli) {
   add_time_range(cmd, cli);
   cmd->add_option("--window", cli.query.window, kRetryWindowHelp);
   cmd->add_option("--client", cli.query.client, kClientHelp);
+  add_hosts(cmd, cli);
 }
 
 // show and export evidence.
@@ -204,6 +212,7 @@ void add_evidence_options(CLI::App* cmd, Cli& cli) {
   add_db(cmd, cli);
   cmd->add_option("--window", cli.query.window, kQueryWindowHelp);
   add_match(cmd, cli, kMatchHelp);
+  add_hosts(cmd, cli);
   cmd->add_flag("--redact", cli.evidence.redact,
                 "Replace recipient local parts and our own host name with stable pseudonyms");
 }

@@ -165,6 +165,13 @@ QueryOptions validate_query(const std::string& db, const QueryArgs& args,
   out.until = time_arg("--until", args.until);
   out.client = args.client;
   out.match = args.match;
+  out.per_host = args.per_host;
+  std::int64_t skew = 0;
+  if (!parse_duration(args.skew, skew) || skew < 0 || skew > 300) {
+    throw UsageError("--skew: '" + strip_controls(args.skew) +
+                     "' is not a duration from 0s to 300s (e.g. 5s, 2m)");
+  }
+  out.skew_seconds = skew;
   out.output = args.output;
   out.columns = columns_arg(args.columns);
   out.wide = args.wide;
@@ -180,20 +187,24 @@ EvidenceOptions validate_evidence(const EvidenceArgs& args, bool exporting) {
   if (exporting && args.client.empty() && args.org.empty()) {
     throw UsageError("export evidence: give --client IP or --org DOMAIN");
   }
-  // N (an inbound incident) or oN (an outbound one), N a positive integer.
+  // N (an inbound incident), pN (an inbound one whose plaintext message is a
+  // cross-host mark) or oN (an outbound one), N a positive integer.
   const std::string& id = args.incident_id;
-  const std::size_t digits = !id.empty() && (id[0] == 'o' || id[0] == 'O') ? 1 : 0;
+  const bool prefixed =
+      !id.empty() && (id[0] == 'o' || id[0] == 'O' || id[0] == 'p' || id[0] == 'P');
+  const std::size_t digits = prefixed ? 1 : 0;
   if (!id.empty()) {
     const bool ok = id.size() > digits && id.size() - digits <= 18 && id[digits] != '0' &&
                     std::all_of(id.begin() + static_cast<std::ptrdiff_t>(digits), id.end(),
                                 [](char c) { return c >= '0' && c <= '9'; });
     if (!ok) {
       throw UsageError("incident id " + strip_controls(id) +
-                       ": N or oN (outbound), N a positive number, as 'pftls incidents' lists");
+                       ": N, pN or oN (outbound), N a positive number, as 'pftls incidents' "
+                       "lists");
     }
   }
   std::string normal = id;
-  if (digits) normal[0] = 'o';
+  if (digits) normal[0] = static_cast<char>(id[0] == 'O' ? 'o' : id[0] == 'P' ? 'p' : id[0]);
   return EvidenceOptions{normal, args.client, args.org, args.redact};
 }
 

@@ -54,6 +54,8 @@ struct QueryArgs {
   std::string until;
   std::string client;
   std::string match = "ip";
+  bool per_host = false;
+  std::string skew = "5s";
   std::string format = "table";
   std::string output;
   std::string columns;  // --columns a,b,...
@@ -105,6 +107,8 @@ struct QueryOptions {
   std::optional<Micros> until;
   std::string client;  // "": every client
   std::string match = "ip";
+  bool per_host = false;          // --per-host: a failure and its retry on the same host only
+  std::int64_t skew_seconds = 5;  // --skew: clocks of different hosts disagree by this much
   OutputFormat format = OutputFormat::kTable;
   std::string output;  // "": standard output
   // --columns: these columns in this order, whatever the format; empty: a
@@ -152,6 +156,12 @@ inline constexpr const char* kColumnsHelp =
     "Only these columns, in this order (comma-separated), in any format";
 inline constexpr const char* kWideHelp =
     "A table with every column, none cut to the terminal's width";
+inline constexpr const char* kPerHostHelp =
+    "Match a failure only with a plaintext message on the same host (default: the hosts of "
+    "the store are one MX set)";
+inline constexpr const char* kSkewHelp =
+    "How far hosts' clocks may disagree: a plaintext message on another host up to this long "
+    "before the failure still follows it (default 5s, at most 300s)";
 inline constexpr const char* kMatchHelp = "How incidents are matched (ip, subnet, org; default ip)";
 inline constexpr const char* kMatchLongHelp =
     "What ties a failure to a later plaintext delivery: ip (the same address, default), "

@@ -203,7 +203,12 @@ void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std
   set_client(s, ev);
   ++s.rec.messages;
   ++counts_.messages;
-  if (!watched(s, env.time, /*by_group=*/!s.rec.tls)) return;
+  if (!watched(s, env.time, /*by_group=*/!s.rec.tls)) {
+    if (!s.rec.tls && !s.rec.failed && !s.rec.client_ip.empty()) {
+      mark(s, false, ev.get(Field::kQueueId), env.time, ord);
+    }
+    return;
+  }
   save(s);
   MessageRecord m;
   m.session_id = s.rec.id;
@@ -279,6 +284,9 @@ void Correlator::close_session(const SessionKey& key, Micros t, bool evicted) {
   // Watched again: its client IP may have come after the failure line.
   if (s->rec.failed && !watch_failed(*s)) ++counts_.watch_full;
   if (s->rec.id != 0 || s->rec.failed || watched_by_ip(*s, s->last_seen)) save(*s);
+  if (s->rec.id == 0 && s->rec.tls && !s->rec.failed && !s->rec.client_ip.empty()) {
+    mark(*s, true, {}, s->rec.tls_at, s->rec.tls_ord);
+  }
   ++counts_.sessions;
   if (evicted) ++counts_.evicted_sessions;
   evidence_.release(s->evidence);
@@ -314,6 +322,31 @@ void Correlator::count_session(const Session& s) {
   const char* state = r.failed ? "failed" : tls ? "tls" : r.messages > 0 ? "plaintext" : "other";
   // The host by its interned id (rec.mx_host is filled only when saved).
   session_days_.add(r.mx_host.empty() ? names_.name(s.host) : r.mx_host, first, state);
+}
+
+// A session not saved: its plaintext message or its TLS, as a mark.
+void Correlator::mark(const Session& s, bool tls, std::string_view queue_id, Micros at,
+                      std::uint64_t ord) {
+  ClientMark& m = marks_.emplace_back();
+  m.tls = tls;
+  m.mx_host = names_.name(s.host);
+  m.client_ip = s.rec.client_ip;
+  m.at = at;
+  m.ord = ord;
+  if (!tls) {
+    const ClientKeys& k = keys_of(s.rec);
+    m.client_name = s.rec.client_name;
+    m.client_subnet = k.subnet;
+    m.org_domain = k.org_domain;
+    m.queue_id.assign(queue_id);
+  }
+  if (marks_.size() >= kMarkBatch) flush_marks();
+}
+
+void Correlator::flush_marks() {
+  if (marks_.empty()) return;
+  sink_.save_marks(marks_);
+  marks_.clear();
 }
 
 // --- Watched clients.

@@ -19,7 +19,10 @@
 // and host (TlsTally); a TLS session known only from its disconnect
 // counters counts with its parameters unknown. Each closed session with a
 // client IP is also counted per (host, UTC day it began, TLS state)
-// (SessionDayTally). Queue ids are followed only for saved messages.
+// (SessionDayTally). Queue ids are followed only for saved messages. A
+// plaintext message or a TLS session that is not saved leaves a compact
+// ClientMark (handed over in batches of kMarkBatch), for failures that
+// another host logs.
 // Every table is bounded (CorrelatorLimits); what a bound drops is counted (CorrelatorCounts,
 // add_drops()). finish() saves what is open and hands over the counts.
 #pragma once
@@ -105,6 +108,14 @@ class Correlator {
   CorrelatorState finish();
 
   CorrelatorCounts counts() const;
+  // The hosts (syslog host fields) of this run's lines.
+  std::vector<std::string> hosts() const {
+    std::vector<std::string> out;
+    for (std::uint32_t h = 0; h < host_facts_.size(); ++h) {
+      if (host_facts_[h].newest_at != 0) out.emplace_back(names_.name(h));
+    }
+    return out;
+  }
   // Adds what the bounds dropped in this run to `d`.
   void add_drops(DropCounts& d) const;
 
@@ -116,6 +127,8 @@ class Correlator {
   Session& session_for(const SessionKey& key, const Envelope& env, std::uint64_t ord);
   void close_session(const SessionKey& key, Micros t, bool evicted);
   void count_session(const Session& s);
+  void mark(const Session& s, bool tls, std::string_view queue_id, Micros at, std::uint64_t ord);
+  void flush_marks();
   void count_tls(std::string_view direction, std::uint32_t host, const Event& ev, Micros t);
   void set_client(Session& s, const Event& ev);
   void mark_failed(Session& s, Micros t, std::uint64_t ord, std::string_view reason,
@@ -156,7 +169,9 @@ class Correlator {
   TlsTally tls_;
   SessionDayTally session_days_;
   OrgDomains org_domains_;
-  std::vector<HostFacts> host_facts_;  // by host id
+  std::vector<HostFacts> host_facts_;              // by host id
+  static constexpr std::size_t kMarkBatch = 4096;  // marks held before the sink takes them
+  ClientMarkList marks_;
   // A TLS library problem of a process with no session open: its start-up
   // (dropped at its next connect) or a session that began before the log
   // did (taken by the process's next session line, within kOrphanWindow).

@@ -59,6 +59,7 @@ CorrelatorState Correlator::finish() {
   clients_.flush();
   tls_.flush();
   session_days_.flush();
+  flush_marks();
   StringMap<HostFacts> hosts;
   for (std::uint32_t h = 0; h < host_facts_.size(); ++h) {
     const HostFacts& f = host_facts_[h];

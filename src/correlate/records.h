@@ -151,6 +151,26 @@ struct SessionDayKey {
 };
 using SessionDayList = std::vector<std::pair<SessionDayKey, std::int64_t>>;
 
+// A client's plaintext message or TLS session that is not stored with its
+// session (its client is not watched on that host): a compact row, so that a
+// failure logged on another host, in a run committed before or after, can
+// still be matched with it (cross-host incidents). A plaintext mark carries
+// the message's queue id and the client's keys; a TLS mark (tls) only shows
+// that the client did TLS then. Stores keep marks for a while and then only
+// those near a stored failure of their client (Store::settle_marks()).
+struct ClientMark {
+  bool tls = false;
+  std::string mx_host;
+  std::string client_ip;
+  std::string client_name;    // plaintext marks
+  std::string client_subnet;  // plaintext marks
+  std::string org_domain;     // plaintext marks
+  std::string queue_id;       // plaintext marks
+  Micros at = 0;              // accepted (plaintext) or handshake done (TLS)
+  std::uint64_t ord = 0;
+};
+using ClientMarkList = std::vector<ClientMark>;
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -165,6 +185,8 @@ class EventSink {
   virtual void add_tls_counts(const TlsCountList& counts) = 0;
   // Adds `days` to the stored per-day session counts (SessionDayKey above).
   virtual void add_session_days(const SessionDayList& days) = 0;
+  // Stores `marks` (ClientMark above).
+  virtual void save_marks(const ClientMarkList& marks) = 0;
 };
 
 // --- Inbound correlation state ---

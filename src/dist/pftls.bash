@@ -76,11 +76,11 @@ _pftls() {
         return
       fi
       ;;
-    incidents) opts="$query --match" ;;
-    failures | lost) opts=$query ;;
-    clients) opts="$query --match" ;;
+    incidents) opts="$query --match --per-host --skew" ;;
+    failures | lost) opts="$query --per-host --skew" ;;
+    clients) opts="$query --match --per-host --skew" ;;
     failing | never-tls) opts="--db --since --until --format --columns --wide --help" ;;
-    show) opts="--db --window --match --redact --help" ;;
+    show) opts="--db --window --match --per-host --skew --redact --help" ;;
     status) opts="--db --runs --format --help" ;;
     metrics) opts="--db --help" ;;
     report) opts="--db --since --until --format --tz --help" ;;
@@ -94,10 +94,10 @@ _pftls() {
           mapfile -t COMPREPLY < <(compgen -W "$exports --help" -- "$cur")
           return
           ;;
-        incidents) opts="--db --window --since --until --client --match -o --output --help" ;;
-        failures) opts="--db --window --client -o --output --help" ;;
-        clients) opts="--db --window --client --match -o --output --help" ;;
-        evidence) opts="--client --org --db --window --match --redact -o --output --help" ;;
+        incidents) opts="--db --window --since --until --client --match --per-host --skew -o --output --help" ;;
+        failures) opts="--db --window --client --per-host --skew -o --output --help" ;;
+        clients) opts="--db --window --client --match --per-host --skew -o --output --help" ;;
+        evidence) opts="--client --org --db --window --match --per-host --skew --redact -o --output --help" ;;
         tls) opts="--db --direction --client -o --output --help" ;;
       esac
       ;;

@@ -24,7 +24,8 @@ namespace {
 bool numeric_param(std::string_view name) {
   return name == "window_us" || name == "since_us" || name == "until_us" || name == "limit" ||
          name == "after_message_id" || name == "after_outbound_id" || name == "now_us" ||
-         name == "prev_since_us";
+         name == "prev_since_us" || name == "per_host" || name == "skew_us" ||
+         name == "after_mark_id";
 }
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {

@@ -79,6 +79,8 @@ class PgStore final : public Store {
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
   void add_tls_counts(const TlsCountList& counts) override;
   void add_session_days(const SessionDayList& days) override;
+  void save_marks(const ClientMarkList& marks) override;
+  std::int64_t settle_marks(Micros window_us, const std::vector<std::string>& hosts) override;
 
   PgConn& connection() { return *conn_; }
   // The host whose runs this store's runs are: $PFTLS_HOST when set, else

@@ -120,7 +120,30 @@ constexpr const char* kAddedIndexes =
     "sender TEXT NOT NULL, seen_at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS session_days ("
     "mx_host TEXT NOT NULL, day INTEGER NOT NULL, tls_state TEXT NOT NULL, "
-    "sessions INTEGER NOT NULL, PRIMARY KEY (mx_host, day, tls_state)) WITHOUT ROWID";
+    "sessions INTEGER NOT NULL, PRIMARY KEY (mx_host, day, tls_state)) WITHOUT ROWID;"
+    // The cross-host marks and look-ups: those of schema.sql.
+    "CREATE TABLE IF NOT EXISTS plain_marks (id INTEGER PRIMARY KEY, mx_host "
+    "TEXT NOT NULL, queue_id TEXT NOT NULL, client_ip TEXT NOT NULL, client_name "
+    "TEXT NOT NULL, client_subnet TEXT NOT NULL, org_domain TEXT NOT NULL, subnet_key "
+    "TEXT GENERATED ALWAYS AS (CASE WHEN client_subnet = '' THEN client_ip ELSE client_subnet "
+    "END) STORED, org_key TEXT GENERATED ALWAYS AS (CASE WHEN org_domain = '' THEN "
+    "client_ip ELSE org_domain END) STORED, accepted_at INTEGER NOT NULL, accepted_ord "
+    "INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS plain_marks_time ON plain_marks (mx_host, accepted_at);"
+    "CREATE INDEX IF NOT EXISTS plain_marks_client ON plain_marks (client_ip, accepted_at);"
+    "CREATE TABLE IF NOT EXISTS tls_marks (id INTEGER PRIMARY KEY, mx_host TEXT NOT "
+    "NULL, client_ip TEXT NOT NULL, tls_at INTEGER NOT NULL, tls_ord INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS tls_marks_client ON tls_marks (client_ip, tls_at);"
+    "CREATE INDEX IF NOT EXISTS tls_marks_time ON tls_marks (mx_host, tls_at);"
+    "CREATE INDEX IF NOT EXISTS sessions_failed_any ON sessions (client_ip, failure_at) WHERE "
+    "failed = 1;"
+    "CREATE INDEX IF NOT EXISTS sessions_failed_any_subnet ON sessions (subnet_key, "
+    "failure_at) WHERE failed = 1;"
+    "CREATE INDEX IF NOT EXISTS sessions_failed_any_org ON sessions (org_key, failure_at) "
+    "WHERE failed = 1;"
+    "CREATE INDEX IF NOT EXISTS sessions_tls_any ON sessions (client_ip, tls_at) WHERE tls = "
+    "1 AND failed = 0;"
+    "CREATE INDEX IF NOT EXISTS messages_any ON messages (client_ip, accepted_at)";
 
 // A database of this version that no ingest of this pftls has opened yet
 // lacks the tables added within the version, and a reader cannot make them
@@ -442,6 +465,60 @@ void SqliteStore::add_session_days(const SessionDayList& days) {
     st.bind(4, n);
     st.run();
   }
+}
+
+// Marks are rows of their own: no upsert, any order of runs and hosts.
+void SqliteStore::save_marks(const ClientMarkList& marks) {
+  for (const ClientMark& m : marks) {
+    if (m.tls) {
+      Statement& st = cached(
+          kInsertTlsMark,
+          [] {
+            return "INSERT INTO tls_marks (mx_host, client_ip, tls_at, tls_ord) "
+                   "VALUES (?1, ?2, ?3, ?4)";
+          },
+          "save TLS marks");
+      st.bind_kept(1, m.mx_host);
+      st.bind_kept(2, m.client_ip);
+      st.bind(3, m.at);
+      st.bind(4, static_cast<std::int64_t>(m.ord));
+      st.run();
+      continue;
+    }
+    Statement& st = cached(
+        kInsertPlainMark,
+        [] {
+          return "INSERT INTO plain_marks (mx_host, queue_id, client_ip, client_name, "
+                 "client_subnet, org_domain, accepted_at, accepted_ord) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+        },
+        "save plaintext marks");
+    st.bind_kept(1, m.mx_host);
+    st.bind_kept(2, m.queue_id);
+    st.bind_kept(3, m.client_ip);
+    st.bind_kept(4, m.client_name);
+    st.bind_kept(5, m.client_subnet);
+    st.bind_kept(6, m.org_domain);
+    st.bind(7, m.at);
+    st.bind(8, static_cast<std::int64_t>(m.ord));
+    st.run();
+  }
+}
+
+std::int64_t SqliteStore::settle_marks(Micros window_us, const std::vector<std::string>& hosts) {
+  std::int64_t removed = 0;
+  for (const PruneStep& step : settle_steps()) {
+    Statement st = db_->prepare(step.sql, "settle " + std::string(step.table));
+    for (const std::string& host : hosts) {
+      st.bind(1, window_us);
+      st.bind(2, kMarkLag);
+      st.bind(3, kMaxSkew);
+      st.bind_kept(4, host);
+      st.run();
+      removed += db_->changes();
+    }
+  }
+  return removed;
 }
 
 }  // namespace pftls

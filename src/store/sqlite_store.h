@@ -78,6 +78,8 @@ class SqliteStore final : public Store {
   void merge_host_facts(const StringMap<HostFacts>& hosts) override;
   void add_tls_counts(const TlsCountList& counts) override;
   void add_session_days(const SessionDayList& days) override;
+  void save_marks(const ClientMarkList& marks) override;
+  std::int64_t settle_marks(Micros window_us, const std::vector<std::string>& hosts) override;
 
  private:
   // Each insert slot is followed by its record's update slot.
@@ -97,6 +99,8 @@ class SqliteStore final : public Store {
     kInsertOutboundEvidence,
     kUpsertOutboundMessage,
     kUpsertSessionDay,
+    kInsertPlainMark,
+    kInsertTlsMark,
     kSlotCount
   };
   // The per-row statements, prepared once, reset with no bindings;

@@ -32,6 +32,7 @@ namespace pftls {
 struct PruneCounts {
   std::int64_t messages = 0, outbound = 0, evidence = 0, sessions = 0;
   std::int64_t outbound_details = 0;  // outbound_messages rows, with their fallbacks
+  std::int64_t marks = 0;             // cross-host marks (plain_marks, tls_marks)
 };
 
 // A named query's parameter: NULL, an integer or text.
@@ -89,6 +90,10 @@ class Store : public EventSink, public OutboundSink {
   // (store/prune_sql.h says exactly what goes). Inside a run (begin_run ..
   // commit_run): all of it or, rolled back, nothing.
   virtual PruneCounts prune(Micros before) = 0;
+  // At the end of a run, inside it: drops the cross-host marks of `hosts`
+  // that no query can need any more (prune_sql.h, settle_steps()); returns
+  // how many.
+  virtual std::int64_t settle_marks(Micros window_us, const std::vector<std::string>& hosts) = 0;
   // Gives the space freed by prune back (SQLite: VACUUM, which needs free
   // disk as large as the file; PostgreSQL: VACUUM of the pruned tables).
   // Outside a run.

@@ -571,7 +571,7 @@ const char* kind_name(Kind k) {
     case Kind::kPlainOnly:
       return "decoy-plaintext-only";
     case Kind::kCrossHost:
-      return "decoy-other-host";
+      return "downgrade-other-host";
     case Kind::kNewYear:
       return "new-year";
     case Kind::kCount:
@@ -1063,7 +1063,7 @@ bool Gen::plan_one(Kind k, bool allow_long, std::vector<Spec>& v, std::vector<Ma
       plan_failures(v, t, c, fh, 1, false, notes);
       const Spec& f = v.back();
       v.push_back(msg_spec(f.t + f.end_off + rs_.range(5 * kMin, 60 * kMin), c,
-                           static_cast<std::uint8_t>(1 - fh), false, 1, false));
+                           static_cast<std::uint8_t>(1 - fh), false, 1, true));
       notes += " on " + hosts_[fh].name + ", plaintext on " + hosts_[1 - fh].name;
       break;
     }
@@ -1927,7 +1927,9 @@ void Gen::emit(Line& l) {
   if (l.tag == Tag::kNone) {
     return;
   }
-  const u64 key = static_cast<u64>(l.client) * 8 + l.host;
+  // The hosts are one MX set: a failure on one host and a plaintext retry
+  // on another are an incident, a TLS session on any host is "in between".
+  const u64 key = l.client;
   IpState& st = ipstate_[key];
   switch (l.tag) {
     case Tag::kFailFirst:

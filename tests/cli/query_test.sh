@@ -237,7 +237,7 @@ case $CASE in
     expect_err "matched_by"
     run incidents --db d/db --wide
     expect_rc 0
-    [[ $(head -1 "$tmp/out" | wc -w) == 16 ]] || fail "--wide does not show all 16 columns"
+    [[ $(head -1 "$tmp/out" | wc -w) == 17 ]] || fail "--wide does not show all 17 columns"
     for cmd in "${listings[@]}"; do
       run "$cmd" --db d/db
       expect_rc 0

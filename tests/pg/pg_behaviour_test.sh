@@ -208,6 +208,25 @@ done
 PFTLS_HOST='bad host' expect_exit 2 "$pftls" ingest --db "$url" --year 2024 --tz UTC /dev/null
 grep -q 'PFTLS_HOST' "$tmp/err" || fail "a bad PFTLS_HOST: $(cat "$tmp/err")"
 
+echo "-- cross-host: the plaintext host's run commits first, the failure's last" >&2
+xs=$(cd "$(dirname "$0")/../../samples/crosshost" && pwd)
+pg_createdb crosshost
+url=$(pg_url crosshost)
+for h in mx2 mx3 mx1; do
+  PFTLS_HOST=$h "$pftls" ingest --db "$url" "${opts[@]}" "$xs/$h.log" >/dev/null 2>&1 ||
+    fail "ingest of $h"
+done
+"$pftls" ingest --db "$tmp/xs.db" "${opts[@]}" "$xs/mx1.log" "$xs/mx2.log" "$xs/mx3.log" \
+  >/dev/null 2>&1
+for q in "export incidents" "export failures" "export clients" "incidents --per-host --format csv"; do
+  read -r -a qa <<<"$q"
+  "$pftls" "${qa[@]}" --db "$tmp/xs.db" | cut -d, -f2- >"$tmp/xs.s"
+  "$pftls" "${qa[@]}" --db "$url" | cut -d, -f2- >"$tmp/xs.p"
+  diff "$tmp/xs.s" "$tmp/xs.p" >&2 || fail "cross-host, reversed commits: pftls $q differs"
+done
+grep -q ',mx2,ip,mx1' "$tmp/xs.p" 2>/dev/null || "$pftls" export incidents --db "$url" |
+  grep -q ',mx2,ip,mx1' || fail "no cross-host incident on PostgreSQL"
+
 echo "-- pftls copy: a SQLite store into a new database; the next runs carry on alike" >&2
 pg_createdb copied
 url=$(pg_url copied)

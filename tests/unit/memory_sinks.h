@@ -79,6 +79,10 @@ struct MemoryEventSink : EventSink {
   void add_session_days(const SessionDayList& days) override {
     for (const auto& [k, n] : days) session_days[{k.mx_host, k.day, k.tls_state}] += n;
   }
+  std::vector<ClientMark> marks;
+  void save_marks(const ClientMarkList& list) override {
+    marks.insert(marks.end(), list.begin(), list.end());
+  }
 };
 
 struct MemoryOutboundSink : OutboundSink {
