@@ -37,14 +37,14 @@ WITH failure AS (
                  THEN (k.accepted_at, k.accepted_ord) > (f.failure_at, f.failure_ord)
                  ELSE coalesce(:per_host, 0) = 0 END
       ORDER BY k.accepted_at, k.mx_host, k.accepted_ord LIMIT 1) AS next_mark_id,
-    (SELECT t.id FROM tls_marks AS t
+    (SELECT t.tls_at FROM tls_marks AS t
       WHERE t.client_ip = f.client_ip
         AND t.tls_at >= f.failure_at - coalesce(:skew_us, 5000000)
         AND t.tls_at <= f.failure_at + :window_us
         AND CASE WHEN t.mx_host = f.mx_host
                  THEN (t.tls_at, t.tls_ord) > (f.failure_at, f.failure_ord)
                  ELSE coalesce(:per_host, 0) = 0 END
-      ORDER BY t.tls_at, t.mx_host, t.tls_ord LIMIT 1) AS next_tls_mark_id
+      ORDER BY t.tls_at, t.mx_host, t.tls_ord LIMIT 1) AS next_tls_at
   FROM sessions AS f
   WHERE f.failed = 1 AND f.client_ip <> ''
     AND (:client_ip IS NULL OR f.client_ip = :client_ip)
@@ -56,18 +56,17 @@ timed AS (
   SELECT f.*,
     n.accepted_at AS n_at, n.queue_id AS n_queue, ns.tls AS n_tls, ns.failed AS n_failed,
     x.accepted_at AS x_at, x.queue_id AS x_queue, xs.tls AS x_tls, xs.failed AS x_failed,
-    k.accepted_at AS k_at, k.queue_id AS k_queue, t.tls_at AS t_at,
+    k.accepted_at AS k_at, k.queue_id AS k_queue, f.next_tls_at AS t_at,
     coalesce(n.accepted_at, 9223372036854775807) AS a,
     coalesce(x.accepted_at, 9223372036854775807) AS b,
     coalesce(k.accepted_at, 9223372036854775807) AS c,
-    coalesce(t.tls_at, 9223372036854775807) AS d
+    coalesce(f.next_tls_at, 9223372036854775807) AS d
   FROM failure AS f
   LEFT JOIN messages AS n ON n.id = f.next_message_id
   LEFT JOIN sessions AS ns ON ns.id = n.session_id
   LEFT JOIN messages AS x ON x.id = f.other_message_id
   LEFT JOIN sessions AS xs ON xs.id = x.session_id
   LEFT JOIN plain_marks AS k ON k.id = f.next_mark_id
-  LEFT JOIN tls_marks AS t ON t.id = f.next_tls_mark_id
 ),
 chosen AS (
   SELECT f.*,

@@ -83,13 +83,27 @@ matched AS (
                  THEN (t.tls_at, t.tls_ord) < (p.accepted_at, p.accepted_ord)
                  ELSE coalesce(:per_host, 0) = 0 AND t.tls_at < p.accepted_at END
       ORDER BY t.tls_at DESC, t.mx_host DESC, t.tls_ord DESC LIMIT 1) AS last_tls_id,
-    (SELECT t.id FROM tls_marks AS t
+    (SELECT t.tls_at FROM tls_marks AS t
       WHERE t.client_ip = p.client_ip
         AND t.tls_at <= p.accepted_at
         AND CASE WHEN t.mx_host = p.mx_host
                  THEN (t.tls_at, t.tls_ord) < (p.accepted_at, p.accepted_ord)
                  ELSE coalesce(:per_host, 0) = 0 AND t.tls_at < p.accepted_at END
-      ORDER BY t.tls_at DESC, t.mx_host DESC, t.tls_ord DESC LIMIT 1) AS last_mark_id
+      ORDER BY t.tls_at DESC, t.mx_host DESC, t.tls_ord DESC LIMIT 1) AS mark_at,
+    (SELECT t.tls_ord FROM tls_marks AS t
+      WHERE t.client_ip = p.client_ip
+        AND t.tls_at <= p.accepted_at
+        AND CASE WHEN t.mx_host = p.mx_host
+                 THEN (t.tls_at, t.tls_ord) < (p.accepted_at, p.accepted_ord)
+                 ELSE coalesce(:per_host, 0) = 0 AND t.tls_at < p.accepted_at END
+      ORDER BY t.tls_at DESC, t.mx_host DESC, t.tls_ord DESC LIMIT 1) AS mark_ord,
+    (SELECT t.mx_host FROM tls_marks AS t
+      WHERE t.client_ip = p.client_ip
+        AND t.tls_at <= p.accepted_at
+        AND CASE WHEN t.mx_host = p.mx_host
+                 THEN (t.tls_at, t.tls_ord) < (p.accepted_at, p.accepted_ord)
+                 ELSE coalesce(:per_host, 0) = 0 AND t.tls_at < p.accepted_at END
+      ORDER BY t.tls_at DESC, t.mx_host DESC, t.tls_ord DESC LIMIT 1) AS mark_host
   FROM plain AS p
 ),
 -- The failure: the latest before the message, on its own host or (later
@@ -100,17 +114,16 @@ latest AS (
   SELECT m.*,
     CASE WHEN fo.id IS NOT NULL AND (fs.id IS NULL OR fo.failure_at > fs.failure_at)
          THEN fo.id ELSE fs.id END AS failure_id,
-    CASE WHEN k.id IS NULL OR (t.id IS NOT NULL AND t.tls_at >= k.tls_at) THEN t.tls_at
-         ELSE k.tls_at END AS last_tls_at,
-    CASE WHEN k.id IS NULL OR (t.id IS NOT NULL AND t.tls_at >= k.tls_at) THEN t.tls_ord
-         ELSE k.tls_ord END AS last_tls_ord,
-    CASE WHEN k.id IS NULL OR (t.id IS NOT NULL AND t.tls_at >= k.tls_at) THEN t.mx_host
-         ELSE k.mx_host END AS last_tls_host
+    CASE WHEN m.mark_at IS NULL OR (t.id IS NOT NULL AND t.tls_at >= m.mark_at) THEN t.tls_at
+         ELSE m.mark_at END AS last_tls_at,
+    CASE WHEN m.mark_at IS NULL OR (t.id IS NOT NULL AND t.tls_at >= m.mark_at) THEN t.tls_ord
+         ELSE m.mark_ord END AS last_tls_ord,
+    CASE WHEN m.mark_at IS NULL OR (t.id IS NOT NULL AND t.tls_at >= m.mark_at) THEN t.mx_host
+         ELSE m.mark_host END AS last_tls_host
   FROM matched AS m
   LEFT JOIN sessions AS fs ON fs.id = m.same_failure_id
   LEFT JOIN sessions AS fo ON fo.id = m.other_failure_id
   LEFT JOIN sessions AS t ON t.id = m.last_tls_id
-  LEFT JOIN tls_marks AS k ON k.id = m.last_mark_id
   WHERE m.same_failure_id IS NOT NULL OR m.other_failure_id IS NOT NULL
 ),
 incident AS (

@@ -144,7 +144,8 @@ CREATE TABLE IF NOT EXISTS session_days (
 -- host), so that a failure another host logs, in a run committed before or
 -- after, still meets it (incidents.sql). A run keeps every mark of its hosts
 -- for the window plus 7 days behind the host's newest line, and after that
--- only the marks near a stored failure (Store::settle_marks()).
+-- only the marks near a stored failure (Store::settle_marks(), which reads
+-- the marks whole: they are few, and one B-tree each keeps a mark cheap).
 CREATE TABLE IF NOT EXISTS plain_marks (
   id            INTEGER PRIMARY KEY,
   mx_host       TEXT NOT NULL,
@@ -160,17 +161,14 @@ CREATE TABLE IF NOT EXISTS plain_marks (
   accepted_at   INTEGER NOT NULL,
   accepted_ord  INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS plain_marks_time ON plain_marks (mx_host, accepted_at);
 CREATE INDEX IF NOT EXISTS plain_marks_client ON plain_marks (client_ip, accepted_at);
 CREATE TABLE IF NOT EXISTS tls_marks (
-  id        INTEGER PRIMARY KEY,
-  mx_host   TEXT NOT NULL,
   client_ip TEXT NOT NULL,
   tls_at    INTEGER NOT NULL,
-  tls_ord   INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tls_marks_client ON tls_marks (client_ip, tls_at);
-CREATE INDEX IF NOT EXISTS tls_marks_time ON tls_marks (mx_host, tls_at);
+  mx_host   TEXT NOT NULL,
+  tls_ord   INTEGER NOT NULL,
+  PRIMARY KEY (client_ip, tls_at, mx_host, tls_ord)
+) WITHOUT ROWID;
 -- Cross-host look-ups: a client's failures and TLS sessions on any host.
 CREATE INDEX IF NOT EXISTS sessions_failed_any ON sessions (client_ip, failure_at)
   WHERE failed = 1;

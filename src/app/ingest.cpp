@@ -625,8 +625,8 @@ IngestSummary IngestRun::finish() {
     warn_drops(diag_, sum_.drops, engines_->limits, engines_->outbound_limits);
     sum_.new_incidents = count_new_incidents(store_, window_, ids_before_);
     const LatestIds after = latest_ids(store_);
-    sum_.new_rows = {ids_before_.messages, after.messages, ids_before_.outbound,
-                     after.outbound,      ids_before_.marks,    after.marks};
+    sum_.new_rows = {ids_before_.messages, after.messages,    ids_before_.outbound,
+                     after.outbound,       ids_before_.marks, after.marks};
   }
   RunRecord run;
   run.started_at = started_;

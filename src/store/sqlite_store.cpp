@@ -129,12 +129,10 @@ constexpr const char* kAddedIndexes =
     "END) STORED, org_key TEXT GENERATED ALWAYS AS (CASE WHEN org_domain = '' THEN "
     "client_ip ELSE org_domain END) STORED, accepted_at INTEGER NOT NULL, accepted_ord "
     "INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS plain_marks_time ON plain_marks (mx_host, accepted_at);"
     "CREATE INDEX IF NOT EXISTS plain_marks_client ON plain_marks (client_ip, accepted_at);"
-    "CREATE TABLE IF NOT EXISTS tls_marks (id INTEGER PRIMARY KEY, mx_host TEXT NOT "
-    "NULL, client_ip TEXT NOT NULL, tls_at INTEGER NOT NULL, tls_ord INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS tls_marks_client ON tls_marks (client_ip, tls_at);"
-    "CREATE INDEX IF NOT EXISTS tls_marks_time ON tls_marks (mx_host, tls_at);"
+    "CREATE TABLE IF NOT EXISTS tls_marks (client_ip TEXT NOT NULL, tls_at INTEGER NOT NULL, "
+    "mx_host TEXT NOT NULL, tls_ord INTEGER NOT NULL, "
+    "PRIMARY KEY (client_ip, tls_at, mx_host, tls_ord)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS sessions_failed_any ON sessions (client_ip, failure_at) WHERE "
     "failed = 1;"
     "CREATE INDEX IF NOT EXISTS sessions_failed_any_subnet ON sessions (subnet_key, "
@@ -475,7 +473,7 @@ void SqliteStore::save_marks(const ClientMarkList& marks) {
           kInsertTlsMark,
           [] {
             return "INSERT INTO tls_marks (mx_host, client_ip, tls_at, tls_ord) "
-                   "VALUES (?1, ?2, ?3, ?4)";
+                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
           },
           "save TLS marks");
       st.bind_kept(1, m.mx_host);

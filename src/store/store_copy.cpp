@@ -48,7 +48,7 @@ constexpr std::array<Table, 22> kTables = {{
     {"open_outbound_lines", "id", true},
     {"open_outbound_notes", "seq", true},
     {"plain_marks", "id", true},
-    {"tls_marks", "id", true},
+    {"tls_marks", "", true},
     {"inputs", "id"},
     {"runs", "id"},
 }};
