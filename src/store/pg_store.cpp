@@ -149,7 +149,8 @@ constexpr const char* kOutboundEvidenceTables =
 // Indexes added within the version (those of queries/pg/schema.sql, word for
 // word): only read faster, made as kTlsInventoryTable is.
 constexpr const char* kAddedIndexes =
-    "CREATE INDEX IF NOT EXISTS sessions_failed_reason ON sessions (mx_host, failure_reason, failed) "
+    "CREATE INDEX IF NOT EXISTS sessions_failed_reason ON sessions (mx_host, failure_reason, "
+    "failed) "
     "WHERE failed = 1;"
     "CREATE INDEX IF NOT EXISTS client_stats_never_tls ON client_stats (messages DESC, "
     "client_ip, client_name, sessions, first_seen, last_seen) WHERE messages > 0 AND "

@@ -99,7 +99,8 @@ void SqliteStore::open_for_writing(const std::string& path, int busy_timeout_ms)
 constexpr const char* kAddedIndexes =
     "CREATE INDEX IF NOT EXISTS sessions_failed_time ON sessions (failure_at, failure_ord, id) "
     "WHERE failed = 1;"
-    "CREATE INDEX IF NOT EXISTS sessions_failed_reason ON sessions (mx_host, failure_reason, failed) "
+    "CREATE INDEX IF NOT EXISTS sessions_failed_reason ON sessions (mx_host, failure_reason, "
+    "failed) "
     "WHERE failed = 1;"
     "CREATE INDEX IF NOT EXISTS client_stats_never_tls ON client_stats (messages DESC, "
     "client_ip, client_name, sessions, first_seen, last_seen) WHERE messages > 0 AND "

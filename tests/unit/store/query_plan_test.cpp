@@ -135,6 +135,14 @@ TEST(QueryPlanTest, NoNamedQueryScansInsideCorrelatedSubquery) {
                                     {"client_ip", QueryParam{}}});
         EXPECT_FALSE(sorts_everything(plan)) << name << " --match " << match << ":\n" << plan;
       }
+      // clients --client IP: a look-up of its key, not a scan of every client.
+      const std::string one =
+          store.query_plan("clients", {{"window_us", std::int64_t{86400} * 1000000},
+                                       {"match", std::string(match)},
+                                       {"client_ip", std::string("192.0.2.1")}});
+      EXPECT_NE(one.find("SEARCH c USING PRIMARY KEY (client_ip>? AND client_ip<?)"),
+                std::string::npos)
+          << one;
       // The metrics' failures by reason are counted from an index alone.
       EXPECT_NE(store.query_plan("metrics", {}).find("USING COVERING INDEX sessions_failed_reason"),
                 std::string::npos)
