@@ -37,7 +37,10 @@ SELECT
     ELSE 'failing'
   END AS tls_status
 FROM client_stats AS c
-WHERE (:client_ip IS NULL OR c.client_ip = :client_ip)
+-- One client: a key range of one (the form "(:client_ip IS NULL OR ...)"
+-- would scan every client); all: '' to x'ff' (every text sorts below a
+-- blob). queries/pg/clients.sql says it the plain way.
+WHERE c.client_ip >= coalesce(:client_ip, '') AND c.client_ip <= coalesce(:client_ip, x'ff')
   AND (:since_us IS NULL OR c.last_seen >= :since_us)
   AND (:until_us IS NULL OR c.first_seen < :until_us)
 ORDER BY c.client_ip;

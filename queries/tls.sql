@@ -11,54 +11,44 @@
 --   protocols, ciphers, trust (each "NAME=COUNT", space separated, most used
 --   first), min_bits (the weakest cipher's bits; empty when none known),
 --   first_seen, last_seen.
--- Plan: one ordered pass over the inventory's groups (no materialised
---   copies of it): its memory stays a sort's, which spills to disk.
+-- Plan: one pass over the inventory in its key order (direction, client_ip):
+--   each peer's totals by GROUP BY without a sort, each list a look-up of
+--   that peer's few rows by the key; then one sort of the peers (about one
+--   row each), which spills to disk.
 WITH
-inv AS NOT MATERIALIZED (
-  SELECT * FROM tls_inventory
-  WHERE (:direction IS NULL OR direction = :direction)
-    AND (:client_ip IS NULL OR client_ip = :client_ip)
-),
--- One row per (peer, kind, value) with its sessions: kind 0 our hosts, 1
--- protocols, 2 ciphers, 3 trust; read in the order each list should show.
-dims AS (
-  SELECT direction, client_ip, 0 AS k, mx_host AS v, sum(sessions) AS n,
-         sum(CASE WHEN protocol = '' THEN sessions ELSE 0 END) AS unknown,
-         min(CASE WHEN protocol <> '' THEN bits END) AS min_bits,
-         min(first_seen) AS first_seen, max(last_seen) AS last_seen
-    FROM inv GROUP BY direction, client_ip, mx_host
-  UNION ALL
-  SELECT direction, client_ip, k, v, sum(sessions), 0, NULL, NULL, NULL
-    FROM (SELECT direction, client_ip, kinds.k, sessions,
-                 CASE kinds.k WHEN 1 THEN protocol WHEN 2 THEN cipher ELSE trust END AS v
-            FROM inv CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3) AS kinds)
-    WHERE v <> '' GROUP BY direction, client_ip, k, v
-),
--- group_concat follows the order of the rows it reads.
 per_client AS (
   SELECT direction, client_ip,
-    sum(CASE WHEN k = 0 THEN n END) AS tls_sessions,
-    sum(unknown) AS unknown_sessions,
-    min(min_bits) AS min_bits,
-    min(first_seen) AS first_seen, max(last_seen) AS last_seen,
-    group_concat(CASE WHEN k = 0 THEN v END, ' ') AS hosts,
-    group_concat(CASE WHEN k = 1 THEN v || '=' || n END, ' ') AS protocols,
-    group_concat(CASE WHEN k = 2 THEN v || '=' || n END, ' ') AS ciphers,
-    group_concat(CASE WHEN k = 3 THEN v || '=' || n END, ' ') AS trust
-  FROM (SELECT * FROM dims
-        ORDER BY direction, client_ip, k, CASE WHEN k = 0 THEN 0 ELSE n END DESC, v)
+    sum(sessions) AS tls_sessions,
+    sum(CASE WHEN protocol = '' THEN sessions ELSE 0 END) AS unknown_sessions,
+    min(CASE WHEN protocol <> '' THEN bits END) AS min_bits,
+    min(first_seen) AS first_seen, max(last_seen) AS last_seen
+  FROM tls_inventory
+  WHERE (:direction IS NULL OR direction = :direction)
+    AND (:client_ip IS NULL OR client_ip = :client_ip)
   GROUP BY direction, client_ip
 )
+-- group_concat follows the order of the rows it reads.
 SELECT
   p.direction,
   p.client_ip,
   CASE WHEN p.direction = 'in' THEN coalesce(cs.client_name, '') ELSE '' END AS client_name,
-  p.hosts,
+  (SELECT group_concat(v, ' ') FROM
+     (SELECT DISTINCT mx_host AS v FROM tls_inventory AS t
+       WHERE t.direction = p.direction AND t.client_ip = p.client_ip ORDER BY v)) AS hosts,
   p.tls_sessions,
   p.unknown_sessions,
-  coalesce(p.protocols, '') AS protocols,
-  coalesce(p.ciphers, '') AS ciphers,
-  coalesce(p.trust, '') AS trust,
+  coalesce((SELECT group_concat(v || '=' || n, ' ') FROM
+     (SELECT protocol AS v, sum(sessions) AS n FROM tls_inventory AS t
+       WHERE t.direction = p.direction AND t.client_ip = p.client_ip AND protocol <> ''
+       GROUP BY v ORDER BY n DESC, v)), '') AS protocols,
+  coalesce((SELECT group_concat(v || '=' || n, ' ') FROM
+     (SELECT cipher AS v, sum(sessions) AS n FROM tls_inventory AS t
+       WHERE t.direction = p.direction AND t.client_ip = p.client_ip AND cipher <> ''
+       GROUP BY v ORDER BY n DESC, v)), '') AS ciphers,
+  coalesce((SELECT group_concat(v || '=' || n, ' ') FROM
+     (SELECT trust AS v, sum(sessions) AS n FROM tls_inventory AS t
+       WHERE t.direction = p.direction AND t.client_ip = p.client_ip AND trust <> ''
+       GROUP BY v ORDER BY n DESC, v)), '') AS trust,
   p.min_bits,
   strftime('%Y-%m-%dT%H:%M:%SZ', p.first_seen / 1000000, 'unixepoch') AS first_seen,
   strftime('%Y-%m-%dT%H:%M:%SZ', p.last_seen / 1000000, 'unixepoch') AS last_seen

@@ -43,8 +43,9 @@ std::unique_ptr<Store> open_database(const std::string& db, DbUse use,
 int run_ingest_command(const IngestCommandOptions& options);
 int run_query_command(const QuerySpec& spec, const QueryOptions& options);
 int run_evidence_command(const QueryOptions& query, const EvidenceOptions& evidence);
-// status: `format` table or json (csv is a UsageError).
-int run_status_command(const std::string& db, int runs, OutputFormat format);
+// status: `format` table or json (csv is a UsageError); `check`: PRAGMA
+// quick_check first, a damaged database an error.
+int run_status_command(const std::string& db, int runs, OutputFormat format, bool check);
 // pftls metrics: the Prometheus text (metrics.h) to PATH ("" or "-": stdout).
 int run_metrics_command(const std::string& db, const std::string& path);
 // pftls whatif: each inbound client's verdict under `policy` (whatif.h).

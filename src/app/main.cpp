@@ -47,6 +47,7 @@ struct Cli {
   QueryArgs query;
   EvidenceArgs evidence;
   int status_runs = 10;
+  bool status_check = false;
   std::string status_format = "table";
   std::string metrics_path;
   ReportArgs report;
@@ -332,12 +333,15 @@ void add_queries(CLI::App& app, Cli& cli) {
     if (cli.status_format != "table" && cli.status_format != "json")
       throw UsageError("status --format: table or json");
     if (cli.status_format == "json") format = OutputFormat::kJson;
-    return run_status_command(cli.db, cli.status_runs, format);
+    return run_status_command(cli.db, cli.status_runs, format, cli.status_check);
   });
   add_db(status, cli);
   status->add_option("--runs", cli.status_runs, "How many recent runs to list (default 10)")
       ->check(CLI::Range(1, 100000));
   status->add_option("--format", cli.status_format, "table or json (default table)");
+  status->add_flag("--check", cli.status_check,
+                   "Also run PRAGMA quick_check first (reads every page: seconds on a large "
+                   "database; ingest runs it daily)");
   auto* metrics = app.add_subcommand(
       "metrics", "Write the database's totals in the Prometheus text format (node_exporter)");
   cli.on(metrics, [&cli] { return run_metrics_command(cli.db, cli.metrics_path); });

@@ -81,7 +81,7 @@ _pftls() {
     clients) opts="$query --match --per-host --skew" ;;
     failing | never-tls) opts="--db --since --until --format --columns --wide --help" ;;
     show) opts="--db --window --match --per-host --skew --redact --help" ;;
-    status) opts="--db --runs --format --help" ;;
+    status) opts="--db --runs --format --check --help" ;;
     metrics) opts="--db --help" ;;
     report) opts="--db --since --until --format --tz --help" ;;
     tls) opts="--db --direction --client --format --columns --wide --help" ;;

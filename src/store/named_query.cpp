@@ -47,8 +47,8 @@ bool has_param(const QueryParams& params, std::string_view name) {
 
 }  // namespace
 
-void SqliteStore::materialize_incidents(const QueryParams& params) {
-  QueryParams all = incidents_scope(params);
+void SqliteStore::materialize_incidents(const QueryParams& params, const NamedQuery& q) {
+  QueryParams all = incidents_scope(params, q);
   if (incidents_now_ == all) return;
   const std::string sql = as_table_body(named_sql("incidents", all));
   db_->exec("DROP TABLE IF EXISTS temp.incidents_now", "query incidents");
@@ -75,7 +75,7 @@ std::string SqliteStore::query_plan(std::string_view name, const QueryParams& gi
   if (q.needs_window && !has_param(params, "window_us")) {
     params.emplace_back("window_us", effective_window(*this, std::nullopt) * kMicrosPerSecond);
   }
-  if (q.on_incidents) materialize_incidents(params);
+  if (q.on_incidents) materialize_incidents(params, q);
   Statement st =
       db_->prepare("EXPLAIN QUERY PLAN " + named_sql(name, params), "explain " + std::string(name));
   bind_params(st, params);
@@ -94,7 +94,7 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
   if (q.needs_window && !has_param(params, "window_us")) {
     params.emplace_back("window_us", effective_window(*this, std::nullopt) * kMicrosPerSecond);
   }
-  if (q.on_incidents) materialize_incidents(params);
+  if (q.on_incidents) materialize_incidents(params, q);
   Statement st = db_->prepare(named_sql(name, params), "query " + std::string(name));
   bind_params(st, params);
   const int ncol = st.column_count();

@@ -134,8 +134,8 @@ bool all_digits(std::string_view s) {
 
 }  // namespace
 
-void PgStore::materialize_incidents(const QueryParams& params) {
-  QueryParams all = incidents_scope(params);
+void PgStore::materialize_incidents(const QueryParams& params, const NamedQuery& q) {
+  QueryParams all = incidents_scope(params, q);
   if (incidents_now_ == all) return;
   const std::string sql = as_table_body(named_sql("incidents", all));
   conn_->exec_script("DROP TABLE IF EXISTS pg_temp.incidents_now", "query incidents");
@@ -151,7 +151,7 @@ ResultSet PgStore::query(std::string_view name, const QueryParams& given) {
   if (q.needs_window && !has_param(params, "window_us")) {
     params.emplace_back("window_us", effective_window(*this, std::nullopt) * kMicrosPerSecond);
   }
-  if (q.on_incidents) materialize_incidents(params);
+  if (q.on_incidents) materialize_incidents(params, q);
   Prepared p = translate(named_sql(name, params), params);
   PgResult r = conn_->exec(p.sql, p.params, "query " + std::string(name));
   ResultSet out;

@@ -32,6 +32,8 @@
 
 namespace pftls {
 
+struct NamedQuery;
+
 // Settings that belong to one host's runs (the order of its lines, its
 // journal cursors, its zone, the warnings it gave today, its damaged
 // files); every other setting (the window, the pseudonym key) is shared by
@@ -97,7 +99,7 @@ class PgStore final : public Store {
   void save_row(R& r, std::string_view table, Fields<R> fields, Nulls nulls,
                 const std::string& name, const char* what);
   void save_open_sessions(const CorrelatorState& state);
-  void materialize_incidents(const QueryParams& params);
+  void materialize_incidents(const QueryParams& params, const NamedQuery& q);
 
   std::unique_ptr<PgConn> conn_;
   std::string host_;

@@ -23,26 +23,30 @@ struct NamedQuery {
   std::string_view name;
   bool needs_window;
   bool on_incidents;  // reads temp.incidents_now
+  // temp.incidents_now may hold only the incidents of :client_ip when that
+  // is given (the query reads no other client's): a look-up, not the whole
+  // incidents query, for one client.
+  bool incidents_of_client;
 };
 
 inline constexpr std::array<NamedQuery, 17> kNamedQueries = {{
-    {"incidents", true, false},
-    {"incidents_selected", true, true},
-    {"evidence", true, true},
-    {"failures", true, false},
-    {"clients", true, true},
-    {"failing_senders", false, false},
-    {"never_tls", false, false},
-    {"tls", false, false},
-    {"whatif", false, false},
-    {"status_inputs", false, false},
-    {"status_damaged", false, false},
-    {"status_runs", false, false},
-    {"latest_ids", false, false},
-    {"status_hosts", false, false},
-    {"metrics", false, false},
-    {"report_counts", false, false},
-    {"report_regressions", false, false},
+    {"incidents", true, false, false},
+    {"incidents_selected", true, true, false},
+    {"evidence", true, true, false},
+    {"failures", true, false, false},
+    {"clients", true, true, true},
+    {"failing_senders", false, false, false},
+    {"never_tls", false, false, false},
+    {"tls", false, false, false},
+    {"whatif", false, false, false},
+    {"status_inputs", false, false, false},
+    {"status_damaged", false, false, false},
+    {"status_runs", false, false, false},
+    {"latest_ids", false, false, false},
+    {"status_hosts", false, false, false},
+    {"metrics", false, false, false},
+    {"report_counts", false, false, false},
+    {"report_regressions", false, false, false},
 }};
 
 inline const NamedQuery& query_manifest(std::string_view name) {
@@ -70,9 +74,11 @@ inline std::string sender_column(const QueryParams& params) {
 }
 
 // The parameters temp.incidents_now is made with: those given, for every
-// client (a query on one client still reads everybody's incidents).
-inline QueryParams incidents_scope(const QueryParams& params) {
+// client (a query on one client may still read other clients' incidents),
+// unless the query says it reads only its client's (incidents_of_client).
+inline QueryParams incidents_scope(const QueryParams& params, const NamedQuery& q) {
   QueryParams all = params;
+  if (q.incidents_of_client) return all;
   for (auto& [pname, value] : all) {
     if (pname == "client_ip") value = std::monostate{};
   }

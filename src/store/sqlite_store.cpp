@@ -99,6 +99,12 @@ void SqliteStore::open_for_writing(const std::string& path, int busy_timeout_ms)
 constexpr const char* kAddedIndexes =
     "CREATE INDEX IF NOT EXISTS sessions_failed_time ON sessions (failure_at, failure_ord, id) "
     "WHERE failed = 1;"
+    "CREATE INDEX IF NOT EXISTS sessions_failed_reason ON sessions (mx_host, failure_reason, "
+    "failed) "
+    "WHERE failed = 1;"
+    "CREATE INDEX IF NOT EXISTS client_stats_never_tls ON client_stats (messages DESC, "
+    "client_ip, client_name, sessions, first_seen, last_seen) WHERE messages > 0 AND "
+    "tls_sessions = 0 AND starttls_sessions = 0 AND failed_sessions = 0;"
     "CREATE TABLE IF NOT EXISTS tls_inventory ("
     "direction TEXT NOT NULL, client_ip TEXT NOT NULL, mx_host TEXT NOT NULL, "
     "protocol TEXT NOT NULL, cipher TEXT NOT NULL, bits INTEGER NOT NULL, trust TEXT NOT NULL, "

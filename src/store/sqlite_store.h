@@ -26,6 +26,8 @@
 
 namespace pftls {
 
+struct NamedQuery;
+
 class SqliteStore final : public Store {
  public:
   // The schema version this pftls writes.
@@ -130,7 +132,7 @@ class SqliteStore final : public Store {
   void migrate(std::int64_t version);
   // run_state.cpp: the parts of save_state()/save_outbound_state().
   void save_open_sessions(const CorrelatorState& state);
-  void materialize_incidents(const QueryParams& params);
+  void materialize_incidents(const QueryParams& params, const NamedQuery& q);
 
   std::optional<Db> db_;
   std::vector<std::optional<Statement>> cache_;
