@@ -25,11 +25,12 @@ struct NamedQuery {
   bool on_incidents;  // reads temp.incidents_now
 };
 
-inline constexpr std::array<NamedQuery, 17> kNamedQueries = {{
+inline constexpr std::array<NamedQuery, 18> kNamedQueries = {{
     {"incidents", true, false},
     {"incidents_selected", true, true},
     {"evidence", true, true},
     {"failures", true, false},
+    {"failures_outbound", false, false},
     {"clients", true, true},
     {"failing_senders", false, false},
     {"never_tls", false, false},

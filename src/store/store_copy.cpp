@@ -28,7 +28,7 @@ struct Table {
   std::string_view id;
   bool added = false;
 };
-constexpr std::array<Table, 20> kTables = {{
+constexpr std::array<Table, 21> kTables = {{
     {"settings", ""},
     {"sessions", "id"},
     {"messages", "id"},
@@ -47,6 +47,7 @@ constexpr std::array<Table, 20> kTables = {{
     {"outbound_messages", "", true},
     {"open_outbound_lines", "id", true},
     {"open_outbound_notes", "seq", true},
+    {"outbound_failures", "id", true},
     {"inputs", "id"},
     {"runs", "id"},
 }};
