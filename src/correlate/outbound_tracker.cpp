@@ -252,25 +252,31 @@ bool OutboundTracker::wants_fields(const Envelope& env, EventKind kind,
 
 // The events on_event() lets through: a followed message removed, or a line
 // of the smtp/lmtp client.
-void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
-  if (ev.kind == EventKind::kRemoved) {
-    if (Message* m = message_for(env, ev.get(Field::kQueueId), false)) erase_message(*m);
-    QidKey key;
-    if (!notes_.empty() && qid_key(env, ev.get(Field::kQueueId), false, key)) {
-      if (auto n = notes_.find(key); n != notes_.end()) erase_note(n);
-    }
-    return;
-  }
-  if (ev.kind == EventKind::kMessageId || ev.kind == EventKind::kSender) {
-    on_note(env, ev);
-    return;
-  }
-  if (ev.kind == EventKind::kExpired) {  // returned to its sender: its failures bounced
-    const std::string_view qid = ev.get(Field::kQueueId);
+// qmgr's "removed" (forgets the queue id) or "status=expired" (returned to
+// its sender: its pending failures bounced).
+void OutboundTracker::on_queue_end(const Envelope& env, const Event& ev) {
+  const std::string_view qid = ev.get(Field::kQueueId);
+  if (ev.kind == EventKind::kExpired) {
     if (Message* m = message_for(env, qid, false)) {
       erase_message(*m);
       resolve(env, qid, "bounced");
     }
+    return;
+  }
+  if (Message* m = message_for(env, qid, false)) erase_message(*m);
+  QidKey key;
+  if (!notes_.empty() && qid_key(env, qid, false, key)) {
+    if (auto n = notes_.find(key); n != notes_.end()) erase_note(n);
+  }
+}
+
+void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
+  if (ev.kind == EventKind::kRemoved || ev.kind == EventKind::kExpired) {
+    on_queue_end(env, ev);
+    return;
+  }
+  if (ev.kind == EventKind::kMessageId || ev.kind == EventKind::kSender) {
+    on_note(env, ev);
     return;
   }
   const bool idle = failures_.empty() && messages_.empty();

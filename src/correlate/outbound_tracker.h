@@ -229,6 +229,7 @@ class OutboundTracker {
                        OutboundPendingMessage* failed);
   void on_delivery(const Envelope& env, const Event& ev, std::string_view qid, std::uint64_t ord);
   void on_note(const Envelope& env, const Event& ev);
+  void on_queue_end(const Envelope& env, const Event& ev);
   void expire_notes();
   void erase_note(absl::node_hash_map<QidKey, Note>::iterator it);
   // Evidence: keeps the current line in `lines` (bounded), hands a saved
