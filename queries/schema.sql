@@ -288,6 +288,29 @@ CREATE TABLE IF NOT EXISTS outbound_messages (
   sender       TEXT NOT NULL
 );
 
+-- Every failed STARTTLS handshake of our smtp/lmtp client once a queue id
+-- claimed it (see outbound_tracker.h), and its outcome: 'pending' until the
+-- queue id's next delivery status after it, then 'tls-retry' (sent, not in
+-- plaintext), 'downgraded' (sent in plaintext) or 'bounced' (status=bounced
+-- or expired), with that line's time in outcome_at (0 while pending). Made
+-- also on opening an existing database of this version for writing.
+CREATE TABLE IF NOT EXISTS outbound_failures (
+  id              INTEGER PRIMARY KEY,
+  mx_host         TEXT NOT NULL,
+  queue_id        TEXT NOT NULL,
+  relay_name      TEXT NOT NULL,
+  relay_ip        TEXT NOT NULL,
+  relay_port      TEXT NOT NULL,
+  failure_at      INTEGER NOT NULL,
+  failure_reason  TEXT NOT NULL,
+  openssl_code    TEXT NOT NULL,
+  outcome         TEXT NOT NULL,
+  outcome_at      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbound_failures_pending ON outbound_failures (mx_host, queue_id)
+  WHERE outcome = 'pending';
+CREATE INDEX IF NOT EXISTS outbound_failures_time ON outbound_failures (failure_at, id);
+
 -- The outbound tracker's pending state between runs, oldest first (seq):
 -- failed handshakes not yet tied to a queue id, and messages with failures
 -- (and maybe a saved fallback: outbound_id) whose outcome is not known yet.

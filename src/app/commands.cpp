@@ -201,7 +201,52 @@ int run_ingest_command(const IngestCommandOptions& options) {
   return sum.damaged_inputs ? kExitDamagedInput : 0;
 }
 
+// A RowSink that puts a first column "direction" with `value` in front of
+// each row; several results into one: the first begin() and the last end()
+// only (finish() sends that end).
+class DirectionColumn final : public RowSink {
+ public:
+  explicit DirectionColumn(RowSink& inner) : inner_(inner) {}
+  void set(const char* value) { value_.text = value; }
+  void begin(const std::vector<std::string>& columns) override {
+    if (begun_) return;
+    begun_ = true;
+    std::vector<std::string> all{"direction"};
+    all.insert(all.end(), columns.begin(), columns.end());
+    inner_.begin(all);
+  }
+  bool row(const std::vector<Cell>& cells) override {
+    if (stopped_) return false;
+    cells_.assign(1, value_);
+    cells_.insert(cells_.end(), cells.begin(), cells.end());
+    stopped_ = !inner_.row(cells_);
+    return !stopped_;
+  }
+  void end() override {}
+  void finish() { inner_.end(); }
+
+ private:
+  RowSink& inner_;
+  Cell value_{Cell::Type::kText, {}};
+  std::vector<Cell> cells_;
+  bool begun_ = false;
+  bool stopped_ = false;
+};
+
+constexpr const char* kBothFailureColumns =
+    "direction,failure_id,client_ip,client_name,failure_at,failure_reason,outcome";
+
 int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
+  // failures: inbound (the default), outbound (failures_outbound.sql) or
+  // both, inbound rows first; each list is in failure time order.
+  if (std::string_view(spec.name) == "failures" && q.direction == "out") {
+    QuerySpec out = spec;
+    out.name = "failures_outbound";
+    QueryOptions rest = q;
+    rest.direction.clear();
+    return run_query_command(out, rest);
+  }
+  const bool both = std::string_view(spec.name) == "failures" && q.direction == "both";
   auto store = open_database(q.db, DbUse::kQuery);
   Params params = {{"since_us", param(q.since)}, {"until_us", param(q.until)}};
   if (spec.needs_window || spec.on_incidents) {
@@ -213,11 +258,25 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
   params.emplace_back("outcome",
                       spec.outcome ? QueryParam{std::string(spec.outcome)} : QueryParam{});
   params.emplace_back("client_ip", param(q.client));
-  params.emplace_back("direction", param(q.direction));
+  const bool tls = std::string_view(spec.name) == "tls";
+  params.emplace_back("direction",
+                      tls && q.direction != "both" ? param(q.direction) : QueryParam{});
   // Streamed: each row is written as the query reaches it.
   write_output(q.output, [&](std::ostream& out) {
-    auto writer = listing_writer(spec, q, out);
-    store->query_rows(spec.name, params, *writer);
+    if (!both) {
+      auto writer = listing_writer(spec, q, out);
+      store->query_rows(spec.name, params, *writer);
+      return;
+    }
+    QuerySpec tagged = spec;
+    tagged.table_columns = kBothFailureColumns;
+    auto writer = listing_writer(tagged, q, out);
+    DirectionColumn rows(*writer);
+    rows.set("in");
+    store->query_rows("failures", params, rows);
+    rows.set("out");
+    store->query_rows("failures_outbound", params, rows);
+    rows.finish();
   });
   return 0;
 }

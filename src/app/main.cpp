@@ -208,6 +208,15 @@ void add_failure_options(CLI::App* cmd, Cli& cli) {
   add_hosts(cmd, cli);
 }
 
+// failures and export failures: which side's failed handshakes.
+void add_failure_direction(CLI::App* cmd, Cli& cli) {
+  static const std::vector<std::string> values = {"in", "out", "both"};
+  cmd->add_option("--direction", cli.query.direction,
+                  "in (clients' handshakes with our smtpd), out (our smtp client's with remote "
+                  "MXs) or both (a first column direction); default in")
+      ->check(CLI::IsMember(values));
+}
+
 // show and export evidence.
 void add_evidence_options(CLI::App* cmd, Cli& cli) {
   add_db(cmd, cli);
@@ -305,8 +314,12 @@ void add_queries(CLI::App& app, Cli& cli) {
                   QuerySpec{"failing_senders"});
   add_plain_query(app, cli, "never-tls", "Print the senders that never use TLS",
                   QuerySpec{"never_tls"});
-  add_failure_query(app, cli, "failures",
-                    "Print every failed inbound STARTTLS session and its outcome", kFailures);
+  add_failure_direction(
+      add_failure_query(app, cli, "failures",
+                        "Print every failed STARTTLS handshake (inbound unless --direction) and "
+                        "its outcome",
+                        kFailures),
+      cli);
   add_failure_query(
       app, cli, "lost",
       "Print failures never followed by any delivery from that client (outcome no-delivery)",
@@ -388,9 +401,11 @@ void add_exports(CLI::App& app, Cli& cli) {
   add_incident_options(incidents, cli);
   add_output(incidents, cli);
   auto* failures = cmd->add_subcommand(
-      "failures", "Every failed inbound STARTTLS session with its outcome, as CSV");
+      "failures",
+      "Every failed STARTTLS handshake (inbound unless --direction) with its outcome, as CSV");
   cli.on_query(failures, kFailures, true);
   add_failure_options(failures, cli);
+  add_failure_direction(failures, cli);
   add_output(failures, cli);
   auto* evidence = cmd->add_subcommand(
       "evidence", "Every incident of one sender with its raw log lines, as a text report");

@@ -176,8 +176,10 @@ QueryOptions validate_query(const std::string& db, const QueryArgs& args,
   out.columns = columns_arg(args.columns);
   out.wide = args.wide;
   if (out.wide && !out.columns.empty()) throw UsageError("--wide and --columns exclude each other");
-  if (!args.direction.empty() && args.direction != "in" && args.direction != "out") {
-    throw UsageError("--direction: in or out");
+  if (!args.direction.empty() && args.direction != "in" && args.direction != "out" &&
+      args.direction != "both") {
+    throw UsageError("--direction: '" + strip_controls(args.direction) +
+                     "' is not one of in, out, both");
   }
   out.direction = args.direction;
   return out;

@@ -60,7 +60,7 @@ struct QueryArgs {
   std::string output;
   std::string columns;  // --columns a,b,...
   bool wide = false;
-  std::string direction;  // tls: "in", "out" or "" (both)
+  std::string direction;  // "in", "out", "both"; "": the command's default
 };
 
 struct PruneArgs {
@@ -114,8 +114,9 @@ struct QueryOptions {
   // --columns: these columns in this order, whatever the format; empty: a
   // table gets the command's default columns, the other formats all.
   std::vector<std::string> columns;
-  bool wide = false;      // a table with every column, cells not cut to the terminal
-  std::string direction;  // tls: "in", "out"; "": both
+  bool wide = false;  // a table with every column, cells not cut to the terminal
+  // "in", "out", "both"; "": the command's default (tls: both; failures: in)
+  std::string direction;
 };
 
 struct PruneOptions {

@@ -32,8 +32,9 @@ int run_prune_command(const PruneOptions& options) {
     out << "pftls: prune: cut-off " << format_utc(options.keep_from)
         << ", less the window and the watch: "
         << "removed from before " << format_utc(before) << " " << removed.messages << " messages, "
-        << removed.outbound << " outbound fallbacks, " << removed.sessions << " sessions with "
-        << removed.evidence << " evidence lines" << (options.vacuum ? "; vacuumed" : "") << "\n";
+        << removed.outbound << " outbound fallbacks, " << removed.outbound_failures
+        << " outbound failures, " << removed.sessions << " sessions with " << removed.evidence
+        << " evidence lines" << (options.vacuum ? "; vacuumed" : "") << "\n";
   });
   return 0;
 }

@@ -195,6 +195,7 @@ void OutboundTracker::count_failure(OutboundPendingMessage& t, const OutboundPen
   t.pid = f.pid;
   t.fallback_open = false;
   ++counts_.failures;
+  save_failure(t, f.failure_at, f.failure_reason, f.openssl_code);
   OutboundRecord& r = t.record;
   if (r.plaintext_at != 0) return;  // a saved fallback keeps its failure
   ++r.failed_attempts;
@@ -213,6 +214,7 @@ void OutboundTracker::count_failure_here(OutboundPendingMessage& t, const Envelo
   t.pid = env.pid;
   t.fallback_open = false;
   ++counts_.failures;
+  save_failure(t, env.time, "other", {});
   OutboundRecord& r = t.record;
   if (r.plaintext_at != 0) return;
   ++r.failed_attempts;
@@ -220,6 +222,20 @@ void OutboundTracker::count_failure_here(OutboundPendingMessage& t, const Envelo
   r.failure_ord = ord;
   r.failure_reason = "other";
   r.openssl_code.clear();
+}
+
+void OutboundTracker::save_failure(const OutboundPendingMessage& t, Micros at,
+                                   std::string_view reason, std::string_view openssl_code) {
+  OutboundFailureRow& row = failure_row_;
+  row.mx_host.assign(t.record.mx_host);
+  row.queue_id.assign(t.record.queue_id);
+  row.relay_name.assign(t.record.relay_name);
+  row.relay_ip.assign(t.record.relay_ip);
+  row.relay_port.assign(t.record.relay_port);
+  row.failure_at = at;
+  row.failure_reason.assign(reason);
+  row.openssl_code.assign(openssl_code);
+  sink_.save_outbound_failure(row);
 }
 
 // ---------------------------------------------------------------------------
@@ -236,13 +252,27 @@ bool OutboundTracker::wants_fields(const Envelope& env, EventKind kind,
 
 // The events on_event() lets through: a followed message removed, or a line
 // of the smtp/lmtp client.
-void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
-  if (ev.kind == EventKind::kRemoved) {
-    if (Message* m = message_for(env, ev.get(Field::kQueueId), false)) erase_message(*m);
-    QidKey key;
-    if (!notes_.empty() && qid_key(env, ev.get(Field::kQueueId), false, key)) {
-      if (auto n = notes_.find(key); n != notes_.end()) erase_note(n);
+// qmgr's "removed" (forgets the queue id) or "status=expired" (returned to
+// its sender: its pending failures bounced).
+void OutboundTracker::on_queue_end(const Envelope& env, const Event& ev) {
+  const std::string_view qid = ev.get(Field::kQueueId);
+  if (ev.kind == EventKind::kExpired) {
+    if (Message* m = message_for(env, qid, false)) {
+      erase_message(*m);
+      resolve(env, qid, "bounced");
     }
+    return;
+  }
+  if (Message* m = message_for(env, qid, false)) erase_message(*m);
+  QidKey key;
+  if (!notes_.empty() && qid_key(env, qid, false, key)) {
+    if (auto n = notes_.find(key); n != notes_.end()) erase_note(n);
+  }
+}
+
+void OutboundTracker::on_client_event(const Envelope& env, const Event& ev, std::uint64_t ord) {
+  if (ev.kind == EventKind::kRemoved || ev.kind == EventKind::kExpired) {
+    on_queue_end(env, ev);
     return;
   }
   if (ev.kind == EventKind::kMessageId || ev.kind == EventKind::kSender) {
@@ -469,6 +499,10 @@ void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::str
 
   Message* m = message_for(env, qid, tls_failed);
   if (!m) return;
+  // The outcome of this queue id's failures so far (their rows): its first
+  // delivery or bounce after them.
+  const bool bounced = status == "bounced" || status == "expired";
+  bool plaintext = false;
   OutboundPendingMessage* t =
       relay_known ? relay_for(*m, env, qid, name, ip, port, false) : nullptr;
   if (!t && sent) {
@@ -488,12 +522,14 @@ void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::str
     if (t && !same_attempt(*t, env)) count_failure_here(*t, env, ord);
   }
 
+  TlsUse use = tls_use(ev.get(Field::kTls));
+  if (use == TlsUse::kUnknown && offered) use = TlsUse::kPlain;
+  if (status == "sent" && use == TlsUse::kPlain) plaintext = true;  // to another relay, say
   if (sent && t) {
-    TlsUse use = tls_use(ev.get(Field::kTls));
-    if (use == TlsUse::kUnknown && offered) use = TlsUse::kPlain;
     const bool standalone = t->fallback_open && same_attempt(*t, env);
     if ((standalone && use != TlsUse::kTls) ||
         (use == TlsUse::kPlain && t->record.failed_attempts > 0)) {
+      plaintext = true;
       keep(t->evidence, "plaintext");
       if (t->record.message_id.empty()) t->record.message_id = m->message_id;
       if (t->record.sender.empty()) t->record.sender = m->sender;
@@ -505,6 +541,7 @@ void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::str
       t = nullptr;
       if (m->relays.empty()) {
         erase_message(*m);
+        resolve(env, qid, plaintext ? "downgraded" : "tls-retry");
         return;
       }
     } else {
@@ -523,6 +560,15 @@ void OutboundTracker::on_delivery(const Envelope& env, const Event& ev, std::str
     touch(*m, t);
   }
   if (m->relays.empty()) erase_message(*m);
+  if (bounced) {
+    resolve(env, qid, "bounced");
+  } else if (status == "sent") {
+    resolve(env, qid, plaintext ? "downgraded" : "tls-retry");
+  }
+}
+
+void OutboundTracker::resolve(const Envelope& env, std::string_view qid, std::string_view outcome) {
+  sink_.resolve_outbound_failures(env.host, qid, outcome, env.time - limits_.message_age, env.time);
 }
 
 void OutboundTracker::record_fallback(OutboundPendingMessage& t, const Envelope& env,

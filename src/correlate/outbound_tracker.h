@@ -2,7 +2,8 @@
 // (incident kind outbound-downgrade).
 //
 // Contract: on_event() takes every recognised event in log order; it keeps
-// the smtp and lmtp ones (and "removed", which ends a queue id). A failed
+// the smtp and lmtp ones (and "removed", which ends a queue id, and qmgr's
+// "status=expired", which ends it with its failures bounced). A failed
 // STARTTLS handshake ("SSL_connect error to NAME[IP]:PORT", refined by the
 // "TLS library problem" lines after it) carries no queue id: it waits per
 // (host, syslog name, pid) for the next line of that pid that has one, and
@@ -30,6 +31,19 @@
 // one OutboundRecord per (host, queue id, relay), saved through the
 // OutboundSink when its first plaintext recipient is sent and saved again
 // as more recipients follow; its failure fields are then frozen.
+//
+// Failures list (pftls failures --direction out): each failed attempt, when
+// a queue id claims it as above (or, with no failure line before it, its
+// "Cannot start TLS" line or "status=deferred (Cannot start TLS: ...)"
+// delivery line: reason "other"), goes to the sink once as a row with
+// outcome "pending". The queue id's next status=sent, bounced or expired
+// line of the smtp/lmtp client (or qmgr's "status=expired, returned to
+// sender"), while the queue id is followed, settles its pending rows: "downgraded" when that
+// delivery was in plaintext (the fallback above, or tls=LEVEL:none, or an unused STARTTLS offer),
+// "tls-retry" for any other status=sent (the presumption of TLS the
+// fallback rule makes), "bounced" for bounced/expired; deferrals leave them
+// pending. The rows' outcomes live in the store, not here: this adds no
+// memory to what the bounds below already hold.
 //
 // Evidence: the raw lines of a failure (its SSL_connect error and library
 // lines), of the queue id's later lines about that relay ("Cannot start
@@ -123,6 +137,9 @@ class OutboundTracker {
       case EventKind::kRemoved:
         if (messages_.empty() && notes_.empty()) return;
         break;
+      case EventKind::kExpired:
+        if (messages_.empty()) return;
+        break;
       case EventKind::kMessageId:
       case EventKind::kSender:
         break;
@@ -212,6 +229,7 @@ class OutboundTracker {
                        OutboundPendingMessage* failed);
   void on_delivery(const Envelope& env, const Event& ev, std::string_view qid, std::uint64_t ord);
   void on_note(const Envelope& env, const Event& ev);
+  void on_queue_end(const Envelope& env, const Event& ev);
   void expire_notes();
   void erase_note(absl::node_hash_map<QidKey, Note>::iterator it);
   // Evidence: keeps the current line in `lines` (bounded), hands a saved
@@ -224,6 +242,11 @@ class OutboundTracker {
   }
   void record_fallback(OutboundPendingMessage& t, const Envelope& env, const Event& ev,
                        std::uint64_t ord, bool standalone);
+  // One failed attempt of `t` to the sink (outbound_failures), and the
+  // outcome of the queue id's pending ones.
+  void save_failure(const OutboundPendingMessage& t, Micros at, std::string_view reason,
+                    std::string_view openssl_code);
+  void resolve(const Envelope& env, std::string_view qid, std::string_view outcome);
 
   OutboundSink& sink_;
   OutboundLimits limits_;
@@ -259,8 +282,9 @@ class OutboundTracker {
   std::list<Aged<QidKey>> message_age_;
   absl::node_hash_map<QidKey, Note> notes_;
   std::list<Aged<QidKey>> note_age_;
-  const RawLine* raw_ = nullptr;   // the line on_event() is given
-  std::size_t evidence_used_ = 0;  // bytes of the pending entries' lines
+  OutboundFailureRow failure_row_;  // reused: one failure's row at a time
+  const RawLine* raw_ = nullptr;    // the line on_event() is given
+  std::size_t evidence_used_ = 0;   // bytes of the pending entries' lines
 };
 
 }  // namespace pftls

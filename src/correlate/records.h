@@ -250,9 +250,30 @@ struct OutboundLine {
   std::string raw;
 };
 
+// One failed STARTTLS handshake of our smtp/lmtp client, once a queue id
+// claimed it (outbound_tracker.h says which lines make one). Its outcome is
+// 'pending' until the queue id's next delivery status after it: see
+// OutboundSink::resolve_outbound_failures.
+struct OutboundFailureRow {
+  std::string mx_host;  // our host
+  std::string queue_id;
+  std::string relay_name;  // empty when only a "Cannot start TLS" line named the attempt
+  std::string relay_ip;
+  std::string relay_port;
+  Micros failure_at = 0;
+  std::string failure_reason;
+  std::string openssl_code;
+};
+
 class OutboundSink {
  public:
   virtual ~OutboundSink() = default;
+  // Stores one failed handshake with outcome 'pending'.
+  virtual void save_outbound_failure(const OutboundFailureRow& f) = 0;
+  // Gives `outcome` ('tls-retry', 'downgraded' or 'bounced') and `at` to
+  // every pending failure of (mx_host, queue_id) from `since` to `at`.
+  virtual void resolve_outbound_failures(std::string_view mx_host, std::string_view queue_id,
+                                         std::string_view outcome, Micros since, Micros at) = 0;
   // Inserts the record the first time (and sets its id), updates it after.
   virtual void save_outbound(OutboundRecord& r) = 0;
   // Appends raw lines to a stored record's evidence (r.id != 0).

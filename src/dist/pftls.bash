@@ -39,7 +39,11 @@ _pftls() {
       return
       ;;
     --direction)
-      mapfile -t COMPREPLY < <(compgen -W "in out" -- "$cur")
+      if [[ $cmd == failures || $sub == failures ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "in out both" -- "$cur")
+      else
+        mapfile -t COMPREPLY < <(compgen -W "in out" -- "$cur")
+      fi
       return
       ;;
     --format)
@@ -77,7 +81,8 @@ _pftls() {
       fi
       ;;
     incidents) opts="$query --match --per-host --skew" ;;
-    failures | lost) opts="$query --per-host --skew" ;;
+    failures) opts="$query --direction --per-host --skew" ;;
+    lost) opts="$query --per-host --skew" ;;
     clients) opts="$query --match --per-host --skew" ;;
     failing | never-tls) opts="--db --since --until --format --columns --wide --help" ;;
     show) opts="--db --window --match --per-host --skew --redact --help" ;;
@@ -95,7 +100,7 @@ _pftls() {
           return
           ;;
         incidents) opts="--db --window --since --until --client --match --per-host --skew -o --output --help" ;;
-        failures) opts="--db --window --client --per-host --skew -o --output --help" ;;
+        failures) opts="--db --direction --window --client --per-host --skew -o --output --help" ;;
         clients) opts="--db --window --client --match --per-host --skew -o --output --help" ;;
         evidence) opts="--client --org --db --window --match --per-host --skew --redact -o --output --help" ;;
         tls) opts="--db --direction --client -o --output --help" ;;

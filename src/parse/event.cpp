@@ -39,6 +39,7 @@ constexpr Named<EventKind> kKindNames[] = {
     {EventKind::kTlsEstablishedTo, "tls-established-to"},
     {EventKind::kCannotStartTls, "cannot-start-tls"},
     {EventKind::kStarttlsOffered, "starttls-offered"},
+    {EventKind::kExpired, "expired"},
 };
 
 constexpr Named<Field> kFieldNames[] = {

@@ -33,6 +33,7 @@ enum class EventKind : std::uint8_t {
                           // this server is given up on for TLS; plaintext retry or next MX)
   kStarttlsOffered,       // smtp/lmtp: Host offered STARTTLS: [HOST] (this connection
                           // will not use TLS; smtp_tls_note_starttls_offer = yes)
+  kExpired,               // qmgr: QUEUEID: from=<...>, status=expired, returned to sender
   kCount
 };
 

@@ -73,6 +73,9 @@ class PgStore final : public Store {
   void save_message(MessageRecord& m) override;
   void save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) override;
   void save_outbound(OutboundRecord& r) override;
+  void save_outbound_failure(const OutboundFailureRow& f) override;
+  void resolve_outbound_failures(std::string_view mx_host, std::string_view queue_id,
+                                 std::string_view outcome, Micros since, Micros at) override;
   void save_outbound_evidence(std::int64_t outbound_id,
                               const std::vector<OutboundLine>& lines) override;
   void add_client_stats(const ClientStatsList& stats) override;
@@ -94,6 +97,8 @@ class PgStore final : public Store {
   // Tables added to queries/pg/schema.sql within its version, made for a
   // database of that version opened for writing.
   void ensure_added_tables();
+  void shadow_outbound_failures();
+  void shadow_marks();
   void take_host_lock();
   template <typename R>
   void save_row(R& r, std::string_view table, Fields<R> fields, Nulls nulls,

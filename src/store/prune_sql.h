@@ -7,9 +7,11 @@
 // pending outbound message refers to; then every session whose times all
 // lie before it, that is not open and that no kept message belongs to, with
 // its evidence. An outbound fallback's evidence lines and message-id go
-// with it (their counts are those of evidence and outbound); then the
-// cross-host marks before it. Counts, settings, inputs and runs are
-// not touched. Plain SQL that SQLite and PostgreSQL read alike (PostgreSQL gets $1 for ?1).
+// with it (their counts are those of evidence and outbound). Our smtp
+// client's failed handshakes (outbound_failures) go when they failed before
+// it, whatever their outcome; then the cross-host marks before it. Counts, settings, inputs and
+// runs are not touched. Plain SQL that SQLite and PostgreSQL read alike (PostgreSQL gets $1 for
+// ?1).
 #pragma once
 
 #include <array>
@@ -32,10 +34,11 @@ inline std::int64_t& prune_count(PruneCounts& counts, std::string_view table) {
   if (table == "evidence" || table == "outbound_evidence") return counts.evidence;
   if (table == "outbound_messages") return counts.outbound_details;
   if (table == "plain_marks" || table == "tls_marks") return counts.marks;
+  if (table == "outbound_failures") return counts.outbound_failures;
   return counts.sessions;
 }
 
-inline std::array<PruneStep, 8> prune_steps() {
+inline std::array<PruneStep, 9> prune_steps() {
   const std::string old_session =
       "coalesce(end_at, ?1) < ?1 AND coalesce(connect_at, 0) < ?1 "
       "AND coalesce(failure_at, 0) < ?1 AND coalesce(tls_at, 0) < ?1 "
@@ -57,6 +60,7 @@ inline std::array<PruneStep, 8> prune_steps() {
        "DELETE FROM outbound_messages WHERE outbound_id IN (SELECT id FROM outbound WHERE " +
            old_outbound + ")"},
       {"outbound", "DELETE FROM outbound WHERE " + old_outbound},
+      {"outbound_failures", "DELETE FROM outbound_failures WHERE failure_at < ?1"},
       {"evidence", "DELETE FROM evidence WHERE session_id IN (SELECT id FROM sessions WHERE " +
                        old_session + ")"},
       {"sessions", "DELETE FROM sessions WHERE " + old_session},

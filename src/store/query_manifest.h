@@ -29,11 +29,12 @@ struct NamedQuery {
   bool incidents_of_client;
 };
 
-inline constexpr std::array<NamedQuery, 17> kNamedQueries = {{
+inline constexpr std::array<NamedQuery, 18> kNamedQueries = {{
     {"incidents", true, false, false},
     {"incidents_selected", true, true, false},
     {"evidence", true, true, false},
     {"failures", true, false, false},
+    {"failures_outbound", false, false, false},
     {"clients", true, true, true},
     {"failing_senders", false, false, false},
     {"never_tls", false, false, false},

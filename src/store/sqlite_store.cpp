@@ -94,8 +94,8 @@ void SqliteStore::open_for_writing(const std::string& path, int busy_timeout_ms)
 
 // Indexes and tables added to schema.sql within its version: made when a
 // database of that version is opened for writing (a no-op once they exist).
-// The tls_inventory and session_days tables are those of schema.sql, word
-// for word.
+// The tls_inventory, session_days and outbound_failures tables are those of
+// schema.sql, word for word.
 constexpr const char* kAddedIndexes =
     "CREATE INDEX IF NOT EXISTS sessions_failed_time ON sessions (failure_at, failure_ord, id) "
     "WHERE failed = 1;"
@@ -147,7 +147,15 @@ constexpr const char* kAddedIndexes =
     "WHERE failed = 1;"
     "CREATE INDEX IF NOT EXISTS sessions_tls_any ON sessions (client_ip, tls_at) WHERE tls = "
     "1 AND failed = 0;"
-    "CREATE INDEX IF NOT EXISTS messages_any ON messages (client_ip, accepted_at)";
+    "CREATE INDEX IF NOT EXISTS messages_any ON messages (client_ip, accepted_at);"
+    "CREATE TABLE IF NOT EXISTS outbound_failures (id INTEGER PRIMARY KEY, "
+    "mx_host TEXT NOT NULL, queue_id TEXT NOT NULL, relay_name TEXT NOT NULL, "
+    "relay_ip TEXT NOT NULL, relay_port TEXT NOT NULL, failure_at INTEGER NOT NULL, "
+    "failure_reason TEXT NOT NULL, openssl_code TEXT NOT NULL, outcome TEXT NOT NULL, "
+    "outcome_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS outbound_failures_pending ON outbound_failures (mx_host, "
+    "queue_id) WHERE outcome = 'pending';"
+    "CREATE INDEX IF NOT EXISTS outbound_failures_time ON outbound_failures (failure_at, id)";
 
 // A database of this version that no ingest of this pftls has opened yet
 // lacks the tables added within the version, and a reader cannot make them
@@ -316,6 +324,44 @@ void SqliteStore::save_outbound(OutboundRecord& r) {
   st.bind(1, r.id);
   st.bind_kept(2, r.message_id);
   st.bind_kept(3, r.sender);
+  st.run();
+}
+
+void SqliteStore::save_outbound_failure(const OutboundFailureRow& f) {
+  Statement& st = cached(
+      kInsertOutboundFailure,
+      [] {
+        return "INSERT INTO outbound_failures (mx_host, queue_id, relay_name, relay_ip, "
+               "relay_port, failure_at, failure_reason, openssl_code, outcome, outcome_at) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', 0)";
+      },
+      "save outbound failure");
+  st.bind_kept(1, f.mx_host);
+  st.bind_kept(2, f.queue_id);
+  st.bind_kept(3, f.relay_name);
+  st.bind_kept(4, f.relay_ip);
+  st.bind_kept(5, f.relay_port);
+  st.bind(6, f.failure_at);
+  st.bind_kept(7, f.failure_reason);
+  st.bind_kept(8, f.openssl_code);
+  st.run();
+}
+
+void SqliteStore::resolve_outbound_failures(std::string_view mx_host, std::string_view queue_id,
+                                            std::string_view outcome, Micros since, Micros at) {
+  Statement& st = cached(
+      kResolveOutboundFailures,
+      [] {
+        return "UPDATE outbound_failures SET outcome = ?3, outcome_at = ?5 "
+               "WHERE mx_host = ?1 AND queue_id = ?2 AND outcome = 'pending' "
+               "AND failure_at >= ?4 AND failure_at <= ?5";
+      },
+      "save outbound failure");
+  st.bind_text(1, mx_host);
+  st.bind_text(2, queue_id);
+  st.bind_text(3, outcome);
+  st.bind(4, since);
+  st.bind(5, at);
   st.run();
 }
 

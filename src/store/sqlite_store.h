@@ -72,6 +72,9 @@ class SqliteStore final : public Store {
   void save_message(MessageRecord& m) override;
   void save_evidence(std::int64_t session_id, const EvidenceLine* lines, std::size_t n) override;
   void save_outbound(OutboundRecord& r) override;
+  void save_outbound_failure(const OutboundFailureRow& f) override;
+  void resolve_outbound_failures(std::string_view mx_host, std::string_view queue_id,
+                                 std::string_view outcome, Micros since, Micros at) override;
   void save_outbound_evidence(std::int64_t outbound_id,
                               const std::vector<OutboundLine>& lines) override;
   void add_client_stats(const ClientStatsList& stats) override;
@@ -100,6 +103,8 @@ class SqliteStore final : public Store {
     kUpsertTls,
     kInsertOutboundEvidence,
     kUpsertOutboundMessage,
+    kInsertOutboundFailure,
+    kResolveOutboundFailures,
     kUpsertSessionDay,
     kInsertPlainMark,
     kInsertTlsMark,

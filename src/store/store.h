@@ -33,6 +33,7 @@ struct PruneCounts {
   std::int64_t messages = 0, outbound = 0, evidence = 0, sessions = 0;
   std::int64_t outbound_details = 0;  // outbound_messages rows, with their fallbacks
   std::int64_t marks = 0;             // cross-host marks (plain_marks, tls_marks)
+  std::int64_t outbound_failures = 0;
 };
 
 // A named query's parameter: NULL, an integer or text.

@@ -28,7 +28,7 @@ struct Table {
   std::string_view id;
   bool added = false;
 };
-constexpr std::array<Table, 22> kTables = {{
+constexpr std::array<Table, 23> kTables = {{
     {"settings", ""},
     {"sessions", "id"},
     {"messages", "id"},
@@ -49,6 +49,7 @@ constexpr std::array<Table, 22> kTables = {{
     {"open_outbound_notes", "seq", true},
     {"plain_marks", "id", true},
     {"tls_marks", "", true},
+    {"outbound_failures", "id", true},
     {"inputs", "id"},
     {"runs", "id"},
 }};

@@ -73,7 +73,7 @@ case $CASE in
     # and an ingest then makes the tables.
     seed_db
     added=(tls_inventory session_days outbound_evidence outbound_messages open_outbound_lines
-      open_outbound_notes)
+      open_outbound_notes outbound_failures)
     # (the -wal and -shm files kept, as pftls keeps them for readers)
     for t in "${added[@]}"; do
       sqlite3 d/db ".filectrl persist_wal 1" "DROP TABLE $t" >/dev/null || fail "drop $t"
@@ -86,7 +86,8 @@ case $CASE in
     id=$("$PFTLS" incidents --db d/db --format csv | sed -n '2s/,.*//p')
     [[ -n $id ]] || fail "no incident to show"
     before=$(sha256sum <d/db)
-    for cmd in "${listings[@]}" tls "whatif --protocols >=TLSv1.2" report status metrics "show $id"; do
+    for cmd in "${listings[@]}" tls "whatif --protocols >=TLSv1.2" report status metrics "show $id" \
+      "failures --direction out" "failures --direction both"; do
       # shellcheck disable=SC2086
       run_other $cmd --db d/db
       expect_rc 0
@@ -98,6 +99,64 @@ case $CASE in
       [[ $(sqlite3 d/db "SELECT count(*) FROM sqlite_schema WHERE name = '$t'") == 1 ]] ||
         fail "ingest did not make $t"
     done ;;
+  failures_direction)
+    # failures --direction: in (the default, unchanged), out (our smtp
+    # client's failed handshakes, one row per attempt, every outcome on the
+    # 3.11 sample), both (a first column direction), and bad values.
+    log=$SAMPLES/versions/postfix-3.11.log
+    "$PFTLS" ingest --db db --year 2026 --tz UTC "$log" >/dev/null 2>&1 || fail "ingest failed"
+    for f in table csv json ndjson; do
+      "$PFTLS" failures --db db --format $f >default.$f || fail "failures --format $f"
+      run failures --db db --direction in --format $f
+      expect_rc 0
+      cmp -s default.$f "$tmp/out" || fail "--direction in differs from the default ($f)"
+    done
+    run failures --db db --direction out --format csv
+    expect_rc 0
+    cp "$tmp/out" out.csv
+    [[ $(head -1 out.csv) == "$(head -1 default.csv)" ]] || fail "outbound columns differ: $(head -1 out.csv)"
+    # Each SSL_connect error of the log (or Cannot start TLS line without
+    # one) is one row.
+    want=$(grep -c 'postfix/smtp\[.*SSL_connect error to' "$log")
+    [[ $(($(wc -l <out.csv) - 1)) == "$want" ]] || fail "expected $want outbound rows: $(cat out.csv)"
+    for o in tls-retry downgraded bounced pending; do
+      grep -q ",$o," out.csv || fail "no outbound row with outcome $o: $(cat out.csv)"
+    done
+    grep -q ',203.0.113.70,mx.old.example,.*,bounced,.*,4fRk8J3dPcz2Jn6' out.csv ||
+      fail "old.example's failure is not bounced: $(cat out.csv)"
+    grep -q ',203.0.113.80,mx.slow.example,.*,pending,,4fRkBM5fRbz2Jq8' out.csv ||
+      fail "slow.example's failure is not pending: $(cat out.csv)"
+    # export failures gives the same rows; --client is the remote MX.
+    run export failures --db db --direction out
+    expect_rc 0
+    cmp -s out.csv "$tmp/out" || fail "export failures --direction out differs from failures --format csv"
+    run failures --db db --direction out --client 203.0.113.70 --format csv
+    [[ $(grep -c . "$tmp/out") == 3 ]] || fail "--client: $(cat "$tmp/out")"
+    if grep -v '^failure_id' "$tmp/out" | grep -qv ',203.0.113.70,'; then fail "--client kept another MX"; fi
+    run failures --db db --direction out --since 2026-03-03T10:22:00Z --format csv
+    [[ $(grep -c . "$tmp/out") == 4 ]] || fail "--since: $(cat "$tmp/out")"
+    # ids are strings in JSON, the outcome time null while pending
+    run failures --db db --direction out --format ndjson
+    expect_out '"failure_id": "1"'
+    expect_out '"outcome": "pending", "outcome_at": null'
+    # both: the inbound rows, then the outbound ones, a first column direction
+    run failures --db db --direction both --format csv
+    expect_rc 0
+    [[ $(head -1 "$tmp/out") == "direction,$(head -1 default.csv)" ]] || fail "both: header $(head -1 "$tmp/out")"
+    { tail -n +2 default.csv | sed 's/^/in,/'; tail -n +2 out.csv | sed 's/^/out,/'; } >both.want
+    tail -n +2 "$tmp/out" | diff -u both.want - >diff.txt || fail "both: $(cat diff.txt)"
+    run failures --db db --direction both
+    expect_rc 0
+    head -1 "$tmp/out" | grep -q '^direction  *failure_id  *client_ip ' || fail "both table: $(head -1 "$tmp/out")"
+    # Bad values and commands without the option
+    run failures --db db --direction sideways
+    expect_rc 2
+    expect_one_line_err
+    expect_err "--direction"
+    run lost --db db --direction out
+    expect_rc 2
+    run tls --db db --direction both --format csv
+    expect_rc 0 ;;
   readonly_denied)
     [[ $(id -u) == 0 ]] || { echo "not root: no other user to test"; exit 0; }
     seed_db

@@ -2,7 +2,8 @@
 # cron_test.sh PFTLS PFTLS_GEN CASE: cron-grade ingest, by name.
 # The promise under test: however a log is cut into runs (growing file,
 # rotations, torn lines, crashes, overlapping runs), every export (incidents,
-# failures, clients, the TLS inventory, and the never-tls, failing and lost listings)
+# failures of both directions, clients, the TLS inventory, and the never-tls,
+# failing and lost listings)
 # and every outbound incident's evidence (show o<N>) equals that of one run
 # over the whole log.
 set -uo pipefail
@@ -21,8 +22,9 @@ incidents() { "$PFTLS" export incidents --db "$1"; }
 # Every export of database $1, each under a heading line.
 exports() {
   local q
-  for q in "export incidents" "export failures" "export clients" "never-tls --format csv" \
-    "failing --format csv" "lost --format csv" "export tls"; do
+  for q in "export incidents" "export failures" "export failures --direction out" \
+    "export clients" "never-tls --format csv" "failing --format csv" "lost --format csv" \
+    "export tls"; do
     echo "== $q"
     # shellcheck disable=SC2086 # the words of $q are the arguments
     "$PFTLS" $q --db "$1" || echo "(exit $?)"
@@ -200,7 +202,8 @@ case $CASE in
   outbound_every_cut)
     # The sample logs with outbound incidents, cut into two runs at every
     # line: the outbound evidence (show o<N>, with message-id and sender)
-    # and every export equal one run's.
+    # and every export equal one run's; the 3.11 log's outbound failures
+    # have every outcome (tls-retry, downgraded, bounced, pending).
     ARGS=(--year 2026 --tz UTC)
     for log in "$SAMPLES/postfix-3.7/mx.test.log" "$SAMPLES/versions/postfix-3.11.log"; do
       rm -f ref.db* ref.csv
@@ -208,6 +211,14 @@ case $CASE in
       "$PFTLS" ingest --db ref.db "${ARGS[@]}" whole.log >/dev/null 2>&1 || fail "reference ingest failed"
       exports ref.db >ref.csv
       grep -q '^== show o1$' ref.csv || fail "$log: no outbound incident to test"
+      # Our smtp client's failures, with outcomes that a cut could change.
+      outbound=$(sed -n '/^== export failures --direction out$/,/^== /p' ref.csv)
+      grep -q ',downgraded,' <<<"$outbound" || fail "$log: no downgraded outbound failure"
+      if [[ $log == *3.11* ]]; then
+        for o in tls-retry bounced pending; do
+          grep -q ",$o," <<<"$outbound" || fail "$log: no outbound failure $o"
+        done
+      fi
       lines=$(wc -l <"$log")
       for ((cut = 1; cut < lines; cut++)); do
         rm -f db db-wal db-shm

@@ -52,6 +52,12 @@ set(v postfix-3.11)
 set(opts --year 2026 --tz UTC ${VERSIONS}/${v}.log)
 pftls_golden(versions_3.11_incidents versions.${v}.incidents.csv ALL_RECOGNISED
   INGEST ${opts} QUERY export incidents)
+# Our smtp client's failed handshakes, one per attempt, with every outcome:
+# flaky then TLS (tls-retry), weak's deferral and fallback (downgraded),
+# old's deferral and the bounce of its fallback attempt (bounced), slow's
+# deferral (pending).
+pftls_golden(versions_3.11_failures_out versions.${v}.failures-out.csv ALL_RECOGNISED
+  INGEST ${opts} QUERY export failures --direction out)
 pftls_golden(versions_3.11_clients versions.${v}.clients.csv ALL_RECOGNISED
   INGEST ${opts} QUERY export clients)
 # The TLS inventory, both directions: TLS 1.3 lines with key exchange and

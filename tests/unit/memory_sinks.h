@@ -110,6 +110,29 @@ struct MemoryOutboundSink : OutboundSink {
     for (const auto& [id, r] : rows) out.push_back(r);
     return out;
   }
+  // outbound_failures, in insert order, as the stores resolve them.
+  struct Failure {
+    OutboundFailureRow row;
+    std::string outcome = "pending";
+    Micros outcome_at = 0;
+  };
+  std::vector<Failure> failures;
+  void save_outbound_failure(const OutboundFailureRow& f) override { failures.push_back({f}); }
+  void resolve_outbound_failures(std::string_view mx_host, std::string_view queue_id,
+                                 std::string_view outcome, Micros since, Micros at) override {
+    for (auto& f : failures) {
+      if (f.outcome == "pending" && f.row.mx_host == mx_host && f.row.queue_id == queue_id &&
+          f.row.failure_at >= since && f.row.failure_at <= at) {
+        f.outcome = outcome;
+        f.outcome_at = at;
+      }
+    }
+  }
+  std::vector<std::string> outcomes() const {
+    std::vector<std::string> out;
+    for (const auto& f : failures) out.push_back(f.outcome);
+    return out;
+  }
 };
 
 }  // namespace pftls::test_support

@@ -473,7 +473,127 @@ TEST_P(OutboundScenario, EveryCutBetweenTwoRuns) {
       EXPECT_EQ(got.fallback_seen, r.fallback_seen) << s.name << ", cut " << cut;
       EXPECT_EQ(evidence_text(sink, id), evidence_text(whole, id)) << s.name << ", cut " << cut;
     }
+    // The failures list (outbound_failures) and its outcomes too.
+    ASSERT_EQ(sink.failures.size(), whole.failures.size()) << s.name << ", cut " << cut;
+    for (std::size_t i = 0; i < whole.failures.size(); ++i) {
+      const auto& got = sink.failures[i];
+      const auto& want = whole.failures[i];
+      EXPECT_EQ(got.row.queue_id, want.row.queue_id) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.row.relay_ip, want.row.relay_ip) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.row.failure_at, want.row.failure_at) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.row.failure_reason, want.row.failure_reason) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.outcome, want.outcome) << s.name << ", cut " << cut;
+      EXPECT_EQ(got.outcome_at, want.outcome_at) << s.name << ", cut " << cut;
+    }
   }
+}
+
+// ---------------------------------------------------------------------------
+// The failures list: one row per failed attempt, and its outcome
+
+std::string bounced(const std::string& time, int pid, const std::string& qid,
+                    const std::string& relay = kWeak) {
+  return head(time, "mx", pid) + qid + ": to=<ap@weak.test>, relay=" + relay +
+         ", delay=4.1, delays=4/0/0.06/0.04, dsn=5.1.1, status=bounced (host mail.weak.test"
+         "[127.0.0.19] said: 550 5.1.1 <ap@weak.test>: Recipient address rejected: User unknown "
+         "(in reply to RCPT TO command))";
+}
+constexpr const char* kGood = "mx2.weak.test[127.0.0.20]:25";
+
+TEST(OutboundFailures, DeferredThenFallbackAreBothDowngraded) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, {ssl_error("00:41:38", 31), library("00:41:38", 31),
+             deferred("00:41:38", 31, "30BA91102C2"), ssl_error("00:41:40", 32),
+             library("00:41:40", 32), cannot_start("00:41:40", 32, "30BA91102C2")});
+  ASSERT_EQ(sink.failures.size(), 2u);
+  EXPECT_EQ(sink.outcomes(), (std::vector<std::string>{"pending", "pending"}));
+  const OutboundFailureRow& row = sink.failures[0].row;
+  EXPECT_EQ(row.mx_host, "mx");
+  EXPECT_EQ(row.queue_id, "30BA91102C2");
+  EXPECT_EQ(row.relay_name, "mail.weak.test");
+  EXPECT_EQ(row.relay_ip, "127.0.0.19");
+  EXPECT_EQ(row.relay_port, "25");
+  EXPECT_EQ(row.failure_at, at(0, 41, 38));
+  EXPECT_EQ(row.failure_reason, "alert-handshake-failure");
+  EXPECT_EQ(row.openssl_code, "0A000410");
+  f.feed(t, sent("00:41:41", 32, "30BA91102C2"));
+  EXPECT_EQ(sink.outcomes(), (std::vector<std::string>{"downgraded", "downgraded"}));
+  EXPECT_EQ(sink.failures[1].outcome_at, at(0, 41, 41));
+  EXPECT_EQ(sink.rows.size(), 1u);  // the fallback of the outbound table
+}
+
+TEST(OutboundFailures, LaterTlsDeliveryToAnotherMxIsTlsRetry) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, {ssl_error("00:41:38", 31), deferred("00:41:38", 31, "4A1B2C3D4E"),
+             greylisted("00:45:00", 33, "4A1B2C3D4E")});
+  EXPECT_EQ(sink.outcomes(), (std::vector<std::string>{"pending"}));  // deferred again
+  f.feed(t, {tls_ok("00:50:00", 34, "mx", kGood),
+             sent("00:50:01", 34, "4A1B2C3D4E", "mx", "ap@weak.test", kGood)});
+  EXPECT_EQ(sink.outcomes(), (std::vector<std::string>{"tls-retry"}));
+  EXPECT_EQ(sink.failures[0].outcome_at, at(0, 50, 1));
+  EXPECT_TRUE(sink.rows.empty());
+}
+
+TEST(OutboundFailures, PlaintextToAnotherMxIsDowngraded) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, {ssl_error("00:41:38", 31), deferred("00:41:38", 31, "4A1B2C3D4E"),
+             sent("00:50:01", 34, "4A1B2C3D4E", "mx", "ap@weak.test", kGood, "may:none")});
+  EXPECT_EQ(sink.outcomes(), (std::vector<std::string>{"downgraded"}));
+}
+
+TEST(OutboundFailures, BounceAfterTheFallbackIsBounced) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, {ssl_error("00:41:38", 31), deferred("00:41:38", 31, "4A1B2C3D4E"),
+             ssl_error("00:46:40", 32), cannot_start("00:46:40", 32, "4A1B2C3D4E"),
+             bounced("00:46:41", 32, "4A1B2C3D4E")});
+  EXPECT_EQ(sink.outcomes(), (std::vector<std::string>{"bounced", "bounced"}));
+  EXPECT_TRUE(sink.rows.empty());  // nothing was sent in plaintext
+  // A later failure of the same queue id has its own outcome.
+  f.feed(t, {ssl_error("00:50:00", 35), deferred("00:50:00", 35, "4A1B2C3D4E")});
+  EXPECT_EQ(sink.outcomes(), (std::vector<std::string>{"bounced", "bounced", "pending"}));
+}
+
+TEST(OutboundFailures, ExpiredIsBounced) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, {ssl_error("00:41:38", 31), deferred("00:41:38", 31, "4A1B2C3D4E"),
+             head("00:50:00", "mx", 100, "qmgr") + "4A1B2C3D4E: from=<ap@mx.test>, status=expired, "
+                                                   "returned to sender"});
+  EXPECT_EQ(sink.outcomes(), (std::vector<std::string>{"bounced"}));
+  EXPECT_EQ(sink.failures[0].outcome_at, at(0, 50, 0));
+  EXPECT_EQ(pending_messages(t), 0u);  // no longer followed
+}
+
+TEST(OutboundFailures, CannotStartTlsAloneIsOneFailure) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  f.feed(t, {cannot_start("00:46:40", 30100, "4A1B2C3D4E"), sent("00:46:41", 30100, "4A1B2C3D4E")});
+  ASSERT_EQ(sink.failures.size(), 1u);
+  EXPECT_EQ(sink.failures[0].row.failure_reason, "other");
+  EXPECT_EQ(sink.failures[0].outcome, "downgraded");
+}
+
+TEST(OutboundFailures, OnlyFailedHandshakesAreRows) {
+  MemorySink sink;
+  OutboundTracker t(sink);
+  Feeder f;
+  // A library problem alone, a failure dropped by a TLS success on its pid,
+  // an ordinary deferral and a plaintext delivery by policy: no row.
+  f.feed(t, {library("00:46:40", 30100),
+             sent("00:46:41", 30100, "4A1B2C3D4E", "mx", "ap@weak.test", kWeak, "may:none"),
+             ssl_error("00:47:40", 30101), tls_ok("00:47:41", 30101),
+             sent("00:47:42", 30101, "4A1B2C3D4F"), greylisted("00:48:00", 30102, "4A1B2C3D50")});
+  EXPECT_TRUE(sink.failures.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, OutboundScenario, ::testing::ValuesIn(scenarios()));
