@@ -596,7 +596,7 @@ if ((LOGS_ONLY)); then
 fi
 
 # ------------------------------------------------------------- assertions --
-CSV_HEADER='incident_id,kind,confidence,client_ip,client_name,failure_at,failure_reason,failed_attempts,plaintext_at,gap_seconds,queue_id,message_id,sender,recipients,mx_host,matched_by'
+CSV_HEADER='incident_id,kind,confidence,client_ip,client_name,failure_at,failure_reason,failed_attempts,plaintext_at,gap_seconds,queue_id,message_id,sender,recipients,mx_host,matched_by,failure_host'
 
 # RFC 4180 CSV (quoted fields, doubled quotes, quoted line breaks) to records of
 # kind, client_ip, client_name, failure_reason, confidence separated by US (\037):
@@ -628,7 +628,7 @@ csv_to_tsv() {
       if (nrec == 1) next                      # header, checked separately
       delete f
       n = parse(rec)
-      if (n != 16) { printf "BADROW\037%d fields: %s\n", n, rec; next }
+      if (n != 17) { printf "BADROW\037%d fields: %s\n", n, rec; next }
       printf "%s\037%s\037%s\037%s\037%s\n", f[2], f[4], f[5], f[7], f[3]
     }
     END { if (pending != "") print "BADROW\037unterminated quoted field" }'
