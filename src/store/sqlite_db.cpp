@@ -13,6 +13,8 @@
 #include <cstring>
 #include <thread>
 
+#include "store/sqlite_functions.h"
+
 namespace pftls {
 
 Statement::Statement(Db& db, std::string_view sql, std::string what)
@@ -141,6 +143,12 @@ Db::Db(const std::string& path, Mode mode, int busy_timeout_ms) : path_(path) {
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, busy_timeout_ms);
+  if (!register_sqlite_functions(db_)) {
+    const std::string msg = sqlite3_errmsg(db_);
+    sqlite3_close(db_);
+    throw StoreError(StoreError::Kind::kFailed,
+                     "cannot open database " + path + ": its SQL functions: " + msg);
+  }
   // The -wal and -shm files stay when the last connection closes (the WAL
   // checkpointed and emptied): a user who may read the database but not
   // write its directory can then read it too (SQLite's "read-only WAL").
