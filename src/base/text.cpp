@@ -64,7 +64,16 @@ bool is_hidden_code_point(std::string_view seq) {
          (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9);    // U+2066..U+2069
 }
 
+bool printable_ascii(std::string_view text) {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
 std::string strip_controls(std::string_view text) {
+  if (printable_ascii(text)) return std::string(text);  // the common case, in one pass
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {

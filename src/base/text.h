@@ -25,6 +25,9 @@
 namespace pftls {
 
 std::string strip_controls(std::string_view text);
+// True when every byte of `text` is printable ASCII (0x20..0x7e): text that
+// strip_controls() returns unchanged, told in one cheap pass.
+bool printable_ascii(std::string_view text);
 // The candidate nearest to `word` by edit distance (ASCII case ignored), if
 // it is near enough to be a typing slip (at most 1 edit for words of up to 4
 // characters, else at most a third of the word); "" when none is. For

@@ -48,6 +48,31 @@ bool starts_formula(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// Text that csv_cell() returns as it is: printable ASCII that needs no
+// quotes and does not start like a formula (nor with a space, which a
+// formula may hide behind). Most cells are such text.
+bool plain_csv(std::string_view text) {
+  if (text.empty()) return true;
+  const char c = text[0];
+  if (c == '=' || c == '+' || c == '-' || c == '@' || c == ' ') return false;
+  for (const char ch : text) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b < 0x20 || b >= 0x7f || ch == ',' || ch == '"') return false;
+  }
+  return true;
+}
+
+void append_csv_cell(std::string& out, std::string_view text) {
+  if (plain_csv(text))
+    out.append(text);
+  else
+    out.append(csv_cell(text));
+}
+
+}  // namespace
+
 std::string csv_cell(std::string_view text) {
   // A CSV printed to a terminal must not carry escape sequences either; the
   // formula check looks at what is left, so "\a=cmd" cannot slip through.
@@ -76,28 +101,34 @@ std::size_t display_width(std::string_view s) {
   return n;
 }
 
+// Each line is made in one buffer and written at once.
 class CsvWriter final : public RowSink {
  public:
   explicit CsvWriter(std::ostream& out) : out_(out) {}
   void begin(const std::vector<std::string>& columns) override {
+    line_.clear();
     for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (i) out_ << ',';
-      out_ << csv_cell(columns[i]);
+      if (i) line_.push_back(',');
+      append_csv_cell(line_, columns[i]);
     }
-    out_ << "\r\n";
+    line_.append("\r\n");
+    out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
   }
   bool row(const std::vector<Cell>& row) override {
+    line_.clear();
     for (std::size_t i = 0; i < row.size(); ++i) {
-      if (i) out_ << ',';
-      out_ << csv_cell(row[i].text);
+      if (i) line_.push_back(',');
+      append_csv_cell(line_, row[i].text);
     }
-    out_ << "\r\n";
+    line_.append("\r\n");
+    out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
     return static_cast<bool>(out_);
   }
   void end() override {}
 
  private:
   std::ostream& out_;
+  std::string line_;
 };
 
 // Cells cut at kMaxCell characters; the column widths are those of the
@@ -111,9 +142,9 @@ class TableWriter final : public RowSink {
     for (std::size_t i = 0; i < columns.size(); ++i) width_[i] = display_width(columns[i]);
   }
   bool row(const std::vector<Cell>& row) override {
-    std::vector<std::string> r;
-    r.reserve(row.size());
-    for (const Cell& c : row) r.push_back(shown(c.text));
+    std::vector<std::string>& r = cells_;
+    r.resize(row.size());
+    for (std::size_t i = 0; i < row.size(); ++i) shown(row[i].text, r[i]);
     ++rows_;
     if (page_done_) {
       line(r);
@@ -121,7 +152,7 @@ class TableWriter final : public RowSink {
     }
     for (std::size_t i = 0; i < r.size() && i < width_.size(); ++i)
       width_[i] = std::max(width_[i], display_width(r[i]));
-    page_.push_back(std::move(r));
+    page_.push_back(r);
     if (page_.size() >= kTablePage) flush_page();
     return static_cast<bool>(out_);
   }
@@ -133,8 +164,13 @@ class TableWriter final : public RowSink {
  private:
   static constexpr std::size_t kMaxCell = 80;
 
-  static std::string shown(std::string_view text) {
-    std::string s = strip_controls(text);
+  // `text` as the table shows it, into `s` (whose buffer is reused).
+  static void shown(std::string_view text, std::string& s) {
+    if (text.size() <= kMaxCell && printable_ascii(text)) {
+      s.assign(text);
+      return;
+    }
+    s = strip_controls(text);
     if (display_width(s) > kMaxCell) {
       std::size_t cut = 0, n = 0;
       while (cut < s.size() && n < kMaxCell - 1) {
@@ -144,7 +180,6 @@ class TableWriter final : public RowSink {
       }
       s = s.substr(0, cut) + "\u2026";
     }
-    return s;
   }
   // Narrows the widest column, one character at a time, until the line
   // fits max_width_ or every column is down to kMinWidth.
@@ -180,23 +215,26 @@ class TableWriter final : public RowSink {
     page_.clear();
     page_.shrink_to_fit();
   }
+  // One line, made in one buffer and written at once; fitted, each cell cut
+  // to its column's width.
   void line(const std::vector<std::string>& row) {
-    std::vector<std::string> cut;
-    if (fitted_) {
-      cut.reserve(row.size());
-      for (std::size_t i = 0; i < row.size(); ++i)
-        cut.push_back(i < width_.size() ? elided(row[i], width_[i]) : row[i]);
-    }
-    const std::vector<std::string>& r = fitted_ ? cut : row;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      out_ << r[i];
-      if (i + 1 < r.size()) {
-        const std::size_t w = display_width(r[i]);
+    buf_.clear();
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      std::size_t w = display_width(row[i]);
+      if (fitted_ && i < width_.size() && w > width_[i]) {
+        const std::string cut = elided(row[i], width_[i]);
+        buf_.append(cut);
+        w = display_width(cut);
+      } else {
+        buf_.append(row[i]);
+      }
+      if (i + 1 < row.size()) {
         const std::size_t col = i < width_.size() ? width_[i] : 0;
-        out_ << std::string((col > w ? col - w : 0) + 2, ' ');
+        buf_.append((col > w ? col - w : 0) + 2, ' ');
       }
     }
-    out_ << '\n';
+    buf_.push_back('\n');
+    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
   }
 
   std::ostream& out_;
@@ -205,19 +243,35 @@ class TableWriter final : public RowSink {
   std::vector<std::string> header_;
   std::vector<std::size_t> width_;
   std::vector<std::vector<std::string>> page_;
+  std::vector<std::string> cells_;  // the current row, shown
+  std::string buf_;                 // the current line
   bool page_done_ = false;
   std::uint64_t rows_ = 0;
 };
 
-void json_string(std::string_view s, std::ostream& out) {
-  out << '"';
+// Bytes JSON takes as they are: printable ASCII but the quote and backslash.
+bool json_plain(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  return c >= 0x20 && c < 0x7f && ch != '"' && ch != '\\';
+}
+
+// Appends `s` as a JSON string to `out`.
+void json_string(std::string_view s, std::string& out) {
+  out.push_back('"');
   for (std::size_t i = 0; i < s.size(); ++i) {
+    std::size_t run = i;
+    while (run < s.size() && json_plain(s[run])) ++run;
+    if (run > i) {
+      out.append(s, i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     char ch = s[i];
     auto c = static_cast<unsigned char>(ch);
     if (c >= 0x80) {
       const std::size_t n = utf8_sequence_length(s, i);
       if (n == 0) {
-        out << "\ufffd";  // not UTF-8: JSON must stay valid
+        out.append("\ufffd");  // not UTF-8: JSON must stay valid
         continue;
       }
       const std::string_view seq = s.substr(i, n);
@@ -230,40 +284,40 @@ void json_string(std::string_view s, std::ostream& out) {
                                          (static_cast<unsigned char>(seq[2]) & 0x3Fu);
         char buf[8];
         std::snprintf(buf, sizeof buf, "\\u%04x", cp);
-        out << buf;
+        out.append(buf);
       } else {
-        out << seq;
+        out.append(seq);
       }
       i += n - 1;
       continue;
     }
     switch (c) {
       case '"':
-        out << "\\\"";
+        out.append("\\\"");
         break;
       case '\\':
-        out << "\\\\";
+        out.append("\\\\");
         break;
       case '\n':
-        out << "\\n";
+        out.append("\\n");
         break;
       case '\r':
-        out << "\\r";
+        out.append("\\r");
         break;
       case '\t':
-        out << "\\t";
+        out.append("\\t");
         break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out << buf;
+          out.append(buf);
         } else {
-          out << ch;
+          out.push_back(ch);
         }
     }
   }
-  out << '"';
+  out.push_back('"');
 }
 
 // An id column ("id", "incident_id", "failure_id"...): written as a string
@@ -284,21 +338,23 @@ class JsonWriter final : public RowSink {
     if (!lines_) out_ << "[";
   }
   bool row(const std::vector<Cell>& row) override {
-    if (!lines_) out_ << (rows_++ ? ",\n " : "\n ");
-    out_ << "{";
+    buf_.clear();
+    if (!lines_) buf_.append(rows_++ ? ",\n " : "\n ");
+    buf_.push_back('{');
     for (std::size_t i = 0; i < columns_.size() && i < row.size(); ++i) {
-      if (i) out_ << ", ";
-      json_string(columns_[i], out_);
-      out_ << ": ";
+      if (i) buf_.append(", ");
+      json_string(columns_[i], buf_);
+      buf_.append(": ");
       const Cell& c = row[i];
       if (c.type == Cell::Type::kNull || c.text.empty())
-        out_ << "null";
+        buf_.append("null");
       else if (!ids_[i] && (c.type == Cell::Type::kInteger || c.type == Cell::Type::kReal))
-        out_ << c.text;
+        buf_.append(c.text);
       else
-        json_string(c.text, out_);
+        json_string(c.text, buf_);
     }
-    out_ << (lines_ ? "}\n" : "}");
+    buf_.append(lines_ ? "}\n" : "}");
+    out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
     return static_cast<bool>(out_);
   }
   void end() override {
@@ -310,12 +366,17 @@ class JsonWriter final : public RowSink {
   bool lines_;
   std::vector<std::string> columns_;
   std::vector<bool> ids_;
+  std::string buf_;  // the current row, written at once
   std::uint64_t rows_ = 0;
 };
 
 }  // namespace
 
-void write_json_string(std::string_view text, std::ostream& out) { json_string(text, out); }
+void write_json_string(std::string_view text, std::ostream& out) {
+  std::string s;
+  json_string(text, s);
+  out << s;
+}
 
 std::unique_ptr<RowSink> result_writer(OutputFormat format, std::ostream& out) {
   switch (format) {

@@ -10,6 +10,7 @@
 // stay the same.
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 #include "base/embedded_data.h"
 #include "store/query_manifest.h"
@@ -102,6 +103,8 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
   columns.reserve(static_cast<std::size_t>(ncol));
   for (int i = 0; i < ncol; ++i) columns.push_back(st.column_name(i));
   sink.begin(columns);
+  // The cells keep their buffers from row to row: a row costs no allocation
+  // once the widest values have been seen.
   std::vector<Cell> row(static_cast<std::size_t>(ncol));
   while (st.step()) {
     for (int i = 0; i < ncol; ++i) {
@@ -111,9 +114,15 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
         case Statement::Type::kNull:
           c.type = Cell::Type::kNull;
           continue;
-        case Statement::Type::kInteger:
+        case Statement::Type::kInteger: {
+          // SQLite's own text of an integer is the same digits, made in a
+          // buffer of its own first.
           c.type = Cell::Type::kInteger;
-          break;
+          char digits[24];
+          const auto r = std::to_chars(digits, digits + sizeof digits, st.column_int(i));
+          c.text.assign(digits, r.ptr);
+          continue;
+        }
         case Statement::Type::kReal:
           c.type = Cell::Type::kReal;
           break;
@@ -121,7 +130,7 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
           c.type = Cell::Type::kText;
           break;
       }
-      c.text = st.column_text(i);
+      c.text.assign(st.column_view(i));
     }
     if (!sink.row(row)) break;
   }

@@ -84,6 +84,12 @@ std::string Statement::column_text(int i) const {
                          static_cast<std::size_t>(sqlite3_column_bytes(st_, i)))
            : std::string();
 }
+std::string_view Statement::column_view(int i) const {
+  const unsigned char* p = sqlite3_column_text(st_, i);
+  return p ? std::string_view(reinterpret_cast<const char*>(p),
+                              static_cast<std::size_t>(sqlite3_column_bytes(st_, i)))
+           : std::string_view();
+}
 std::string Statement::column_blob(int i) const {
   const void* p = sqlite3_column_blob(st_, i);
   return p ? std::string(static_cast<const char*>(p),

@@ -60,6 +60,8 @@ class Statement {
   bool column_null(int i) const { return column_type(i) == Type::kNull; }
   std::int64_t column_int(int i) const;
   std::string column_text(int i) const;  // NULL reads as ""
+  // The text of column i, valid until the next step() or reset().
+  std::string_view column_view(int i) const;
   std::string column_blob(int i) const;
 
  private:
