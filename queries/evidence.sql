@@ -1,9 +1,10 @@
 -- evidence.sql: the raw log lines behind incidents.
 -- Purpose: for each inbound incident, the lines of the failed session(s)
 --   counted against it (on any host, or with :per_host = 1 its own; the
---   rule of incidents.sql) and of the plaintext session (a plaintext mark,
---   "p<N>", has no lines of its own: its session was not stored), as read at ingest
---   time, with the file and line they came from; for each outbound one
+--   rule of incidents.sql) and of the plaintext session (for a plaintext
+--   mark, "p<N>", whose session was not stored: the lines stored with the
+--   mark, its session's first line and the message's client= line), as read
+--   at ingest time, with the file and line they came from; for each outbound one
 --   ("o<N>"), the lines of its failed attempt(s) and of its plaintext
 --   delivery (outbound_evidence; an --org selects no outbound incident).
 -- Requires: temp.incidents_now, the incidents query's rows (same window and
@@ -12,10 +13,11 @@
 --   :window_us, :per_host, :skew_us (as incidents.sql); {sender}: the column chosen by --match (client_ip,
 --   subnet_key, org_key).
 -- Columns: incident_id, role ('failed' or 'plaintext'), session_id (for
---   outbound: the outbound row's id), input, line, raw.
+--   outbound: the outbound row's id; NULL for a mark's lines), input, line,
+--   raw.
 WITH inc AS (
   SELECT i.incident_id, m.mx_host, m.client_ip, m.subnet_key, m.org_key, m.session_id,
-         m.accepted_at, m.accepted_ord
+         m.accepted_at, m.accepted_ord, NULL AS mark_id
   FROM temp.incidents_now AS i
   JOIN messages AS m ON m.id = i.incident_id
   WHERE i.kind = 'inbound-downgrade'
@@ -24,7 +26,7 @@ WITH inc AS (
     AND (:org IS NULL OR m.org_domain = :org)
   UNION ALL
   SELECT i.incident_id, k.mx_host, k.client_ip, k.subnet_key, k.org_key, NULL,
-         k.accepted_at, k.accepted_ord
+         k.accepted_at, k.accepted_ord, k.id
   FROM temp.incidents_now AS i
   JOIN plain_marks AS k ON k.id = CAST(substr(i.incident_id, 2) AS INTEGER)
   WHERE i.kind = 'inbound-downgrade' AND i.incident_id LIKE 'p%'
@@ -50,6 +52,16 @@ FROM (
          v.at, v.ord, e.id AS line_id
   FROM involved AS v
   JOIN evidence AS e ON e.session_id = v.session_id
+  UNION ALL
+  SELECT inc.incident_id, 'plaintext', NULL, k.connect_input, k.connect_line, k.connect_raw,
+         k.accepted_at, k.accepted_ord, 0
+  FROM inc JOIN plain_marks AS k ON k.id = inc.mark_id
+  WHERE k.connect_raw <> ''
+  UNION ALL
+  SELECT inc.incident_id, 'plaintext', NULL, k.client_input, k.client_line, k.client_raw,
+         k.accepted_at, k.accepted_ord, 1
+  FROM inc JOIN plain_marks AS k ON k.id = inc.mark_id
+  WHERE k.client_raw <> ''
   UNION ALL
   SELECT i.incident_id, oe.role, oe.outbound_id, oe.input, oe.line, oe.raw, 0, 0, oe.id
   FROM temp.incidents_now AS i

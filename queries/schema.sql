@@ -160,6 +160,10 @@ CREATE TABLE IF NOT EXISTS session_days (
 -- for the window plus 7 days behind the host's newest line, and after that
 -- only the marks near a stored failure (Store::settle_marks(), which reads
 -- the marks whole: they are few, and one B-tree each keeps a mark cheap).
+-- A plaintext mark carries its evidence, as read at ingest time (each line
+-- cut as evidence.raw is; '' and 0 when not kept, and in rows stored before
+-- these columns were added within the version): its session's first line
+-- (connect_*: "connect from") and the message's client= line (client_*).
 CREATE TABLE IF NOT EXISTS plain_marks (
   id            INTEGER PRIMARY KEY,
   mx_host       TEXT NOT NULL,
@@ -173,7 +177,13 @@ CREATE TABLE IF NOT EXISTS plain_marks (
   org_key       TEXT GENERATED ALWAYS AS
                   (CASE WHEN org_domain = '' THEN client_ip ELSE org_domain END) STORED,
   accepted_at   INTEGER NOT NULL,
-  accepted_ord  INTEGER NOT NULL
+  accepted_ord  INTEGER NOT NULL,
+  connect_input TEXT NOT NULL DEFAULT '',
+  connect_line  INTEGER NOT NULL DEFAULT 0,
+  connect_raw   TEXT NOT NULL DEFAULT '',
+  client_input  TEXT NOT NULL DEFAULT '',
+  client_line   INTEGER NOT NULL DEFAULT 0,
+  client_raw    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS plain_marks_client ON plain_marks (client_ip, accepted_at);
 CREATE TABLE IF NOT EXISTS tls_marks (

@@ -3,7 +3,7 @@
 -- mixed column: numbers by value before text).
 WITH inc AS (
   SELECT i.incident_id, m.mx_host, m.client_ip, m.subnet_key, m.org_key, m.session_id,
-         m.accepted_at, m.accepted_ord
+         m.accepted_at, m.accepted_ord, CAST(NULL AS bigint) AS mark_id
   FROM temp.incidents_now AS i
   JOIN messages AS m ON CAST(m.id AS text) = i.incident_id
   WHERE i.kind = 'inbound-downgrade'
@@ -12,7 +12,7 @@ WITH inc AS (
     AND (:org IS NULL OR m.org_domain = :org)
   UNION ALL
   SELECT i.incident_id, k.mx_host, k.client_ip, k.subnet_key, k.org_key, NULL,
-         k.accepted_at, k.accepted_ord
+         k.accepted_at, k.accepted_ord, k.id
   FROM temp.incidents_now AS i
   JOIN plain_marks AS k ON 'p' || CAST(k.id AS text) = i.incident_id
   WHERE i.kind = 'inbound-downgrade' AND i.incident_id LIKE 'p%'
@@ -38,6 +38,16 @@ FROM (
          v.at, v.ord, e.id AS line_id
   FROM involved AS v
   JOIN evidence AS e ON e.session_id = v.session_id
+  UNION ALL
+  SELECT inc.incident_id, 'plaintext', CAST(NULL AS bigint), k.connect_input, k.connect_line,
+         k.connect_raw, k.accepted_at, k.accepted_ord, CAST(0 AS bigint)
+  FROM inc JOIN plain_marks AS k ON k.id = inc.mark_id
+  WHERE k.connect_raw <> ''
+  UNION ALL
+  SELECT inc.incident_id, 'plaintext', CAST(NULL AS bigint), k.client_input, k.client_line,
+         k.client_raw, k.accepted_at, k.accepted_ord, CAST(1 AS bigint)
+  FROM inc JOIN plain_marks AS k ON k.id = inc.mark_id
+  WHERE k.client_raw <> ''
   UNION ALL
   SELECT i.incident_id, oe.role, oe.outbound_id, oe.input, oe.line, oe.raw,
          CAST(0 AS bigint), CAST(0 AS bigint), oe.id

@@ -119,7 +119,13 @@ CREATE TABLE IF NOT EXISTS plain_marks (
   org_key       TEXT COLLATE "C" GENERATED ALWAYS AS
                   (CASE WHEN org_domain = '' THEN client_ip ELSE org_domain END) STORED,
   accepted_at   BIGINT NOT NULL,
-  accepted_ord  BIGINT NOT NULL
+  accepted_ord  BIGINT NOT NULL,
+  connect_input TEXT COLLATE "C" NOT NULL DEFAULT '',
+  connect_line  BIGINT NOT NULL DEFAULT 0,
+  connect_raw   TEXT COLLATE "C" NOT NULL DEFAULT '',
+  client_input  TEXT COLLATE "C" NOT NULL DEFAULT '',
+  client_line   BIGINT NOT NULL DEFAULT 0,
+  client_raw    TEXT COLLATE "C" NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS plain_marks_client ON plain_marks (client_ip, accepted_at);
 CREATE TABLE IF NOT EXISTS tls_marks (

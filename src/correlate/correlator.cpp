@@ -116,7 +116,7 @@ void Correlator::on_session_event(std::uint32_t host, const Envelope& env, const
       close_session(key, env.time, false);
       return;
     case EventKind::kClient:
-      on_client(s, env, ev, ord);
+      on_client(s, env, ev, ord, raw);
       break;
     case EventKind::kTlsEstablished:
       set_client(s, ev);
@@ -199,13 +199,14 @@ void Correlator::on_disconnect(Session& s, const Envelope& env, const Event& ev,
 // is watched: by IP every message; as a member of a failed client's subnet
 // or domain (a pool) only its messages outside TLS, as whole pools of
 // large senders would otherwise be stored.
-void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord) {
+void Correlator::on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord,
+                           const RawLine& raw) {
   set_client(s, ev);
   ++s.rec.messages;
   ++counts_.messages;
   if (!watched(s, env.time, /*by_group=*/!s.rec.tls)) {
     if (!s.rec.tls && !s.rec.failed && !s.rec.client_ip.empty()) {
-      mark(s, false, ev.get(Field::kQueueId), env.time, ord);
+      mark(s, false, ev.get(Field::kQueueId), env.time, ord, &raw);
     }
     return;
   }
@@ -326,7 +327,7 @@ void Correlator::count_session(const Session& s) {
 
 // A session not saved: its plaintext message or its TLS, as a mark.
 void Correlator::mark(const Session& s, bool tls, std::string_view queue_id, Micros at,
-                      std::uint64_t ord) {
+                      std::uint64_t ord, const RawLine* raw) {
   ClientMark& m = marks_.emplace_back();
   m.tls = tls;
   m.mx_host = names_.name(s.host);
@@ -339,14 +340,19 @@ void Correlator::mark(const Session& s, bool tls, std::string_view queue_id, Mic
     m.client_subnet = k.subnet;
     m.org_domain = k.org_domain;
     m.queue_id.assign(queue_id);
+    // The session's first line, unless it is this very line.
+    if (s.rec.first_ord != ord) m.connect_line = evidence_.line(s.evidence, 0);
+    if (raw != nullptr) m.client_line = evidence_.copy(*raw);
+    mark_bytes_ += m.connect_line.raw.size() + m.client_line.raw.size();
   }
-  if (marks_.size() >= kMarkBatch) flush_marks();
+  if (marks_.size() >= kMarkBatch || mark_bytes_ >= kMarkBatchBytes) flush_marks();
 }
 
 void Correlator::flush_marks() {
   if (marks_.empty()) return;
   sink_.save_marks(marks_);
   marks_.clear();
+  mark_bytes_ = 0;
 }
 
 // --- Watched clients.

@@ -123,11 +123,13 @@ class Correlator {
   void on_session_event(std::uint32_t host, const Envelope& env, const Event& ev, std::uint64_t ord,
                         const RawLine& raw);
   void on_disconnect(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
-  void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord);
+  void on_client(Session& s, const Envelope& env, const Event& ev, std::uint64_t ord,
+                 const RawLine& raw);
   Session& session_for(const SessionKey& key, const Envelope& env, std::uint64_t ord);
   void close_session(const SessionKey& key, Micros t, bool evicted);
   void count_session(const Session& s);
-  void mark(const Session& s, bool tls, std::string_view queue_id, Micros at, std::uint64_t ord);
+  void mark(const Session& s, bool tls, std::string_view queue_id, Micros at, std::uint64_t ord,
+            const RawLine* raw = nullptr);
   void flush_marks();
   void count_tls(std::string_view direction, std::uint32_t host, const Event& ev, Micros t);
   void set_client(Session& s, const Event& ev);
@@ -171,7 +173,10 @@ class Correlator {
   OrgDomains org_domains_;
   std::vector<HostFacts> host_facts_;              // by host id
   static constexpr std::size_t kMarkBatch = 4096;  // marks held before the sink takes them
+  // and their evidence bytes (each line is cut at evidence_bytes)
+  static constexpr std::size_t kMarkBatchBytes = std::size_t{1} << 20;
   ClientMarkList marks_;
+  std::size_t mark_bytes_ = 0;
   // A TLS library problem of a process with no session open: its start-up
   // (dropped at its next connect) or a session that began before the log
   // did (taken by the process's next session line, within kOrphanWindow).

@@ -37,4 +37,16 @@ std::vector<EvidenceLine> EvidenceBuffer::unsaved(const SessionEvidence& e) cons
   return out;
 }
 
+EvidenceLine EvidenceBuffer::line(const SessionEvidence& e, std::size_t i) const {
+  if (i >= e.lines.size()) return {};
+  const SessionEvidence::LineRef& r = e.lines[i];
+  return EvidenceLine{inputs_[r.input], r.line, e.text.substr(r.offset, r.size)};
+}
+
+EvidenceLine EvidenceBuffer::copy(const RawLogLine& raw) const {
+  if (raw.text.empty() || raw.input >= inputs_.size()) return {};
+  return EvidenceLine{inputs_[raw.input], raw.number,
+                      std::string(raw.text.substr(0, bytes_per_line_))};
+}
+
 }  // namespace pftls

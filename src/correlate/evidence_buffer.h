@@ -6,7 +6,9 @@
 // (a line beyond that is not kept and is counted in dropped()). release()
 // gives a closed session's bytes back. unsaved() hands out the lines not
 // yet stored, with the names of their inputs; input_id() numbers those
-// names (RawLogLine::input).
+// names (RawLogLine::input). line() and copy() hand out one kept line or
+// a line as read, cut as keep() cuts it, outside the budget (for a
+// ClientMark's evidence; the caller bounds how many it holds).
 #pragma once
 
 #include <algorithm>
@@ -58,6 +60,8 @@ class EvidenceBuffer {
   void keep(SessionEvidence& e, const RawLogLine& raw);
   void release(const SessionEvidence& e) { used_ -= std::min(used_, e.text.size()); }
   std::vector<EvidenceLine> unsaved(const SessionEvidence& e) const;
+  EvidenceLine line(const SessionEvidence& e, std::size_t i) const;
+  EvidenceLine copy(const RawLogLine& raw) const;
   std::uint64_t dropped() const { return dropped_; }
 
  private:

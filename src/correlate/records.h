@@ -168,6 +168,12 @@ struct ClientMark {
   std::string queue_id;       // plaintext marks
   Micros at = 0;              // accepted (plaintext) or handshake done (TLS)
   std::uint64_t ord = 0;
+  // Plaintext marks, their evidence (each cut as a session's evidence line
+  // is): the session's first line ("connect from"; empty raw when the
+  // message's line was the first or the line was not kept) and the
+  // message's "client=" line.
+  EvidenceLine connect_line;
+  EvidenceLine client_line;
 };
 using ClientMarkList = std::vector<ClientMark>;
 

@@ -133,7 +133,11 @@ constexpr const char* kMarkTables =
     "COLLATE \"C\" NOT NULL, subnet_key TEXT COLLATE \"C\" GENERATED ALWAYS AS (CASE WHEN "
     "client_subnet = '' THEN client_ip ELSE client_subnet END) STORED, org_key TEXT "
     "COLLATE \"C\" GENERATED ALWAYS AS (CASE WHEN org_domain = '' THEN client_ip ELSE "
-    "org_domain END) STORED, accepted_at BIGINT NOT NULL, accepted_ord BIGINT NOT NULL);"
+    "org_domain END) STORED, accepted_at BIGINT NOT NULL, accepted_ord BIGINT NOT NULL, "
+    "connect_input TEXT COLLATE \"C\" NOT NULL DEFAULT '', connect_line BIGINT NOT NULL "
+    "DEFAULT 0, connect_raw TEXT COLLATE \"C\" NOT NULL DEFAULT '', client_input TEXT "
+    "COLLATE \"C\" NOT NULL DEFAULT '', client_line BIGINT NOT NULL DEFAULT 0, client_raw "
+    "TEXT COLLATE \"C\" NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS plain_marks_client ON plain_marks (client_ip, accepted_at);"
     "CREATE TABLE IF NOT EXISTS tls_marks (client_ip TEXT COLLATE \"C\" NOT NULL, "
     "tls_at BIGINT NOT NULL, mx_host TEXT COLLATE \"C\" NOT NULL, tls_ord BIGINT NOT NULL, "
@@ -173,6 +177,23 @@ constexpr const char* kOutboundEvidenceTables =
 
 // Indexes added within the version (those of queries/pg/schema.sql, word for
 // word): only read faster, made as kTlsInventoryTable is.
+// The columns added to plain_marks within the version (a mark's
+// evidence): a table made before them gets them under the schema lock
+// (ensure_added_tables()), a reader sees them through a view
+// (shadow_marks()).
+constexpr const char* kAddedMarkColumns =
+    "ALTER TABLE plain_marks ADD COLUMN IF NOT EXISTS connect_input TEXT COLLATE \"C\" "
+    "NOT NULL DEFAULT '', ADD COLUMN IF NOT EXISTS connect_line BIGINT NOT NULL DEFAULT 0, "
+    "ADD COLUMN IF NOT EXISTS connect_raw TEXT COLLATE \"C\" NOT NULL DEFAULT '', "
+    "ADD COLUMN IF NOT EXISTS client_input TEXT COLLATE \"C\" NOT NULL DEFAULT '', "
+    "ADD COLUMN IF NOT EXISTS client_line BIGINT NOT NULL DEFAULT 0, "
+    "ADD COLUMN IF NOT EXISTS client_raw TEXT COLLATE \"C\" NOT NULL DEFAULT ''";
+constexpr const char* kMarkColumnsExist =
+    "SELECT count(*) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c "
+    "ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND c.relname = 'plain_marks' "
+    "AND a.attname = 'client_raw' AND NOT a.attisdropped";
+
 constexpr const char* kAddedIndexes =
     "CREATE INDEX IF NOT EXISTS sessions_failed_reason ON sessions (mx_host, failure_reason, "
     "failed) "
@@ -303,13 +324,28 @@ void PgStore::shadow_marks() {
       "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
       "AND c.relname = 'plain_marks'",
       "read schema");
-  if (r.int64(0, 0) != 0) return;
+  if (r.int64(0, 0) != 0) {
+    // Marks stored before their evidence columns: read with empty ones.
+    if (conn_->exec(kMarkColumnsExist, "read schema").int64(0, 0) == 0) {
+      PgResult schema = conn_->exec("SELECT quote_ident(current_schema())", "read schema");
+      conn_->exec_script(
+          "CREATE TEMP VIEW plain_marks AS SELECT m.*, ''::text COLLATE \"C\" AS connect_input, "
+          "0::bigint AS connect_line, ''::text COLLATE \"C\" AS connect_raw, "
+          "''::text COLLATE \"C\" AS client_input, 0::bigint AS client_line, "
+          "''::text COLLATE \"C\" AS client_raw FROM " +
+              std::string(schema.text(0, 0)) + ".plain_marks AS m",
+          "make a view for reading");
+    }
+    return;
+  }
   conn_->exec_script(
       "CREATE TEMP TABLE plain_marks (id BIGINT, mx_host TEXT COLLATE \"C\", "
       "queue_id TEXT COLLATE \"C\", client_ip TEXT COLLATE \"C\", client_name TEXT COLLATE \"C\", "
       "client_subnet TEXT COLLATE \"C\", org_domain TEXT COLLATE \"C\", "
       "subnet_key TEXT COLLATE \"C\", org_key TEXT COLLATE \"C\", accepted_at BIGINT, "
-      "accepted_ord BIGINT);"
+      "accepted_ord BIGINT, connect_input TEXT COLLATE \"C\", connect_line BIGINT, "
+      "connect_raw TEXT COLLATE \"C\", client_input TEXT COLLATE \"C\", client_line BIGINT, "
+      "client_raw TEXT COLLATE \"C\");"
       "CREATE TEMP TABLE tls_marks (client_ip TEXT COLLATE \"C\", tls_at BIGINT, "
       "mx_host TEXT COLLATE \"C\", tls_ord BIGINT)",
       "make an empty table for reading");
@@ -326,7 +362,7 @@ void PgStore::ensure_added_tables() {
         "'sessions_failed_reason', 'client_stats_never_tls', 'plain_marks', "
         "'outbound_failures')",
         "read schema");
-    return r.int64(0, 0) == 7;
+    return r.int64(0, 0) == 7 && conn_->exec(kMarkColumnsExist, "read schema").int64(0, 0) == 1;
   };
   if (exists()) return;
   conn_->exec_script("BEGIN", "create schema");
@@ -340,6 +376,7 @@ void PgStore::ensure_added_tables() {
       conn_->exec_script(kAddedIndexes, "create schema");
       conn_->exec_script(kMarkTables, "create schema");
       conn_->exec_script(kOutboundFailuresTable, "create schema");
+      conn_->exec_script(kAddedMarkColumns, "create schema");
     }
     conn_->exec_script("COMMIT", "create schema");
   } catch (...) {
@@ -395,34 +432,79 @@ void PgStore::add_session_days(const SessionDayList& days) {
   }
 }
 
-// Marks are rows of their own: no upsert, any order of runs and hosts.
+// Marks are rows of their own: no upsert, any order of runs and hosts. They
+// are many (a row per plaintext message and TLS session of a client its host
+// does not watch), so they go in multi-row INSERTs of up to kMarkRows rows
+// (bound parameters, 14 or 4 a row: within PostgreSQL's 65535), not one
+// statement a mark. A batch keeps the marks' order, so plain_marks ids grow
+// with it as before; ON CONFLICT DO NOTHING also skips a TLS mark repeated
+// within one statement.
 void PgStore::save_marks(const ClientMarkList& marks) {
-  for (const ClientMark& m : marks) {
+  std::vector<const ClientMark*> tls;
+  std::vector<const ClientMark*> plain;
+  for (const ClientMark& m : marks) (m.tls ? tls : plain).push_back(&m);
+  for (std::size_t next = 0; next < tls.size(); next += kMarkRows) {
+    const std::size_t n = std::min(tls.size() - next, kMarkRows);
     params_.clear();
-    if (m.tls) {
+    for (std::size_t i = next; i < next + n; ++i) {
+      const ClientMark& m = *tls[i];
       params_.add_text(m.mx_host);
       params_.add_text(m.client_ip);
       params_.add(m.at);
       params_.add(static_cast<std::int64_t>(m.ord));
-      conn_->exec_prepared("insert_tls_mark",
-                           "INSERT INTO tls_marks (mx_host, client_ip, tls_at, tls_ord) "
-                           "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                           params_, "save TLS marks");
-      continue;
     }
-    params_.add_text(m.mx_host);
-    params_.add_text(m.queue_id);
-    params_.add_text(m.client_ip);
-    params_.add_text(m.client_name);
-    params_.add_text(m.client_subnet);
-    params_.add_text(m.org_domain);
-    params_.add(m.at);
-    params_.add(static_cast<std::int64_t>(m.ord));
-    conn_->exec_prepared("insert_plain_mark",
-                         "INSERT INTO plain_marks (mx_host, queue_id, client_ip, client_name, "
-                         "client_subnet, org_domain, accepted_at, accepted_ord) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                         params_, "save plaintext marks");
+    send_marks("insert_tls_marks",
+               "INSERT INTO tls_marks (mx_host, client_ip, tls_at, tls_ord) VALUES ", 4, n,
+               " ON CONFLICT DO NOTHING", "save TLS marks");
+  }
+  for (std::size_t next = 0; next < plain.size(); next += kMarkRows) {
+    const std::size_t n = std::min(plain.size() - next, kMarkRows);
+    params_.clear();
+    for (std::size_t i = next; i < next + n; ++i) {
+      const ClientMark& m = *plain[i];
+      params_.add_text(m.mx_host);
+      params_.add_text(m.queue_id);
+      params_.add_text(m.client_ip);
+      params_.add_text(m.client_name);
+      params_.add_text(m.client_subnet);
+      params_.add_text(m.org_domain);
+      params_.add(m.at);
+      params_.add(static_cast<std::int64_t>(m.ord));
+      params_.add_text(m.connect_line.input);
+      params_.add(static_cast<std::int64_t>(m.connect_line.line));
+      params_.add_text(m.connect_line.raw);
+      params_.add_text(m.client_line.input);
+      params_.add(static_cast<std::int64_t>(m.client_line.line));
+      params_.add_text(m.client_line.raw);
+    }
+    send_marks("insert_plain_marks",
+               "INSERT INTO plain_marks (mx_host, queue_id, client_ip, client_name, "
+               "client_subnet, org_domain, accepted_at, accepted_ord, connect_input, "
+               "connect_line, connect_raw, client_input, client_line, client_raw) VALUES ",
+               14, n, "", "save plaintext marks");
+  }
+}
+
+// `head` then `rows` tuples of `columns` parameters each, then `tail`, with
+// params_. Full batches share one prepared statement; a shorter last one is
+// sent as it is.
+void PgStore::send_marks(const char* name, std::string_view head, std::size_t columns,
+                         std::size_t rows, std::string_view tail, std::string_view what) {
+  std::string sql(head);
+  std::size_t k = 1;
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += r > 0 ? ", (" : "(";
+    for (std::size_t c = 0; c < columns; ++c) {
+      sql += c > 0 ? ", $" : "$";
+      sql += std::to_string(k++);
+    }
+    sql += ')';
+  }
+  sql += tail;
+  if (rows == kMarkRows) {
+    conn_->exec_prepared(name, sql, params_, what);
+  } else {
+    conn_->exec(sql, params_, what);
   }
 }
 

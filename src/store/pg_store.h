@@ -100,6 +100,9 @@ class PgStore final : public Store {
   void shadow_outbound_failures();
   void shadow_marks();
   void take_host_lock();
+  static constexpr std::size_t kMarkRows = 512;  // marks in one INSERT
+  void send_marks(const char* name, std::string_view head, std::size_t columns, std::size_t rows,
+                  std::string_view tail, std::string_view what);
   template <typename R>
   void save_row(R& r, std::string_view table, Fields<R> fields, Nulls nulls,
                 const std::string& name, const char* what);

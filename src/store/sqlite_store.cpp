@@ -1,8 +1,13 @@
 // sqlite_store: opening the database, the sinks, inputs, settings and runs.
 #include "store/sqlite_store.h"
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <ctime>
+#include <map>
+#include <tuple>
+#include <utility>
 
 #include "base/embedded_data.h"
 #include "store/prune_sql.h"
@@ -134,7 +139,9 @@ constexpr const char* kAddedIndexes =
     "TEXT GENERATED ALWAYS AS (CASE WHEN client_subnet = '' THEN client_ip ELSE client_subnet "
     "END) STORED, org_key TEXT GENERATED ALWAYS AS (CASE WHEN org_domain = '' THEN "
     "client_ip ELSE org_domain END) STORED, accepted_at INTEGER NOT NULL, accepted_ord "
-    "INTEGER NOT NULL);"
+    "INTEGER NOT NULL, connect_input TEXT NOT NULL DEFAULT '', connect_line INTEGER NOT NULL "
+    "DEFAULT 0, connect_raw TEXT NOT NULL DEFAULT '', client_input TEXT NOT NULL DEFAULT '', "
+    "client_line INTEGER NOT NULL DEFAULT 0, client_raw TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS plain_marks_client ON plain_marks (client_ip, accepted_at);"
     "CREATE TABLE IF NOT EXISTS tls_marks (client_ip TEXT NOT NULL, tls_at INTEGER NOT NULL, "
     "mx_host TEXT NOT NULL, tls_ord INTEGER NOT NULL, "
@@ -156,6 +163,57 @@ constexpr const char* kAddedIndexes =
     "CREATE INDEX IF NOT EXISTS outbound_failures_pending ON outbound_failures (mx_host, "
     "queue_id) WHERE outcome = 'pending';"
     "CREATE INDEX IF NOT EXISTS outbound_failures_time ON outbound_failures (failure_at, id)";
+
+// tls_mix: the inventory's sessions per direction, protocol and cipher (a
+// few hundred rows), which the report reads instead of every inventory row.
+// add_tls_counts() adds to it as it adds to the inventory. Made with its
+// contents from the inventory, in one transaction, the first time a
+// database is opened for writing by a pftls that has it; a reader of a
+// database without it reads a view that computes the same from the
+// inventory. queries/schema.sql refers here.
+constexpr const char* kTlsMixTable =
+    "CREATE TABLE tls_mix (direction TEXT NOT NULL, protocol TEXT NOT NULL, cipher TEXT NOT "
+    "NULL, sessions INTEGER NOT NULL, PRIMARY KEY (direction, protocol, cipher)) WITHOUT ROWID";
+constexpr std::string_view kTlsMixFromInventory =
+    "SELECT direction, protocol, cipher, sum(sessions) AS sessions "
+    "FROM tls_inventory GROUP BY direction, protocol, cipher";
+
+// The columns added to plain_marks within this version (a mark's evidence),
+// with their defaults: a table made before them gets them by ALTER TABLE
+// (add_mark_columns()), a reader sees them through a view
+// (shadow_added_tables()).
+constexpr std::array<std::pair<const char*, const char*>, 6> kAddedMarkColumns = {{
+    {"connect_input", "TEXT NOT NULL DEFAULT ''"},
+    {"connect_line", "INTEGER NOT NULL DEFAULT 0"},
+    {"connect_raw", "TEXT NOT NULL DEFAULT ''"},
+    {"client_input", "TEXT NOT NULL DEFAULT ''"},
+    {"client_line", "INTEGER NOT NULL DEFAULT 0"},
+    {"client_raw", "TEXT NOT NULL DEFAULT ''"},
+}};
+
+// Whether main.plain_marks exists and lacks the added columns.
+bool SqliteStore::marks_lack_columns() {
+  Statement st =
+      db_->prepare("SELECT count(*) FROM pragma_table_info('plain_marks', 'main') WHERE name = ?1",
+                   "read schema");
+  st.bind_kept(1, std::string_view(kAddedMarkColumns.back().first));
+  if (!st.step() || st.column_int(0) != 0) return false;
+  Statement table =
+      db_->prepare("SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'plain_marks'",
+                   "read schema");
+  return table.step();
+}
+
+void SqliteStore::add_mark_columns() {
+  if (!marks_lack_columns()) return;
+  Transaction t(*db_);
+  if (!marks_lack_columns()) return;
+  for (const auto& [name, type] : kAddedMarkColumns) {
+    db_->exec(std::string("ALTER TABLE plain_marks ADD COLUMN ") + name + " " + type,
+              "add plain_marks columns");
+  }
+  t.commit();
+}
 
 // A database of this version that no ingest of this pftls has opened yet
 // lacks the tables added within the version, and a reader cannot make them
@@ -180,6 +238,42 @@ void SqliteStore::shadow_added_tables() {
     if (st.step()) continue;
     db_->exec("CREATE TEMP TABLE " + std::string(rest), "make an empty table for reading");
   }
+  // Marks stored before their evidence columns: read with empty ones.
+  if (marks_lack_columns()) {
+    std::string view = "CREATE TEMP VIEW plain_marks AS SELECT *";
+    for (const auto& [name, type] : kAddedMarkColumns) {
+      view += std::string_view(type).substr(0, 4) == "TEXT" ? ", '' AS " : ", 0 AS ";
+      view += name;
+    }
+    db_->exec(view + " FROM main.plain_marks", "make a view for reading");
+  }
+}
+
+// Makes tls_mix in a database that lacks it: table and contents in one
+// transaction, so that it is whole or absent.
+void SqliteStore::ensure_tls_mix() {
+  const auto have = [&] {
+    Statement st =
+        db_->prepare("SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'tls_mix'",
+                     "read schema");
+    return st.step();
+  };
+  if (have()) return;
+  Transaction t(*db_);
+  if (have()) return;  // another pftls got here first
+  db_->exec(kTlsMixTable, "make tls_mix");
+  db_->exec("INSERT INTO tls_mix " + std::string(kTlsMixFromInventory), "fill tls_mix");
+  t.commit();
+}
+
+// A reader of a database without tls_mix reads a view that computes it from
+// the inventory: the same rows, slower.
+void SqliteStore::shadow_tls_mix() {
+  Statement st = db_->prepare(
+      "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'tls_mix'", "read schema");
+  if (st.step()) return;
+  db_->exec("CREATE TEMP VIEW tls_mix AS " + std::string(kTlsMixFromInventory),
+            "make a view for reading");
 }
 
 void SqliteStore::check_integrity() {
@@ -212,6 +306,7 @@ void SqliteStore::ensure_schema() {
   const std::int64_t version = db_->user_version();
   if (version == kSchemaVersion) {
     db_->exec(kAddedIndexes, "create indexes");
+    add_mark_columns();
     return;
   }
   if (version == 0) {
@@ -469,8 +564,22 @@ void SqliteStore::merge_host_facts(const StringMap<HostFacts>& hosts) {
 
 // Counts add up and first/last seen widen: the same sums whatever the order
 // of runs and hosts.
+// Upserted in the key's order (tls_inventory is one B-tree on it; sums,
+// min and max do not depend on the order): a chunk then sweeps the tree
+// once instead of touching a page at random per row, which on a table larger
+// than the 4 MiB cache read and spilled pages to the WAL again and again.
 void SqliteStore::add_tls_counts(const TlsCountList& counts) {
-  for (const auto& [p, c] : counts) {
+  std::vector<const TlsCountList::value_type*> sorted;
+  sorted.reserve(counts.size());
+  for (const auto& row : counts) sorted.push_back(&row);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    const TlsParams& x = a->first;
+    const TlsParams& y = b->first;
+    return std::tie(x.direction, x.peer_ip, x.mx_host, x.protocol, x.cipher, x.bits, x.trust) <
+           std::tie(y.direction, y.peer_ip, y.mx_host, y.protocol, y.cipher, y.bits, y.trust);
+  });
+  for (const auto* row : sorted) {
+    const auto& [p, c] = *row;
     Statement& st = cached(
         kUpsertTls,
         [] {
@@ -518,29 +627,43 @@ void SqliteStore::add_session_days(const SessionDayList& days) {
 }
 
 // Marks are rows of their own: no upsert, any order of runs and hosts.
+// TLS marks go in in their key's order (tls_marks is one B-tree keyed by
+// client, time, host, line): a batch then sweeps the tree once instead of
+// touching a page at random for each mark, which spills pages of the 4 MiB
+// cache to the WAL again and again. Plaintext marks keep their order (their
+// ids name incidents).
 void SqliteStore::save_marks(const ClientMarkList& marks) {
+  std::vector<const ClientMark*> tls;
   for (const ClientMark& m : marks) {
-    if (m.tls) {
-      Statement& st = cached(
-          kInsertTlsMark,
-          [] {
-            return "INSERT INTO tls_marks (mx_host, client_ip, tls_at, tls_ord) "
-                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
-          },
-          "save TLS marks");
-      st.bind_kept(1, m.mx_host);
-      st.bind_kept(2, m.client_ip);
-      st.bind(3, m.at);
-      st.bind(4, static_cast<std::int64_t>(m.ord));
-      st.run();
-      continue;
-    }
+    if (m.tls) tls.push_back(&m);
+  }
+  std::sort(tls.begin(), tls.end(), [](const ClientMark* a, const ClientMark* b) {
+    return std::tie(a->client_ip, a->at, a->mx_host, a->ord) <
+           std::tie(b->client_ip, b->at, b->mx_host, b->ord);
+  });
+  for (const ClientMark* m : tls) {
+    Statement& st = cached(
+        kInsertTlsMark,
+        [] {
+          return "INSERT INTO tls_marks (mx_host, client_ip, tls_at, tls_ord) "
+                 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
+        },
+        "save TLS marks");
+    st.bind_kept(1, m->mx_host);
+    st.bind_kept(2, m->client_ip);
+    st.bind(3, m->at);
+    st.bind(4, static_cast<std::int64_t>(m->ord));
+    st.run();
+  }
+  for (const ClientMark& m : marks) {
+    if (m.tls) continue;
     Statement& st = cached(
         kInsertPlainMark,
         [] {
           return "INSERT INTO plain_marks (mx_host, queue_id, client_ip, client_name, "
-                 "client_subnet, org_domain, accepted_at, accepted_ord) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+                 "client_subnet, org_domain, accepted_at, accepted_ord, connect_input, "
+                 "connect_line, connect_raw, client_input, client_line, client_raw) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
         },
         "save plaintext marks");
     st.bind_kept(1, m.mx_host);
@@ -551,6 +674,12 @@ void SqliteStore::save_marks(const ClientMarkList& marks) {
     st.bind_kept(6, m.org_domain);
     st.bind(7, m.at);
     st.bind(8, static_cast<std::int64_t>(m.ord));
+    st.bind_kept(9, m.connect_line.input);
+    st.bind(10, static_cast<std::int64_t>(m.connect_line.line));
+    st.bind_kept(11, m.connect_line.raw);
+    st.bind_kept(12, m.client_line.input);
+    st.bind(13, static_cast<std::int64_t>(m.client_line.line));
+    st.bind_kept(14, m.client_line.raw);
     st.run();
   }
 }

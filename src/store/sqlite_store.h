@@ -129,9 +129,13 @@ class SqliteStore final : public Store {
   // the time of this one kept for the run to store (checked_at_).
   void check_integrity_if_due();
   void ensure_schema();
+  void ensure_tls_mix();
+  void shadow_tls_mix();
   // Read-only: empty TEMP tables for those added within the version that
   // the file lacks (see the .cpp).
   void shadow_added_tables();
+  bool marks_lack_columns();
+  void add_mark_columns();
   // schema_migration.cpp: from `version` (< kSchemaVersion) to the current
   // schema, inside the caller's transaction.
   void migrate(std::int64_t version);

@@ -7,6 +7,7 @@
 // run-scoped ones (pg_run_scoped_setting), which become its own.
 #include "store/store_copy.h"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 #include <vector>
@@ -97,11 +98,24 @@ std::uint64_t copy_table(Db& from, PgConn& to, const Table& t, const std::string
     if (!exists.step() || exists.column_int(0) == 0) return 0;
   }
   const std::vector<Column> cols = pg_table_columns(to, t.name);
+  // A column added within the version (plain_marks' evidence) may be
+  // missing from a file no run has written to since: copied as its default.
+  std::vector<std::string> have;
+  {
+    Statement info =
+        from.prepare("SELECT name FROM pragma_table_info(?1)", "copy " + std::string(t.name));
+    info.bind_text(1, t.name);
+    while (info.step()) have.push_back(info.column_text(0));
+  }
   std::string names;
   std::string selected;  // what SQLite gives, in the same places
   for (const auto& c : cols) {
     names += (names.empty() ? "\"" : ", \"") + c.name + '"';
-    selected += (selected.empty() ? "" : ", ") + (c.run_host ? "NULL" : '"' + c.name + '"');
+    const bool missing = std::find(have.begin(), have.end(), c.name) == have.end();
+    selected += (selected.empty() ? "" : ", ") + (c.run_host             ? std::string("NULL")
+                                                  : missing && c.integer ? std::string("0")
+                                                  : missing              ? std::string("''")
+                                                                         : '"' + c.name + '"');
   }
   const std::string table(t.name);
   // Settings are shared but for the run-scoped ones; other rows are the host's.

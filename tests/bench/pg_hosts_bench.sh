@@ -34,13 +34,17 @@ rss() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
 rows_sql="SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM messages) +
   (SELECT count(*) FROM evidence) + (SELECT count(*) FROM client_stats) +
   (SELECT count(*) FROM outbound)"
+# the cross-host marks, apart (settled by each run, see README)
+marks_sql="SELECT (SELECT count(*) FROM plain_marks) || ' plaintext and ' ||
+  (SELECT count(*) FROM tls_marks) || ' TLS marks'"
 
 start=$(date +%s%N)
 /usr/bin/time -v -o "$work/time.sqlite" "$pftls" ingest --verbose --db "$work/one.db" "${opts[@]}" \
   "$work/merged.log" >/dev/null 2>"$work/err.sqlite"
 ms=$((($(date +%s%N) - start) / 1000000))
 echo "SQLite, one run over the merged stream: ${ms} ms wall, peak RSS $(rss "$work/time.sqlite") KiB," \
-  "$(sqlite3 "$work/one.db" "$rows_sql") rows, $(du -k "$work/one.db" | cut -f1) KiB on disk"
+  "$(sqlite3 "$work/one.db" "$rows_sql") rows, $(du -k "$work/one.db" | cut -f1) KiB on disk," \
+  "$(sqlite3 "$work/one.db" "$marks_sql")"
 grep '^pftls: ingest:' "$work/err.sqlite" || true
 
 pg_createdb bench
@@ -58,7 +62,8 @@ ms=$((($(date +%s%N) - start) / 1000000))
 peaks=$(for ((h = 1; h <= HOSTS; h++)); do rss "$work/time.h$h"; done | sort -n | tr '\n' ' ')
 echo "PostgreSQL, $HOSTS concurrent runs: ${ms} ms wall, peak RSS per process (KiB): $peaks"
 echo "PostgreSQL: $(pg_psql bench -c "$rows_sql") rows," \
-  "$(pg_psql bench -c "SELECT pg_database_size(current_database()) / 1024") KiB database size"
+  "$(pg_psql bench -c "SELECT pg_database_size(current_database()) / 1024") KiB database size," \
+  "$(pg_psql bench -c "$marks_sql")"
 for q in "export incidents" "export failures"; do
   read -r -a qa <<<"$q"
   diff <("$pftls" "${qa[@]}" --db "$work/one.db" | cut -d, -f2- | sort) \

@@ -95,8 +95,47 @@ case $CASE in
     expect_rc 0
     expect_out "mx1 postfix/smtpd[2101]: SSL_accept error from mta.retry.example[203.0.113.7]"
     expect_out "received by:        mx2"
+    # The plaintext host's lines, stored with the mark, each with its file
+    # and line: the session's connect line and the message's client= line.
+    expect_out "-- plaintext session"
+    expect_out "mx2.log:2: Mar  4 10:05:00 mx2 postfix/smtpd[3101]: connect from mta.retry.example[203.0.113.7]"
+    expect_out "mx2.log:3: Mar  4 10:05:01 mx2 postfix/smtpd[3101]: 4A1B2C3D4E: client=mta.retry.example[203.0.113.7]"
+    # after the failed session's lines (log time order)
+    failed_at=$(grep -n "SSL_accept error" "$tmp/out" | head -1 | cut -d: -f1)
+    plain_at=$(grep -n "client=mta.retry.example" "$tmp/out" | head -1 | cut -d: -f1)
+    ((failed_at < plain_at)) || fail "the plaintext lines come before the failure's"
+    # export evidence (the same report for one client) shows them too
+    run export evidence --db a.db --client 203.0.113.7
+    expect_rc 0
+    expect_out "4A1B2C3D4E: client=mta.retry.example[203.0.113.7]"
     run show --db a.db "p999"
     expect_rc 2
+    ;;
+  mark_lines_added)
+    # A database whose plain_marks predates the marks' lines (same schema
+    # version): a reader answers without changing the file (no lines for
+    # those marks), and the next ingest adds the columns.
+    ingest_each a.db mx1.log mx2.log
+    for c in connect_input connect_line connect_raw client_input client_line client_raw; do
+      sqlite3 a.db ".filectrl persist_wal 1" "ALTER TABLE plain_marks DROP COLUMN $c" >/dev/null ||
+        fail "drop $c"
+    done
+    id=$("$PFTLS" incidents --db a.db --format csv --client 203.0.113.7 | sed -n 2p | cut -d, -f1)
+    [[ $id == p* ]] || fail "no mark incident: '$id'"
+    before=$(sha256sum <a.db)
+    run show --db a.db "$id"
+    expect_rc 0
+    expect_out "SSL_accept error from mta.retry.example[203.0.113.7]"
+    grep -q "client=mta.retry.example" "$tmp/out" && fail "an old mark has lines"
+    [[ $(sha256sum <a.db) == "$before" ]] || fail "a reader changed the database"
+    ingest_each a.db mx3.log
+    cols=$(sqlite3 a.db "SELECT count(*) FROM pragma_table_info('plain_marks')
+      WHERE name IN ('connect_input', 'connect_line', 'connect_raw', 'client_input', 'client_line',
+                     'client_raw')")
+    [[ $cols == 6 ]] || fail "ingest added $cols of the 6 columns"
+    run show --db a.db "$id"
+    expect_rc 0
+    expect_out "SSL_accept error from mta.retry.example[203.0.113.7]"
     ;;
   *) fail "unknown case" ;;
 esac

@@ -226,6 +226,57 @@ for q in "export incidents" "export failures" "export clients" "incidents --per-
 done
 grep -q ',mx2,ip,mx1' "$tmp/xs.p" 2>/dev/null || "$pftls" export incidents --db "$url" |
   grep -q ',mx2,ip,mx1' || fail "no cross-host incident on PostgreSQL"
+# show of a mark incident: the plaintext host's lines, stored with the mark
+mark=$("$pftls" incidents --db "$url" --format csv --client 203.0.113.7 | sed -n '2s/,.*//p')
+[[ $mark == p* ]] || fail "203.0.113.7's incident is no mark on PostgreSQL: '$mark'"
+"$pftls" show --db "$url" "$mark" >"$tmp/mark.p" || fail "show $mark"
+grep -q 'mx2.log:3: .* 4A1B2C3D4E: client=mta.retry.example\[203.0.113.7\]$' "$tmp/mark.p" ||
+  fail "show $mark lacks the plaintext host's client= line: $(cat "$tmp/mark.p")"
+grep -q 'mx2.log:2: .* connect from mta.retry.example' "$tmp/mark.p" ||
+  fail "show $mark lacks the plaintext host's connect line"
+# A database whose plain_marks predates those lines: a reader answers (no
+# lines), the next ingest adds the columns under the schema lock.
+pg_psql crosshost -c "ALTER TABLE plain_marks DROP COLUMN connect_input, DROP COLUMN connect_line,
+  DROP COLUMN connect_raw, DROP COLUMN client_input, DROP COLUMN client_line, DROP COLUMN client_raw"
+"$pftls" show --db "$url" "$mark" >"$tmp/mark.old" || fail "show $mark before the columns"
+grep -q 'SSL_accept error from mta.retry.example' "$tmp/mark.old" || fail "show $mark: no failure"
+grep -q 'client=mta.retry.example' "$tmp/mark.old" && fail "an old mark shows lines"
+PFTLS_HOST=mx3 "$pftls" ingest --db "$url" "${opts[@]}" /dev/null >/dev/null 2>&1 ||
+  fail "ingest after the columns were dropped"
+[[ $(pg_psql crosshost -c "SELECT count(*) FROM information_schema.columns
+      WHERE table_name = 'plain_marks' AND column_name LIKE 'c%_%' AND column_name <> 'client_ip'
+        AND column_name <> 'client_name' AND column_name <> 'client_subnet'") == 6 ]] ||
+  fail "ingest did not add the mark columns"
+# pftls copy of a SQLite file whose plain_marks lacks them: copied as empty
+for c in connect_input connect_line connect_raw client_input client_line client_raw; do
+  sqlite3 "$tmp/xs.db" "ALTER TABLE plain_marks DROP COLUMN $c" >/dev/null || fail "drop $c"
+done
+pg_createdb xscopy
+"$pftls" copy --from "$tmp/xs.db" --to "$(pg_url xscopy)" 2>"$tmp/err" ||
+  fail "copy of marks without lines: $(cat "$tmp/err")"
+[[ $(pg_psql xscopy -c "SELECT count(*) FROM plain_marks WHERE client_raw = ''") -gt 0 ]] ||
+  fail "copy: no marks copied"
+
+echo "-- marks in multi-row INSERTs: the same rows and plain_marks ids as SQLite's" >&2
+# Two hosts' generated logs merged: thousands of marks, so full batches and
+# a shorter last one of both kinds.
+for h in 1 2; do
+  "$gen" --seed $((40 + h)) --lines 30000 2>/dev/null |
+    sed -E "s/^([A-Z][a-z]{2} +[0-9]+ [0-9:]+) mx1 /\1 h$h /" >"$tmp/mk$h.log"
+done
+sort -m -s -k1,1M -k2,2n -k3,3 "$tmp"/mk1.log "$tmp"/mk2.log >"$tmp/mk.log"
+pg_createdb marks
+"$pftls" ingest --db "$(pg_url marks)" "${opts[@]}" "$tmp/mk.log" >/dev/null 2>&1 || fail "ingest marks"
+"$pftls" ingest --db "$tmp/mk.db" "${opts[@]}" "$tmp/mk.log" >/dev/null 2>&1 || fail "ingest marks"
+plain_sql="SELECT id, mx_host, queue_id, client_ip, client_name, accepted_at, accepted_ord,
+  connect_line, client_line, client_raw FROM plain_marks ORDER BY id"
+tls_sql="SELECT client_ip, tls_at, mx_host, tls_ord FROM tls_marks ORDER BY 1, 2, 3, 4"
+for q in "$plain_sql" "$tls_sql"; do
+  sqlite3 -separator '|' "$tmp/mk.db" "$q" >"$tmp/mk.s"
+  pg_psql marks -c "$q" >"$tmp/mk.p"
+  [[ $(wc -l <"$tmp/mk.s") -gt 1024 ]] || fail "too few marks to fill two batches: $q"
+  diff "$tmp/mk.s" "$tmp/mk.p" >/dev/null || fail "marks differ from SQLite's: $q"
+done
 
 echo "-- pftls copy: a SQLite store into a new database; the next runs carry on alike" >&2
 pg_createdb copied

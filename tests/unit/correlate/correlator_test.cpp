@@ -505,6 +505,38 @@ TEST(Correlator, KeepsEvidenceOfFailedSessions) {
   EXPECT_EQ(r.sink.hosts.count("mx"), 1u);
 }
 
+// A plaintext message of a client not watched leaves a mark with its
+// session's first line and its client= line, each cut at evidence_bytes;
+// a session seen from its client= line on has that line once.
+TEST(Correlator, PlaintextMarksCarryTheirLines) {
+  Outcome r;
+  CorrelatorLimits limits;
+  limits.evidence_bytes = 60;
+  const std::vector<std::string> lines =
+      plain_message("01:00:00", 10, kA, "4A1B2C3D4E") +
+      std::vector<std::string>{
+          smtpd("01:05:00", 12, "5A1B2C3D4E: client=" + kB),
+          smtpd("01:05:01", 12, "disconnect from " + kB + " " + kPlainCounters)};
+  run(r, lines, limits);
+  std::vector<const ClientMark*> plain;
+  for (const ClientMark& m : r.sink.marks)
+    if (!m.tls) plain.push_back(&m);
+  ASSERT_EQ(plain.size(), 2u);
+  const ClientMark& a = *plain[0];
+  EXPECT_EQ(a.queue_id, "4A1B2C3D4E");
+  EXPECT_EQ(a.connect_line.input, "mail.log");
+  EXPECT_EQ(a.connect_line.line, 1u);
+  EXPECT_EQ(a.connect_line.raw, lines[0].substr(0, 60));
+  EXPECT_EQ(a.client_line.input, "mail.log");
+  EXPECT_EQ(a.client_line.line, 2u);
+  EXPECT_EQ(a.client_line.raw, lines[1].substr(0, 60));
+  const ClientMark& b = *plain[1];
+  EXPECT_EQ(b.queue_id, "5A1B2C3D4E");
+  EXPECT_EQ(b.connect_line.raw, "");  // the client= line was the session's first
+  EXPECT_EQ(b.client_line.line, lines.size() - 1);
+  EXPECT_EQ(b.client_line.raw, lines[lines.size() - 2].substr(0, 60));
+}
+
 // The alert we sent is kept with the failure it names.
 TEST(Correlator, KeepsTheSentAlertAsEvidence) {
   Outcome r;
