@@ -12,7 +12,9 @@
 --   day counts in the period that holds its noon (a 24-hour period gives
 --   one whole day). The protocol and cipher mix is over the whole database
 --   (tls_inventory keeps no time but first and last seen): previous_count
---   is NULL there.
+--   is NULL there. It is read from tls_mix, the inventory's totals per
+--   direction, protocol and cipher kept at ingest (a few hundred rows);
+--   queries/pg/report_counts.sql sums the inventory instead.
 SELECT 1 AS sort_key, 'sessions' AS section, 'in' AS direction, tls_state AS label,
   CAST(sum(CASE WHEN (day + 43200) * 1000000 >= :since_us THEN sessions ELSE 0 END) AS BIGINT)
     AS period_count,
@@ -37,8 +39,8 @@ WHERE plaintext_at >= :prev_since_us AND plaintext_at < :until_us
 GROUP BY failure_reason
 UNION ALL
 SELECT 4, 'protocol', direction, protocol, CAST(sum(sessions) AS BIGINT), CAST(NULL AS BIGINT)
-FROM tls_inventory GROUP BY direction, protocol
+FROM tls_mix GROUP BY direction, protocol
 UNION ALL
 SELECT 5, 'cipher', direction, cipher, CAST(sum(sessions) AS BIGINT), CAST(NULL AS BIGINT)
-FROM tls_inventory WHERE protocol <> '' GROUP BY direction, cipher
+FROM tls_mix WHERE protocol <> '' GROUP BY direction, cipher
 ORDER BY sort_key, direction, period_count DESC, previous_count DESC, label;

@@ -8,19 +8,22 @@
 -- Parameters: :since_us, :prev_since_us.
 -- Columns: client_ip, client_name, tls_sessions (all stored), last_tls_at,
 --   last_seen (RFC 3339 UTC, whole seconds).
-WITH tls_last AS (
-  SELECT client_ip, max(last_seen) AS last_tls_at, CAST(sum(sessions) AS BIGINT) AS tls_sessions
-  FROM tls_inventory WHERE direction = 'in'
-  GROUP BY client_ip
-)
+-- Plan: the clients seen from since on (client_stats, read whole: no index
+--   on last_seen), and for each the newest of its inbound inventory rows, a
+--   key range: no sum over the whole inventory.
 SELECT
-  t.client_ip,
-  cs.client_name,
-  t.tls_sessions,
-  strftime('%Y-%m-%dT%H:%M:%SZ', t.last_tls_at / 1000000, 'unixepoch') AS last_tls_at,
-  strftime('%Y-%m-%dT%H:%M:%SZ', cs.last_seen / 1000000, 'unixepoch') AS last_seen
-FROM tls_last AS t
-JOIN client_stats AS cs ON cs.client_ip = t.client_ip
-WHERE t.last_tls_at >= :prev_since_us AND t.last_tls_at < :since_us
-  AND cs.last_seen >= :since_us
-ORDER BY t.last_tls_at DESC, t.client_ip;
+  x.client_ip,
+  x.client_name,
+  (SELECT CAST(sum(t.sessions) AS BIGINT) FROM tls_inventory AS t
+    WHERE t.direction = 'in' AND t.client_ip = x.client_ip) AS tls_sessions,
+  strftime('%Y-%m-%dT%H:%M:%SZ', x.last_tls_at / 1000000, 'unixepoch') AS last_tls_at,
+  strftime('%Y-%m-%dT%H:%M:%SZ', x.last_seen / 1000000, 'unixepoch') AS last_seen
+FROM (
+  SELECT cs.client_ip, cs.client_name, cs.last_seen,
+    (SELECT max(t.last_seen) FROM tls_inventory AS t
+      WHERE t.direction = 'in' AND t.client_ip = cs.client_ip) AS last_tls_at
+  FROM client_stats AS cs
+  WHERE cs.last_seen >= :since_us
+) AS x
+WHERE x.last_tls_at >= :prev_since_us AND x.last_tls_at < :since_us
+ORDER BY x.last_tls_at DESC, x.client_ip;

@@ -137,6 +137,9 @@ CREATE TABLE IF NOT EXISTS tls_inventory (
   last_seen  INTEGER NOT NULL,
   PRIMARY KEY (direction, client_ip, mx_host, protocol, cipher, bits, trust)
 ) WITHOUT ROWID;
+-- Its sessions per direction, protocol and cipher (tls_mix, which the
+-- report reads) are made and kept by SqliteStore (kTlsMixTable,
+-- store/sqlite_store.cpp). PostgreSQL sums the inventory itself.
 
 -- Inbound sessions per (host, UTC day, TLS state) for `pftls report`: day
 -- is the UTC day start (unix seconds) of the session's first line;

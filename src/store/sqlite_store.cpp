@@ -52,6 +52,7 @@ SqliteStore::SqliteStore(const std::string& path, Mode mode, int busy_timeout_ms
     const std::int64_t version = db_->user_version();
     if (version == kSchemaVersion) {
       shadow_added_tables();
+      shadow_tls_mix();
       return;
     }
     if (version <= 0) {
@@ -95,6 +96,7 @@ void SqliteStore::open_for_writing(const std::string& path, int busy_timeout_ms)
   // RSS, and a normal run's writes fit in it.
   db_->exec("PRAGMA cache_size=-4096", "PRAGMA cache_size");
   ensure_schema();
+  ensure_tls_mix();
 }
 
 // Indexes and tables added to schema.sql within its version: made when a
@@ -603,6 +605,24 @@ void SqliteStore::add_tls_counts(const TlsCountList& counts) {
     st.bind(8, c.sessions);
     st.bind(9, c.first_seen);
     st.bind(10, c.last_seen);
+    st.run();
+  }
+  // tls_mix: this hand-over's sessions summed per key first, a few rows.
+  std::map<std::tuple<std::string_view, std::string_view, std::string_view>, std::int64_t> mix;
+  for (const auto& [p, c] : counts) mix[{p.direction, p.protocol, p.cipher}] += c.sessions;
+  for (const auto& [k, n] : mix) {
+    Statement& st = cached(
+        kUpsertTlsMix,
+        [] {
+          return "INSERT INTO tls_mix (direction, protocol, cipher, sessions) "
+                 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (direction, protocol, cipher) "
+                 "DO UPDATE SET sessions = sessions + excluded.sessions";
+        },
+        "save TLS mix");
+    st.bind_kept(1, std::get<0>(k));
+    st.bind_kept(2, std::get<1>(k));
+    st.bind_kept(3, std::get<2>(k));
+    st.bind(4, n);
     st.run();
   }
 }

@@ -101,6 +101,7 @@ class SqliteStore final : public Store {
     kUpsertHost,
     kInsertEvidence,
     kUpsertTls,
+    kUpsertTlsMix,
     kInsertOutboundEvidence,
     kUpsertOutboundMessage,
     kInsertOutboundFailure,
