@@ -13,8 +13,8 @@
 --   one whole day). The protocol and cipher mix is over the whole database
 --   (tls_inventory keeps no time but first and last seen): previous_count
 --   is NULL there. It is read from tls_mix, the inventory's totals per
---   direction, protocol and cipher kept at ingest (a few hundred rows);
---   queries/pg/report_counts.sql sums the inventory instead.
+--   direction, protocol and cipher (a few hundred rows): a table kept at
+--   ingest in SQLite, a view summing the inventory in PostgreSQL.
 SELECT 1 AS sort_key, 'sessions' AS section, 'in' AS direction, tls_state AS label,
   CAST(sum(CASE WHEN (day + 43200) * 1000000 >= :since_us THEN sessions ELSE 0 END) AS BIGINT)
     AS period_count,

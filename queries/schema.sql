@@ -139,7 +139,7 @@ CREATE TABLE IF NOT EXISTS tls_inventory (
 ) WITHOUT ROWID;
 -- Its sessions per direction, protocol and cipher (tls_mix, which the
 -- report reads) are made and kept by SqliteStore (kTlsMixTable,
--- store/sqlite_store.cpp). PostgreSQL sums the inventory itself.
+-- store/sqlite_store.cpp). PostgreSQL has a view of that name (pg/schema.sql).
 
 -- Inbound sessions per (host, UTC day, TLS state) for `pftls report`: day
 -- is the UTC day start (unix seconds) of the session's first line;

@@ -189,6 +189,12 @@ CREATE TABLE IF NOT EXISTS tls_inventory (
   PRIMARY KEY (direction, client_ip, mx_host, protocol, cipher, bits, trust)
 );
 
+-- Its sessions per direction, protocol and cipher, which the report reads
+-- (SQLite keeps them in a table, see schema.sql; here a view sums them).
+CREATE VIEW tls_mix AS
+SELECT direction, protocol, cipher, CAST(sum(sessions) AS BIGINT) AS sessions
+FROM tls_inventory GROUP BY direction, protocol, cipher;
+
 -- Inbound sessions per (host, UTC day, TLS state): see schema.sql.
 CREATE TABLE IF NOT EXISTS session_days (
   mx_host   TEXT COLLATE "C" NOT NULL,

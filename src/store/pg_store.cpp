@@ -202,6 +202,16 @@ constexpr const char* kAddedIndexes =
     "client_ip, client_name, sessions, first_seen, last_seen) WHERE messages > 0 AND "
     "tls_sessions = 0 AND starttls_sessions = 0 AND failed_sessions = 0";
 
+// tls_mix: the inventory's sessions per direction, protocol and cipher, which
+// the report reads (SQLite keeps a table of them, kTlsMixTable in
+// sqlite_store.cpp; PostgreSQL sums the inventory in this view). In
+// queries/pg/schema.sql too; made for a database of version 4 that lacks it
+// as the added tables are, and read through a TEMP view of the same text by a
+// reader of one no writer has opened yet (shadow_tls_mix()).
+constexpr const char* kTlsMixView =
+    "VIEW tls_mix AS SELECT direction, protocol, cipher, CAST(sum(sessions) AS BIGINT) AS "
+    "sessions FROM tls_inventory GROUP BY direction, protocol, cipher";
+
 // Our smtp client's failed handshakes (queries/pg/schema.sql has it too),
 // made as kTlsInventoryTable is.
 constexpr const char* kOutboundFailuresTable =
@@ -248,6 +258,7 @@ void PgStore::ensure_schema(Mode mode) {
     } else {
       shadow_outbound_failures();
       shadow_marks();
+      shadow_tls_mix();
     }
     return;
   }
@@ -268,6 +279,8 @@ void PgStore::ensure_schema(Mode mode) {
       conn_->exec_script(kOutboundEvidenceTables, "migrate schema");
       conn_->exec_script(kAddedIndexes, "migrate schema");
       conn_->exec_script(kOutboundFailuresTable, "migrate schema");
+      conn_->exec_script(kMarkTables, "migrate schema");
+      conn_->exec_script(std::string("CREATE OR REPLACE ") + kTlsMixView, "migrate schema");
       PgParams now;
       now.add(kSchemaVersion);
       conn_->exec("INSERT INTO pftls_schema (version) VALUES ($1)", now, "set schema version");
@@ -351,8 +364,17 @@ void PgStore::shadow_marks() {
       "make an empty table for reading");
 }
 
+void PgStore::shadow_tls_mix() {
+  PgResult r = conn_->exec(
+      "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+      "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = 'tls_mix'",
+      "read schema");
+  if (r.int64(0, 0) != 0) return;
+  conn_->exec_script(std::string("CREATE TEMP ") + kTlsMixView, "make a view for reading");
+}
+
 void PgStore::ensure_added_tables() {
-  // Every table and index added within schema version 4 (made together
+  // Every table, index and view added within schema version 4 (made together
   // below; checked first, so that a database that has them takes no lock).
   const auto exists = [&] {
     PgResult r = conn_->exec(
@@ -360,9 +382,9 @@ void PgStore::ensure_added_tables() {
         "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
         "AND c.relname IN ('tls_inventory', 'session_days', 'open_outbound_notes', "
         "'sessions_failed_reason', 'client_stats_never_tls', 'plain_marks', "
-        "'outbound_failures')",
+        "'outbound_failures', 'tls_mix')",
         "read schema");
-    return r.int64(0, 0) == 7 && conn_->exec(kMarkColumnsExist, "read schema").int64(0, 0) == 1;
+    return r.int64(0, 0) == 8 && conn_->exec(kMarkColumnsExist, "read schema").int64(0, 0) == 1;
   };
   if (exists()) return;
   conn_->exec_script("BEGIN", "create schema");
@@ -377,6 +399,7 @@ void PgStore::ensure_added_tables() {
       conn_->exec_script(kMarkTables, "create schema");
       conn_->exec_script(kOutboundFailuresTable, "create schema");
       conn_->exec_script(kAddedMarkColumns, "create schema");
+      conn_->exec_script(std::string("CREATE OR REPLACE ") + kTlsMixView, "create schema");
     }
     conn_->exec_script("COMMIT", "create schema");
   } catch (...) {

@@ -99,6 +99,7 @@ class PgStore final : public Store {
   void ensure_added_tables();
   void shadow_outbound_failures();
   void shadow_marks();
+  void shadow_tls_mix();
   void take_host_lock();
   static constexpr std::size_t kMarkRows = 512;  // marks in one INSERT
   void send_marks(const char* name, std::string_view head, std::size_t columns, std::size_t rows,

@@ -28,6 +28,21 @@ expect_exit() {
   "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
   [[ $rc == "$want" ]] || { cat "$tmp/err" >&2; fail "exit $rc, not $want: $*"; }
 }
+# Waits (up to 60 s) until SQL in database DB answers 1: a run has got as
+# far as the test needs, however slow the machine (a fixed sleep was not
+# always enough on a loaded one).
+wait_until() {  # wait_until DB SQL
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [[ $(pg_psql "$1" -c "$2" 2>/dev/null) == 1 ]] && return 0
+    sleep 0.1
+  done
+  fail "waited 60 s in vain for: $2"
+}
+# The host lock of a run is held (a session advisory lock: the schema lock
+# is a transaction's).
+host_lock_held="SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 one_line_without() {  # one_line_without SECRET: stderr is one line and does not hold SECRET
   [[ $(wc -l <"$tmp/err") == 1 ]] || { cat "$tmp/err" >&2; fail "not one line"; }
   if grep -q -- "$1" "$tmp/err"; then cat "$tmp/err" >&2; fail "the password was printed"; fi
@@ -103,7 +118,7 @@ mkfifo "$tmp/fifo"
 holder=$!
 exec 3>"$tmp/fifo"
 cat "$tmp/first.log" >&3
-sleep 1
+wait_until locks "$host_lock_held"
 start=$SECONDS
 expect_exit 75 "$pftls" ingest --db "$url" "${opts[@]}" --lock-wait 1 "$sample"
 grep -q "another pftls run of host $(hostname)" "$tmp/err" || fail "lock: $(cat "$tmp/err")"
@@ -125,7 +140,9 @@ url=$(pg_url killed)
 victim=$!
 exec 3>"$tmp/fifo"
 cat "$tmp/first.log" >&3
-sleep 1
+# Killed once its run has begun: schema made, host lock taken.
+wait_until killed "SELECT CASE WHEN to_regclass('runs') IS NULL THEN 0 ELSE 1 END"
+wait_until killed "$host_lock_held"
 kill -9 "$victim"
 wait "$victim" 2>/dev/null || true
 exec 3>&-
@@ -277,6 +294,22 @@ for q in "$plain_sql" "$tls_sql"; do
   [[ $(wc -l <"$tmp/mk.s") -gt 1024 ]] || fail "too few marks to fill two batches: $q"
   diff "$tmp/mk.s" "$tmp/mk.p" >/dev/null || fail "marks differ from SQLite's: $q"
 done
+
+echo "-- tls_mix: a view; a reader of a database without it makes its own" >&2
+report=(report --since 2000-01-01 --until 2030-01-01 --format json)
+"$pftls" "${report[@]}" --db "$tmp/mk.db" >"$tmp/rep.s" || fail "report on SQLite"
+"$pftls" "${report[@]}" --db "$(pg_url marks)" >"$tmp/rep.p" || fail "report on PostgreSQL"
+jq -e '(.protocol_mix | length > 0) and (.cipher_mix | length > 0)' "$tmp/rep.p" \
+  >/dev/null || fail "the report has no protocol or cipher mix: $(head -c 600 "$tmp/rep.p")"
+diff "$tmp/rep.s" "$tmp/rep.p" >&2 || fail "report differs from SQLite's"
+pg_psql marks -c "DROP VIEW tls_mix"
+"$pftls" "${report[@]}" --db "$(pg_url marks)" >"$tmp/rep.old" || fail "report without tls_mix"
+diff "$tmp/rep.p" "$tmp/rep.old" >&2 || fail "report without the view differs"
+[[ $(pg_psql marks -c "SELECT count(*) FROM pg_views WHERE viewname = 'tls_mix'") == 0 ]] ||
+  fail "a reader made tls_mix in the database"
+"$pftls" ingest --db "$(pg_url marks)" "${opts[@]}" /dev/null >/dev/null 2>&1 || fail "ingest"
+[[ $(pg_psql marks -c "SELECT count(*) FROM pg_views WHERE viewname = 'tls_mix'") == 1 ]] ||
+  fail "ingest did not make tls_mix again"
 
 echo "-- pftls copy: a SQLite store into a new database; the next runs carry on alike" >&2
 pg_createdb copied
