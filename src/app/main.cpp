@@ -224,7 +224,8 @@ void add_evidence_options(CLI::App* cmd, Cli& cli) {
   add_match(cmd, cli, kMatchHelp);
   add_hosts(cmd, cli);
   cmd->add_flag("--redact", cli.evidence.redact,
-                "Replace recipient local parts and our own host name with stable pseudonyms");
+                "Replace recipient local parts and our host names (every host of the store) with "
+                "stable pseudonyms");
 }
 
 // tls and export tls: the TLS inventory (queries/tls.sql).
@@ -334,7 +335,8 @@ void add_queries(CLI::App& app, Cli& cli) {
       "show", "Print one incident with the raw log lines of its failed and plaintext sessions");
   cli.on_evidence(show, false);
   show->add_option("incident_id", cli.evidence.incident_id,
-                   "The incident_id column of 'pftls incidents': N, or oN for an outbound one")
+                   "The incident_id column of 'pftls incidents': N; oN for an outbound one; pN for "
+                   "one whose plaintext message another host logged")
       ->required();
   add_evidence_options(show, cli);
   auto* status = app.add_subcommand(

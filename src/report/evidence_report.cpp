@@ -63,12 +63,15 @@ void write_header(std::ostream& text, const ResultSet& incidents, const Row& row
   if (!outbound) text << "received by:        " << shown_mx << "\n";
 }
 
-// The incident's raw lines as FILE:LINE, one heading per session. With
-// `mx` (redacting), our host name is replaced where it stands as the syslog
-// host field, not wherever the same letters occur in a sender's name.
+// Our host names and their pseudonyms (empty when not redacting).
+using HostNames = std::map<std::string, std::string>;
+
+// The incident's raw lines as FILE:LINE, one heading per session. Redacting
+// (`hosts` not empty), each of our host names is replaced where it stands as
+// the syslog host field, not wherever the same letters occur in a sender's
+// name.
 void write_lines(std::ostream& text, const ResultSet& evidence,
-                 const std::vector<const Row*>& lines, const std::string& mx,
-                 const std::string& shown_mx, bool outbound) {
+                 const std::vector<const Row*>& lines, const HostNames& hosts, bool outbound) {
   std::string last_role;
   std::string last_session;
   for (const Row* line : lines) {
@@ -83,10 +86,17 @@ void write_lines(std::ostream& text, const ResultSet& evidence,
       last_session = std::move(session);
     }
     std::string raw = raw_cell(evidence, *line, "raw");
-    if (!mx.empty()) {
-      const auto pos = raw.find(" " + mx + " ");
-      if (pos != std::string::npos && pos < 64) raw.replace(pos + 1, mx.size(), shown_mx);
+    // The first of our names in the line's head is its host field.
+    std::size_t at = std::string::npos;
+    const HostNames::value_type* found = nullptr;
+    for (const auto& name : hosts) {
+      const auto pos = raw.find(" " + name.first + " ");
+      if (pos < 64 && pos < at) {
+        at = pos;
+        found = &name;
+      }
     }
+    if (found) raw.replace(at + 1, found->first.size(), found->second);
     text << cell(evidence, *line, "input") << ":" << cell(evidence, *line, "line") << ": "
          << escape_bytes(raw) << "\n";
   }
@@ -142,19 +152,29 @@ std::size_t write_evidence_report(const ResultSet& incidents, const ResultSet& e
   for (const auto& row : evidence.rows)
     lines_of[cell(evidence, row, "incident_id")].push_back(&row);
 
+  HostNames hosts;
+  if (options.redact) {
+    const auto add = [&](const std::string& host) {
+      if (!host.empty()) hosts.emplace(host, pseudonym(options.pseudonym_key, "host", host));
+    };
+    for (const auto& host : options.own_hosts) add(host);
+    for (const auto& row : incidents.rows) {
+      add(raw_cell(incidents, row, "mx_host"));
+      add(raw_cell(incidents, row, "failure_host"));
+    }
+  }
   Replacements replacements;
   for (const auto& row : incidents.rows) {
     const std::string id = cell(incidents, row, "incident_id");
-    const std::string mx = cell(incidents, row, "mx_host");
-    const bool hide_mx = options.redact && !mx.empty();
-    const std::string shown_mx = hide_mx ? pseudonym(options.pseudonym_key, "host", mx) : mx;
-    write_header(text, incidents, row, id, shown_mx);
+    const std::string mx = raw_cell(incidents, row, "mx_host");
+    const auto shown = hosts.find(mx);
+    write_header(text, incidents, row, id,
+                 shown == hosts.end() ? strip_controls(mx) : shown->second);
     auto it = lines_of.find(id);
     if (it == lines_of.end()) {
       text << "(no raw lines stored for this incident)\n";
     } else {
-      write_lines(text, evidence, it->second,
-                  hide_mx ? raw_cell(incidents, row, "mx_host") : std::string(), shown_mx,
+      write_lines(text, evidence, it->second, hosts,
                   cell(incidents, row, "kind") == "outbound-downgrade");
     }
     if (options.redact) {

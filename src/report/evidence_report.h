@@ -10,7 +10,7 @@
 // every control, bidi control, backslash or byte that is not UTF-8 written
 // visibly as \xNN); every other field from a log passes strip_controls(). With
 // `redact`, recipient local parts (wherever "local@" occurs) and our own
-// host name (the syslog host field of each line, and the header) are
+// host names (the syslog host field of each line, and the header) are
 // replaced by pseudonyms ("user-1a2b3c4d", "host-5e6f7a8b"): the first four
 // bytes of a keyed BLAKE2b (libsodium's crypto_generichash) of the name,
 // under the database's random key. The same name gives the same pseudonym
@@ -22,6 +22,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "report/result_set.h"
 
@@ -33,6 +34,10 @@ struct ReportOptions {
   bool redact = false;
   std::string pseudonym_key;  // with redact: kPseudonymKeyBytes bytes
   std::string heading;        // e.g. "window 24h, match ip"
+  // With redact: every host of the store (a failed session may have been
+  // logged by another host than the incident's own); the incidents' own
+  // mx_host and failure_host are added to these.
+  std::vector<std::string> own_hosts;
 };
 
 // Returns the number of incidents written.

@@ -2,7 +2,8 @@
 # crosshost_test.sh PFTLS CASE: incidents across the hosts of one store
 # (samples/crosshost, its README says what each client does): the same
 # incidents whatever order the hosts' runs commit in and in one merged run;
-# --per-host, --skew, failure_host, and show of a plaintext mark.
+# --per-host, --skew, failure_host, and show of a plaintext mark (also
+# redacted).
 PFTLS=$1 CASE=$2
 # shellcheck source=tests/cli/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -110,6 +111,25 @@ case $CASE in
     expect_out "4A1B2C3D4E: client=mta.retry.example[203.0.113.7]"
     run show --db a.db "p999"
     expect_rc 2
+    ;;
+  show_redacted)
+    # --redact hides every host of the store, the failure's as well as the
+    # plaintext message's, in the header and in each line's host field.
+    ingest_each a.db mx1.log mx2.log mx3.log
+    id=$("$PFTLS" incidents --db a.db --format csv --client 203.0.113.7 | sed -n 2p | cut -d, -f1)
+    [[ $id == p* ]] || fail "no mark incident: '$id'"
+    run show --db a.db --redact "$id"
+    expect_rc 0
+    expect_out "SSL_accept error from mta.retry.example[203.0.113.7]"
+    expect_out "4A1B2C3D4E: client=mta.retry.example[203.0.113.7]"
+    if grep -E '[0-9] mx[0-9] |by: +mx' "$tmp/out"; then fail "a host name is shown"; fi
+    [[ $(grep -cE '^[^ ]*mx1\.log:[0-9]+: .* host-[0-9a-f]{8} postfix/' "$tmp/out") -gt 0 ]] ||
+      fail "the failure host's lines are not pseudonymised: $(cat "$tmp/out")"
+    [[ $(grep -cE '^[^ ]*mx2\.log:[0-9]+: .* host-[0-9a-f]{8} postfix/' "$tmp/out") -gt 0 ]] ||
+      fail "the plaintext host's lines are not pseudonymised"
+    # two hosts, two pseudonyms
+    [[ $(grep -oE ' host-[0-9a-f]{8} postfix/' "$tmp/out" | sort -u | wc -l) == 2 ]] ||
+      fail "not one pseudonym per host"
     ;;
   mark_lines_added)
     # A database whose plain_marks predates the marks' lines (same schema
