@@ -200,10 +200,14 @@ bool SqliteStore::marks_lack_columns() {
                    "read schema");
   st.bind_kept(1, std::string_view(kAddedMarkColumns.back().first));
   if (!st.step() || st.column_int(0) != 0) return false;
-  Statement table =
-      db_->prepare("SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'plain_marks'",
-                   "read schema");
-  return table.step();
+  return has_main_table("plain_marks");
+}
+
+bool SqliteStore::has_main_table(std::string_view name) {
+  Statement st = db_->prepare("SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1",
+                              "read schema");
+  st.bind_kept(1, name);
+  return st.step();
 }
 
 void SqliteStore::add_mark_columns() {
@@ -233,11 +237,7 @@ void SqliteStore::shadow_added_tables() {
     pos = end + 1;
     if (stmt.substr(0, kCreate.size()) != kCreate) continue;
     const std::string_view rest = stmt.substr(kCreate.size());
-    const std::string name(rest.substr(0, rest.find(' ')));
-    Statement st = db_->prepare(
-        "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?1", "read schema");
-    st.bind_kept(1, name);
-    if (st.step()) continue;
+    if (has_main_table(rest.substr(0, rest.find(' ')))) continue;
     db_->exec("CREATE TEMP TABLE " + std::string(rest), "make an empty table for reading");
   }
   // Marks stored before their evidence columns: read with empty ones.
@@ -254,15 +254,9 @@ void SqliteStore::shadow_added_tables() {
 // Makes tls_mix in a database that lacks it: table and contents in one
 // transaction, so that it is whole or absent.
 void SqliteStore::ensure_tls_mix() {
-  const auto have = [&] {
-    Statement st =
-        db_->prepare("SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'tls_mix'",
-                     "read schema");
-    return st.step();
-  };
-  if (have()) return;
+  if (has_main_table("tls_mix")) return;
   Transaction t(*db_);
-  if (have()) return;  // another pftls got here first
+  if (has_main_table("tls_mix")) return;  // another pftls got here first
   db_->exec(kTlsMixTable, "make tls_mix");
   db_->exec("INSERT INTO tls_mix " + std::string(kTlsMixFromInventory), "fill tls_mix");
   t.commit();
@@ -271,9 +265,7 @@ void SqliteStore::ensure_tls_mix() {
 // A reader of a database without tls_mix reads a view that computes it from
 // the inventory: the same rows, slower.
 void SqliteStore::shadow_tls_mix() {
-  Statement st = db_->prepare(
-      "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'tls_mix'", "read schema");
-  if (st.step()) return;
+  if (has_main_table("tls_mix")) return;
   db_->exec("CREATE TEMP VIEW tls_mix AS " + std::string(kTlsMixFromInventory),
             "make a view for reading");
 }

@@ -136,6 +136,8 @@ class SqliteStore final : public Store {
   // the file lacks (see the .cpp).
   void shadow_added_tables();
   bool marks_lack_columns();
+  // Whether the database file itself (not a TEMP shadow) has table `name`.
+  bool has_main_table(std::string_view name);
   void add_mark_columns();
   // schema_migration.cpp: from `version` (< kSchemaVersion) to the current
   // schema, inside the caller's transaction.
