@@ -88,26 +88,44 @@ inline constexpr Micros kMaxSkew = 300 * kMicrosPerSecond;
 // domain) from a window before it to the skew after it; then a TLS mark
 // with no failure of its IP in the window before it and no plaintext
 // message or mark of its IP in the window after it (it could lie between
-// the two).
-inline std::array<PruneStep, 2> settle_steps() {
+// the two). Each step: the table, its key (columns of alias m, in the order
+// of its primary key) and which of its rows alias m go.
+struct SettleStep {
+  std::string_view table;
+  std::string_view key;
+  std::string where;
+};
+inline std::array<SettleStep, 2> settle_conditions() {
   const auto failure_near = [](const std::string& key, const std::string& at) {
     return "NOT EXISTS (SELECT 1 FROM sessions AS f WHERE f.failed = 1 AND f." + key + " = m." +
            key + " AND f.failure_at >= m." + at + " - ?1 AND f.failure_at <= m." + at + " + ?3)";
   };
   const std::string cutoff = "(SELECT newest_at FROM hosts WHERE mx_host = ?4) - ?1 - ?2";
   return {{
-      {"plain_marks", "DELETE FROM plain_marks AS m WHERE m.mx_host = ?4 AND m.accepted_at < " +
-                          cutoff + " AND " + failure_near("client_ip", "accepted_at") + " AND " +
-                          failure_near("subnet_key", "accepted_at") + " AND " +
-                          failure_near("org_key", "accepted_at")},
-      {"tls_marks",
-       "DELETE FROM tls_marks AS m WHERE m.mx_host = ?4 AND m.tls_at < " + cutoff + " AND " +
-           failure_near("client_ip", "tls_at") +
+      {"plain_marks", "m.id",
+       "m.mx_host = ?4 AND m.accepted_at < " + cutoff + " AND " +
+           failure_near("client_ip", "accepted_at") + " AND " +
+           failure_near("subnet_key", "accepted_at") + " AND " +
+           failure_near("org_key", "accepted_at")},
+      {"tls_marks", "m.client_ip, m.tls_at, m.mx_host, m.tls_ord",
+       "m.mx_host = ?4 AND m.tls_at < " + cutoff + " AND " + failure_near("client_ip", "tls_at") +
            " AND NOT EXISTS (SELECT 1 FROM plain_marks AS p WHERE p.client_ip = m.client_ip "
            "AND p.accepted_at >= m.tls_at - ?3 AND p.accepted_at <= m.tls_at + ?1)"
            " AND NOT EXISTS (SELECT 1 FROM messages AS p WHERE p.client_ip = m.client_ip "
            "AND p.accepted_at >= m.tls_at - ?3 AND p.accepted_at <= m.tls_at + ?1)"},
   }};
+}
+
+// The steps as one DELETE each (PostgreSQL, whose server holds what a
+// DELETE collects).
+inline std::array<PruneStep, 2> settle_steps() {
+  std::array<PruneStep, 2> out;
+  const auto conditions = settle_conditions();
+  for (std::size_t i = 0; i < conditions.size(); ++i) {
+    out[i] = {conditions[i].table, "DELETE FROM " + std::string(conditions[i].table) +
+                                       " AS m WHERE " + conditions[i].where};
+  }
+  return out;
 }
 
 }  // namespace pftls

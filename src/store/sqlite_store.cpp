@@ -696,17 +696,90 @@ void SqliteStore::save_marks(const ClientMarkList& marks) {
   }
 }
 
+namespace {
+
+// Settling deletes in batches of kSettleBatch rows, each resuming after the
+// largest key the batch before deleted. One DELETE of every settled mark
+// would, for its correlated conditions, have SQLite collect all their keys
+// in memory before deleting any (about 25 bytes each: a year in one run
+// settles millions of marks, and its ingest peaked at 88 MiB); a batch holds
+// its own keys only, and each mark is looked at once.
+constexpr std::int64_t kSettleBatch = 8192;
+
+// One column of a mark's key as RETURNING gives it.
+struct KeyValue {
+  bool text = false;
+  std::string s;
+  std::int64_t i = 0;
+  bool operator<(const KeyValue& o) const { return text ? s < o.s : i < o.i; }
+};
+
+// "m.a, m.b" -> "a, b".
+std::string bare_columns(std::string_view key) {
+  std::string out(key);
+  for (std::size_t at = 0; (at = out.find("m.", at)) != std::string::npos;) out.erase(at, 2);
+  return out;
+}
+
+// The batch DELETE of `step`: ?1..?4 as settle_conditions(), then (with
+// `after`) the key to resume after, then the batch size.
+std::string settle_batch_sql(const SettleStep& step, std::size_t columns, bool after) {
+  const std::string table(step.table);
+  const std::string key(step.key);
+  std::string sql = "DELETE FROM " + table + " WHERE (" + bare_columns(key) + ") IN (SELECT " +
+                    key + " FROM " + table + " AS m WHERE ";
+  int next = 5;
+  if (after) {
+    sql += "(" + key + ") > (";
+    for (std::size_t c = 0; c < columns; ++c) sql += (c ? ", ?" : "?") + std::to_string(next++);
+    sql += ") AND ";
+  }
+  return sql + step.where + " ORDER BY " + key + " LIMIT ?" + std::to_string(next) +
+         ") RETURNING " + bare_columns(key);
+}
+
+}  // namespace
+
 std::int64_t SqliteStore::settle_marks(Micros window_us, const std::vector<std::string>& hosts) {
   std::int64_t removed = 0;
-  for (const PruneStep& step : settle_steps()) {
-    Statement st = db_->prepare(step.sql, "settle " + std::string(step.table));
+  for (const SettleStep& step : settle_conditions()) {
+    const auto columns =
+        static_cast<std::size_t>(std::count(step.key.begin(), step.key.end(), ',') + 1);
+    const std::string what = "settle " + std::string(step.table);
+    Statement first = db_->prepare(settle_batch_sql(step, columns, false), what);
+    Statement more = db_->prepare(settle_batch_sql(step, columns, true), what);
     for (const std::string& host : hosts) {
-      st.bind(1, window_us);
-      st.bind(2, kMarkLag);
-      st.bind(3, kMaxSkew);
-      st.bind_kept(4, host);
-      st.run();
-      removed += db_->changes();
+      std::vector<KeyValue> cursor;
+      for (;;) {
+        Statement& st = cursor.empty() ? first : more;
+        st.bind(1, window_us);
+        st.bind(2, kMarkLag);
+        st.bind(3, kMaxSkew);
+        st.bind_kept(4, host);
+        int next = 5;
+        for (const KeyValue& v : cursor) v.text ? st.bind_kept(next++, v.s) : st.bind(next++, v.i);
+        st.bind(next, kSettleBatch);
+        std::int64_t deleted = 0;
+        std::vector<KeyValue> largest;
+        std::vector<KeyValue> row(columns);
+        while (st.step()) {
+          ++deleted;
+          for (std::size_t c = 0; c < columns; ++c) {
+            const int i = static_cast<int>(c);
+            row[c].text = st.column_type(i) == Statement::Type::kText;
+            if (row[c].text) {
+              row[c].s.assign(st.column_view(i));
+            } else {
+              row[c].i = st.column_int(i);
+            }
+          }
+          if (largest.empty() || largest < row) largest = row;
+        }
+        st.reset();
+        removed += deleted;
+        if (deleted < kSettleBatch) break;
+        cursor = std::move(largest);
+      }
     }
   }
   return removed;

@@ -435,6 +435,88 @@ TEST_F(SqliteStoreTest, TlsMixIsTheInventorySummed) {
             summed);
 }
 
+// Settling removes the marks no query can need, in batches that resume
+// after the last key deleted (so that a run settling millions holds a
+// batch's keys, not all of them): more marks than several batches, with
+// those a failure needs scattered among them in id and key order, leave
+// exactly those.
+TEST_F(SqliteStoreTest, SettlingKeepsWhatAFailureNeedsAcrossBatches) {
+  constexpr Micros kDay = 86400 * kMicrosPerSecond;
+  constexpr Micros kT0 = 1'700'000'000'000'000;  // the old failure
+  const Micros newest = kT0 + 100 * kDay;
+  constexpr int kOld = 30'000;  // of each kind; a batch is a few thousand
+  const std::string failing = "10.0.50.7";
+  SqliteStore store(path_, Store::Mode::kReadWrite);
+  SessionRecord f = open_session(0, 2);  // failed (even pid), a new row
+  f.client_ip = failing;
+  f.client_subnet = "10.0.50.0/24";
+  f.org_domain = "";
+  f.failure_at = kT0;
+  store.save_session(f);
+  StringMap<HostFacts> hosts;
+  hosts["mx"].newest_at = newest;
+  store.merge_host_facts(hosts);
+  ClientMarkList marks;
+  std::size_t kept_plain = 0;
+  std::size_t kept_tls = 0;
+  const auto ip = [](int i) {
+    return "10.0." + std::to_string(i / 250 % 250) + "." + std::to_string(i % 250 + 1);
+  };
+  for (int i = 0; i < kOld; ++i) {
+    ClientMark m;
+    m.mx_host = "mx";
+    m.client_ip = ip(i);
+    m.client_name = "unknown";
+    m.queue_id = "Q" + std::to_string(i);
+    m.at = kT0 + kDay + i;  // old: before newest - window - 7 days
+    m.ord = static_cast<std::uint64_t>(i);
+    if (i % 7919 == 0) {  // scattered: a plaintext retry of the failing client
+      m.client_ip = failing;
+      m.at = kT0 + 60 * kMicrosPerSecond;
+      ++kept_plain;
+    }
+    marks.push_back(m);
+    ClientMark t;
+    t.tls = true;
+    t.mx_host = "mx";
+    t.client_ip = ip(i);
+    t.at = kT0 + 2 * kDay + i;
+    t.ord = std::uint64_t{kOld} + static_cast<std::uint64_t>(i);
+    if (i % 6007 == 0) {  // within the failing client's key range
+      t.client_ip = failing;
+      t.at = kT0 + 30 * kMicrosPerSecond;
+      ++kept_tls;
+    }
+    marks.push_back(t);
+  }
+  for (int i = 0; i < 50; ++i) {  // recent: kept whatever they are
+    ClientMark m;
+    m.mx_host = "mx";
+    m.client_ip = ip(i);
+    m.at = newest - kDay + i;
+    m.ord = std::uint64_t{3} * kOld + static_cast<std::uint64_t>(i);
+    marks.push_back(m);
+    m.tls = true;
+    marks.push_back(m);
+  }
+  store.save_marks(marks);
+  const std::int64_t removed = store.settle_marks(kDay, {"mx"});
+  EXPECT_EQ(removed, std::int64_t{2} * kOld - static_cast<std::int64_t>(kept_plain + kept_tls));
+  Db db(path_, Db::Mode::kReadOnly, 0);
+  const auto one = [&](const std::string& sql) {
+    Statement st = db.prepare(sql, "test");
+    return st.step() ? st.column_int(0) : -1;
+  };
+  EXPECT_EQ(one("SELECT count(*) FROM plain_marks WHERE client_ip = '" + failing + "'"),
+            static_cast<std::int64_t>(kept_plain));
+  EXPECT_EQ(one("SELECT count(*) FROM tls_marks WHERE client_ip = '" + failing + "'"),
+            static_cast<std::int64_t>(kept_tls));
+  EXPECT_EQ(one("SELECT count(*) FROM plain_marks"), static_cast<std::int64_t>(kept_plain) + 50);
+  EXPECT_EQ(one("SELECT count(*) FROM tls_marks"), static_cast<std::int64_t>(kept_tls) + 50);
+  EXPECT_GT(kept_plain, 1U);
+  EXPECT_GT(kept_tls, 1U);
+}
+
 TEST_F(SqliteStoreTest, NewerSchemaIsRefusedAndLeftAlone) {
   { SqliteStore store(path_, Store::Mode::kReadWrite); }
   {
