@@ -418,9 +418,21 @@ class ColumnPicker final : public RowSink {
     }
     inner_->begin(picked);
   }
+  // The picked cells keep their buffers from row to row (no allocation per
+  // cell once the widest values have been seen).
   bool row(const std::vector<Cell>& cells) override {
-    picked_.clear();
-    for (std::size_t i : index_) picked_.push_back(i < cells.size() ? cells[i] : Cell{});
+    picked_.resize(index_.size());
+    for (std::size_t k = 0; k < index_.size(); ++k) {
+      const std::size_t i = index_[k];
+      Cell& out = picked_[k];
+      if (i < cells.size()) {
+        out.type = cells[i].type;
+        out.text.assign(cells[i].text);
+      } else {
+        out.type = Cell::Type::kNull;
+        out.text.clear();
+      }
+    }
     return inner_->row(picked_);
   }
   void end() override { inner_->end(); }
