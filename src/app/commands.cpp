@@ -287,15 +287,10 @@ int run_whatif_command(const QueryOptions& q, const WhatifPolicy& policy) {
       {"since_us", param(q.since)}, {"until_us", param(q.until)}, {"client_ip", param(q.client)}};
   WhatifTally tally(policy);
   store->query_rows("whatif", params, tally);
-  const ResultSet rs = tally.result();
   write_output(q.output, [&](std::ostream& out) {
     auto writer = listing_writer(
         QuerySpec{"whatif", false, false, nullptr, WhatifTally::kTableColumns}, q, out);
-    writer->begin(rs.columns);
-    for (const auto& row : rs.rows) {
-      if (!writer->row(row)) break;
-    }
-    writer->end();
+    tally.emit(*writer);
   });
   return 0;
 }

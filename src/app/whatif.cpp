@@ -57,12 +57,17 @@ void WhatifTally::begin(const std::vector<std::string>& columns) {
 bool WhatifTally::row(const std::vector<Cell>& cells) {
   const auto cell = [&](std::size_t field) -> const Cell& { return cells.at(at_[field]); };
   const std::string& ip = cell(0).text;
-  // The query groups a client's rows; a client met again is still found.
-  if (clients_.empty() || clients_.back().ip != ip) {
-    const auto same = std::find_if(clients_.rbegin(), clients_.rend(),
-                                   [&ip](const Client& c) { return c.ip == ip; });
-    if (same != clients_.rend()) std::rotate(same.base() - 1, same.base(), clients_.end());
+  const std::string& protocol = cell(8).text;
+  const std::string& cipher = cell(9).text;
+  // The rows of one negotiation (one per host, bits and trust) are summed
+  // before it is judged: the query orders a client's rows by protocol and
+  // cipher, so they are adjacent.
+  if (clients_.empty() || clients_.back().ip != ip || run_.protocol != protocol ||
+      run_.cipher != cipher) {
+    close_run();
   }
+  // The query orders the rows by client (a search of every client met
+  // before, for each new one, took hours on a million clients).
   if (clients_.empty() || clients_.back().ip != ip) {
     Client c;
     c.ip = ip;
@@ -75,18 +80,31 @@ bool WhatifTally::row(const std::vector<Cell>& cells) {
     c.last_seen = number(cell(7));
     clients_.push_back(std::move(c));
   }
-  Client& c = clients_.back();
   const std::int64_t n = number(cell(10)).value_or(0);
   if (n <= 0) return true;  // no negotiation: a client without TLS
-  const std::string& protocol = cell(8).text;
-  const std::string& cipher = cell(9).text;
+  run_.protocol = protocol;
+  run_.cipher = cipher;
+  run_.sessions += n;
+  return true;
+}
+
+void WhatifTally::end() { close_run(); }
+
+// Judges the negotiation summed in run_ for the last client.
+void WhatifTally::close_run() {
+  const std::int64_t n = run_.sessions;
+  run_.sessions = 0;
+  if (n <= 0 || clients_.empty()) return;
+  Client& c = clients_.back();
+  const std::string& protocol = run_.protocol;
+  const std::string& cipher = run_.cipher;
   c.logged += n;
   const std::optional<bool> protocol_ok = policy_.protocols.allows(protocol);
   if (!protocol_ok || cipher.empty()) {  // parameters not logged (or not known to us)
     c.unknown += n;
-    return true;
+    return;
   }
-  if (*protocol_ok && (!policy_.ciphers || policy_.ciphers->allows(protocol, cipher))) return true;
+  if (*protocol_ok && (!policy_.ciphers || policy_.ciphers->allows(protocol, cipher))) return;
   c.disallowed_sessions += n;
   c.disallowed.push_back(Negotiation{protocol, cipher, n});
   // Bounded: the most used kMaxListed are kept.
@@ -96,10 +114,9 @@ bool WhatifTally::row(const std::vector<Cell>& cells) {
               return std::tie(a.protocol, a.cipher) < std::tie(b.protocol, b.cipher);
             });
   if (c.disallowed.size() > kMaxListed) c.disallowed.pop_back();
-  return true;
 }
 
-ResultSet WhatifTally::result() const {
+void WhatifTally::emit(RowSink& sink) const {
   struct Judged {
     const Client* c;
     Verdict v;
@@ -134,8 +151,8 @@ ResultSet WhatifTally::result() const {
     if (a.c->messages != b.c->messages) return a.c->messages > b.c->messages;
     return a.c->ip < b.c->ip;
   });
-  ResultSet rs;
-  rs.columns = columns();
+  sink.begin(columns());
+  std::vector<Cell> row;  // one row at a time: the listing is not held twice
   for (const Judged& j : judged) {
     const Client& c = *j.c;
     const char* verdict = "ok";
@@ -174,13 +191,29 @@ ResultSet WhatifTally::result() const {
     }
     std::array<char, 32> per_day{};
     std::snprintf(per_day.data(), per_day.size(), "%.1f", j.per_day);
-    rs.rows.push_back(
-        {text(c.ip), text(c.name), text(verdict), text(effect), text(listed),
-         integer(c.disallowed_sessions), integer(c.logged > 0 ? c.logged : c.tls_sessions),
-         integer(c.logged > 0 ? c.unknown : c.tls_sessions), integer(c.plaintext_sessions),
-         integer(c.failed_sessions), integer(c.messages), Cell{Cell::Type::kReal, per_day.data()},
-         time_cell(c.first_seen), time_cell(c.last_seen)});
+    row = {text(c.ip),
+           text(c.name),
+           text(verdict),
+           text(effect),
+           text(listed),
+           integer(c.disallowed_sessions),
+           integer(c.logged > 0 ? c.logged : c.tls_sessions),
+           integer(c.logged > 0 ? c.unknown : c.tls_sessions),
+           integer(c.plaintext_sessions),
+           integer(c.failed_sessions),
+           integer(c.messages),
+           Cell{Cell::Type::kReal, per_day.data()},
+           time_cell(c.first_seen),
+           time_cell(c.last_seen)};
+    if (!sink.row(row)) break;
   }
+  sink.end();
+}
+
+ResultSet WhatifTally::result() const {
+  ResultSet rs;
+  ResultCollector all(rs);
+  emit(all);
   return rs;
 }
 

@@ -1,8 +1,9 @@
 // whatif: each inbound client's verdict under a proposed TLS policy
 // (pftls whatif), from the rows of queries/whatif.sql.
 //
-// Contract: WhatifTally is the RowSink the query streams into: one row per
-// client and negotiation (protocol, cipher, sessions; protocol '' for TLS
+// Contract: WhatifTally is the RowSink the query streams into: rows per
+// client and negotiation (protocol, cipher, sessions, summed over a
+// negotiation's adjacent rows; protocol '' for TLS
 // sessions whose parameters the log does not say, no negotiation at all for
 // a client without TLS), with the client's counts (client_stats). It keeps
 // one small record per client (bounded by the clients the database holds;
@@ -45,9 +46,11 @@ class WhatifTally final : public RowSink {
   explicit WhatifTally(const WhatifPolicy& policy) : policy_(policy) {}
   void begin(const std::vector<std::string>& columns) override;
   bool row(const std::vector<Cell>& cells) override;
-  void end() override {}
+  void end() override;
 
-  // The listing, sorted (see above).
+  // The listing, sorted (see above), into `sink` one row at a time; or
+  // whole.
+  void emit(RowSink& sink) const;
   ResultSet result() const;
 
  private:
@@ -65,7 +68,10 @@ class WhatifTally final : public RowSink {
     std::vector<Negotiation> disallowed;
   };
 
+  void close_run();
+
   const WhatifPolicy& policy_;
+  Negotiation run_;              // the rows of one negotiation of the last client, summed
   std::vector<std::size_t> at_;  // the query's column of each field we read
   std::vector<Client> clients_;
 };

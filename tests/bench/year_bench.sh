@@ -84,7 +84,9 @@ commands=(
   "incidents --format csv" "failures --format csv" "lost --format csv" "clients --format csv"
   "failing --format csv" "never-tls --format csv" "tls --format csv"
   "incidents --since 2024-12-24" "failures --since 2024-12-24" "clients --client 10.0.0.1"
-  "show ${first_id:-1}"
+  "tls --client 10.0.0.1" "whatif --protocols >=TLSv1.2 --ciphers ECDHE+AESGCM"
+  "report --since 2024-12-30 --until 2024-12-31" "report --since 2024-12-24 --until 2024-12-31"
+  "report --since 2024-12-01 --until 2024-12-31" "show ${first_id:-1}"
 )
 for c in "${commands[@]}"; do
   best="" rss=0

@@ -145,5 +145,27 @@ TEST(Whatif, DisallowedListIsBoundedMostUsedFirst) {
   EXPECT_EQ(col(rs, 0, "disallowed_sessions"), std::to_string(40 * 41 / 2));
 }
 
+// The query gives one row per inventory row (host, bits, trust): the rows
+// of one negotiation are summed before it is judged and listed, so that a
+// negotiation split over many hosts is named once, with all its sessions,
+// and ranks by them (here TLSv1/A's 5 rows of 3 outrank B's single 10).
+TEST(Whatif, ANegotiationsRowsAreSummed) {
+  std::vector<Row> rows;
+  for (int host = 0; host < 5; ++host) rows.push_back({"10.0.0.1", 30, 0, 0, 1, "TLSv1", "A", 3});
+  rows.push_back({"10.0.0.1", 30, 0, 0, 1, "TLSv1", "B", 10});
+  for (int host = 0; host < 2; ++host)
+    rows.push_back({"10.0.0.1", 30, 0, 0, 1, "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", 2});
+  rows.push_back({"10.0.0.1", 30, 0, 0, 1, "", "", 1});
+  rows.push_back({"10.0.0.2", 4, 0, 0, 1, "TLSv1", "A", 4});
+  const ResultSet rs = judge(strict(), rows);
+  ASSERT_EQ(rs.rows.size(), 2U);
+  EXPECT_EQ(col(rs, 0, "client_ip"), "10.0.0.1");
+  EXPECT_EQ(col(rs, 0, "disallowed"), "TLSv1/A=15 TLSv1/B=10");
+  EXPECT_EQ(col(rs, 0, "disallowed_sessions"), "25");
+  EXPECT_EQ(col(rs, 0, "tls_sessions"), "30");
+  EXPECT_EQ(col(rs, 0, "unknown_sessions"), "1");
+  EXPECT_EQ(col(rs, 1, "disallowed"), "TLSv1/A=4");
+}
+
 }  // namespace
 }  // namespace pftls
