@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <tuple>
 
@@ -32,6 +33,40 @@ std::optional<std::int64_t> number(const Cell& c) {
 Cell text(std::string s) { return Cell{Cell::Type::kText, std::move(s)}; }
 Cell integer(std::int64_t n) { return Cell{Cell::Type::kInteger, std::to_string(n)}; }
 Cell time_cell(const std::optional<std::int64_t>& t) { return t ? text(format_utc(*t)) : Cell{}; }
+
+// Sort keys: big-endian bytes, complemented so that larger sorts first.
+void put_descending(std::string& key, std::uint64_t v) {
+  v = ~v;
+  for (int shift = 56; shift >= 0; shift -= 8)
+    key.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+// A double's bits as an unsigned number in the double's own order.
+std::uint64_t ordered_bits(double d) {
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &d, sizeof bits);
+  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
+  return (bits & kSign) != 0 ? ~bits : bits | kSign;
+}
+
+// A listing cell in a sorted record: its type, its length, its text.
+void put_cell(std::string& out, const Cell& c) {
+  out.push_back(static_cast<char>(c.type));
+  const auto n = static_cast<std::uint32_t>(c.text.size());
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out += c.text;
+}
+
+std::string_view get_cell(std::string_view in, Cell& c) {
+  std::uint32_t n = 0;
+  if (in.size() < 1 + sizeof n) throw std::runtime_error("whatif: a sorted record is cut short");
+  c.type = static_cast<Cell::Type>(in[0]);
+  std::memcpy(&n, in.data() + 1, sizeof n);
+  in.remove_prefix(1 + sizeof n);
+  if (in.size() < n) throw std::runtime_error("whatif: a sorted record is cut short");
+  c.text.assign(in.data(), n);
+  return in.substr(n);
+}
 
 }  // namespace
 
@@ -62,13 +97,13 @@ bool WhatifTally::row(const std::vector<Cell>& cells) {
   // The rows of one negotiation (one per host, bits and trust) are summed
   // before it is judged: the query orders a client's rows by protocol and
   // cipher, so they are adjacent.
-  if (clients_.empty() || clients_.back().ip != ip || run_.protocol != protocol ||
-      run_.cipher != cipher) {
+  if (!client_ || client_->ip != ip || run_.protocol != protocol || run_.cipher != cipher) {
     close_run();
   }
-  // The query orders the rows by client (a search of every client met
-  // before, for each new one, took hours on a million clients).
-  if (clients_.empty() || clients_.back().ip != ip) {
+  // The query orders the rows by client: a client is complete when the
+  // next one begins.
+  if (!client_ || client_->ip != ip) {
+    close_client();
     Client c;
     c.ip = ip;
     c.name = cell(1).text;
@@ -78,7 +113,7 @@ bool WhatifTally::row(const std::vector<Cell>& cells) {
     c.messages = number(cell(5)).value_or(0);
     c.first_seen = number(cell(6));
     c.last_seen = number(cell(7));
-    clients_.push_back(std::move(c));
+    client_ = std::move(c);
   }
   const std::int64_t n = number(cell(10)).value_or(0);
   if (n <= 0) return true;  // no negotiation: a client without TLS
@@ -88,14 +123,17 @@ bool WhatifTally::row(const std::vector<Cell>& cells) {
   return true;
 }
 
-void WhatifTally::end() { close_run(); }
+void WhatifTally::end() {
+  close_run();
+  close_client();
+}
 
-// Judges the negotiation summed in run_ for the last client.
+// Judges the negotiation summed in run_ for the current client.
 void WhatifTally::close_run() {
   const std::int64_t n = run_.sessions;
   run_.sessions = 0;
-  if (n <= 0 || clients_.empty()) return;
-  Client& c = clients_.back();
+  if (n <= 0 || !client_) return;
+  Client& c = *client_;
   const std::string& protocol = run_.protocol;
   const std::string& cipher = run_.cipher;
   c.logged += n;
@@ -116,101 +154,104 @@ void WhatifTally::close_run() {
   if (c.disallowed.size() > kMaxListed) c.disallowed.pop_back();
 }
 
-void WhatifTally::emit(RowSink& sink) const {
-  struct Judged {
-    const Client* c;
-    Verdict v;
-    double per_day;
-  };
-  std::vector<Judged> judged;
-  judged.reserve(clients_.size());
-  for (const Client& c : clients_) {
-    Verdict v;
-    if (c.disallowed_sessions > 0) {
-      v = Verdict::kAtRisk;
-    } else if (c.logged > 0 || c.tls_sessions > 0) {
-      // TLS seen: every session's parameters allowed, or some not logged
-      // (also TLS sessions counted before the inventory existed).
-      v = c.unknown > 0 || c.logged == 0 ? Verdict::kUnknown : Verdict::kOk;
-    } else if (c.failed_sessions > 0) {
-      v = Verdict::kFailing;
-    } else if (c.messages > 0) {
-      v = policy_.require_tls ? Verdict::kPlaintextLost : Verdict::kPlaintext;
-    } else {
-      continue;  // connected, never sent: a probe
-    }
-    // Messages per day over the days it was seen (at least one).
-    double days = 1;
-    if (c.first_seen && c.last_seen && *c.last_seen > *c.first_seen)
-      days = std::max(1.0, static_cast<double>(*c.last_seen - *c.first_seen) / 86400e6);
-    judged.push_back(Judged{&c, v, static_cast<double>(c.messages) / days});
+// Judges the current client and hands its listing row to the sort.
+void WhatifTally::close_client() {
+  if (!client_) return;
+  const Client c = std::move(*client_);
+  client_.reset();
+  Verdict v;
+  if (c.disallowed_sessions > 0) {
+    v = Verdict::kAtRisk;
+  } else if (c.logged > 0 || c.tls_sessions > 0) {
+    // TLS seen: every session's parameters allowed, or some not logged
+    // (also TLS sessions counted before the inventory existed).
+    v = c.unknown > 0 || c.logged == 0 ? Verdict::kUnknown : Verdict::kOk;
+  } else if (c.failed_sessions > 0) {
+    v = Verdict::kFailing;
+  } else if (c.messages > 0) {
+    v = policy_.require_tls ? Verdict::kPlaintextLost : Verdict::kPlaintext;
+  } else {
+    return;  // connected, never sent: a probe
   }
-  std::sort(judged.begin(), judged.end(), [](const Judged& a, const Judged& b) {
-    if (a.v != b.v) return a.v < b.v;
-    if (a.per_day != b.per_day) return a.per_day > b.per_day;
-    if (a.c->messages != b.c->messages) return a.c->messages > b.c->messages;
-    return a.c->ip < b.c->ip;
-  });
+  // Messages per day over the days it was seen (at least one).
+  double days = 1;
+  if (c.first_seen && c.last_seen && *c.last_seen > *c.first_seen)
+    days = std::max(1.0, static_cast<double>(*c.last_seen - *c.first_seen) / 86400e6);
+  const double per_day_value = static_cast<double>(c.messages) / days;
+
+  const char* verdict = "ok";
+  std::string effect = "none";
+  switch (v) {
+    case Verdict::kAtRisk:
+      verdict = "at-risk";
+      effect = "may fail";
+      break;
+    case Verdict::kPlaintextLost:
+      verdict = "plaintext";
+      effect = "lost";
+      break;
+    case Verdict::kUnknown:
+      verdict = "unknown";
+      effect = "cannot tell";
+      break;
+    case Verdict::kFailing:
+      verdict = "failing";
+      effect = "fails already";
+      break;
+    case Verdict::kPlaintext:
+      verdict = "plaintext";
+      effect = "not lost";
+      break;
+    case Verdict::kOk:
+      break;
+  }
+  // With TLS required, its sessions without STARTTLS would be refused too.
+  if (policy_.require_tls && c.plaintext_sessions > 0 && v != Verdict::kPlaintextLost)
+    effect += ", plaintext refused";
+  std::string listed;
+  for (const Negotiation& n : c.disallowed) {
+    if (!listed.empty()) listed += ' ';
+    listed += n.protocol + '/' + n.cipher + '=' + std::to_string(n.sessions);
+  }
+  std::array<char, 32> per_day{};
+  std::snprintf(per_day.data(), per_day.size(), "%.1f", per_day_value);
+  row_ = {text(c.ip),
+          text(c.name),
+          text(verdict),
+          text(effect),
+          text(listed),
+          integer(c.disallowed_sessions),
+          integer(c.logged > 0 ? c.logged : c.tls_sessions),
+          integer(c.logged > 0 ? c.unknown : c.tls_sessions),
+          integer(c.plaintext_sessions),
+          integer(c.failed_sessions),
+          integer(c.messages),
+          Cell{Cell::Type::kReal, per_day.data()},
+          time_cell(c.first_seen),
+          time_cell(c.last_seen)};
+  // The order: verdict, messages per day (most first), messages (most
+  // first), address; as bytes that sort so.
+  key_.clear();
+  key_.push_back(static_cast<char>(v));
+  put_descending(key_, ordered_bits(per_day_value));
+  put_descending(key_, static_cast<std::uint64_t>(c.messages) ^ (std::uint64_t{1} << 63));
+  key_ += c.ip;
+  payload_.clear();
+  for (const Cell& cell : row_) put_cell(payload_, cell);
+  sorted_.add(key_, payload_);
+}
+
+void WhatifTally::emit(RowSink& sink) {
   sink.begin(columns());
-  std::vector<Cell> row;  // one row at a time: the listing is not held twice
-  for (const Judged& j : judged) {
-    const Client& c = *j.c;
-    const char* verdict = "ok";
-    std::string effect = "none";
-    switch (j.v) {
-      case Verdict::kAtRisk:
-        verdict = "at-risk";
-        effect = "may fail";
-        break;
-      case Verdict::kPlaintextLost:
-        verdict = "plaintext";
-        effect = "lost";
-        break;
-      case Verdict::kUnknown:
-        verdict = "unknown";
-        effect = "cannot tell";
-        break;
-      case Verdict::kFailing:
-        verdict = "failing";
-        effect = "fails already";
-        break;
-      case Verdict::kPlaintext:
-        verdict = "plaintext";
-        effect = "not lost";
-        break;
-      case Verdict::kOk:
-        break;
-    }
-    // With TLS required, its sessions without STARTTLS would be refused too.
-    if (policy_.require_tls && c.plaintext_sessions > 0 && j.v != Verdict::kPlaintextLost)
-      effect += ", plaintext refused";
-    std::string listed;
-    for (const Negotiation& n : c.disallowed) {
-      if (!listed.empty()) listed += ' ';
-      listed += n.protocol + '/' + n.cipher + '=' + std::to_string(n.sessions);
-    }
-    std::array<char, 32> per_day{};
-    std::snprintf(per_day.data(), per_day.size(), "%.1f", j.per_day);
-    row = {text(c.ip),
-           text(c.name),
-           text(verdict),
-           text(effect),
-           text(listed),
-           integer(c.disallowed_sessions),
-           integer(c.logged > 0 ? c.logged : c.tls_sessions),
-           integer(c.logged > 0 ? c.unknown : c.tls_sessions),
-           integer(c.plaintext_sessions),
-           integer(c.failed_sessions),
-           integer(c.messages),
-           Cell{Cell::Type::kReal, per_day.data()},
-           time_cell(c.first_seen),
-           time_cell(c.last_seen)};
-    if (!sink.row(row)) break;
-  }
+  sorted_.drain([&](std::string_view /*key*/, std::string_view payload) {
+    row_.resize(columns().size());
+    for (Cell& cell : row_) payload = get_cell(payload, cell);
+    return sink.row(row_);
+  });
   sink.end();
 }
 
-ResultSet WhatifTally::result() const {
+ResultSet WhatifTally::result() {
   ResultSet rs;
   ResultCollector all(rs);
   emit(all);

@@ -5,10 +5,12 @@
 // client and negotiation (protocol, cipher, sessions, summed over a
 // negotiation's adjacent rows; protocol '' for TLS
 // sessions whose parameters the log does not say, no negotiation at all for
-// a client without TLS), with the client's counts (client_stats). It keeps
-// one small record per client (bounded by the clients the database holds;
-// at most kMaxListed disallowed negotiations named per client) and result()
-// gives the listing, the clients the policy would hurt first:
+// a client without TLS), with the client's counts (client_stats). Each
+// client is judged when its rows end (at most kMaxListed disallowed
+// negotiations named) and its listing row goes to an external sort, so the
+// memory held is bounded by sort_budget, not by the clients the database
+// holds (a million clients: a temporary file of about 150 MB). emit() (or
+// result(), once) gives the listing, the clients the policy would hurt first:
 //   at-risk   some observed negotiation is not allowed
 //   plaintext (with --require-tls) no TLS session: it would be refused
 //   unknown   TLS with parameters the log does not say, nothing disallowed
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "app/tls_policy.h"
+#include "base/external_sort.h"
 #include "report/result_set.h"
 
 namespace pftls {
@@ -43,15 +46,19 @@ class WhatifTally final : public RowSink {
   static constexpr const char* kTableColumns =
       "client_ip,client_name,verdict,effect,disallowed,messages_per_day,last_seen";
 
-  explicit WhatifTally(const WhatifPolicy& policy) : policy_(policy) {}
+  static constexpr std::size_t kSortBudget = std::size_t{8} << 20;
+
+  explicit WhatifTally(const WhatifPolicy& policy, std::size_t sort_budget = kSortBudget)
+      : policy_(policy), sorted_(sort_budget) {}
   void begin(const std::vector<std::string>& columns) override;
   bool row(const std::vector<Cell>& cells) override;
   void end() override;
 
   // The listing, sorted (see above), into `sink` one row at a time; or
-  // whole.
-  void emit(RowSink& sink) const;
-  ResultSet result() const;
+  // whole. Either once: the sort is drained.
+  void emit(RowSink& sink);
+  ResultSet result();
+  std::size_t sort_runs() const { return sorted_.runs(); }  // written to the temporary file
 
  private:
   struct Negotiation {
@@ -69,11 +76,15 @@ class WhatifTally final : public RowSink {
   };
 
   void close_run();
+  void close_client();
 
   const WhatifPolicy& policy_;
-  Negotiation run_;              // the rows of one negotiation of the last client, summed
-  std::vector<std::size_t> at_;  // the query's column of each field we read
-  std::vector<Client> clients_;
+  Negotiation run_;               // the rows of one negotiation of the current client, summed
+  std::vector<std::size_t> at_;   // the query's column of each field we read
+  std::optional<Client> client_;  // the client whose rows are being read
+  ExternalSorter sorted_;         // the judged clients: sort key, listing row
+  std::vector<Cell> row_;         // a listing row's buffer
+  std::string key_, payload_;     // a sorted record's buffers
 };
 
 }  // namespace pftls

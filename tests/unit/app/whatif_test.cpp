@@ -31,8 +31,9 @@ std::vector<Cell> cells(const Row& r) {
           i(1000), i(1000 + r.days * kDay), t(r.protocol), t(r.cipher), i(r.n)};
 }
 
-ResultSet judge(const WhatifPolicy& policy, const std::vector<Row>& rows) {
-  WhatifTally tally(policy);
+ResultSet judge(const WhatifPolicy& policy, const std::vector<Row>& rows,
+                std::size_t sort_budget = WhatifTally::kSortBudget) {
+  WhatifTally tally(policy, sort_budget);
   tally.begin(kCols);
   for (const auto& r : rows) EXPECT_TRUE(tally.row(cells(r)));
   tally.end();
@@ -165,6 +166,43 @@ TEST(Whatif, ANegotiationsRowsAreSummed) {
   EXPECT_EQ(col(rs, 0, "tls_sessions"), "30");
   EXPECT_EQ(col(rs, 0, "unknown_sessions"), "1");
   EXPECT_EQ(col(rs, 1, "disallowed"), "TLSv1/A=4");
+}
+
+// The listing is sorted outside memory when it does not fit the budget:
+// the same rows in the same order from one run held in memory and from
+// hundreds of runs in the temporary file.
+TEST(Whatif, TheListingIsTheSameSortedInMemoryOrOnDisk) {
+  std::vector<Row> rows;
+  const char* protocols[] = {"TLSv1", "TLSv1.2", "TLSv1.3", ""};
+  const char* ciphers[] = {"AES128-SHA", "ECDHE-RSA-AES256-GCM-SHA384", "TLS_AES_256_GCM_SHA384",
+                           ""};
+  for (int i = 0; i < 3000; ++i) {
+    const int k = (i * 7) % 5;  // 4: no TLS
+    Row r;
+    r.ip = "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+    r.tls = k < 4 ? 1 : 0;
+    r.failed = i % 3 == 0 ? 1 : 0;
+    r.messages = i % 11;
+    r.days = i % 13;
+    if (k < 4) {
+      r.protocol = protocols[k];
+      r.cipher = ciphers[k];
+      r.n = 1 + i % 4;
+    }
+    rows.push_back(r);
+  }
+  const ResultSet in_memory = judge(strict(), rows);
+  const ResultSet on_disk = judge(strict(), rows, 4096);
+  EXPECT_GT(in_memory.rows.size(), 2000u);
+  EXPECT_EQ(on_disk.columns, in_memory.columns);
+  ASSERT_EQ(on_disk.rows.size(), in_memory.rows.size());
+  for (std::size_t i = 0; i < in_memory.rows.size(); ++i) {
+    ASSERT_EQ(on_disk.rows[i].size(), in_memory.rows[i].size());
+    for (std::size_t j = 0; j < in_memory.rows[i].size(); ++j) {
+      EXPECT_EQ(on_disk.rows[i][j].type, in_memory.rows[i][j].type) << i << "," << j;
+      EXPECT_EQ(on_disk.rows[i][j].text, in_memory.rows[i][j].text) << i << "," << j;
+    }
+  }
 }
 
 }  // namespace
