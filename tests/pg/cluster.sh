@@ -12,7 +12,8 @@
 #   pg_cluster_stop    stops the server (immediate) and removes the directory;
 #                      installed as an EXIT trap by pg_cluster_start, so it
 #                      runs also when a test fails.
-# The server runs with fsync off (tests need no durability) unless PG_FSYNC=on.
+# The server runs with fsync off (tests need no durability) unless PG_FSYNC=on;
+# PG_OPTIONS adds server options ("-c name=value ...").
 #
 # Debian's system cluster (pg_ctlcluster, port 5432, /var/run/postgresql) is
 # never used: every client is given this socket directory explicitly.
@@ -55,7 +56,7 @@ pg_cluster_start() {
   pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U "$me" --auth=trust -E UTF8 --locale=C.UTF-8 \
     >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; exit 1; }
   pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses='' -k $PG_SOCK -p $PG_PORT -c fsync=${PG_FSYNC:-off}" start >/dev/null ||
+    -o "-c listen_addresses='' -k $PG_SOCK -p $PG_PORT -c fsync=${PG_FSYNC:-off} ${PG_OPTIONS:-}" start >/dev/null ||
     { cat "$PG_DIR/server.log" >&2; exit 1; }
 }
 
