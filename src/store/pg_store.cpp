@@ -20,51 +20,63 @@ namespace {
 constexpr std::int64_t kHostLockClass = 0x70667473;
 constexpr std::int64_t kSchemaLockClass = 0x70667474;
 
-// Adds a run's counts of clients to the stored ones (as SQLite's upsert),
-// `rows` clients (13 parameters each) in one statement: a run's list holds
-// each client once, so no row is affected twice. The name and domain are
-// those names_later keeps, whatever order the hosts' runs commit in.
-std::string upsert_clients_sql(int rows) {
-  std::string sql =
-      "INSERT INTO client_stats (client_ip, client_name, sessions, tls_sessions, "
-      "plaintext_sessions, failed_sessions, starttls_sessions, messages, plaintext_messages, "
-      "first_seen, last_seen, org_domain, named_at) VALUES ";
+// The columns of a client's counts, and how a row of them is added to the
+// stored one in TABLE (aliased c) as SQLite's upsert adds it: sums, the
+// widest first/last seen, and the name and domain that names_later keeps,
+// whatever order the hosts' runs commit in. Every SET reads the row as it
+// was.
+constexpr const char* kClientColumns =
+    "client_ip, client_name, sessions, tls_sessions, plaintext_sessions, failed_sessions, "
+    "starttls_sessions, messages, plaintext_messages, first_seen, last_seen, org_domain, named_at";
+
+std::string add_clients_conflict() {
+  const std::string later =
+      "(excluded.client_name <> '' AND (excluded.named_at, excluded.client_name) > "
+      "(c.named_at, c.client_name))";
+  return " ON CONFLICT (client_ip) DO UPDATE SET "
+         "client_name = CASE WHEN " +
+         later +
+         " THEN excluded.client_name ELSE c.client_name END, "
+         "org_domain = CASE WHEN " +
+         later +
+         " THEN excluded.org_domain ELSE c.org_domain END, "
+         "named_at = CASE WHEN " +
+         later +
+         " THEN excluded.named_at ELSE c.named_at END, "
+         "sessions = c.sessions + excluded.sessions, "
+         "tls_sessions = c.tls_sessions + excluded.tls_sessions, "
+         "plaintext_sessions = c.plaintext_sessions + excluded.plaintext_sessions, "
+         "failed_sessions = c.failed_sessions + excluded.failed_sessions, "
+         "starttls_sessions = c.starttls_sessions + excluded.starttls_sessions, "
+         "messages = c.messages + excluded.messages, "
+         "plaintext_messages = c.plaintext_messages + excluded.plaintext_messages, "
+         "first_seen = CASE WHEN coalesce(c.first_seen, 0) = 0 THEN "
+         "excluded.first_seen ELSE LEAST(c.first_seen, excluded.first_seen) END, "
+         "last_seen = CASE WHEN c.last_seen IS NULL OR excluded.last_seen IS NULL "
+         "THEN NULL ELSE GREATEST(c.last_seen, excluded.last_seen) END";
+}
+
+// Adds `rows` clients (13 parameters each) to `table` in one statement: a
+// list holds each client once, so no row is affected twice.
+std::string upsert_clients_sql(const char* table, int rows) {
+  std::string sql = std::string("INSERT INTO ") + table + " AS c (" + kClientColumns + ") VALUES ";
   int k = 1;
   for (int r = 0; r < rows; ++r) {
     sql += r > 0 ? ", (" : "(";
     for (int c = 0; c < 13; ++c) sql += (c > 0 ? ", $" : "$") + std::to_string(k++);
     sql += ')';
   }
-  const std::string later =
-      "(excluded.client_name <> '' AND (excluded.named_at, excluded.client_name) > "
-      "(client_stats.named_at, client_stats.client_name))";
-  return sql +
-         " ON CONFLICT (client_ip) DO UPDATE SET "
-         // names_later (correlate/records.h); every SET reads the row as it was.
-         "client_name = CASE WHEN " +
-         later +
-         " THEN excluded.client_name "
-         "ELSE client_stats.client_name END, "
-         "org_domain = CASE WHEN " +
-         later +
-         " THEN excluded.org_domain "
-         "ELSE client_stats.org_domain END, "
-         "named_at = CASE WHEN " +
-         later +
-         " THEN excluded.named_at "
-         "ELSE client_stats.named_at END, "
-         "sessions = client_stats.sessions + excluded.sessions, "
-         "tls_sessions = client_stats.tls_sessions + excluded.tls_sessions, "
-         "plaintext_sessions = client_stats.plaintext_sessions + excluded.plaintext_sessions, "
-         "failed_sessions = client_stats.failed_sessions + excluded.failed_sessions, "
-         "starttls_sessions = client_stats.starttls_sessions + excluded.starttls_sessions, "
-         "messages = client_stats.messages + excluded.messages, "
-         "plaintext_messages = client_stats.plaintext_messages + excluded.plaintext_messages, "
-         "first_seen = CASE WHEN coalesce(client_stats.first_seen, 0) = 0 THEN "
-         "excluded.first_seen ELSE LEAST(client_stats.first_seen, excluded.first_seen) END, "
-         "last_seen = CASE WHEN client_stats.last_seen IS NULL OR excluded.last_seen IS NULL "
-         "THEN NULL ELSE GREATEST(client_stats.last_seen, excluded.last_seen) END";
+  return sql + add_clients_conflict();
 }
+
+// A run's counts of clients wait in this temporary table (dropped at the
+// commit) and reach client_stats in one statement just before it, in
+// address order: the rows of clients that all hosts share stay locked for
+// that statement and the commit only, not from a mid-run batch on through
+// the run's closing queries, which made concurrent hosts' runs wait for
+// each other in turn (and two runs taking the same rows in different
+// batches could deadlock).
+constexpr const char* kRunClients = "pg_temp.run_clients";
 constexpr int kClientBatch = 200;
 
 // $PFTLS_HOST (for a container whose host name changes with each start),
@@ -600,13 +612,16 @@ void PgStore::begin_run() {
 }
 
 void PgStore::commit_run() {
+  merge_run_clients();
   conn_->exec_script("COMMIT", "commit run");
   in_run_ = false;
+  run_clients_ = false;  // dropped at the commit
 }
 
 void PgStore::rollback_run() noexcept {
   if (!in_run_) return;
   in_run_ = false;
+  run_clients_ = false;  // its creation is rolled back
   try {
     conn_->exec_script("ROLLBACK", "roll back run");
   } catch (...) {  // a connection gone takes its transaction with it
@@ -789,9 +804,15 @@ void PgStore::save_evidence(std::int64_t session_id, const EvidenceLine* lines, 
 }
 
 void PgStore::add_client_stats(const ClientStatsList& stats) {
-  // Upserted in address order: hosts whose runs overlap lock the rows of
-  // clients they share in the same order, which keeps them from deadlocking
-  // within a batch (a deadlock still possible across batches is exit 75).
+  // Outside a run (none today) straight to client_stats.
+  const char* table = in_run_ ? kRunClients : "client_stats";
+  if (in_run_ && !run_clients_) {
+    conn_->exec_script(std::string("CREATE TEMP TABLE run_clients (LIKE client_stats INCLUDING "
+                                   "DEFAULTS, PRIMARY KEY (client_ip)) ON COMMIT DROP"),
+                       "save client counts");
+    run_clients_ = true;
+  }
+  // In address order, as the final statement adds them.
   std::vector<const ClientStatsList::value_type*> sorted;
   sorted.reserve(stats.size());
   for (const auto& entry : stats) sorted.push_back(&entry);
@@ -815,14 +836,23 @@ void PgStore::add_client_stats(const ClientStatsList& stats) {
     }
     const int rows = static_cast<int>(n);
     // Full batches share one prepared statement; the last, shorter one is sent as it is.
-    if (rows == kClientBatch) {
-      conn_->exec_prepared("upsert_clients", upsert_clients_sql(rows), params_,
+    if (rows == kClientBatch && in_run_) {
+      conn_->exec_prepared("upsert_run_clients", upsert_clients_sql(table, rows), params_,
                            "save client counts");
     } else {
-      conn_->exec(upsert_clients_sql(rows), params_, "save client counts");
+      conn_->exec(upsert_clients_sql(table, rows), params_, "save client counts");
     }
     next += n;
   }
+}
+
+// The run's counts of clients into client_stats (see kRunClients).
+void PgStore::merge_run_clients() {
+  if (!run_clients_) return;
+  conn_->exec_script(std::string("INSERT INTO client_stats AS c (") + kClientColumns + ") SELECT " +
+                         kClientColumns + " FROM " + kRunClients + " ORDER BY client_ip" +
+                         add_clients_conflict(),
+                     "save client counts");
 }
 
 void PgStore::merge_host_facts(const StringMap<HostFacts>& hosts) {

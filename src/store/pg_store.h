@@ -93,6 +93,8 @@ class PgStore final : public Store {
   const std::string& run_host() const { return host_; }
 
  private:
+  // The run's counts of clients, kept in a temporary table, into client_stats.
+  void merge_run_clients();
   void ensure_schema(Mode mode);
   // Tables added to queries/pg/schema.sql within its version, made for a
   // database of that version opened for writing.
@@ -114,7 +116,8 @@ class PgStore final : public Store {
   std::string host_;
   int lock_wait_ms_;
   bool in_run_ = false;
-  PgParams params_;  // reused by the per-row statements
+  bool run_clients_ = false;  // pg_temp.run_clients made in this run
+  PgParams params_;           // reused by the per-row statements
   std::optional<QueryParams> incidents_now_;
 };
 
