@@ -252,6 +252,8 @@ PgConn::PgConn(const std::string& location) : label_(pg_location_label(location)
   PQclear(PQexec(conn_, "SET jit = off"));
 }
 
+bool PgConn::in_transaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+
 PgConn::~PgConn() {
   if (conn_ != nullptr) PQfinish(conn_);
 }

@@ -81,6 +81,8 @@ class PgConn {
   PgConn& operator=(const PgConn&) = delete;
 
   const std::string& label() const { return label_; }
+  // True inside a transaction block (BEGIN .. COMMIT/ROLLBACK).
+  bool in_transaction() const;
   // SQL without parameters; may hold several statements (schema, BEGIN).
   void exec_script(const std::string& sql, std::string_view what);
   PgResult exec(const std::string& sql, PgParams& params, std::string_view what);

@@ -154,8 +154,8 @@ ResultSet PgStore::query(std::string_view name, const QueryParams& given) {
 
 // The rows come through a cursor, kFetchRows at a time: libpq holds a whole
 // result in memory, which for a listing of a million clients was a
-// gigabyte (whatif: 2.3 GB). Inside a run the cursor lives in the run's
-// transaction; else in one of its own, read only.
+// gigabyte (whatif: 2.3 GB). Inside a transaction (a run's) the cursor
+// lives in it; else in one of its own, read only.
 void PgStore::query_rows(std::string_view name, const QueryParams& given, RowSink& sink) {
   constexpr int kFetchRows = 2000;
   const NamedQuery& q = query_manifest(name);
@@ -168,7 +168,7 @@ void PgStore::query_rows(std::string_view name, const QueryParams& given, RowSin
   const std::string what = "query " + std::string(name);
   // A sink may run another query while it takes a row: each cursor its own name.
   const std::string cursor = "pftls_rows_" + std::to_string(++cursors_);
-  const bool own_transaction = !in_run_;
+  const bool own_transaction = !conn_->in_transaction();
   if (own_transaction) conn_->exec_script("BEGIN READ ONLY", what);
   try {
     conn_->exec("DECLARE " + cursor + " NO SCROLL CURSOR FOR " + p.sql, p.params, what);
