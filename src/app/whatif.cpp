@@ -22,6 +22,18 @@ constexpr std::array<const char*, 11> kInput = {
 
 enum class Verdict { kAtRisk, kPlaintextLost, kUnknown, kFailing, kPlaintext, kOk };
 
+// Each verdict as listed, in the enum's order.
+struct VerdictText {
+  const char* verdict;
+  const char* effect;
+};
+constexpr std::array<VerdictText, 6> kVerdictText = {{{"at-risk", "may fail"},
+                                                      {"plaintext", "lost"},
+                                                      {"unknown", "cannot tell"},
+                                                      {"failing", "fails already"},
+                                                      {"plaintext", "not lost"},
+                                                      {"ok", "none"}}};
+
 std::optional<std::int64_t> number(const Cell& c) {
   if (c.type == Cell::Type::kNull) return std::nullopt;
   std::int64_t n = 0;
@@ -179,32 +191,8 @@ void WhatifTally::close_client() {
     days = std::max(1.0, static_cast<double>(*c.last_seen - *c.first_seen) / 86400e6);
   const double per_day_value = static_cast<double>(c.messages) / days;
 
-  const char* verdict = "ok";
-  std::string effect = "none";
-  switch (v) {
-    case Verdict::kAtRisk:
-      verdict = "at-risk";
-      effect = "may fail";
-      break;
-    case Verdict::kPlaintextLost:
-      verdict = "plaintext";
-      effect = "lost";
-      break;
-    case Verdict::kUnknown:
-      verdict = "unknown";
-      effect = "cannot tell";
-      break;
-    case Verdict::kFailing:
-      verdict = "failing";
-      effect = "fails already";
-      break;
-    case Verdict::kPlaintext:
-      verdict = "plaintext";
-      effect = "not lost";
-      break;
-    case Verdict::kOk:
-      break;
-  }
+  const VerdictText& shown = kVerdictText[static_cast<std::size_t>(v)];
+  std::string effect = shown.effect;
   // With TLS required, its sessions without STARTTLS would be refused too.
   if (policy_.require_tls && c.plaintext_sessions > 0 && v != Verdict::kPlaintextLost)
     effect += ", plaintext refused";
@@ -217,7 +205,7 @@ void WhatifTally::close_client() {
   std::snprintf(per_day.data(), per_day.size(), "%.1f", per_day_value);
   row_ = {text(c.ip),
           text(c.name),
-          text(verdict),
+          text(shown.verdict),
           text(effect),
           text(listed),
           integer(c.disallowed_sessions),

@@ -58,7 +58,6 @@ class WhatifTally final : public RowSink {
   // whole. Either once: the sort is drained.
   void emit(RowSink& sink);
   ResultSet result();
-  std::size_t sort_runs() const { return sorted_.runs(); }  // written to the temporary file
 
  private:
   struct Negotiation {

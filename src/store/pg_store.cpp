@@ -807,9 +807,10 @@ void PgStore::add_client_stats(const ClientStatsList& stats) {
   // Outside a run (none today) straight to client_stats.
   const char* table = in_run_ ? kRunClients : "client_stats";
   if (in_run_ && !run_clients_) {
-    conn_->exec_script(std::string("CREATE TEMP TABLE run_clients (LIKE client_stats INCLUDING "
-                                   "DEFAULTS, PRIMARY KEY (client_ip)) ON COMMIT DROP"),
-                       "save client counts");
+    conn_->exec_script(
+        "CREATE TEMP TABLE run_clients (LIKE client_stats INCLUDING DEFAULTS, "
+        "PRIMARY KEY (client_ip)) ON COMMIT DROP",
+        "save client counts");
     run_clients_ = true;
   }
   // In address order, as the final statement adds them.

@@ -117,10 +117,9 @@ class PgStore final : public Store {
   std::string host_;
   int lock_wait_ms_;
   bool in_run_ = false;
-  bool run_clients_ = false;
-  std::uint64_t cursors_ =
-      0;  // query_rows' cursors so far, for their names  // pg_temp.run_clients made in this run
-  PgParams params_;  // reused by the per-row statements
+  bool run_clients_ = false;   // pg_temp.run_clients made in this run
+  std::uint64_t cursors_ = 0;  // query_rows' cursors so far, for their names
+  PgParams params_;            // reused by the per-row statements
   std::optional<QueryParams> incidents_now_;
 };
 
