@@ -25,6 +25,7 @@
 #include "report/evidence_report.h"
 #include "report/output_file.h"
 #include "report/result_writer.h"
+#include "report/row_relay.h"
 #include "store/open_store.h"
 #include "store/pg_conn.h"
 #include "store/store_copy.h"
@@ -264,7 +265,7 @@ int run_query_command(const QuerySpec& spec, const QueryOptions& q) {
   // Streamed: each row is written as the query reaches it.
   write_output(q.output, [&](std::ostream& out) {
     if (!both) {
-      auto writer = listing_writer(spec, q, out);
+      auto writer = row_relay(listing_writer(spec, q, out));
       store->query_rows(spec.name, params, *writer);
       return;
     }
@@ -286,10 +287,10 @@ int run_whatif_command(const QueryOptions& q, const WhatifPolicy& policy) {
   const Params params = {
       {"since_us", param(q.since)}, {"until_us", param(q.until)}, {"client_ip", param(q.client)}};
   WhatifTally tally(policy);
-  store->query_rows("whatif", params, tally);
+  store->query_rows("whatif", params, *row_relay(tally));
   write_output(q.output, [&](std::ostream& out) {
-    auto writer = listing_writer(
-        QuerySpec{"whatif", false, false, nullptr, WhatifTally::kTableColumns}, q, out);
+    auto writer = row_relay(listing_writer(
+        QuerySpec{"whatif", false, false, nullptr, WhatifTally::kTableColumns}, q, out));
     tally.emit(*writer);
   });
   return 0;
