@@ -102,6 +102,7 @@ class SqliteStore final : public Store {
     kInsertEvidence,
     kUpsertTls,
     kUpsertTlsMix,
+    kNoteTlsPeer,
     kInsertOutboundEvidence,
     kUpsertOutboundMessage,
     kInsertOutboundFailure,
@@ -132,6 +133,10 @@ class SqliteStore final : public Store {
   void ensure_schema();
   void ensure_tls_mix();
   void shadow_tls_mix();
+  void ensure_tls_peers();
+  void shadow_tls_peers();
+  void rebuild_tls_peers();
+  void refresh_tls_peers();
   // Read-only: empty TEMP tables for those added within the version that
   // the file lacks (see the .cpp).
   void shadow_added_tables();
@@ -149,6 +154,7 @@ class SqliteStore final : public Store {
   std::optional<Db> db_;
   std::vector<std::optional<Statement>> cache_;
   std::optional<Transaction> run_;
+  bool tls_touched_ = false;                  // temp.tls_touched may hold peers (sqlite_store.cpp)
   std::optional<std::int64_t> checked_at_;    // a quick_check passed at open (unix seconds)
   std::optional<QueryParams> incidents_now_;  // the parameters temp.incidents_now was made with
 };

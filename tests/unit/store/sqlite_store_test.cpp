@@ -12,6 +12,7 @@
 #include <string>
 #include <tuple>
 
+#include "../xorshift.h"
 #include "store/open_store.h"
 
 namespace pftls {
@@ -433,6 +434,139 @@ TEST_F(SqliteStoreTest, TlsMixIsTheInventorySummed) {
   }
   EXPECT_EQ(mix("SELECT direction, protocol, cipher, sessions FROM tls_mix ORDER BY 1, 2, 3"),
             summed);
+}
+
+// The TLS inventory as `pftls tls` listed it before tls_peers: grouped
+// from tls_inventory on each query, names from client_stats, then sorted.
+// tls_peers must give exactly these rows.
+constexpr const char* kInventoryListing =
+    "SELECT p.direction, p.client_ip, CASE WHEN p.direction = 'in' THEN "
+    "coalesce(cs.client_name, '') ELSE '' END, p.hosts, p.tls_sessions, p.unknown_sessions, "
+    "coalesce(p.protocols, ''), coalesce(p.ciphers, ''), coalesce(p.trust, ''), p.min_bits, "
+    "strftime('%Y-%m-%dT%H:%M:%SZ', p.first_seen / 1000000, 'unixepoch'), "
+    "strftime('%Y-%m-%dT%H:%M:%SZ', p.last_seen / 1000000, 'unixepoch') FROM ("
+    "SELECT direction, client_ip, distinct_list(mx_host) AS hosts, sum(sessions) AS "
+    "tls_sessions, sum(CASE WHEN protocol = '' THEN sessions ELSE 0 END) AS unknown_sessions, "
+    "count_list(protocol, sessions) AS protocols, count_list(cipher, sessions) AS ciphers, "
+    "count_list(trust, sessions) AS trust, min(CASE WHEN protocol <> '' THEN bits END) AS "
+    "min_bits, min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM tls_inventory "
+    "GROUP BY direction, client_ip) AS p LEFT JOIN client_stats AS cs ON cs.client_ip = "
+    "p.client_ip ORDER BY p.direction, p.tls_sessions DESC, p.client_ip";
+
+std::string inventory_listing(const std::string& path) {
+  Db db(path, Db::Mode::kReadOnly, 0);
+  Statement st = db.prepare(kInventoryListing, "test");
+  std::string out;
+  while (st.step()) {
+    for (int i = 0; i < 12; ++i) out.append(st.column_text(i)).push_back('|');
+    out.push_back('\n');
+  }
+  return out;
+}
+
+const QueryParams kAllPeers = {{"direction", QueryParam{}}, {"client_ip", QueryParam{}}};
+
+// Counts for peer `n` of a run: a few hosts, protocols and trusts, so that
+// peers reorder as runs add to them.
+TlsCountList peer_counts(test_inputs::XorShift64& next, int n) {
+  static const char* const kProtocols[] = {"TLSv1.3", "TLSv1.2", "TLSv1", ""};
+  static const char* const kCiphers[] = {"TLS_AES_256_GCM_SHA384", "ECDHE-RSA-AES128-GCM-SHA256",
+                                         "AES256-SHA", ""};
+  TlsCountList out;
+  const std::string ip = "192.0.2." + std::to_string(n);
+  for (std::uint64_t k = next() % 3 + 1; k > 0; --k) {
+    const std::size_t which = next() % 4;
+    auto row = tls_count(n % 7 == 0 ? "out" : "in", ip, kProtocols[which], kCiphers[which],
+                         static_cast<std::int64_t>(next() % 5 + 1));
+    row.first.mx_host = next() % 2 ? "mx1" : "mx2";
+    row.first.trust = next() % 2 ? "Trusted" : "Anonymous";
+    row.second.first_seen += static_cast<Micros>(next() % 1000) * 1'000'000;
+    row.second.last_seen = row.second.first_seen + 5'000'000;
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+ClientStatsList renamed(int n, Micros at) {
+  ClientStats c;
+  c.client_name = "mta" + std::to_string(at % 97) + ".example";
+  c.org_domain = "example";
+  c.named_at = at;
+  c.sessions = 1;
+  c.first_seen = c.last_seen = at;
+  return {{"192.0.2." + std::to_string(n), c}};
+}
+
+// tls_peers (what `pftls tls` reads) is the inventory grouped per peer
+// with client_stats' names, whatever the runs: a first run that makes every
+// row anew, later runs that replace a few, hand-overs outside a run, names
+// written before or after the counts, a run rolled back; a database without
+// the table is read through a view, and the next writer makes it.
+TEST_F(SqliteStoreTest, TlsPeersAreTheInventoryGroupedWithNames) {
+  test_inputs::XorShift64 next(16);
+  const Micros t = 1'700'000'000'000'000;
+  {
+    SqliteStore store(path_, Store::Mode::kReadWrite);
+    // A first run: every peer new (the whole table made in its order).
+    store.begin_run();
+    for (int n = 1; n <= 200; ++n) store.add_tls_counts(peer_counts(next, n));
+    for (int n = 1; n <= 200; n += 3) store.add_client_stats(renamed(n, t + n));
+    store.commit_run();
+    ASSERT_EQ(all_rows(store.query("tls", kAllPeers)), inventory_listing(path_));
+    // Later runs: a few peers each (their rows replaced), a name before
+    // the counts in one run and after them in the next.
+    for (int run = 0; run < 20; ++run) {
+      store.begin_run();
+      const int n = static_cast<int>(next() % 200) + 1;
+      if (run % 2 == 0) store.add_client_stats(renamed(n, t + 1000 + run));
+      store.add_tls_counts(peer_counts(next, n));
+      store.add_tls_counts(peer_counts(next, static_cast<int>(next() % 200) + 1));
+      if (run % 2 == 1) store.add_client_stats(renamed(n, t + 1000 + run));
+      store.commit_run();
+      ASSERT_EQ(all_rows(store.query("tls", kAllPeers)), inventory_listing(path_)) << run;
+    }
+    // A name that changes without any TLS session.
+    store.add_client_stats(renamed(3, t + 5000));
+    // Outside a run, the rows follow at once.
+    store.add_tls_counts(peer_counts(next, 201));
+    ASSERT_EQ(all_rows(store.query("tls", kAllPeers)), inventory_listing(path_));
+    // Rolled back: nothing of it stays, and the next run is whole.
+    const std::string before = all_rows(store.query("tls", kAllPeers));
+    store.begin_run();
+    store.add_tls_counts(peer_counts(next, 5));
+    store.rollback_run();
+    EXPECT_EQ(all_rows(store.query("tls", kAllPeers)), before);
+    store.begin_run();
+    store.add_tls_counts(peer_counts(next, 6));
+    store.commit_run();
+    EXPECT_EQ(all_rows(store.query("tls", kAllPeers)), inventory_listing(path_));
+    // One peer, and one direction.
+    const auto one =
+        store.query("tls", {{"direction", QueryParam{}}, {"client_ip", std::string("192.0.2.6")}});
+    ASSERT_EQ(one.rows.size(), 1U);
+    EXPECT_EQ(one.rows[0][1].text, "192.0.2.6");
+    const auto out =
+        store.query("tls", {{"direction", std::string("out")}, {"client_ip", QueryParam{}}});
+    EXPECT_EQ(out.rows.size(), 28U);  // 7, 14, ..., 196
+  }
+  const std::string listing = inventory_listing(path_);
+  EXPECT_NE(listing.find("|mx1 mx2|"), std::string::npos);
+  EXPECT_NE(listing.find("\nout|192.0.2.7|"), std::string::npos) << "no outbound peer";
+  {
+    Db db(path_, Db::Mode::kReadWrite, 0);
+    db.exec("DROP TABLE tls_peers; DROP TRIGGER tls_peers_named; DROP TRIGGER tls_peers_renamed",
+            "test");
+  }
+  const std::string before = bytes();
+  {
+    SqliteStore reader(path_, Store::Mode::kReadOnly);
+    EXPECT_EQ(all_rows(reader.query("tls", kAllPeers)), listing);
+  }
+  EXPECT_EQ(bytes(), before);
+  SqliteStore writer(path_, Store::Mode::kReadWrite);
+  EXPECT_EQ(all_rows(writer.query("tls", kAllPeers)), listing);
+  writer.add_client_stats(renamed(10, t + 9000));
+  EXPECT_EQ(all_rows(writer.query("tls", kAllPeers)), inventory_listing(path_));
 }
 
 // Settling removes the marks no query can need, in batches that resume
