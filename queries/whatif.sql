@@ -12,9 +12,10 @@
 --   negotiations (sessions of one inventory row with that protocol and
 --   cipher, one row per host, bits and trust: the program sums them; 0 and
 --   both '' for a client without any in the inventory). A client's rows are
---   adjacent, ordered by protocol and cipher.
+--   adjacent, in no set order among themselves.
 -- Plan: client_stats in key order, each client's inventory rows by a key
---   look-up (direction, client_ip), sorted per client; not a join with the
+--   look-up (direction, client_ip), in the inventory's key order (no sort
+--   per client: the program sums a negotiation's rows); not a join with the
 --   inventory grouped first, which SQLite materialised without an index and
 --   scanned once per client (hours on a year's million clients).
 -- Portable: the same text runs on SQLite and PostgreSQL.
@@ -38,4 +39,4 @@ LEFT JOIN tls_inventory AS t
 WHERE (:client_ip IS NULL OR cs.client_ip = :client_ip)
   AND (:since_us IS NULL OR cs.last_seen >= :since_us)
   AND (:until_us IS NULL OR cs.first_seen < :until_us)
-ORDER BY cs.client_ip, protocol, cipher;
+ORDER BY cs.client_ip;

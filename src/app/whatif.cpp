@@ -104,14 +104,6 @@ void WhatifTally::begin(const std::vector<std::string>& columns) {
 bool WhatifTally::row(const std::vector<Cell>& cells) {
   const auto cell = [&](std::size_t field) -> const Cell& { return cells.at(at_[field]); };
   const std::string& ip = cell(0).text;
-  const std::string& protocol = cell(8).text;
-  const std::string& cipher = cell(9).text;
-  // The rows of one negotiation (one per host, bits and trust) are summed
-  // before it is judged: the query orders a client's rows by protocol and
-  // cipher, so they are adjacent.
-  if (!client_ || client_->ip != ip || run_.protocol != protocol || run_.cipher != cipher) {
-    close_run();
-  }
   // The query orders the rows by client: a client is complete when the
   // next one begins.
   if (!client_ || client_->ip != ip) {
@@ -129,34 +121,37 @@ bool WhatifTally::row(const std::vector<Cell>& cells) {
   }
   const std::int64_t n = number(cell(10)).value_or(0);
   if (n <= 0) return true;  // no negotiation: a client without TLS
-  run_.protocol = protocol;
-  run_.cipher = cipher;
-  run_.sessions += n;
+  const std::string& protocol = cell(8).text;
+  const std::string& cipher = cell(9).text;
+  if (seen_count_ > 0) {
+    Negotiation& last = seen_[seen_count_ - 1];
+    if (last.protocol == protocol && last.cipher == cipher) {
+      last.sessions += n;
+      return true;
+    }
+  }
+  if (seen_count_ == seen_.size()) seen_.emplace_back();
+  Negotiation& slot = seen_[seen_count_++];
+  slot.protocol.assign(protocol);
+  slot.cipher.assign(cipher);
+  slot.sessions = n;
   return true;
 }
 
-void WhatifTally::end() {
-  close_run();
-  close_client();
-}
+void WhatifTally::end() { close_client(); }
 
-// Judges the negotiation summed in run_ for the current client.
-void WhatifTally::close_run() {
-  const std::int64_t n = run_.sessions;
-  run_.sessions = 0;
-  if (n <= 0 || !client_) return;
-  Client& c = *client_;
-  const std::string& protocol = run_.protocol;
-  const std::string& cipher = run_.cipher;
-  c.logged += n;
-  const std::optional<bool> protocol_ok = policy_.protocols.allows(protocol);
-  if (!protocol_ok || cipher.empty()) {  // parameters not logged (or not known to us)
-    c.unknown += n;
+// Judges one negotiation of client `c`: all of its sessions, whatever host,
+// bits and trust they had.
+void WhatifTally::judge(Client& c, const Negotiation& n) {
+  c.logged += n.sessions;
+  const std::optional<bool> protocol_ok = policy_.protocols.allows(n.protocol);
+  if (!protocol_ok || n.cipher.empty()) {  // parameters not logged (or not known to us)
+    c.unknown += n.sessions;
     return;
   }
-  if (*protocol_ok && (!policy_.ciphers || policy_.ciphers->allows(protocol, cipher))) return;
-  c.disallowed_sessions += n;
-  c.disallowed.push_back(Negotiation{protocol, cipher, n});
+  if (*protocol_ok && (!policy_.ciphers || policy_.ciphers->allows(n.protocol, n.cipher))) return;
+  c.disallowed_sessions += n.sessions;
+  c.disallowed.push_back(n);
   // Bounded: the most used kMaxListed are kept.
   std::sort(c.disallowed.begin(), c.disallowed.end(),
             [](const Negotiation& a, const Negotiation& b) {
@@ -169,8 +164,22 @@ void WhatifTally::close_run() {
 // Judges the current client and hands its listing row to the sort.
 void WhatifTally::close_client() {
   if (!client_) return;
-  const Client c = std::move(*client_);
+  Client c = std::move(*client_);
   client_.reset();
+  // The query gives a client's inventory rows in its key order (host
+  // first): the rows of one negotiation are summed across hosts here.
+  const auto first = seen_.begin();
+  const auto last = first + static_cast<std::ptrdiff_t>(seen_count_);
+  seen_count_ = 0;
+  std::sort(first, last, [](const Negotiation& a, const Negotiation& b) {
+    return std::tie(a.protocol, a.cipher) < std::tie(b.protocol, b.cipher);
+  });
+  for (auto it = first; it != last;) {
+    Negotiation sum = *it;
+    for (++it; it != last && it->protocol == sum.protocol && it->cipher == sum.cipher; ++it)
+      sum.sessions += it->sessions;
+    judge(c, sum);
+  }
   Verdict v;
   if (c.disallowed_sessions > 0) {
     v = Verdict::kAtRisk;
@@ -201,8 +210,11 @@ void WhatifTally::close_client() {
     if (!listed.empty()) listed += ' ';
     listed += n.protocol + '/' + n.cipher + '=' + std::to_string(n.sessions);
   }
+  // printf's "%.1f", without printf's parsing of its format per client.
   std::array<char, 32> per_day{};
-  std::snprintf(per_day.data(), per_day.size(), "%.1f", per_day_value);
+  const auto end = std::to_chars(per_day.data(), per_day.data() + per_day.size() - 1, per_day_value,
+                                 std::chars_format::fixed, 1);
+  *end.ptr = '\0';
   row_ = {text(c.ip),
           text(c.name),
           text(shown.verdict),

@@ -74,11 +74,16 @@ class WhatifTally final : public RowSink {
     std::vector<Negotiation> disallowed;
   };
 
-  void close_run();
+  // Counts one negotiation of the current client (its rows summed).
+  void judge(Client& c, const Negotiation& n);
   void close_client();
 
   const WhatifPolicy& policy_;
-  Negotiation run_;               // the rows of one negotiation of the current client, summed
+  // The current client's inventory rows (slots reused from client to
+  // client): seen_count_ of them, rows of one negotiation summed when
+  // adjacent.
+  std::vector<Negotiation> seen_;
+  std::size_t seen_count_ = 0;
   std::vector<std::size_t> at_;   // the query's column of each field we read
   std::optional<Client> client_;  // the client whose rows are being read
   ExternalSorter sorted_;         // the judged clients: sort key, listing row

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 namespace pftls {
@@ -166,6 +167,30 @@ TEST(Whatif, ANegotiationsRowsAreSummed) {
   EXPECT_EQ(col(rs, 0, "tls_sessions"), "30");
   EXPECT_EQ(col(rs, 0, "unknown_sessions"), "1");
   EXPECT_EQ(col(rs, 1, "disallowed"), "TLSv1/A=4");
+}
+
+// The query gives a client's rows in the inventory's key order, host
+// first: one negotiation's rows are not adjacent when the client met two
+// hosts. They are summed all the same, and the judgement does not depend
+// on the order the rows come in.
+TEST(Whatif, ANegotiationsRowsAreSummedInAnyOrder) {
+  std::vector<Row> rows;
+  for (int host = 0; host < 3; ++host) {
+    rows.push_back({"10.0.0.1", 40, 0, 0, 1, "TLSv1", "A", 3});
+    rows.push_back({"10.0.0.1", 40, 0, 0, 1, "TLSv1", "B", 4});
+    rows.push_back({"10.0.0.1", 40, 0, 0, 1, "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", 2});
+    rows.push_back({"10.0.0.1", 40, 0, 0, 1, "", "", 1});
+  }
+  const ResultSet host_major = judge(strict(), rows);
+  ASSERT_EQ(host_major.rows.size(), 1U);
+  EXPECT_EQ(col(host_major, 0, "disallowed"), "TLSv1/B=12 TLSv1/A=9");
+  EXPECT_EQ(col(host_major, 0, "disallowed_sessions"), "21");
+  EXPECT_EQ(col(host_major, 0, "unknown_sessions"), "3");
+  std::reverse(rows.begin(), rows.end());
+  const ResultSet reversed = judge(strict(), rows);
+  ASSERT_EQ(reversed.rows.size(), 1U);
+  for (const std::string& name : WhatifTally::columns())
+    EXPECT_EQ(col(reversed, 0, name), col(host_major, 0, name)) << name;
 }
 
 // The listing is sorted outside memory when it does not fit the budget:
