@@ -28,6 +28,10 @@ class RowSink {
   virtual ~RowSink() = default;
   virtual void begin(const std::vector<std::string>& columns) = 0;
   virtual bool row(const std::vector<Cell>& cells) = 0;
+  // row() for a sender that lets the receiver take the cells' text:
+  // `cells` may come back holding other text, as many cells, which the
+  // sender overwrites, every cell, before its next row. The default copies.
+  virtual bool take_row(std::vector<Cell>& cells) { return row(cells); }
   virtual void end() = 0;
 };
 

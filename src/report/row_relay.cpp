@@ -34,20 +34,26 @@ class RowRelay final : public RowSink {
   }
 
   bool row(const std::vector<Cell>& cells) override {
-    if (!worker_.joinable() || failed_.load(std::memory_order_relaxed)) return false;
-    if (pending_ == 0) {
-      // Wait until the writer has given the next slot back.
-      std::unique_lock lock(mu_);
-      slot_free_.wait(lock, [&] { return fill_ - drained_ < kRelayBatches || failed_; });
-      if (failed_) return false;
-    }
-    std::vector<Cell>& slot = batches_[fill_ % kRelayBatches].rows[pending_++];
-    slot.resize(cells.size());
+    std::vector<Cell>* slot = next_slot();
+    if (slot == nullptr) return false;
+    slot->resize(cells.size());
     for (std::size_t i = 0; i < cells.size(); ++i) {
-      slot[i].type = cells[i].type;
-      slot[i].text.assign(cells[i].text);
+      (*slot)[i].type = cells[i].type;
+      (*slot)[i].text.assign(cells[i].text);
     }
-    if (pending_ == kRelayBatchRows) publish();
+    filled();
+    return true;
+  }
+
+  // The cells change places with the slot's: no copy, and the sender gets
+  // buffers that have held text before.
+  bool take_row(std::vector<Cell>& cells) override {
+    std::vector<Cell>* slot = next_slot();
+    if (slot == nullptr) return false;
+    const std::size_t n = cells.size();
+    slot->swap(cells);
+    cells.resize(n);
+    filled();
     return true;
   }
 
@@ -61,6 +67,22 @@ class RowRelay final : public RowSink {
   }
 
  private:
+  // The slot for the next row, once the writer has given it back; nullptr
+  // when the writer has stopped.
+  std::vector<Cell>* next_slot() {
+    if (!worker_.joinable() || failed_.load(std::memory_order_relaxed)) return nullptr;
+    if (pending_ == 0) {
+      std::unique_lock lock(mu_);
+      slot_free_.wait(lock, [&] { return fill_ - drained_ < kRelayBatches || failed_; });
+      if (failed_) return nullptr;
+    }
+    return &batches_[fill_ % kRelayBatches].rows[pending_];
+  }
+
+  void filled() {
+    if (++pending_ == kRelayBatchRows) publish();
+  }
+
   // The batch being filled is full (or the last): the writer may take it.
   void publish() {
     batches_[fill_ % kRelayBatches].used = std::exchange(pending_, 0);

@@ -103,8 +103,9 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
   columns.reserve(static_cast<std::size_t>(ncol));
   for (int i = 0; i < ncol; ++i) columns.push_back(st.column_name(i));
   sink.begin(columns);
-  // The cells keep their buffers from row to row: a row costs no allocation
-  // once the widest values have been seen.
+  // The cells keep their buffers from row to row (or trade them with a sink
+  // that takes them): a row costs no allocation once the widest values
+  // have been seen. Every cell is set for every row.
   std::vector<Cell> row(static_cast<std::size_t>(ncol));
   while (st.step()) {
     for (int i = 0; i < ncol; ++i) {
@@ -132,7 +133,7 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
       }
       c.text.assign(st.column_view(i));
     }
-    if (!sink.row(row)) break;
+    if (!sink.take_row(row)) break;
   }
   sink.end();
 }

@@ -202,7 +202,7 @@ void PgStore::query_rows(std::string_view name, const QueryParams& given, RowSin
           c.type = types[static_cast<std::size_t>(i)];
           if (i == id_column && all_digits(c.text)) c.type = Cell::Type::kInteger;
         }
-        more = sink.row(cells);
+        more = sink.take_row(cells);
       }
       if (r.rows() < kFetchRows) more = false;
     }

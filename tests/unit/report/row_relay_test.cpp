@@ -72,6 +72,35 @@ TEST(RowRelay, EveryRowInOrderOnAnotherThread) {
   }
 }
 
+// take_row(): the relay takes the cells' text and gives back as many
+// cells; a sender that overwrites them for its next row (as the stores'
+// query_rows do) gets every row through intact.
+TEST(RowRelay, TakenRowsArriveIntact) {
+  Recorder inner;
+  auto relay = row_relay(inner);
+  relay->begin({"n", "text"});
+  std::vector<Cell> buffer(2);
+  const std::size_t n = kRelayBatchRows * kRelayBatches * 3 + 5;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto want = row_of(i);
+    for (std::size_t c = 0; c < want.size(); ++c) {
+      buffer[c].type = want[c].type;
+      buffer[c].text.assign(want[c].text);
+    }
+    ASSERT_TRUE(relay->take_row(buffer));
+    ASSERT_EQ(buffer.size(), 2U);
+  }
+  relay->end();
+  ASSERT_EQ(inner.rows_.size(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto want = row_of(i);
+    for (std::size_t c = 0; c < want.size(); ++c) {
+      ASSERT_EQ(inner.rows_[i][c].type, want[c].type) << i;
+      ASSERT_EQ(inner.rows_[i][c].text, want[c].text) << i;
+    }
+  }
+}
+
 TEST(RowRelay, AStoppedSinkStopsTheSender) {
   Recorder inner;
   inner.stop_after_ = 10;
