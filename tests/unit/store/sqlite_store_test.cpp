@@ -378,6 +378,19 @@ std::string all_rows(const ResultSet& rs) {
   return out;
 }
 
+// The first `columns` columns of every row `sql` gives on the file at
+// `path`, read by a connection of its own: one line per row.
+std::string rows_as_text(const std::string& path, const std::string& sql, int columns) {
+  Db db(path, Db::Mode::kReadOnly, 0);
+  Statement st = db.prepare(sql, "test");
+  std::string out;
+  while (st.step()) {
+    for (int i = 0; i < columns; ++i) out.append(st.column_text(i)).push_back('|');
+    out.push_back('\n');
+  }
+  return out;
+}
+
 // tls_mix (what the report's protocol and cipher mix reads) is the
 // inventory summed per direction, protocol and cipher, whatever the
 // hand-overs; a database without it reads the same through a view, and the
@@ -398,16 +411,7 @@ TEST_F(SqliteStoreTest, TlsMixIsTheInventorySummed) {
          tls_count("out", "198.51.100.7", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 6)});
     report = all_rows(store.query("report_counts", period));
   }
-  const auto mix = [&](const std::string& sql) {
-    Db db(path_, Db::Mode::kReadOnly, 0);
-    Statement st = db.prepare(sql, "test");
-    std::string out;
-    while (st.step()) {
-      for (int i = 0; i < 4; ++i) out.append(st.column_text(i)).push_back('|');
-      out.push_back('\n');
-    }
-    return out;
-  };
+  const auto mix = [&](const std::string& sql) { return rows_as_text(path_, sql, 4); };
   const std::string summed =
       mix("SELECT direction, protocol, cipher, sum(sessions) FROM tls_inventory "
           "GROUP BY direction, protocol, cipher ORDER BY 1, 2, 3");
@@ -454,14 +458,7 @@ constexpr const char* kInventoryListing =
     "p.client_ip ORDER BY p.direction, p.tls_sessions DESC, p.client_ip";
 
 std::string inventory_listing(const std::string& path) {
-  Db db(path, Db::Mode::kReadOnly, 0);
-  Statement st = db.prepare(kInventoryListing, "test");
-  std::string out;
-  while (st.step()) {
-    for (int i = 0; i < 12; ++i) out.append(st.column_text(i)).push_back('|');
-    out.push_back('\n');
-  }
-  return out;
+  return rows_as_text(path, kInventoryListing, 12);
 }
 
 const QueryParams kAllPeers = {{"direction", QueryParam{}}, {"client_ip", QueryParam{}}};
