@@ -5,7 +5,8 @@
 # Each case generates its input (mawk, sqlite3), runs pftls and checks a
 # bound: peak RSS (/usr/bin/time -v) under 64 MiB for floods of 1M
 # sessions, messages or failing addresses, of 3.5M cross-host marks
-# settled at a run's end, and of whatif's sorted listing of 1M clients;
+# settled at a run's end, of 1M TLS peers (ingest and listing), and of
+# whatif's sorted listing of 1M clients;
 # one new line into a database of 1M incidents in under 1 s of CPU time;
 # every listing over 100k failing addresses in under 10 s of CPU time, over
 # 1M in under 300 s wall (the plans: tests/unit/store/query_plan_test).
@@ -201,6 +202,39 @@ case $CASE in
     left=$(sqlite3 db "SELECT count(*) FROM plain_marks")
     note "settled_marks: $left plaintext marks left of 3500000"
     ((left > 0 && left < 1000000)) || fail "settling left $left of 3500000 marks" ;;
+  flood_tls_peers)
+    # 1M addresses, each one TLS session: 1M peers in the inventory, whose
+    # listing rows (tls_peers) the run makes at its end.
+    mawk "$AWK_TIME"' BEGIN { for (i = 1; i <= 1000000; i++) {
+      s = int(i / 100); p = 1000 + i % 30000
+      printf "%s mx postfix/smtpd[%d]: connect from unknown[%s]\n", t(s), p, ip(i)
+      printf "%s mx postfix/smtpd[%d]: Anonymous TLS connection established from unknown[%s]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)\n", t(s), p, ip(i)
+      printf "%s mx postfix/smtpd[%d]: disconnect from unknown[%s] ehlo=2 starttls=1 quit=1 commands=4\n", t(s), p, ip(i) } }' \
+      >flood.log
+    ingest_bounded tls_peers flood.log
+    /usr/bin/time -v -o time.tls "$PFTLS" tls --db db --format csv >out.tls 2>err.tls ||
+      fail "tls: exit $?: $(cat err.tls)"
+    rss=$(peak_rss_kib time.tls)
+    note "tls over 1M peers: peak RSS ${rss} KiB, $(grep -F 'Elapsed (wall' time.tls | sed 's/.*: //') wall, $(wc -l <out.tls) lines"
+    ((rss < MAX_RSS_KIB)) || fail "tls: peak RSS ${rss} KiB, bound ${MAX_RSS_KIB} KiB"
+    (($(wc -l <out.tls) == 1000001)) || fail "tls: $(wc -l <out.tls) lines, not 1M peers and a header"
+    [[ $(cut -d, -f2 out.tls | sort -u | wc -l) == 1000001 ]] || fail "tls: a peer listed twice"
+    # A second session of one peer: the next run replaces that one row (not
+    # the million), in bounded time, and the peer now lists first.
+    printf '%s mx postfix/smtpd[7]: connect from unknown[10.0.0.9]\n%s mx postfix/smtpd[7]: Anonymous TLS connection established from unknown[10.0.0.9]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\n%s mx postfix/smtpd[7]: disconnect from unknown[10.0.0.9] ehlo=2 starttls=1 quit=1 commands=4\n' \
+      "$(mawk "$AWK_TIME"' BEGIN { print t(10001) }')" "$(mawk "$AWK_TIME"' BEGIN { print t(10001) }')" \
+      "$(mawk "$AWK_TIME"' BEGIN { print t(10002) }')" >next.log
+    # The day's PRAGMA quick_check has passed (see one_line_into_1m_incidents).
+    sqlite3 db "INSERT OR REPLACE INTO settings (key, value) VALUES ('integrity_checked_at', strftime('%s', 'now'))"
+    /usr/bin/time -f '%e %U %S' -o time.next "$PFTLS" ingest --db db --tz UTC --year 2026 next.log \
+      2>err.next || fail "second run: $(cat err.next)"
+    read -r wall user sys <time.next
+    ms=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%d", (u + s) * 1000 }')
+    note "one more TLS session into 1M peers: ${ms} ms CPU, ${wall} s wall"
+    ((ms < 1000)) || fail "one more TLS session took ${ms} ms of CPU time (bound 1000 ms)"
+    first=$("$PFTLS" tls --db db --format csv | sed -n 2p)
+    [[ $first == in,10.0.0.9,*,2,0,TLSv1.2=1\ TLSv1.3=1,* || $first == in,10.0.0.9,*,2,0,TLSv1.3=1\ TLSv1.2=1,* ]] ||
+      fail "the peer with two sessions does not list first: $first" ;;
   whatif_1m_clients)
     # whatif over 1M clients (a quarter each: TLS 1.0, TLS 1.3, plaintext,
     # failing): the listing is sorted outside memory (264 MiB when it was
