@@ -195,6 +195,25 @@ CREATE VIEW tls_mix AS
 SELECT direction, protocol, cipher, CAST(sum(sessions) AS BIGINT) AS sessions
 FROM tls_inventory GROUP BY direction, protocol, cipher;
 
+-- Its rows per direction and peer as `pftls tls` lists them (pg/tls.sql),
+-- kept by PgStore at each run's commit from the inventory (kTlsPeersTable,
+-- store/pg_store.cpp, which also makes them for a database that lacks them).
+CREATE TABLE IF NOT EXISTS tls_peers (
+  direction        TEXT COLLATE "C" NOT NULL,
+  client_ip        TEXT COLLATE "C" NOT NULL,
+  hosts            TEXT COLLATE "C" NOT NULL,
+  tls_sessions     BIGINT NOT NULL,
+  unknown_sessions BIGINT NOT NULL,
+  protocols        TEXT COLLATE "C",
+  ciphers          TEXT COLLATE "C",
+  trust            TEXT COLLATE "C",
+  min_bits         BIGINT,
+  first_seen       BIGINT NOT NULL,
+  last_seen        BIGINT NOT NULL,
+  PRIMARY KEY (direction, client_ip)
+);
+CREATE INDEX IF NOT EXISTS tls_peers_listing ON tls_peers (direction, tls_sessions DESC, client_ip);
+
 -- Inbound sessions per (host, UTC day, TLS state): see schema.sql.
 CREATE TABLE IF NOT EXISTS session_days (
   mx_host   TEXT COLLATE "C" NOT NULL,

@@ -224,6 +224,62 @@ constexpr const char* kTlsMixView =
     "VIEW tls_mix AS SELECT direction, protocol, cipher, CAST(sum(sessions) AS BIGINT) AS "
     "sessions FROM tls_inventory GROUP BY direction, protocol, cipher";
 
+// tls_peers: the inventory per direction and peer as `pftls tls` lists it
+// (queries/pg/tls.sql; the SQLite store keeps the same, kTlsPeersTable in
+// sqlite_store.cpp), with an index in the listing's order. A run notes the
+// peers it touched (touched_) and, at its commit, computes their rows again
+// from the inventory; a run that touched more than kMaxTouchedPeers makes
+// the whole table anew. The commits of several hosts do that one at a time
+// (kTlsPeersLockClass, taken before the client counts are merged, so that a
+// commit waiting for it holds no row another one needs): each then sees the
+// inventory rows of those committed before it. In queries/pg/schema.sql
+// too; made and filled for a database of version 4 that lacks it, as the
+// added tables are; read through a TEMP view by a reader of one no writer
+// has opened yet.
+constexpr const char* kTlsPeersTable =
+    "CREATE TABLE IF NOT EXISTS tls_peers (direction TEXT COLLATE \"C\" NOT NULL, "
+    "client_ip TEXT COLLATE \"C\" NOT NULL, hosts TEXT COLLATE \"C\" NOT NULL, "
+    "tls_sessions BIGINT NOT NULL, unknown_sessions BIGINT NOT NULL, "
+    "protocols TEXT COLLATE \"C\", ciphers TEXT COLLATE \"C\", trust TEXT COLLATE \"C\", "
+    "min_bits BIGINT, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, "
+    "PRIMARY KEY (direction, client_ip));"
+    "CREATE INDEX IF NOT EXISTS tls_peers_listing ON tls_peers "
+    "(direction, tls_sessions DESC, client_ip)";
+constexpr std::int64_t kTlsPeersLockClass = 0x70667475;
+constexpr std::size_t kMaxTouchedPeers = 65536;
+
+// The rows of tls_peers from the inventory rows `inventory` (a table or a
+// subquery): each list "VALUE=SESSIONS", most first, then by value.
+std::string tls_peers_select(std::string_view inventory) {
+  const std::string inv(inventory);
+  const auto list = [&](const char* column, const char* name) {
+    return std::string(name) + " AS (SELECT direction, client_ip, string_agg(" + column +
+           " || '=' || n, ' ' ORDER BY n DESC, " + column + ") AS " + name +
+           " FROM (SELECT direction, client_ip, " + column +
+           ", sum(sessions) AS n FROM inv WHERE " + column + " <> '' GROUP BY direction, " +
+           "client_ip, " + column + ") AS g GROUP BY direction, client_ip)";
+  };
+  return "WITH inv AS (SELECT * FROM " + inv +
+         " AS x), "
+         "per_client AS (SELECT direction, client_ip, CAST(sum(sessions) AS BIGINT) AS "
+         "tls_sessions, CAST(sum(CASE WHEN protocol = '' THEN sessions ELSE 0 END) AS BIGINT) "
+         "AS unknown_sessions, min(CASE WHEN protocol <> '' THEN bits END) AS min_bits, "
+         "min(first_seen) AS first_seen, max(last_seen) AS last_seen FROM inv "
+         "GROUP BY direction, client_ip), "
+         "host_lists AS (SELECT direction, client_ip, string_agg(mx_host, ' ' ORDER BY mx_host) "
+         "AS hosts FROM (SELECT DISTINCT direction, client_ip, mx_host FROM inv) AS d "
+         "GROUP BY direction, client_ip), " +
+         list("protocol", "protocols") + ", " + list("cipher", "ciphers") + ", " +
+         list("trust", "trusts") +
+         " SELECT p.direction, p.client_ip, h.hosts, p.tls_sessions, p.unknown_sessions, "
+         "pr.protocols, ci.ciphers, tr.trusts AS trust, p.min_bits, p.first_seen, p.last_seen "
+         "FROM per_client AS p "
+         "JOIN host_lists AS h ON h.direction = p.direction AND h.client_ip = p.client_ip "
+         "LEFT JOIN protocols AS pr ON pr.direction = p.direction AND pr.client_ip = p.client_ip "
+         "LEFT JOIN ciphers AS ci ON ci.direction = p.direction AND ci.client_ip = p.client_ip "
+         "LEFT JOIN trusts AS tr ON tr.direction = p.direction AND tr.client_ip = p.client_ip";
+}
+
 // Our smtp client's failed handshakes (queries/pg/schema.sql has it too),
 // made as kTlsInventoryTable is.
 constexpr const char* kOutboundFailuresTable =
@@ -271,6 +327,7 @@ void PgStore::ensure_schema(Mode mode) {
       shadow_outbound_failures();
       shadow_marks();
       shadow_tls_mix();
+      shadow_tls_peers();
     }
     return;
   }
@@ -385,6 +442,67 @@ void PgStore::shadow_tls_mix() {
   conn_->exec_script(std::string("CREATE TEMP ") + kTlsMixView, "make a view for reading");
 }
 
+void PgStore::shadow_tls_peers() {
+  PgResult r = conn_->exec(
+      "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+      "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = 'tls_peers'",
+      "read schema");
+  if (r.int64(0, 0) != 0) return;
+  conn_->exec_script("CREATE TEMP VIEW tls_peers AS " + tls_peers_select("tls_inventory"),
+                     "make a view for reading");
+}
+
+void PgStore::fill_tls_peers() {
+  conn_->exec_script("DELETE FROM tls_peers", "make tls_peers");
+  conn_->exec_script("INSERT INTO tls_peers " + tls_peers_select("tls_inventory"),
+                     "make tls_peers");
+}
+
+// The rows of the peers this run touched, from the inventory as it is now
+// (see kTlsPeersTable); the whole table when it touched too many to name.
+void PgStore::refresh_tls_peers() {
+  if (touched_.empty() && !touched_overflow_) return;
+  PgParams lock;
+  lock.add(kTlsPeersLockClass);
+  conn_->exec("SELECT pg_advisory_xact_lock(CAST($1 AS integer), 0)", lock, "save TLS peers");
+  if (touched_overflow_) {
+    fill_tls_peers();
+  } else {
+    conn_->exec_script(
+        "CREATE TEMP TABLE tls_touched (direction TEXT COLLATE \"C\" NOT NULL, "
+        "client_ip TEXT COLLATE \"C\" NOT NULL, PRIMARY KEY (direction, client_ip)) "
+        "ON COMMIT DROP",
+        "save TLS peers");
+    constexpr std::size_t kBatch = 500;
+    std::vector<const std::pair<std::string, std::string>*> peers;
+    peers.reserve(touched_.size());
+    for (const auto& peer : touched_) peers.push_back(&peer);
+    for (std::size_t at = 0; at < peers.size(); at += kBatch) {
+      const std::size_t n = std::min(kBatch, peers.size() - at);
+      std::string sql = "INSERT INTO pg_temp.tls_touched (direction, client_ip) VALUES ";
+      PgParams p;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i > 0) sql += ", ";
+        sql += "($" + std::to_string(2 * i + 1) + ", $" + std::to_string(2 * i + 2) + ")";
+        p.add_text(peers[at + i]->first);
+        p.add_text(peers[at + i]->second);
+      }
+      conn_->exec(sql, p, "save TLS peers");
+    }
+    conn_->exec_script(
+        "DELETE FROM tls_peers AS p USING pg_temp.tls_touched AS t "
+        "WHERE p.direction = t.direction AND p.client_ip = t.client_ip",
+        "save TLS peers");
+    conn_->exec_script(
+        "INSERT INTO tls_peers " +
+            tls_peers_select("(SELECT i.* FROM pg_temp.tls_touched AS t JOIN tls_inventory AS i "
+                             "ON i.direction = t.direction AND i.client_ip = t.client_ip)"),
+        "save TLS peers");
+  }
+  touched_.clear();
+  touched_overflow_ = false;
+}
+
 void PgStore::ensure_added_tables() {
   // Every table, index and view added within schema version 4 (made together
   // below; checked first, so that a database that has them takes no lock).
@@ -394,9 +512,9 @@ void PgStore::ensure_added_tables() {
         "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
         "AND c.relname IN ('tls_inventory', 'session_days', 'open_outbound_notes', "
         "'sessions_failed_reason', 'client_stats_never_tls', 'plain_marks', "
-        "'outbound_failures', 'tls_mix')",
+        "'outbound_failures', 'tls_mix', 'tls_peers', 'tls_peers_listing')",
         "read schema");
-    return r.int64(0, 0) == 8 && conn_->exec(kMarkColumnsExist, "read schema").int64(0, 0) == 1;
+    return r.int64(0, 0) == 10 && conn_->exec(kMarkColumnsExist, "read schema").int64(0, 0) == 1;
   };
   if (exists()) return;
   conn_->exec_script("BEGIN", "create schema");
@@ -412,6 +530,17 @@ void PgStore::ensure_added_tables() {
       conn_->exec_script(kOutboundFailuresTable, "create schema");
       conn_->exec_script(kAddedMarkColumns, "create schema");
       conn_->exec_script(std::string("CREATE OR REPLACE ") + kTlsMixView, "create schema");
+      // Through the statement's snapshot (see version() above), not to_regclass.
+      const bool had_peers =
+          conn_
+              ->exec(
+                  "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                  "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+                  "AND c.relname = 'tls_peers'",
+                  "read schema")
+              .int64(0, 0) != 0;
+      conn_->exec_script(kTlsPeersTable, "create schema");
+      if (!had_peers) fill_tls_peers();
     }
     conn_->exec_script("COMMIT", "create schema");
   } catch (...) {
@@ -427,6 +556,13 @@ void PgStore::ensure_added_tables() {
 // of runs and hosts. Each host's rows are its own (mx_host is in the key).
 void PgStore::add_tls_counts(const TlsCountList& counts) {
   for (const auto& [t, c] : counts) {
+    if (!touched_overflow_) {
+      touched_.emplace(t.direction, t.peer_ip);
+      if (touched_.size() > kMaxTouchedPeers) {
+        touched_.clear();
+        touched_overflow_ = true;
+      }
+    }
     params_.clear();
     params_.add_text(t.direction);
     params_.add_text(t.peer_ip);
@@ -612,6 +748,7 @@ void PgStore::begin_run() {
 }
 
 void PgStore::commit_run() {
+  refresh_tls_peers();  // its lock first: see kTlsPeersTable
   merge_run_clients();
   conn_->exec_script("COMMIT", "commit run");
   in_run_ = false;
@@ -622,6 +759,8 @@ void PgStore::rollback_run() noexcept {
   if (!in_run_) return;
   in_run_ = false;
   run_clients_ = false;  // its creation is rolled back
+  touched_.clear();
+  touched_overflow_ = false;
   try {
     conn_->exec_script("ROLLBACK", "roll back run");
   } catch (...) {  // a connection gone takes its transaction with it

@@ -23,6 +23,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,9 @@ class PgStore final : public Store {
   std::int64_t settle_marks(Micros window_us, const std::vector<std::string>& hosts) override;
 
   PgConn& connection() { return *conn_; }
+  // tls_peers made anew from the whole inventory, in the caller's
+  // transaction (pftls copy, a database that lacked the table).
+  void fill_tls_peers();
   // The host whose runs this store's runs are: $PFTLS_HOST when set, else
   // gethostname. Its open state, offsets and run-scoped settings are its own.
   const std::string& run_host() const { return host_; }
@@ -103,6 +107,9 @@ class PgStore final : public Store {
   void shadow_outbound_failures();
   void shadow_marks();
   void shadow_tls_mix();
+  void shadow_tls_peers();
+  // tls_peers' rows of the peers touched_ names (see pg_store.cpp).
+  void refresh_tls_peers();
   void take_host_lock();
   static constexpr std::size_t kMarkRows = 512;  // marks in one INSERT
   void send_marks(const char* name, std::string_view head, std::size_t columns, std::size_t rows,
@@ -117,7 +124,12 @@ class PgStore final : public Store {
   std::string host_;
   int lock_wait_ms_;
   bool in_run_ = false;
-  bool run_clients_ = false;   // pg_temp.run_clients made in this run
+  bool run_clients_ = false;  // pg_temp.run_clients made in this run
+  // The (direction, peer) of the TLS counts since the last refresh (a run's
+  // commit; counts added outside a run, none today, wait for the next), at
+  // most kMaxTouchedPeers; past that, touched_overflow_: all of them.
+  std::set<std::pair<std::string, std::string>> touched_;
+  bool touched_overflow_ = false;
   std::uint64_t cursors_ = 0;  // query_rows' cursors so far, for their names
   PgParams params_;            // reused by the per-row statements
   std::optional<QueryParams> incidents_now_;

@@ -185,6 +185,7 @@ std::uint64_t copy_store(const std::string& sqlite_path, const std::string& pg_l
   std::uint64_t rows = 0;
   try {
     for (const Table& t : kTables) rows += copy_table(from, to, t, store.run_host());
+    store.fill_tls_peers();  // derived from the inventory, not copied
     to.exec_script("COMMIT", "copy");
   } catch (...) {
     try {

@@ -83,7 +83,7 @@ pg_createdb v3
 "$pftls" ingest --db "$(pg_url v3)" "${opts[@]}" "$sample" 2>/dev/null
 # What version 3 had: none of the tables, indexes and the view added since.
 pg_psql v3 -c 'ALTER TABLE client_stats DROP COLUMN named_at; DROP VIEW tls_mix;
-  DROP TABLE tls_inventory, session_days, outbound_evidence, outbound_messages,
+  DROP TABLE tls_peers, tls_inventory, session_days, outbound_evidence, outbound_messages,
     open_outbound_lines, open_outbound_notes, plain_marks, tls_marks, outbound_failures;
   DROP INDEX sessions_failed_reason, client_stats_never_tls, sessions_failed_any,
     sessions_failed_any_subnet, sessions_failed_any_org, sessions_tls_any, messages_any;
@@ -100,6 +100,10 @@ pg_psql v3 -c 'ALTER TABLE client_stats DROP COLUMN named_at; DROP VIEW tls_mix;
 "$pftls" report --db "$(pg_url v3)" --since 2000-01-01 --until 2030-01-01 >/dev/null ||
   fail "version 3: no report after the migration"
 "$pftls" ingest --db "$(pg_url v3)" "${opts[@]}" "$sample" 2>/dev/null || fail "version 3: ingest"
+# The migration made tls_peers too (from the inventory it made, empty).
+[[ $(pg_psql v3 -c "SELECT count(*) FROM pg_tables WHERE tablename = 'tls_peers'") == 1 ]] ||
+  fail "version 3: no tls_peers after the migration"
+[[ $("$pftls" export tls --db "$(pg_url v3)" | wc -l) == 1 ]] || fail "version 3: export tls"
 
 echo "-- prune: the same rows go as from a SQLite file, in one transaction" >&2
 "$gen" --seed 3 --lines 40000 --span 20d --fail-permille 20 >"$tmp/days.log" 2>/dev/null
@@ -323,6 +327,19 @@ diff "$tmp/rep.p" "$tmp/rep.old" >&2 || fail "report without the view differs"
 [[ $(pg_psql marks -c "SELECT count(*) FROM pg_views WHERE viewname = 'tls_mix'") == 1 ]] ||
   fail "ingest did not make tls_mix again"
 
+echo "-- tls_peers: made by a writer from the inventory; a reader without it reads the same" >&2
+"$pftls" export tls --db "$(pg_url marks)" >"$tmp/tls.p" || fail "export tls"
+"$pftls" export tls --db "$tmp/mk.db" | diff - "$tmp/tls.p" >&2 || fail "export tls differs from SQLite's"
+[[ $(wc -l <"$tmp/tls.p") -gt 1 ]] || fail "no TLS peers to compare"
+pg_psql marks -c "DROP TABLE tls_peers"
+"$pftls" export tls --db "$(pg_url marks)" | diff "$tmp/tls.p" - >&2 || fail "export tls without tls_peers differs"
+[[ $(pg_psql marks -c "SELECT count(*) FROM pg_tables WHERE tablename = 'tls_peers'") == 0 ]] ||
+  fail "a reader made tls_peers in the database"
+"$pftls" ingest --db "$(pg_url marks)" "${opts[@]}" /dev/null >/dev/null 2>&1 || fail "ingest"
+[[ $(pg_psql marks -c "SELECT count(*) FROM pg_tables WHERE tablename = 'tls_peers'") == 1 ]] ||
+  fail "ingest did not make tls_peers again"
+"$pftls" export tls --db "$(pg_url marks)" | diff "$tmp/tls.p" - >&2 || fail "export tls of the remade tls_peers differs"
+
 echo "-- pftls copy: a SQLite store into a new database; the next runs carry on alike" >&2
 pg_createdb copied
 url=$(pg_url copied)
@@ -330,11 +347,13 @@ cp "$tmp/first.log" "$tmp/copy.log"
 "$pftls" ingest --db "$tmp/copy.db" "${opts[@]}" "$tmp/copy.log" 2>/dev/null
 "$pftls" copy --from "$tmp/copy.db" --to "$url" 2>"$tmp/err" || fail "copy: $(cat "$tmp/err")"
 grep -q '^pftls: copy: [1-9][0-9]* rows$' "$tmp/err" || fail "copy said: $(cat "$tmp/err")"
+"$pftls" export tls --db "$tmp/copy.db" | diff - <("$pftls" export tls --db "$url") >&2 ||
+  fail "after copy: export tls differs (tls_peers not made from the copied inventory)"
 cat "$tmp/rest.log" >>"$tmp/copy.log"
 for db in "$tmp/copy.db" "$url"; do
   "$pftls" ingest --db "$db" "${opts[@]}" "$tmp/copy.log" 2>/dev/null
 done
-for q in "export incidents" "export failures" "export clients" "never-tls" "show 2"; do
+for q in "export incidents" "export failures" "export clients" "export tls" "never-tls" "show 2"; do
   read -r -a qa <<<"$q"
   "$pftls" "${qa[@]}" --db "$tmp/copy.db" >"$tmp/copy.s"
   "$pftls" "${qa[@]}" --db "$url" >"$tmp/copy.p"
