@@ -90,8 +90,10 @@ class YearTracker {
   std::optional<std::int64_t> mtime_local_;
 };
 
-// "2016-12-23T15:01:05Z" (seconds truncated toward the past).
+// "2016-12-23T15:01:05Z" (seconds truncated toward the past); append_utc()
+// adds it to `out`.
 std::string format_utc(Micros t);
+void append_utc(std::string& out, Micros t);
 // "90s", "30m", "24h", "5d", "2w" or plain seconds, at most 100 years.
 // False for anything else.
 bool parse_duration(std::string_view text, std::int64_t& seconds);

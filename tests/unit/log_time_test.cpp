@@ -9,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -288,6 +291,33 @@ TEST(FormatUtc, WholeSecondsTruncated) {
       {secs(2100, 3, 1) * kMicrosPerSecond, "2100-03-01T00:00:00Z"},
   };
   for (const auto& c : cases) EXPECT_EQ(format_utc(c.t), c.want) << c.t;
+}
+
+// The digits are put by hand for years 0 to 9999: the same text as printf
+// of gmtime's fields, for times spread over that whole span (and around
+// its ends, where printf takes over).
+TEST(FormatUtc, SameAsGmtimeFromYear0To9999) {
+  const auto reference = [](std::int64_t s) {
+    const auto t = static_cast<std::time_t>(s);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return std::string(buf);
+  };
+  constexpr std::int64_t kYear0 = -62167219200;      // 0000-01-01T00:00:00Z
+  constexpr std::int64_t kYear10000 = 253402300800;  // 10000-01-01T00:00:00Z
+  int checked = 0;
+  for (std::int64_t s = kYear0; s < kYear10000; s += 999'983) {
+    ASSERT_EQ(format_utc(s * kMicrosPerSecond), reference(s)) << s;
+    ++checked;
+  }
+  EXPECT_GT(checked, 300000);
+  for (std::int64_t s : {kYear0, kYear0 + 86399, kYear10000 - 1, std::int64_t{-1}, std::int64_t{0}})
+    EXPECT_EQ(format_utc(s * kMicrosPerSecond), reference(s)) << s;
+  EXPECT_EQ(format_utc(kYear10000 * kMicrosPerSecond), "10000-01-01T00:00:00Z");
+  EXPECT_EQ(format_utc((kYear0 - 1) * kMicrosPerSecond), "-001-12-31T23:59:59Z");
 }
 
 // ---------------------------------------------------------------------------
