@@ -99,8 +99,16 @@ std::string ExternalSorter::temp_path() const {
 
 void ExternalSorter::add(std::string_view key, std::string_view payload) {
   if (drained_) throw std::logic_error("external sort: add() after drain()");
+  // The key's first 8 bytes as a number that orders as they do (big
+  // endian, zeros after a shorter key): most comparisons end there, without
+  // reaching into the arena.
+  std::uint64_t prefix = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    prefix <<= 8;
+    if (i < key.size()) prefix |= static_cast<unsigned char>(key[i]);
+  }
   Held h{arena_.size(), static_cast<std::uint32_t>(key.size()),
-         static_cast<std::uint32_t>(payload.size())};
+         static_cast<std::uint32_t>(payload.size()), prefix};
   arena_.append(key);
   arena_.append(payload);
   held_.push_back(h);
@@ -112,8 +120,12 @@ void ExternalSorter::sorted_in_memory() {
   const auto key_of = [&](const Held& h) {
     return std::string_view(arena_).substr(h.at, h.key_size);
   };
-  std::stable_sort(held_.begin(), held_.end(),
-                   [&](const Held& a, const Held& b) { return key_less(key_of(a), key_of(b)); });
+  // Equal prefixes (or a key of 8 bytes or fewer that is the other's
+  // prefix padded with zeros) are told apart by the whole keys.
+  std::stable_sort(held_.begin(), held_.end(), [&](const Held& a, const Held& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return key_less(key_of(a), key_of(b));
+  });
 }
 
 void ExternalSorter::spill() {

@@ -42,6 +42,7 @@ class ExternalSorter {
   struct Held {
     std::size_t at;  // in arena_: key, then payload
     std::uint32_t key_size, payload_size;
+    std::uint64_t prefix;  // the key's first bytes (add())
   };
   struct Run {
     std::uint64_t begin, end;  // byte range in the file
