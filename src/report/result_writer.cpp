@@ -416,6 +416,9 @@ class ColumnPicker final : public RowSink {
                                  "' here; the columns are " + all);
       }
     }
+    std::vector<std::size_t> sorted = index_;
+    std::sort(sorted.begin(), sorted.end());
+    repeats_ = std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end();
     inner_->begin(picked);
   }
   // The picked cells keep their buffers from row to row (no allocation per
@@ -435,6 +438,24 @@ class ColumnPicker final : public RowSink {
     }
     return inner_->row(picked_);
   }
+  // The picked cells' text taken, not copied, when no column is picked
+  // twice: the sender gets other buffers back, as take_row() allows.
+  bool take_row(std::vector<Cell>& cells) override {
+    if (repeats_) return row(cells);
+    picked_.resize(index_.size());
+    for (std::size_t k = 0; k < index_.size(); ++k) {
+      const std::size_t i = index_[k];
+      Cell& out = picked_[k];
+      if (i < cells.size()) {
+        out.type = cells[i].type;
+        out.text.swap(cells[i].text);
+      } else {
+        out.type = Cell::Type::kNull;
+        out.text.clear();
+      }
+    }
+    return inner_->take_row(picked_);
+  }
   void end() override { inner_->end(); }
 
  private:
@@ -442,6 +463,7 @@ class ColumnPicker final : public RowSink {
   bool strict_;
   std::unique_ptr<RowSink> inner_;
   std::vector<std::size_t> index_;
+  bool repeats_ = false;  // a column picked twice
   std::vector<Cell> picked_;
 };
 

@@ -113,7 +113,7 @@ class RowRelay final : public RowSink {
       Batch& b = batches_[next % kRelayBatches];
       bool go_on = true;
       try {
-        for (std::size_t i = 0; i < b.used && go_on; ++i) go_on = inner_.row(b.rows[i]);
+        for (std::size_t i = 0; i < b.used && go_on; ++i) go_on = inner_.take_row(b.rows[i]);
       } catch (...) {
         error_ = std::current_exception();
         go_on = false;

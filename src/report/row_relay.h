@@ -9,7 +9,8 @@
 //   every row is through, then calls inner's end() on the caller's thread.
 // - Bounded: rows travel in batches of kRelayBatchRows, and at most
 //   kRelayBatches batches exist, full or being filled; row() waits while all
-//   are full. The cells' buffers are reused from batch to batch.
+//   are full. The cells' buffers are reused from batch to batch, and
+//   `inner` gets each row by take_row(): it may keep the cells' text.
 // - row() returns false once `inner` has returned false or thrown; an
 //   exception thrown by `inner` is thrown again from end() (or from the
 //   destructor's join: never, it is dropped there only when end() was not

@@ -345,6 +345,32 @@ TEST(ColumnPicker, ChoosesAndOrders) {
   EXPECT_EQ(picked(rs, {"b", "zz"}, false, OutputFormat::kCsv), "b\r\n2\r\n");
 }
 
+// Rows given by take_row(): the picked text is taken, and a column picked
+// twice still shows in both places.
+TEST(ColumnPicker, TakenRowsAsGiven) {
+  for (const std::vector<std::string>& names :
+       {std::vector<std::string>{"c", "a"}, std::vector<std::string>{"a", "c", "a"}}) {
+    std::ostringstream taken, copied;
+    auto by_take = column_picker(names, true, result_writer(OutputFormat::kCsv, taken));
+    auto by_copy = column_picker(names, true, result_writer(OutputFormat::kCsv, copied));
+    by_take->begin({"a", "b", "c"});
+    by_copy->begin({"a", "b", "c"});
+    std::vector<Cell> cells(3);
+    for (int i = 0; i < 5; ++i) {
+      const std::vector<Cell> want = {text("a" + std::to_string(i)), text("b"),
+                                      text(std::string(static_cast<std::size_t>(i) * 20, 'c'))};
+      cells = want;
+      ASSERT_TRUE(by_take->take_row(cells));
+      ASSERT_EQ(cells.size(), 3U);
+      ASSERT_TRUE(by_copy->row(want));
+    }
+    by_take->end();
+    by_copy->end();
+    EXPECT_EQ(taken.str(), copied.str());
+    EXPECT_NE(copied.str().find("a4"), std::string::npos);
+  }
+}
+
 TEST(ColumnPicker, StrictNamesTheColumnsThereAre) {
   ResultSet rs;
   rs.columns = {"a", "b"};
