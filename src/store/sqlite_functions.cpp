@@ -1,5 +1,5 @@
-// sqlite_functions: strftime's ISO form, count_list and distinct_list (see
-// the header for their contracts).
+// sqlite_functions: strftime's ISO form, count_list, distinct_list and
+// negotiation_list (see the header for their contracts).
 #include "store/sqlite_functions.h"
 
 #include <sqlite3.h>
@@ -14,6 +14,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "base/negotiation_list.h"
 
 namespace pftls {
 namespace {
@@ -156,6 +158,24 @@ void distinct_list_step(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv
   if (t->find(v) == t->end()) t->emplace(std::string(v), 0);
 }
 
+// Keyed by the negotiation's form before its count (base/negotiation_list.h).
+void negotiation_list_step(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  Tally* t = tally_of(ctx, true);
+  if (t == nullptr) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  thread_local std::string key;
+  key.clear();
+  append_negotiation_key(key, text_of(argv[0]), text_of(argv[1]));
+  const std::int64_t n = sqlite3_value_int64(argv[2]);
+  const auto it = t->find(key);
+  if (it == t->end())
+    t->emplace(key, n);
+  else
+    it->second += n;
+}
+
 void result_string(sqlite3_context* ctx, const std::string& s) {
   sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
@@ -200,6 +220,24 @@ void distinct_list_final(sqlite3_context* ctx) {
   delete t;
 }
 
+void negotiation_list_final(sqlite3_context* ctx) {
+  Tally* t = tally_of(ctx, false);
+  if (t == nullptr || t->empty()) {
+    sqlite3_result_null(ctx);
+  } else {
+    std::string out;
+    char num[24];
+    for (const auto& [key, n] : *t) {
+      out.append(key);
+      const auto r = std::to_chars(num, num + sizeof num, n);
+      out.append(num, r.ptr);
+      out.push_back(';');
+    }
+    result_string(ctx, out);
+  }
+  delete t;
+}
+
 }  // namespace
 
 bool register_sqlite_functions(sqlite3* db) {
@@ -209,7 +247,11 @@ bool register_sqlite_functions(sqlite3* db) {
          sqlite3_create_function_v2(db, "count_list", 2, kFlags, nullptr, nullptr, count_list_step,
                                     count_list_final, nullptr) == SQLITE_OK &&
          sqlite3_create_function_v2(db, "distinct_list", 1, kFlags, nullptr, nullptr,
-                                    distinct_list_step, distinct_list_final, nullptr) == SQLITE_OK;
+                                    distinct_list_step, distinct_list_final,
+                                    nullptr) == SQLITE_OK &&
+         sqlite3_create_function_v2(db, "negotiation_list", 3, kFlags, nullptr, nullptr,
+                                    negotiation_list_step, negotiation_list_final,
+                                    nullptr) == SQLITE_OK;
 }
 
 }  // namespace pftls

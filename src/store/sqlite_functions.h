@@ -16,7 +16,10 @@
 //   when there is none.
 // - distinct_list(VALUE), an aggregate: the group's distinct non-NULL values
 //   in bytewise order, separated by one space; NULL when there is none.
-//   Both replace per-group subqueries (a sort for each group) with one pass;
+// - negotiation_list(PROTOCOL, CIPHER, N), an aggregate: the group's
+//   negotiations in the form of base/negotiation_list.h, N summed per
+//   PROTOCOL and CIPHER (NULL read as ''); NULL when the group is empty.
+//   All three replace per-group subqueries (a sort for each group) with one pass;
 //   they hold one group's distinct values, as many as its stored rows.
 #pragma once
 

@@ -8,11 +8,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "../xorshift.h"
+#include "base/negotiation_list.h"
 
 namespace pftls {
 namespace {
@@ -144,6 +146,34 @@ TEST(SqliteFunctions, DistinctListSortsBytewise) {
       " (1, '\xc3\xa9'), (2, NULL);");
   EXPECT_EQ(ours.one("SELECT distinct_list(v) FROM t WHERE g = 1"), "Mx3 mx1 mx2 \xc3\xa9");
   EXPECT_EQ(ours.one("SELECT distinct_list(v) FROM t WHERE g = 2"), std::nullopt);
+}
+
+// Each protocol and cipher once, its sessions summed, in the stored form
+// (base/negotiation_list.h), whatever bytes the texts hold.
+TEST(SqliteFunctions, NegotiationListSumsEachPair) {
+  Conn ours(true);
+  ours.exec(
+      "CREATE TABLE t (g INTEGER, p TEXT, c TEXT, n INTEGER);"
+      "INSERT INTO t VALUES (1, 'TLSv1.2', 'AES128-SHA', 2), (1, 'TLSv1.3', 'X', 5),"
+      " (1, 'TLSv1.2', 'AES128-SHA', 3), (1, '', '', 9), (1, NULL, NULL, 1),"
+      " (1, 'a 1:b;', ' ;', 4), (3, 'TLSv1', 'A', 1);");
+  const auto got = ours.one("SELECT negotiation_list(p, c, n) FROM t WHERE g = 1");
+  ASSERT_TRUE(got);
+  std::map<std::pair<std::string, std::string>, std::int64_t> pairs;
+  std::size_t entries = 0;
+  EXPECT_TRUE(for_each_negotiation(*got, [&](std::string_view p, std::string_view c,
+                                             std::int64_t n) {
+    pairs[{std::string(p), std::string(c)}] += n;
+    ++entries;
+  })) << *got;
+  EXPECT_EQ(entries, pairs.size()) << *got;  // each pair once
+  EXPECT_EQ(pairs, (std::map<std::pair<std::string, std::string>, std::int64_t>{
+                       {{"", ""}, 10},
+                       {{"TLSv1.2", "AES128-SHA"}, 5},
+                       {{"TLSv1.3", "X"}, 5},
+                       {{"a 1:b;", " ;"}, 4}}));
+  EXPECT_EQ(ours.one("SELECT negotiation_list(p, c, n) FROM t WHERE g = 2"), std::nullopt);
+  EXPECT_EQ(ours.one("SELECT negotiation_list(p, c, n) FROM t WHERE g = 3"), "5:TLSv1 1:A 1;");
 }
 
 }  // namespace
