@@ -141,9 +141,11 @@ CREATE TABLE IF NOT EXISTS tls_inventory (
 -- report reads) are made and kept by SqliteStore (kTlsMixTable,
 -- store/sqlite_store.cpp). PostgreSQL has a view of that name (pg/schema.sql).
 -- Its rows per direction and peer as `pftls tls` lists them, with the peer's
--- name (tls_peers, keyed in the listing's order, and the triggers that carry
--- client_stats' names into it) are made and kept the same way
--- (kTlsPeersTable); PostgreSQL groups the inventory (pg/tls.sql).
+-- name and the negotiations `pftls whatif` judges (tls_peers, keyed in the
+-- listing's order, an index on the peer that holds the negotiations, and
+-- the triggers that carry client_stats' names into it) are made and kept
+-- the same way (kTlsPeersTable); PostgreSQL keeps its own (store/pg_store.cpp,
+-- without the negotiations: pg/whatif.sql sums them from the inventory).
 
 -- Inbound sessions per (host, UTC day, TLS state) for `pftls report`: day
 -- is the UTC day start (unix seconds) of the session's first line;

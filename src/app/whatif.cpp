@@ -10,15 +10,15 @@
 #include <tuple>
 
 #include "base/log_time.h"
+#include "base/negotiation_list.h"
 
 namespace pftls {
 namespace {
 
 // The fields read from queries/whatif.sql, in this order.
-constexpr std::array<const char*, 11> kInput = {
-    "client_ip",       "client_name", "tls_sessions", "plaintext_sessions",
-    "failed_sessions", "messages",    "first_seen",   "last_seen",
-    "protocol",        "cipher",      "negotiations"};
+constexpr std::array<const char*, 9> kInput = {
+    "client_ip", "client_name", "tls_sessions", "plaintext_sessions", "failed_sessions",
+    "messages",  "first_seen",  "last_seen",    "negotiations"};
 
 enum class Verdict { kAtRisk, kPlaintextLost, kUnknown, kFailing, kPlaintext, kOk };
 
@@ -42,10 +42,6 @@ std::optional<std::int64_t> number(const Cell& c) {
   return n;
 }
 
-Cell text(std::string s) { return Cell{Cell::Type::kText, std::move(s)}; }
-Cell integer(std::int64_t n) { return Cell{Cell::Type::kInteger, std::to_string(n)}; }
-Cell time_cell(const std::optional<std::int64_t>& t) { return t ? text(format_utc(*t)) : Cell{}; }
-
 // Sort keys: big-endian bytes, complemented so that larger sorts first.
 void put_descending(std::string& key, std::uint64_t v) {
   v = ~v;
@@ -62,11 +58,30 @@ std::uint64_t ordered_bits(double d) {
 }
 
 // A listing cell in a sorted record: its type, its length, its text.
-void put_cell(std::string& out, const Cell& c) {
-  out.push_back(static_cast<char>(c.type));
-  const auto n = static_cast<std::uint32_t>(c.text.size());
+void put_cell(std::string& out, Cell::Type type, std::string_view text) {
+  out.push_back(static_cast<char>(type));
+  const auto n = static_cast<std::uint32_t>(text.size());
   out.append(reinterpret_cast<const char*>(&n), sizeof n);
-  out += c.text;
+  out += text;
+}
+
+void put_text(std::string& out, std::string_view text) { put_cell(out, Cell::Type::kText, text); }
+
+void put_integer(std::string& out, std::int64_t n) {
+  char digits[24];
+  const auto r = std::to_chars(digits, digits + sizeof digits, n);
+  put_cell(out, Cell::Type::kInteger,
+           std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
+}
+
+void put_time(std::string& out, const std::optional<std::int64_t>& t, std::string& scratch) {
+  if (!t) {
+    put_cell(out, Cell::Type::kNull, {});
+    return;
+  }
+  scratch.clear();
+  append_utc(scratch, *t);
+  put_text(out, scratch);
 }
 
 std::string_view get_cell(std::string_view in, Cell& c) {
@@ -106,35 +121,43 @@ bool WhatifTally::row(const std::vector<Cell>& cells) {
   const std::string& ip = cell(0).text;
   // The query orders the rows by client: a client is complete when the
   // next one begins.
-  if (!client_ || client_->ip != ip) {
+  if (!open_ || client_.ip != ip) {
     close_client();
-    Client c;
-    c.ip = ip;
-    c.name = cell(1).text;
+    Client& c = client_;  // its buffers reused from client to client
+    c.ip.assign(ip);
+    c.name.assign(cell(1).text);
     c.tls_sessions = number(cell(2)).value_or(0);
     c.plaintext_sessions = number(cell(3)).value_or(0);
     c.failed_sessions = number(cell(4)).value_or(0);
     c.messages = number(cell(5)).value_or(0);
     c.first_seen = number(cell(6));
     c.last_seen = number(cell(7));
-    client_ = std::move(c);
+    c.logged = c.unknown = c.disallowed_sessions = 0;
+    c.disallowed_count = 0;
+    open_ = true;
   }
-  const std::int64_t n = number(cell(10)).value_or(0);
-  if (n <= 0) return true;  // no negotiation: a client without TLS
-  const std::string& protocol = cell(8).text;
-  const std::string& cipher = cell(9).text;
-  if (seen_count_ > 0) {
-    Negotiation& last = seen_[seen_count_ - 1];
-    if (last.protocol == protocol && last.cipher == cipher) {
-      last.sessions += n;
-      return true;
-    }
+  const Cell& listed = cell(8);
+  if (listed.type == Cell::Type::kNull) return true;  // no negotiation: a client without TLS
+  const bool whole = for_each_negotiation(
+      listed.text, [&](std::string_view protocol, std::string_view cipher, std::int64_t n) {
+        if (n <= 0) return;
+        if (seen_count_ > 0) {
+          Negotiation& last = seen_[seen_count_ - 1];
+          if (last.protocol == protocol && last.cipher == cipher) {
+            last.sessions += n;
+            return;
+          }
+        }
+        if (seen_count_ == seen_.size()) seen_.emplace_back();
+        Negotiation& slot = seen_[seen_count_++];
+        slot.protocol.assign(protocol);
+        slot.cipher.assign(cipher);
+        slot.sessions = n;
+      });
+  if (!whole) {
+    throw std::runtime_error("whatif: the stored negotiations of client " + client_.ip +
+                             " are damaged");
   }
-  if (seen_count_ == seen_.size()) seen_.emplace_back();
-  Negotiation& slot = seen_[seen_count_++];
-  slot.protocol.assign(protocol);
-  slot.cipher.assign(cipher);
-  slot.sessions = n;
   return true;
 }
 
@@ -151,23 +174,24 @@ void WhatifTally::judge(Client& c, const Negotiation& n) {
   }
   if (*protocol_ok && (!policy_.ciphers || policy_.ciphers->allows(n.protocol, n.cipher))) return;
   c.disallowed_sessions += n.sessions;
-  c.disallowed.push_back(n);
+  if (c.disallowed_count == c.disallowed.size()) c.disallowed.emplace_back();
+  c.disallowed[c.disallowed_count++] = n;
   // Bounded: the most used kMaxListed are kept.
-  std::sort(c.disallowed.begin(), c.disallowed.end(),
-            [](const Negotiation& a, const Negotiation& b) {
-              if (a.sessions != b.sessions) return a.sessions > b.sessions;
-              return std::tie(a.protocol, a.cipher) < std::tie(b.protocol, b.cipher);
-            });
-  if (c.disallowed.size() > kMaxListed) c.disallowed.pop_back();
+  const auto first = c.disallowed.begin();
+  const auto last = first + static_cast<std::ptrdiff_t>(c.disallowed_count);
+  std::sort(first, last, [](const Negotiation& a, const Negotiation& b) {
+    if (a.sessions != b.sessions) return a.sessions > b.sessions;
+    return std::tie(a.protocol, a.cipher) < std::tie(b.protocol, b.cipher);
+  });
+  if (c.disallowed_count > kMaxListed) --c.disallowed_count;
 }
 
 // Judges the current client and hands its listing row to the sort.
 void WhatifTally::close_client() {
-  if (!client_) return;
-  Client c = std::move(*client_);
-  client_.reset();
-  // The query gives a client's inventory rows in its key order (host
-  // first): the rows of one negotiation are summed across hosts here.
+  if (!open_) return;
+  open_ = false;
+  Client& c = client_;
+  // A negotiation's entries, in whatever order they came, summed here.
   const auto first = seen_.begin();
   const auto last = first + static_cast<std::ptrdiff_t>(seen_count_);
   seen_count_ = 0;
@@ -201,34 +225,43 @@ void WhatifTally::close_client() {
   const double per_day_value = static_cast<double>(c.messages) / days;
 
   const VerdictText& shown = kVerdictText[static_cast<std::size_t>(v)];
-  std::string effect = shown.effect;
+  // The listing row, packed for the sort as it is made.
+  payload_.clear();
+  put_text(payload_, c.ip);
+  put_text(payload_, c.name);
+  put_text(payload_, shown.verdict);
+  scratch_.assign(shown.effect);
   // With TLS required, its sessions without STARTTLS would be refused too.
   if (policy_.require_tls && c.plaintext_sessions > 0 && v != Verdict::kPlaintextLost)
-    effect += ", plaintext refused";
-  std::string listed;
-  for (const Negotiation& n : c.disallowed) {
-    if (!listed.empty()) listed += ' ';
-    listed += n.protocol + '/' + n.cipher + '=' + std::to_string(n.sessions);
+    scratch_ += ", plaintext refused";
+  put_text(payload_, scratch_);
+  scratch_.clear();
+  for (std::size_t i = 0; i < c.disallowed_count; ++i) {
+    const Negotiation& n = c.disallowed[i];
+    if (!scratch_.empty()) scratch_ += ' ';
+    scratch_ += n.protocol;
+    scratch_ += '/';
+    scratch_ += n.cipher;
+    scratch_ += '=';
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, n.sessions);
+    scratch_.append(digits, r.ptr);
   }
+  put_text(payload_, scratch_);
+  put_integer(payload_, c.disallowed_sessions);
+  put_integer(payload_, c.logged > 0 ? c.logged : c.tls_sessions);
+  put_integer(payload_, c.logged > 0 ? c.unknown : c.tls_sessions);
+  put_integer(payload_, c.plaintext_sessions);
+  put_integer(payload_, c.failed_sessions);
+  put_integer(payload_, c.messages);
   // printf's "%.1f", without printf's parsing of its format per client.
   std::array<char, 32> per_day{};
-  const auto end = std::to_chars(per_day.data(), per_day.data() + per_day.size() - 1, per_day_value,
+  const auto end = std::to_chars(per_day.data(), per_day.data() + per_day.size(), per_day_value,
                                  std::chars_format::fixed, 1);
-  *end.ptr = '\0';
-  row_ = {text(c.ip),
-          text(c.name),
-          text(shown.verdict),
-          text(effect),
-          text(listed),
-          integer(c.disallowed_sessions),
-          integer(c.logged > 0 ? c.logged : c.tls_sessions),
-          integer(c.logged > 0 ? c.unknown : c.tls_sessions),
-          integer(c.plaintext_sessions),
-          integer(c.failed_sessions),
-          integer(c.messages),
-          Cell{Cell::Type::kReal, per_day.data()},
-          time_cell(c.first_seen),
-          time_cell(c.last_seen)};
+  put_cell(payload_, Cell::Type::kReal,
+           std::string_view(per_day.data(), static_cast<std::size_t>(end.ptr - per_day.data())));
+  put_time(payload_, c.first_seen, scratch_);
+  put_time(payload_, c.last_seen, scratch_);
   // The order: verdict, messages per day (most first), messages (most
   // first), address; as bytes that sort so.
   key_.clear();
@@ -236,8 +269,6 @@ void WhatifTally::close_client() {
   put_descending(key_, ordered_bits(per_day_value));
   put_descending(key_, static_cast<std::uint64_t>(c.messages) ^ (std::uint64_t{1} << 63));
   key_ += c.ip;
-  payload_.clear();
-  for (const Cell& cell : row_) put_cell(payload_, cell);
   sorted_.add(key_, payload_);
 }
 
@@ -246,7 +277,7 @@ void WhatifTally::emit(RowSink& sink) {
   sorted_.drain([&](std::string_view /*key*/, std::string_view payload) {
     row_.resize(columns().size());
     for (Cell& cell : row_) payload = get_cell(payload, cell);
-    return sink.row(row_);
+    return sink.take_row(row_);
   });
   sink.end();
 }

@@ -1,11 +1,12 @@
 // whatif: each inbound client's verdict under a proposed TLS policy
 // (pftls whatif), from the rows of queries/whatif.sql.
 //
-// Contract: WhatifTally is the RowSink the query streams into: rows per
-// client and negotiation (protocol, cipher, sessions, summed over a
-// negotiation's adjacent rows; protocol '' for TLS
-// sessions whose parameters the log does not say, no negotiation at all for
-// a client without TLS), with the client's counts (client_stats). Each
+// Contract: WhatifTally is the RowSink the query streams into: a row per
+// client, with its counts (client_stats) and its negotiations (protocol,
+// cipher, sessions, in the form of base/negotiation_list.h; protocol '' for
+// TLS sessions whose parameters the log does not say; NULL for a client
+// without TLS). Adjacent rows of one client add up, as do a negotiation's
+// entries, whatever their order; a list not of that form is an error. Each
 // client is judged when its rows end (at most kMaxListed disallowed
 // negotiations named) and its listing row goes to an external sort, so the
 // memory held is bounded by sort_budget, not by the clients the database
@@ -71,7 +72,8 @@ class WhatifTally final : public RowSink {
     std::int64_t logged = 0;   // TLS sessions in the inventory
     std::int64_t unknown = 0;  // of those, parameters unknown
     std::int64_t disallowed_sessions = 0;
-    std::vector<Negotiation> disallowed;
+    std::vector<Negotiation> disallowed;  // disallowed_count of them, slots reused
+    std::size_t disallowed_count = 0;
   };
 
   // Counts one negotiation of the current client (its rows summed).
@@ -79,16 +81,18 @@ class WhatifTally final : public RowSink {
   void close_client();
 
   const WhatifPolicy& policy_;
-  // The current client's inventory rows (slots reused from client to
-  // client): seen_count_ of them, rows of one negotiation summed when
+  // The current client's negotiations (slots reused from client to
+  // client): seen_count_ of them, entries of one negotiation summed when
   // adjacent.
   std::vector<Negotiation> seen_;
   std::size_t seen_count_ = 0;
-  std::vector<std::size_t> at_;   // the query's column of each field we read
-  std::optional<Client> client_;  // the client whose rows are being read
-  ExternalSorter sorted_;         // the judged clients: sort key, listing row
-  std::vector<Cell> row_;         // a listing row's buffer
-  std::string key_, payload_;     // a sorted record's buffers
+  std::vector<std::size_t> at_;  // the query's column of each field we read
+  Client client_;                // the client whose rows are being read,
+  bool open_ = false;            // if any
+  ExternalSorter sorted_;        // the judged clients: sort key, listing row
+  std::vector<Cell> row_;        // a listing row's buffer
+  std::string key_, payload_;    // a sorted record's buffers
+  std::string scratch_;          // a cell's text being made
 };
 
 }  // namespace pftls

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <optional>
+#include <string>
 
 #include "base/embedded_data.h"
 #include "store/query_manifest.h"
@@ -88,6 +90,50 @@ std::string SqliteStore::query_plan(std::string_view name, const QueryParams& gi
   return out;
 }
 
+namespace {
+
+// Cells [at, at + count) of `row` from columns [from, from + count) of the
+// current row of `st`. The cells keep their buffers from row to row (or
+// trade them with a sink that takes them): a row costs no allocation once
+// the widest values have been seen. Every cell is set for every row.
+void read_cells(const Statement& st, int from, int count, std::vector<Cell>& row, std::size_t at) {
+  for (int i = 0; i < count; ++i) {
+    Cell& c = row[at + static_cast<std::size_t>(i)];
+    const int col = from + i;
+    c.text.clear();
+    switch (st.column_type(col)) {
+      case Statement::Type::kNull:
+        c.type = Cell::Type::kNull;
+        continue;
+      case Statement::Type::kInteger: {
+        // SQLite's own text of an integer is the same digits, made in a
+        // buffer of its own first.
+        c.type = Cell::Type::kInteger;
+        char digits[24];
+        const auto r = std::to_chars(digits, digits + sizeof digits, st.column_int(col));
+        c.text.assign(digits, r.ptr);
+        continue;
+      }
+      case Statement::Type::kReal:
+        c.type = Cell::Type::kReal;
+        break;
+      case Statement::Type::kText:
+        c.type = Cell::Type::kText;
+        break;
+    }
+    c.text.assign(st.column_view(col));
+  }
+}
+
+void null_cells(std::vector<Cell>& row, std::size_t at) {
+  for (std::size_t i = at; i < row.size(); ++i) {
+    row[i].type = Cell::Type::kNull;
+    row[i].text.clear();
+  }
+}
+
+}  // namespace
+
 // Each row goes to `sink` as SQLite steps to it: one row in memory at a time.
 void SqliteStore::query_rows(std::string_view name, const QueryParams& given, RowSink& sink) {
   const NamedQuery& q = query_manifest(name);
@@ -102,36 +148,42 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
   std::vector<std::string> columns;
   columns.reserve(static_cast<std::size_t>(ncol));
   for (int i = 0; i < ncol; ++i) columns.push_back(st.column_name(i));
+  // The joined query (query_manifest.h), stepped beside this one: both on
+  // this connection, so in one read transaction, one state of the data.
+  std::optional<Statement> joined;
+  int jcol = 0;
+  if (!q.joined.empty()) {
+    joined.emplace(db_->prepare(named_sql(q.joined, params), "query " + std::string(q.joined)));
+    bind_params(*joined, params);
+    jcol = joined->column_count();
+    for (int i = 1; i < jcol; ++i) columns.push_back(joined->column_name(i));
+  }
   sink.begin(columns);
-  // The cells keep their buffers from row to row (or trade them with a sink
-  // that takes them): a row costs no allocation once the widest values
-  // have been seen. Every cell is set for every row.
-  std::vector<Cell> row(static_cast<std::size_t>(ncol));
+  std::vector<Cell> row(columns.size());
+  const auto out_of_order = [](std::string_view query) {
+    return StoreError(StoreError::Kind::kFailed,
+                      "query " + std::string(query) + " gave its rows out of key order");
+  };
+  bool joined_row = joined && joined->step();
+  std::string key, joined_key;  // the last keys, to check the order
+  if (joined_row) joined_key.assign(joined->column_view(0));
   while (st.step()) {
-    for (int i = 0; i < ncol; ++i) {
-      Cell& c = row[static_cast<std::size_t>(i)];
-      c.text.clear();
-      switch (st.column_type(i)) {
-        case Statement::Type::kNull:
-          c.type = Cell::Type::kNull;
-          continue;
-        case Statement::Type::kInteger: {
-          // SQLite's own text of an integer is the same digits, made in a
-          // buffer of its own first.
-          c.type = Cell::Type::kInteger;
-          char digits[24];
-          const auto r = std::to_chars(digits, digits + sizeof digits, st.column_int(i));
-          c.text.assign(digits, r.ptr);
-          continue;
-        }
-        case Statement::Type::kReal:
-          c.type = Cell::Type::kReal;
-          break;
-        case Statement::Type::kText:
-          c.type = Cell::Type::kText;
-          break;
+    read_cells(st, 0, ncol, row, 0);
+    if (joined) {
+      const std::string_view k = st.column_view(0);
+      if (k < std::string_view(key)) throw out_of_order(name);
+      key.assign(k);
+      while (joined_row && std::string_view(joined_key) < k) {
+        joined_row = joined->step();
+        if (!joined_row) break;
+        const std::string_view next = joined->column_view(0);
+        if (next <= std::string_view(joined_key)) throw out_of_order(q.joined);
+        joined_key.assign(next);
       }
-      c.text.assign(st.column_view(i));
+      if (joined_row && std::string_view(joined_key) == k)
+        read_cells(*joined, 1, jcol - 1, row, static_cast<std::size_t>(ncol));
+      else
+        null_cells(row, static_cast<std::size_t>(ncol));
     }
     if (!sink.take_row(row)) break;
   }

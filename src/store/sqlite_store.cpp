@@ -189,10 +189,15 @@ constexpr std::string_view kTlsMixFromInventory =
 // peers then reads one B-tree in order, instead of grouping 2.2M inventory
 // rows and sorting the groups (3.7 s), or reading rows at random through
 // an index in that order (2.2 s), or looking up each name (366k page reads).
+// - negotiations: the peer's (protocol, cipher, sessions), which pftls
+//   whatif judges (queries/whatif.sql), in the form of
+//   base/negotiation_list.h. The peer's index covers it, so that whatif
+//   reads each client's in one look-up (its 2.5M inventory rows, one look-up
+//   per client and a row for each, kept whatif over 2 s on a year of data);
 // - add_tls_counts() notes the peers it touched (temp.tls_touched); before
-//   the run commits, refresh_tls_peers() computes their rows again from the
-//   inventory (INSERT OR REPLACE: the unique index drops the old row), or,
-//   when they are a large part of the table, the whole table in its order;
+//   the run commits, refresh_tls_peers() deletes their rows and computes
+//   them again from the inventory, or, when they are a large part of the
+//   table, the whole table in its order;
 // - the triggers give a peer the name client_stats gets, whichever of the
 //   two a run writes first.
 // So the rows are those of the inventory and client_stats whatever the
@@ -203,7 +208,7 @@ constexpr const char* kTlsPeersTable =
     "client_name TEXT NOT NULL, hosts TEXT NOT NULL, tls_sessions INTEGER NOT NULL, "
     "unknown_sessions INTEGER NOT NULL, protocols TEXT, ciphers TEXT, trust TEXT, "
     "min_bits INTEGER, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, "
-    "PRIMARY KEY (direction, tls_sessions DESC, client_ip)) WITHOUT ROWID;"
+    "negotiations TEXT, PRIMARY KEY (direction, tls_sessions DESC, client_ip)) WITHOUT ROWID;"
     "CREATE TRIGGER tls_peers_named AFTER INSERT ON client_stats BEGIN "
     "UPDATE tls_peers SET client_name = new.client_name "
     "WHERE direction = 'in' AND client_ip = new.client_ip; END;"
@@ -212,7 +217,7 @@ constexpr const char* kTlsPeersTable =
     "UPDATE tls_peers SET client_name = new.client_name "
     "WHERE direction = 'in' AND client_ip = new.client_ip; END";
 constexpr const char* kTlsPeersIndex =
-    "CREATE UNIQUE INDEX tls_peers_peer ON tls_peers (direction, client_ip)";
+    "CREATE INDEX tls_peers_peer ON tls_peers (direction, client_ip, negotiations)";
 // A peer's row from its inventory rows, `i` (count_list and distinct_list:
 // store/sqlite_functions.h); the FROM clause and GROUP BY follow.
 constexpr std::string_view kTlsPeersColumns =
@@ -224,7 +229,8 @@ constexpr std::string_view kTlsPeersColumns =
     "count_list(i.protocol, i.sessions) AS protocols, count_list(i.cipher, i.sessions) AS ciphers, "
     "count_list(i.trust, i.sessions) AS trust, "
     "min(CASE WHEN i.protocol <> '' THEN i.bits END) AS min_bits, "
-    "min(i.first_seen) AS first_seen, max(i.last_seen) AS last_seen ";
+    "min(i.first_seen) AS first_seen, max(i.last_seen) AS last_seen, "
+    "negotiation_list(i.protocol, i.cipher, i.sessions) AS negotiations ";
 constexpr std::string_view kTlsPeersAll =
     "FROM tls_inventory AS i GROUP BY i.direction, i.client_ip";
 // A run that touched at least 1/kTlsPeersRebuildShare of the peers stored
@@ -323,21 +329,37 @@ void SqliteStore::shadow_tls_mix() {
             "make a view for reading");
 }
 
-// Makes tls_peers in a database that lacks it, whole or not at all (one
-// transaction; a year's inventory takes a few seconds, once).
+// Whether main.tls_peers exists with every column (a pftls before the
+// negotiations column made it without).
+bool SqliteStore::has_tls_peers() {
+  Statement st = db_->prepare(
+      "SELECT 1 FROM pragma_table_info('tls_peers', 'main') WHERE name = 'negotiations'",
+      "read schema");
+  return st.step();
+}
+
+// Makes tls_peers in a database that lacks it (or has it without the
+// negotiations), whole or not at all (one transaction; a year's inventory
+// takes a few seconds, once).
 void SqliteStore::ensure_tls_peers() {
-  if (has_main_table("tls_peers")) return;
+  if (has_tls_peers()) return;
   Transaction t(*db_);
-  if (has_main_table("tls_peers")) return;  // another pftls got here first
+  if (has_tls_peers()) return;  // another pftls got here first
+  db_->exec(
+      "DROP TRIGGER IF EXISTS tls_peers_named; DROP TRIGGER IF EXISTS tls_peers_renamed; "
+      "DROP TABLE IF EXISTS tls_peers",
+      "make tls_peers");
   db_->exec(kTlsPeersTable, "make tls_peers");
   rebuild_tls_peers();
   t.commit();
 }
 
-// A reader of a database without tls_peers reads the same rows through a
-// view that groups the inventory (and a listing then sorts them).
+// A reader of a database without tls_peers (or with it without the
+// negotiations) reads the same rows through a view that groups the
+// inventory (and a listing then sorts them): a TEMP view hides a main table
+// of the same name.
 void SqliteStore::shadow_tls_peers() {
-  if (has_main_table("tls_peers")) return;
+  if (has_tls_peers()) return;
   db_->exec(
       "CREATE TEMP VIEW tls_peers AS " + std::string(kTlsPeersColumns) + std::string(kTlsPeersAll),
       "make a view for reading");
@@ -379,7 +401,12 @@ void SqliteStore::refresh_tls_peers() {
   if (stored < touched * kTlsPeersRebuildShare) {
     rebuild_tls_peers();
   } else {
-    db_->exec("INSERT OR REPLACE INTO tls_peers " + std::string(kTlsPeersColumns) +
+    // The peer's index finds its old row (its key holds the old count).
+    db_->exec(
+        "DELETE FROM tls_peers WHERE (direction, client_ip) IN "
+        "(SELECT direction, client_ip FROM temp.tls_touched)",
+        "save TLS peers");
+    db_->exec("INSERT INTO tls_peers " + std::string(kTlsPeersColumns) +
                   "FROM temp.tls_touched AS t CROSS JOIN tls_inventory AS i "
                   "ON i.direction = t.direction AND i.client_ip = t.client_ip "
                   "GROUP BY i.direction, i.client_ip",

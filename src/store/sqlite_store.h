@@ -133,6 +133,7 @@ class SqliteStore final : public Store {
   void ensure_schema();
   void ensure_tls_mix();
   void shadow_tls_mix();
+  bool has_tls_peers();
   void ensure_tls_peers();
   void shadow_tls_peers();
   void rebuild_tls_peers();

@@ -3,6 +3,8 @@
 // named per client.
 #include "app/whatif.h"
 
+#include "base/negotiation_list.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,10 +13,9 @@
 namespace pftls {
 namespace {
 
-const std::vector<std::string> kCols = {
-    "client_ip",       "client_name", "tls_sessions", "plaintext_sessions",
-    "failed_sessions", "messages",    "first_seen",   "last_seen",
-    "protocol",        "cipher",      "negotiations"};
+const std::vector<std::string> kCols = {"client_ip",          "client_name",     "tls_sessions",
+                                        "plaintext_sessions", "failed_sessions", "messages",
+                                        "first_seen",         "last_seen",       "negotiations"};
 constexpr std::int64_t kDay = 86400LL * 1000000;
 
 struct Row {
@@ -25,11 +26,22 @@ struct Row {
   std::int64_t days = 0;
 };
 
+// A row of the query for one negotiation of a client (a list of one), or
+// for a client without any (n 0: NULL).
 std::vector<Cell> cells(const Row& r) {
   const auto i = [](std::int64_t v) { return Cell{Cell::Type::kInteger, std::to_string(v)}; };
   const auto t = [](std::string v) { return Cell{Cell::Type::kText, std::move(v)}; };
-  return {t(r.ip), t("name-" + r.ip),       i(r.tls),      i(r.plain),  i(r.failed), i(r.messages),
-          i(1000), i(1000 + r.days * kDay), t(r.protocol), t(r.cipher), i(r.n)};
+  std::string listed;
+  if (r.n > 0) append_negotiation(listed, r.protocol, r.cipher, r.n);
+  return {t(r.ip),
+          t("name-" + r.ip),
+          i(r.tls),
+          i(r.plain),
+          i(r.failed),
+          i(r.messages),
+          i(1000),
+          i(1000 + r.days * kDay),
+          r.n > 0 ? t(listed) : Cell{}};
 }
 
 ResultSet judge(const WhatifPolicy& policy, const std::vector<Row>& rows,
@@ -191,6 +203,41 @@ TEST(Whatif, ANegotiationsRowsAreSummedInAnyOrder) {
   ASSERT_EQ(reversed.rows.size(), 1U);
   for (const std::string& name : WhatifTally::columns())
     EXPECT_EQ(col(reversed, 0, name), col(host_major, 0, name)) << name;
+}
+
+// One row per client, its negotiations in one list (what the query gives):
+// the same verdict as one row per negotiation, whatever the entries' order
+// and whatever bytes a hostile log put in a protocol or cipher.
+TEST(Whatif, OneRowWithTheClientsList) {
+  std::vector<Cell> row = cells({"10.0.0.1", 12, 0, 0, 3, "", "", 0});
+  std::string listed;
+  append_negotiation(listed, "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", 5);
+  append_negotiation(listed, "TLSv1", "A B=1;2: x;", 4);  // odd text, disallowed
+  append_negotiation(listed, "", "", 1);
+  append_negotiation(listed, "TLSv1", "A B=1;2: x;", 2);  // the same one again
+  row.back() = Cell{Cell::Type::kText, listed};
+  WhatifTally tally(strict());
+  tally.begin(kCols);
+  ASSERT_TRUE(tally.row(row));
+  tally.end();
+  const ResultSet rs = tally.result();
+  ASSERT_EQ(rs.rows.size(), 1U);
+  EXPECT_EQ(col(rs, 0, "verdict"), "at-risk");
+  EXPECT_EQ(col(rs, 0, "disallowed"), "TLSv1/A B=1;2: x;=6");
+  EXPECT_EQ(col(rs, 0, "disallowed_sessions"), "6");
+  EXPECT_EQ(col(rs, 0, "tls_sessions"), "12");
+  EXPECT_EQ(col(rs, 0, "unknown_sessions"), "1");
+}
+
+// A list not of the stored form is an error, not a guess.
+TEST(Whatif, ADamagedListIsAnError) {
+  for (const char* bad : {"7:TLSv1.2 3:AES 5", "7:TLSv1.2 30:AES 5;", "x", "7:TLSv1.2 3:AES x;"}) {
+    std::vector<Cell> row = cells({"10.0.0.1", 1, 0, 0, 1, "", "", 0});
+    row.back() = Cell{Cell::Type::kText, bad};
+    WhatifTally tally(strict());
+    tally.begin(kCols);
+    EXPECT_THROW(tally.row(row), std::runtime_error) << bad;
+  }
 }
 
 // The listing is sorted outside memory when it does not fit the budget:
