@@ -2,11 +2,13 @@
 #include "report/result_writer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 #include <vector>
 
+#include "base/log_time.h"
 #include "base/text.h"
 
 namespace pftls {
@@ -144,17 +146,26 @@ class TableWriter final : public RowSink {
   bool row(const std::vector<Cell>& row) override {
     std::vector<std::string>& r = cells_;
     r.resize(row.size());
-    for (std::size_t i = 0; i < row.size(); ++i) shown(row[i].text, r[i]);
-    ++rows_;
-    if (page_done_) {
-      line(r);
-      return static_cast<bool>(out_);
+    shown_width_.resize(row.size());
+    for (std::size_t i = 0; i < row.size(); ++i) shown_width_[i] = shown(row[i].text, r[i]);
+    return add(r);
+  }
+  // The cells' text taken where it is shown as it is (short printable
+  // ASCII, nearly every cell): the sender gets other buffers back.
+  bool take_row(std::vector<Cell>& row) override {
+    std::vector<std::string>& r = cells_;
+    r.resize(row.size());
+    shown_width_.resize(row.size());
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      std::string& text = row[i].text;
+      if (text.size() <= kMaxCell && printable_ascii(text)) {
+        r[i].swap(text);
+        shown_width_[i] = r[i].size();
+      } else {
+        shown_width_[i] = shown(text, r[i]);
+      }
     }
-    for (std::size_t i = 0; i < r.size() && i < width_.size(); ++i)
-      width_[i] = std::max(width_[i], display_width(r[i]));
-    page_.push_back(r);
-    if (page_.size() >= kTablePage) flush_page();
-    return static_cast<bool>(out_);
+    return add(r);
   }
   void end() override {
     if (!page_done_) flush_page();
@@ -164,12 +175,30 @@ class TableWriter final : public RowSink {
  private:
   static constexpr std::size_t kMaxCell = 80;
 
-  // `text` as the table shows it, into `s` (whose buffer is reused).
-  static void shown(std::string_view text, std::string& s) {
+  bool add(std::vector<std::string>& r) {
+    ++rows_;
+    if (page_done_) {
+      line(r, shown_width_.data());
+      return static_cast<bool>(out_);
+    }
+    for (std::size_t i = 0; i < r.size() && i < width_.size(); ++i)
+      width_[i] = std::max(width_[i], shown_width_[i]);
+    page_.push_back(r);
+    if (page_.size() >= kTablePage) flush_page();
+    return static_cast<bool>(out_);
+  }
+
+  // `text` as the table shows it, into `s` (whose buffer is reused); its
+  // width in characters.
+  static std::size_t shown(std::string_view text, std::string& s) {
     if (text.size() <= kMaxCell && printable_ascii(text)) {
       s.assign(text);
-      return;
+      return s.size();
     }
+    shown_slowly(text, s);
+    return display_width(s);
+  }
+  static void shown_slowly(std::string_view text, std::string& s) {
     s = strip_controls(text);
     if (display_width(s) > kMaxCell) {
       std::size_t cut = 0, n = 0;
@@ -210,17 +239,17 @@ class TableWriter final : public RowSink {
   void flush_page() {
     page_done_ = true;
     fit();
-    line(header_);
-    for (const auto& r : page_) line(r);
+    line(header_, nullptr);
+    for (const auto& r : page_) line(r, nullptr);
     page_.clear();
     page_.shrink_to_fit();
   }
   // One line, made in one buffer and written at once; fitted, each cell cut
-  // to its column's width.
-  void line(const std::vector<std::string>& row) {
+  // to its column's width. widths: the cells' widths when known.
+  void line(const std::vector<std::string>& row, const std::size_t* widths) {
     buf_.clear();
     for (std::size_t i = 0; i < row.size(); ++i) {
-      std::size_t w = display_width(row[i]);
+      std::size_t w = widths != nullptr ? widths[i] : display_width(row[i]);
       if (fitted_ && i < width_.size() && w > width_[i]) {
         const std::string cut = elided(row[i], width_[i]);
         buf_.append(cut);
@@ -243,8 +272,9 @@ class TableWriter final : public RowSink {
   std::vector<std::string> header_;
   std::vector<std::size_t> width_;
   std::vector<std::vector<std::string>> page_;
-  std::vector<std::string> cells_;  // the current row, shown
-  std::string buf_;                 // the current line
+  std::vector<std::string> cells_;        // the current row, shown
+  std::vector<std::size_t> shown_width_;  // and its cells' widths
+  std::string buf_;                       // the current line
   bool page_done_ = false;
   std::uint64_t rows_ = 0;
 };
@@ -467,7 +497,49 @@ class ColumnPicker final : public RowSink {
   std::vector<Cell> picked_;
 };
 
+class UtcTimeColumns final : public RowSink {
+ public:
+  UtcTimeColumns(std::vector<std::string> names, std::unique_ptr<RowSink> inner)
+      : names_(std::move(names)), inner_(std::move(inner)) {}
+  void begin(const std::vector<std::string>& columns) override {
+    at_.clear();
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (std::find(names_.begin(), names_.end(), columns[i]) != names_.end()) at_.push_back(i);
+    }
+    inner_->begin(columns);
+  }
+  bool row(const std::vector<Cell>& cells) override {
+    copy_ = cells;
+    return take_row(copy_);
+  }
+  bool take_row(std::vector<Cell>& cells) override {
+    for (const std::size_t i : at_) {
+      if (i >= cells.size() || cells[i].type != Cell::Type::kInteger) continue;
+      Cell& c = cells[i];
+      std::int64_t us = 0;
+      const auto r = std::from_chars(c.text.data(), c.text.data() + c.text.size(), us);
+      if (r.ec != std::errc() || r.ptr != c.text.data() + c.text.size()) continue;
+      c.text.clear();
+      append_utc(c.text, us);
+      c.type = Cell::Type::kText;
+    }
+    return inner_->take_row(cells);
+  }
+  void end() override { inner_->end(); }
+
+ private:
+  std::vector<std::string> names_;
+  std::unique_ptr<RowSink> inner_;
+  std::vector<std::size_t> at_;  // the columns converted
+  std::vector<Cell> copy_;       // row()'s cells, converted
+};
+
 }  // namespace
+
+std::unique_ptr<RowSink> utc_time_columns(std::vector<std::string> names,
+                                          std::unique_ptr<RowSink> inner) {
+  return std::make_unique<UtcTimeColumns>(std::move(names), std::move(inner));
+}
 
 std::unique_ptr<RowSink> column_picker(std::vector<std::string> names, bool strict,
                                        std::unique_ptr<RowSink> inner) {

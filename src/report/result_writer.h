@@ -49,6 +49,13 @@ std::unique_ptr<RowSink> table_writer(std::ostream& out, std::size_t max_width);
 // has (from begin(), before any row); else such names are skipped.
 std::unique_ptr<RowSink> column_picker(std::vector<std::string> names, bool strict,
                                        std::unique_ptr<RowSink> inner);
+// Cells of the columns `names` names hold times in microseconds since the
+// epoch (integers); `inner` gets them as UTC text ("2024-12-23T15:01:05Z",
+// format_utc). NULL and any other cell pass unchanged. For a listing of a
+// million rows whose database would otherwise format two times per row on
+// its own thread (clients.sql: 0.2 s of a year's listing).
+std::unique_ptr<RowSink> utc_time_columns(std::vector<std::string> names,
+                                          std::unique_ptr<RowSink> inner);
 void write_result(const ResultSet& rs, OutputFormat format, std::ostream& out);
 
 std::string csv_cell(std::string_view text);

@@ -371,6 +371,30 @@ TEST(ColumnPicker, TakenRowsAsGiven) {
   }
 }
 
+// Times in microseconds in the named columns reach the writer as UTC text;
+// NULL, text and the other columns as they came; by row() or take_row().
+TEST(UtcTimeColumns, NamedIntegerColumnsBecomeUtcText) {
+  const Cell null{};
+  const Cell t1{Cell::Type::kInteger, "1482505265999999"};
+  const Cell t0{Cell::Type::kInteger, "0"};
+  const std::vector<std::vector<Cell>> rows = {
+      {t1, t1, text("x")}, {null, t0, text("y")}, {text("not a time"), t1, t1}};
+  for (const bool take : {false, true}) {
+    std::ostringstream out;
+    auto sink =
+        utc_time_columns({"first_seen", "last_seen"}, result_writer(OutputFormat::kCsv, out));
+    sink->begin({"first_seen", "last_seen", "other"});
+    for (auto row : rows) ASSERT_TRUE(take ? sink->take_row(row) : sink->row(row));
+    sink->end();
+    EXPECT_EQ(out.str(),
+              "first_seen,last_seen,other\r\n"
+              "2016-12-23T15:01:05Z,2016-12-23T15:01:05Z,x\r\n"
+              ",1970-01-01T00:00:00Z,y\r\n"
+              "not a time,2016-12-23T15:01:05Z,1482505265999999\r\n")
+        << take;
+  }
+}
+
 TEST(ColumnPicker, StrictNamesTheColumnsThereAre) {
   ResultSet rs;
   rs.columns = {"a", "b"};
@@ -403,6 +427,34 @@ std::size_t widest_line(const std::string& s) {
     }
   }
   return widest;
+}
+
+// Rows given by take_row() make the same table as by row(): cells of
+// short printable ASCII (taken), long, non-ASCII and control-character
+// cells (shown as by row()), before and after the first page's widths are
+// fixed, with and without a width to fit.
+TEST(TableWriter, TakenRowsMakeTheSameTable) {
+  ResultSet rs;
+  rs.columns = {"a", "b", "c"};
+  for (std::size_t i = 0; i < kTablePage + 50; ++i) {
+    rs.rows.push_back({text(std::to_string(i)), text(std::string(i % 97, 'x')),
+                       text(i % 5 == 0   ? "caf\xc3\xa9 \x1b[31m"
+                            : i % 7 == 0 ? std::string(120, 'y')
+                                         : "plain")});
+  }
+  for (const std::size_t width : {std::size_t{0}, std::size_t{60}}) {
+    std::ostringstream out;
+    auto sink = table_writer(out, width);
+    sink->begin(rs.columns);
+    std::vector<Cell> cells;
+    for (const auto& row : rs.rows) {
+      cells = row;
+      ASSERT_TRUE(sink->take_row(cells));
+    }
+    sink->end();
+    EXPECT_EQ(out.str(), table(rs, width)) << width;
+    EXPECT_EQ(out.str().find('\x1b'), std::string::npos);
+  }
 }
 
 TEST(TableWriter, FitsTheWidthCuttingTheWidestCells) {

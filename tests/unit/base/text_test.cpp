@@ -141,5 +141,33 @@ TEST(SameIgnoringCase, AsciiOnly) {
   EXPECT_FALSE(same_ignoring_case("\xc3\x84", "\xc3\xa4"));  // Ä, ä: not ASCII
 }
 
+// printable_ascii reads eight bytes at a time: every byte value at every
+// place of strings of 1 to 24 printable bytes gives the byte loop's answer.
+TEST(PrintableAscii, EveryByteAtEveryPlace) {
+  const auto slow = [](const std::string& t) {
+    for (const char ch : t) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c < 0x20 || c >= 0x7f) return false;
+    }
+    return true;
+  };
+  for (std::size_t size = 1; size <= 24; ++size) {
+    std::string t(size, 'a');
+    for (std::size_t at = 0; at < size; ++at) t[at] = static_cast<char>(0x20 + (at * 7) % 95);
+    ASSERT_TRUE(printable_ascii(t)) << size;
+    for (std::size_t at = 0; at < size; ++at) {
+      const char keep = t[at];
+      for (int b = 0; b < 256; ++b) {
+        t[at] = static_cast<char>(b);
+        ASSERT_EQ(printable_ascii(t), slow(t)) << size << " " << at << " " << b;
+      }
+      t[at] = keep;
+    }
+  }
+  EXPECT_TRUE(printable_ascii(""));
+  EXPECT_FALSE(printable_ascii(std::string("abcdefgh\x7f") + "ijklmnop"));
+  EXPECT_FALSE(printable_ascii("abcdefghijklmnop\x1f"));
+}
+
 }  // namespace
 }  // namespace pftls
