@@ -16,7 +16,7 @@
 --   until; the counts are still those of all time; NULL for no bound).
 -- Columns: client_ip, client_name, org_domain, sessions, tls_sessions,
 --   plaintext_sessions, failed_sessions, messages, plaintext_messages,
---   first_seen, last_seen, tls_status.
+--   first_seen, last_seen (microseconds), tls_status.
 SELECT
   c.client_ip,
   c.client_name,
@@ -27,8 +27,10 @@ SELECT
   c.failed_sessions,
   c.messages,
   c.plaintext_messages,
-  strftime('%Y-%m-%dT%H:%M:%SZ', c.first_seen / 1000000, 'unixepoch') AS first_seen,
-  strftime('%Y-%m-%dT%H:%M:%SZ', c.last_seen / 1000000, 'unixepoch') AS last_seen,
+  -- Microseconds: the listing shows them as UTC text (QuerySpec's
+  -- utc_time_columns), on the writer's thread, not the database's.
+  c.first_seen,
+  c.last_seen,
   CASE
     WHEN EXISTS (SELECT 1 FROM temp.incidents_now AS i
                   WHERE i.client_ip = c.client_ip AND i.kind = 'inbound-downgrade') THEN 'downgraded'

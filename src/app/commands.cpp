@@ -145,21 +145,27 @@ std::size_t terminal_width(const QueryOptions& q) {
 
 // A listing's writer: --columns in any format; a table gets the command's
 // default columns and is fitted to the terminal, unless --wide.
-std::unique_ptr<RowSink> listing_writer(const QuerySpec& spec, const QueryOptions& q,
-                                        std::ostream& out) {
-  std::unique_ptr<RowSink> writer = q.format == OutputFormat::kTable
-                                        ? table_writer(out, q.wide ? 0 : terminal_width(q))
-                                        : result_writer(q.format, out);
-  if (!q.columns.empty()) return column_picker(q.columns, true, std::move(writer));
-  if (q.format != OutputFormat::kTable || q.wide || spec.table_columns == nullptr) return writer;
+std::vector<std::string> comma_list(std::string_view list) {
   std::vector<std::string> names;
-  std::string_view list = spec.table_columns;
   while (!list.empty()) {
     const std::size_t comma = std::min(list.find(','), list.size());
     names.emplace_back(list.substr(0, comma));
     list.remove_prefix(std::min(comma + 1, list.size()));
   }
-  return column_picker(std::move(names), false, std::move(writer));
+  return names;
+}
+
+std::unique_ptr<RowSink> listing_writer(const QuerySpec& spec, const QueryOptions& q,
+                                        std::ostream& out) {
+  std::unique_ptr<RowSink> writer = q.format == OutputFormat::kTable
+                                        ? table_writer(out, q.wide ? 0 : terminal_width(q))
+                                        : result_writer(q.format, out);
+  // After the columns are picked: only those shown are formatted.
+  if (spec.utc_time_columns != nullptr)
+    writer = utc_time_columns(comma_list(spec.utc_time_columns), std::move(writer));
+  if (!q.columns.empty()) return column_picker(q.columns, true, std::move(writer));
+  if (q.format != OutputFormat::kTable || q.wide || spec.table_columns == nullptr) return writer;
+  return column_picker(comma_list(spec.table_columns), false, std::move(writer));
 }
 
 }  // namespace

@@ -30,6 +30,10 @@ struct QuerySpec {
   // A table's columns unless --columns or --wide (comma-separated, chosen
   // to fit 100 characters); nullptr: all.
   const char* table_columns = nullptr;
+  // Columns the query gives as times in microseconds, which the listing
+  // shows as UTC text (comma-separated; report/result_writer.h,
+  // utc_time_columns); nullptr: none.
+  const char* utc_time_columns = nullptr;
 };
 
 // What a command opens its store for: a query (read-only), a change to

@@ -86,7 +86,8 @@ constexpr const char* kClientColumns =
 constexpr QuerySpec kIncidents{"incidents", true, false, nullptr, kIncidentColumns};
 constexpr QuerySpec kFailures{"failures", true, false, nullptr, kFailureColumns};
 constexpr QuerySpec kLost{"failures", true, false, "no-delivery", kFailureColumns};
-constexpr QuerySpec kClients{"clients", true, true, nullptr, kClientColumns};
+constexpr QuerySpec kClients{"clients", true,           true,
+                             nullptr,   kClientColumns, "first_seen,last_seen"};
 
 void add_db(CLI::App* cmd, Cli& cli) { cmd->add_option("--db", cli.db, kDbHelp); }
 

@@ -28,7 +28,7 @@
 
 namespace pftls {
 
-inline constexpr std::size_t kRelayBatchRows = 256;
+inline constexpr std::size_t kRelayBatchRows = 1024;
 inline constexpr std::size_t kRelayBatches = 4;
 
 // Wraps `inner` (owned) in a relay.

@@ -125,13 +125,6 @@ void read_cells(const Statement& st, int from, int count, std::vector<Cell>& row
   }
 }
 
-void null_cells(std::vector<Cell>& row, std::size_t at) {
-  for (std::size_t i = at; i < row.size(); ++i) {
-    row[i].type = Cell::Type::kNull;
-    row[i].text.clear();
-  }
-}
-
 }  // namespace
 
 // Each row goes to `sink` as SQLite steps to it: one row in memory at a time.
@@ -150,13 +143,26 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
   for (int i = 0; i < ncol; ++i) columns.push_back(st.column_name(i));
   // The joined query (query_manifest.h), stepped beside this one: both on
   // this connection, so in one read transaction, one state of the data.
+  // Its columns after the key: where each goes in the row (one named as a
+  // column of this query replaces it where the joined query has the key).
   std::optional<Statement> joined;
-  int jcol = 0;
+  std::vector<std::size_t> target;
+  std::vector<std::size_t> appended;  // the targets beyond this query's columns
   if (!q.joined.empty()) {
     joined.emplace(db_->prepare(named_sql(q.joined, params), "query " + std::string(q.joined)));
     bind_params(*joined, params);
-    jcol = joined->column_count();
-    for (int i = 1; i < jcol; ++i) columns.push_back(joined->column_name(i));
+    for (int i = 1; i < joined->column_count(); ++i) {
+      const std::string column = joined->column_name(i);
+      const auto at = static_cast<std::size_t>(
+          std::find(columns.begin(), columns.begin() + ncol, column) - columns.begin());
+      if (at == static_cast<std::size_t>(ncol)) {
+        appended.push_back(columns.size());
+        columns.push_back(column);
+        target.push_back(appended.back());
+      } else {
+        target.push_back(at);
+      }
+    }
   }
   sink.begin(columns);
   std::vector<Cell> row(columns.size());
@@ -180,10 +186,15 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
         if (next <= std::string_view(joined_key)) throw out_of_order(q.joined);
         joined_key.assign(next);
       }
-      if (joined_row && std::string_view(joined_key) == k)
-        read_cells(*joined, 1, jcol - 1, row, static_cast<std::size_t>(ncol));
-      else
-        null_cells(row, static_cast<std::size_t>(ncol));
+      if (joined_row && std::string_view(joined_key) == k) {
+        for (std::size_t i = 0; i < target.size(); ++i)
+          read_cells(*joined, static_cast<int>(i) + 1, 1, row, target[i]);
+      } else {
+        for (const std::size_t i : appended) {
+          row[i].type = Cell::Type::kNull;
+          row[i].text.clear();
+        }
+      }
     }
     if (!sink.take_row(row)) break;
   }

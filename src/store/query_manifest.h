@@ -27,22 +27,25 @@ struct NamedQuery {
   // is given (the query reads no other client's): a look-up, not the whole
   // incidents query, for one client.
   bool incidents_of_client;
-  // Another query whose rows join this one's (a left join on the first
-  // column, its other columns added to each row; NULL where it has no row
-  // for the key), both in the first column's byte order, each key at most
-  // once in the joined one: SQLite merges the two in that order, which for
-  // a million rows costs a quarter of a look-up per row. PostgreSQL's
-  // queries/pg/NAME.sql joins them itself.
+  // Another query whose rows join this one's: a left join on the first
+  // column, both queries in its byte order, each key at most once in the
+  // joined one. Its other columns are added to each row (NULL where it has
+  // no row for the key), except one named as a column of this query, which
+  // replaces that column's value where it has the key (clients: a
+  // downgraded client's tls_status). SQLite merges the two in key order,
+  // which for a million rows costs a fraction of a look-up per row.
+  // PostgreSQL's queries/pg/NAME.sql joins them itself.
   std::string_view joined;
 };
 
-inline constexpr std::array<NamedQuery, 19> kNamedQueries = {{
+inline constexpr std::array<NamedQuery, 20> kNamedQueries = {{
     {"incidents", true, false, false, ""},
     {"incidents_selected", true, true, false, ""},
     {"evidence", true, true, false, ""},
     {"failures", true, false, false, ""},
     {"failures_outbound", false, false, false, ""},
-    {"clients", true, true, true, ""},
+    {"clients", true, true, true, "clients_downgraded"},
+    {"clients_downgraded", true, true, true, ""},
     {"failing_senders", false, false, false, ""},
     {"never_tls", false, false, false, ""},
     {"tls", false, false, false, ""},

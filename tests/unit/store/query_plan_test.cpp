@@ -110,7 +110,8 @@ TEST(QueryPlanTest, NoNamedQueryScansInsideCorrelatedSubquery) {
                            "report_regressions",
                            "tls",
                            "whatif",
-                           "whatif_negotiations"};
+                           "whatif_negotiations",
+                           "clients_downgraded"};
     for (const char* match : {"ip", "subnet", "org"}) {
       for (const char* name : names) {
         QueryParams params = {{"window_us", std::int64_t{86400} * 1000000},
