@@ -57,42 +57,90 @@ std::uint64_t ordered_bits(double d) {
   return (bits & kSign) != 0 ? ~bits : bits | kSign;
 }
 
-// A listing cell in a sorted record: its type, its length, its text.
-void put_cell(std::string& out, Cell::Type type, std::string_view text) {
-  out.push_back(static_cast<char>(type));
+// The inverse of put_descending and ordered_bits.
+std::uint64_t get_descending(std::string_view key, std::size_t at) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(key[at + i]);
+  return ~v;
+}
+double from_ordered_bits(std::uint64_t ordered) {
+  constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
+  const std::uint64_t bits = (ordered & kSign) != 0 ? ordered & ~kSign : ~ordered;
+  double d = 0;
+  std::memcpy(&d, &bits, sizeof d);
+  return d;
+}
+
+// A sorted record: the key (verdict, messages per day, messages, address:
+// close_client()) and a payload with the rest of the listing row, packed:
+//   flags (kRefused, kHasFirst, kHasLast), first_seen and last_seen (8
+//   bytes each, when there), five counts as text (a length byte first),
+//   the name and the disallowed list (4 length bytes first).
+// The texts of times, the verdict and the per-day rate are made when the
+// listing is emitted: the records written to the sort's file are half as
+// large as whole rows.
+constexpr unsigned char kRefused = 1;
+constexpr unsigned char kHasFirst = 2;
+constexpr unsigned char kHasLast = 4;
+constexpr std::size_t kKeyAddress = 17;  // verdict, then two 8-byte numbers
+
+void put_fixed(std::string& out, std::int64_t v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+void put_count(std::string& out, std::int64_t n) {
+  char digits[24];
+  const auto r = std::to_chars(digits, digits + sizeof digits, n);
+  out.push_back(static_cast<char>(r.ptr - digits));
+  out.append(digits, r.ptr);
+}
+
+void put_long_text(std::string& out, std::string_view text) {
   const auto n = static_cast<std::uint32_t>(text.size());
   out.append(reinterpret_cast<const char*>(&n), sizeof n);
   out += text;
 }
 
-void put_text(std::string& out, std::string_view text) { put_cell(out, Cell::Type::kText, text); }
+// Reads what the put_ functions wrote; a record cut short is an error.
+class RecordReader {
+ public:
+  explicit RecordReader(std::string_view in) : in_(in) {}
+  std::string_view take(std::size_t n) {
+    if (in_.size() < n) throw std::runtime_error("whatif: a sorted record is cut short");
+    const std::string_view out = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return out;
+  }
+  unsigned char byte() { return static_cast<unsigned char>(take(1)[0]); }
+  std::int64_t fixed() {
+    std::int64_t v = 0;
+    std::memcpy(&v, take(sizeof v).data(), sizeof v);
+    return v;
+  }
+  std::string_view count() { return take(byte()); }
+  std::string_view long_text() {
+    std::uint32_t n = 0;
+    std::memcpy(&n, take(sizeof n).data(), sizeof n);
+    return take(n);
+  }
 
-void put_integer(std::string& out, std::int64_t n) {
-  char digits[24];
-  const auto r = std::to_chars(digits, digits + sizeof digits, n);
-  put_cell(out, Cell::Type::kInteger,
-           std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
+ private:
+  std::string_view in_;
+};
+
+void set_cell(Cell& c, Cell::Type type, std::string_view text) {
+  c.type = type;
+  c.text.assign(text);
 }
 
-void put_time(std::string& out, const std::optional<std::int64_t>& t, std::string& scratch) {
-  if (!t) {
-    put_cell(out, Cell::Type::kNull, {});
+void set_time(Cell& c, bool has, std::int64_t t) {
+  c.text.clear();
+  if (!has) {
+    c.type = Cell::Type::kNull;
     return;
   }
-  scratch.clear();
-  append_utc(scratch, *t);
-  put_text(out, scratch);
-}
-
-std::string_view get_cell(std::string_view in, Cell& c) {
-  std::uint32_t n = 0;
-  if (in.size() < 1 + sizeof n) throw std::runtime_error("whatif: a sorted record is cut short");
-  c.type = static_cast<Cell::Type>(in[0]);
-  std::memcpy(&n, in.data() + 1, sizeof n);
-  in.remove_prefix(1 + sizeof n);
-  if (in.size() < n) throw std::runtime_error("whatif: a sorted record is cut short");
-  c.text.assign(in.data(), n);
-  return in.substr(n);
+  c.type = Cell::Type::kText;
+  append_utc(c.text, t);
 }
 
 }  // namespace
@@ -224,17 +272,21 @@ void WhatifTally::close_client() {
     days = std::max(1.0, static_cast<double>(*c.last_seen - *c.first_seen) / 86400e6);
   const double per_day_value = static_cast<double>(c.messages) / days;
 
-  const VerdictText& shown = kVerdictText[static_cast<std::size_t>(v)];
-  // The listing row, packed for the sort as it is made.
+  // The rest of the listing row, packed for the sort (see RecordReader).
   payload_.clear();
-  put_text(payload_, c.ip);
-  put_text(payload_, c.name);
-  put_text(payload_, shown.verdict);
-  scratch_.assign(shown.effect);
   // With TLS required, its sessions without STARTTLS would be refused too.
-  if (policy_.require_tls && c.plaintext_sessions > 0 && v != Verdict::kPlaintextLost)
-    scratch_ += ", plaintext refused";
-  put_text(payload_, scratch_);
+  const bool refused =
+      policy_.require_tls && c.plaintext_sessions > 0 && v != Verdict::kPlaintextLost;
+  payload_.push_back(static_cast<char>((refused ? kRefused : 0) | (c.first_seen ? kHasFirst : 0) |
+                                       (c.last_seen ? kHasLast : 0)));
+  if (c.first_seen) put_fixed(payload_, *c.first_seen);
+  if (c.last_seen) put_fixed(payload_, *c.last_seen);
+  put_count(payload_, c.disallowed_sessions);
+  put_count(payload_, c.logged > 0 ? c.logged : c.tls_sessions);
+  put_count(payload_, c.logged > 0 ? c.unknown : c.tls_sessions);
+  put_count(payload_, c.plaintext_sessions);
+  put_count(payload_, c.failed_sessions);
+  put_long_text(payload_, c.name);
   scratch_.clear();
   for (std::size_t i = 0; i < c.disallowed_count; ++i) {
     const Negotiation& n = c.disallowed[i];
@@ -247,21 +299,7 @@ void WhatifTally::close_client() {
     const auto r = std::to_chars(digits, digits + sizeof digits, n.sessions);
     scratch_.append(digits, r.ptr);
   }
-  put_text(payload_, scratch_);
-  put_integer(payload_, c.disallowed_sessions);
-  put_integer(payload_, c.logged > 0 ? c.logged : c.tls_sessions);
-  put_integer(payload_, c.logged > 0 ? c.unknown : c.tls_sessions);
-  put_integer(payload_, c.plaintext_sessions);
-  put_integer(payload_, c.failed_sessions);
-  put_integer(payload_, c.messages);
-  // printf's "%.1f", without printf's parsing of its format per client.
-  std::array<char, 32> per_day{};
-  const auto end = std::to_chars(per_day.data(), per_day.data() + per_day.size(), per_day_value,
-                                 std::chars_format::fixed, 1);
-  put_cell(payload_, Cell::Type::kReal,
-           std::string_view(per_day.data(), static_cast<std::size_t>(end.ptr - per_day.data())));
-  put_time(payload_, c.first_seen, scratch_);
-  put_time(payload_, c.last_seen, scratch_);
+  put_long_text(payload_, scratch_);
   // The order: verdict, messages per day (most first), messages (most
   // first), address; as bytes that sort so.
   key_.clear();
@@ -274,9 +312,37 @@ void WhatifTally::close_client() {
 
 void WhatifTally::emit(RowSink& sink) {
   sink.begin(columns());
-  sorted_.drain([&](std::string_view /*key*/, std::string_view payload) {
+  sorted_.drain([&](std::string_view key, std::string_view payload) {
+    const std::size_t verdict = key.empty() ? 0 : static_cast<unsigned char>(key[0]);
+    if (key.size() < kKeyAddress || verdict >= kVerdictText.size())
+      throw std::runtime_error("whatif: a sorted record's key is damaged");
+    const VerdictText& shown = kVerdictText[verdict];
+    RecordReader in(payload);
+    const unsigned char flags = in.byte();
+    const std::int64_t first = (flags & kHasFirst) != 0 ? in.fixed() : 0;
+    const std::int64_t last = (flags & kHasLast) != 0 ? in.fixed() : 0;
     row_.resize(columns().size());
-    for (Cell& cell : row_) payload = get_cell(payload, cell);
+    // In columns()' order.
+    set_cell(row_[0], Cell::Type::kText, key.substr(kKeyAddress));
+    set_cell(row_[2], Cell::Type::kText, shown.verdict);
+    set_cell(row_[3], Cell::Type::kText, shown.effect);
+    if ((flags & kRefused) != 0) row_[3].text += ", plaintext refused";
+    for (std::size_t i = 5; i <= 9; ++i) set_cell(row_[i], Cell::Type::kInteger, in.count());
+    set_cell(row_[1], Cell::Type::kText, in.long_text());
+    set_cell(row_[4], Cell::Type::kText, in.long_text());
+    char digits[32];
+    const auto messages =
+        static_cast<std::int64_t>(get_descending(key, 9) ^ (std::uint64_t{1} << 63));
+    auto r = std::to_chars(digits, digits + sizeof digits, messages);
+    set_cell(row_[10], Cell::Type::kInteger,
+             std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
+    // printf's "%.1f", without printf's parsing of its format per client.
+    r = std::to_chars(digits, digits + sizeof digits, from_ordered_bits(get_descending(key, 1)),
+                      std::chars_format::fixed, 1);
+    set_cell(row_[11], Cell::Type::kReal,
+             std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)));
+    set_time(row_[12], (flags & kHasFirst) != 0, first);
+    set_time(row_[13], (flags & kHasLast) != 0, last);
     return sink.take_row(row_);
   });
   sink.end();

@@ -10,7 +10,7 @@
 // client is judged when its rows end (at most kMaxListed disallowed
 // negotiations named) and its listing row goes to an external sort, so the
 // memory held is bounded by sort_budget, not by the clients the database
-// holds (a million clients: a temporary file of about 150 MB). emit() (or
+// holds (a million clients: a temporary file of about 100 MB). emit() (or
 // result(), once) gives the listing, the clients the policy would hurt first:
 //   at-risk   some observed negotiation is not allowed
 //   plaintext (with --require-tls) no TLS session: it would be refused

@@ -29,6 +29,19 @@ std::uint32_t get_u32(const char* p) {
 // Unsigned byte order, a prefix first: std::string_view's own order.
 bool key_less(std::string_view a, std::string_view b) { return a < b; }
 
+// A key's first 8 bytes as a number that orders as they do (big endian,
+// zeros after a shorter key): most comparisons end there, without reaching
+// into the record. Equal prefixes (or a key of 8 bytes or fewer that is the
+// other's prefix padded with zeros) are told apart by the whole keys.
+std::uint64_t key_prefix(std::string_view key) {
+  std::uint64_t prefix = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    prefix <<= 8;
+    if (i < key.size()) prefix |= static_cast<unsigned char>(key[i]);
+  }
+  return prefix;
+}
+
 std::string error_text() { return std::strerror(errno); }
 
 // One run read back in order through a buffer of its own.
@@ -45,11 +58,13 @@ class RunReader {
     const std::size_t size = kHeader + key_size + payload_size;
     if (!fill(size)) throw std::runtime_error("external sort: its temporary file ends in a record");
     key_ = std::string_view(buffer_.data() + at_ + kHeader, key_size);
+    prefix_ = key_prefix(key_);
     payload_ = std::string_view(buffer_.data() + at_ + kHeader + key_size, payload_size);
     at_ += size;
     return true;
   }
   std::string_view key() const { return key_; }
+  std::uint64_t prefix() const { return prefix_; }
   std::string_view payload() const { return payload_; }
 
  private:
@@ -84,6 +99,7 @@ class RunReader {
   std::string buffer_;
   std::size_t at_ = 0, held_ = 0;  // the current position and the bytes held
   std::string_view key_, payload_;
+  std::uint64_t prefix_ = 0;  // key_'s (key_prefix)
 };
 
 }  // namespace
@@ -99,16 +115,8 @@ std::string ExternalSorter::temp_path() const {
 
 void ExternalSorter::add(std::string_view key, std::string_view payload) {
   if (drained_) throw std::logic_error("external sort: add() after drain()");
-  // The key's first 8 bytes as a number that orders as they do (big
-  // endian, zeros after a shorter key): most comparisons end there, without
-  // reaching into the arena.
-  std::uint64_t prefix = 0;
-  for (std::size_t i = 0; i < 8; ++i) {
-    prefix <<= 8;
-    if (i < key.size()) prefix |= static_cast<unsigned char>(key[i]);
-  }
   Held h{arena_.size(), static_cast<std::uint32_t>(key.size()),
-         static_cast<std::uint32_t>(payload.size()), prefix};
+         static_cast<std::uint32_t>(payload.size()), key_prefix(key)};
   arena_.append(key);
   arena_.append(payload);
   held_.push_back(h);
@@ -120,8 +128,6 @@ void ExternalSorter::sorted_in_memory() {
   const auto key_of = [&](const Held& h) {
     return std::string_view(arena_).substr(h.at, h.key_size);
   };
-  // Equal prefixes (or a key of 8 bytes or fewer that is the other's
-  // prefix padded with zeros) are told apart by the whole keys.
   std::stable_sort(held_.begin(), held_.end(), [&](const Held& a, const Held& b) {
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
     return key_less(key_of(a), key_of(b));
@@ -190,8 +196,10 @@ void ExternalSorter::drain(
   // A heap of the runs by their current key; ties by run, the earlier
   // added first.
   const auto after = [&](std::size_t a, std::size_t b) {
-    if (readers[a].key() != readers[b].key()) return key_less(readers[b].key(), readers[a].key());
-    return a > b;
+    if (readers[a].prefix() != readers[b].prefix())
+      return readers[b].prefix() < readers[a].prefix();
+    const int order = readers[a].key().compare(readers[b].key());
+    return order != 0 ? order > 0 : a > b;
   };
   std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(after)> heap(after);
   for (std::size_t i = 0; i < readers.size(); ++i)

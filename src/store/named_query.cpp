@@ -177,16 +177,17 @@ void SqliteStore::query_rows(std::string_view name, const QueryParams& given, Ro
     read_cells(st, 0, ncol, row, 0);
     if (joined) {
       const std::string_view k = st.column_view(0);
-      if (k < std::string_view(key)) throw out_of_order(name);
+      if (k.compare(key) < 0) throw out_of_order(name);
       key.assign(k);
-      while (joined_row && std::string_view(joined_key) < k) {
+      int order = 1;  // joined_key against k
+      while (joined_row && (order = std::string_view(joined_key).compare(k)) < 0) {
         joined_row = joined->step();
         if (!joined_row) break;
         const std::string_view next = joined->column_view(0);
-        if (next <= std::string_view(joined_key)) throw out_of_order(q.joined);
+        if (next.compare(joined_key) <= 0) throw out_of_order(q.joined);
         joined_key.assign(next);
       }
-      if (joined_row && std::string_view(joined_key) == k) {
+      if (joined_row && order == 0) {
         for (std::size_t i = 0; i < target.size(); ++i)
           read_cells(*joined, static_cast<int>(i) + 1, 1, row, target[i]);
       } else {
