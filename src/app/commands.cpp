@@ -295,8 +295,10 @@ int run_whatif_command(const QueryOptions& q, const WhatifPolicy& policy) {
   WhatifTally tally(policy);
   store->query_rows("whatif", params, *row_relay(tally));
   write_output(q.output, [&](std::ostream& out) {
-    auto writer = row_relay(listing_writer(
-        QuerySpec{"whatif", false, false, nullptr, WhatifTally::kTableColumns}, q, out));
+    auto writer = row_relay(
+        listing_writer(QuerySpec{"whatif", false, false, nullptr, WhatifTally::kTableColumns,
+                                 WhatifTally::kUtcTimeColumns},
+                       q, out));
     tally.emit(*writer);
   });
   return 0;

@@ -76,9 +76,9 @@ double from_ordered_bits(std::uint64_t ordered) {
 //   flags (kRefused, kHasFirst, kHasLast), first_seen and last_seen (8
 //   bytes each, when there), five counts as text (a length byte first),
 //   the name and the disallowed list (4 length bytes first).
-// The texts of times, the verdict and the per-day rate are made when the
-// listing is emitted: the records written to the sort's file are half as
-// large as whole rows.
+// The texts of the verdict and the per-day rate are made when the listing
+// is emitted (the times are left to the writer: whatif.h): the records
+// written to the sort's file are half as large as whole rows.
 constexpr unsigned char kRefused = 1;
 constexpr unsigned char kHasFirst = 2;
 constexpr unsigned char kHasLast = 4;
@@ -139,8 +139,10 @@ void set_time(Cell& c, bool has, std::int64_t t) {
     c.type = Cell::Type::kNull;
     return;
   }
-  c.type = Cell::Type::kText;
-  append_utc(c.text, t);
+  c.type = Cell::Type::kInteger;
+  char digits[24];
+  const auto r = std::to_chars(digits, digits + sizeof digits, t);
+  c.text.append(digits, r.ptr);
 }
 
 }  // namespace

@@ -19,7 +19,9 @@
 //   plaintext (without --require-tls) no TLS and no failure: unchanged
 //   ok        every observed negotiation is allowed
 // then by messages per day (most first) and address. A client with neither
-// TLS, nor failures, nor messages (a probe) is left out.
+// TLS, nor failures, nor messages (a probe) is left out. first_seen and
+// last_seen are microseconds (kUtcTimeColumns: the listing shows them as
+// UTC text, on the writer's thread).
 #pragma once
 
 #include <cstdint>
@@ -46,6 +48,7 @@ class WhatifTally final : public RowSink {
   static const std::vector<std::string>& columns();
   static constexpr const char* kTableColumns =
       "client_ip,client_name,verdict,effect,disallowed,messages_per_day,last_seen";
+  static constexpr const char* kUtcTimeColumns = "first_seen,last_seen";
 
   static constexpr std::size_t kSortBudget = std::size_t{8} << 20;
 
