@@ -293,7 +293,7 @@ int run_whatif_command(const QueryOptions& q, const WhatifPolicy& policy) {
   const Params params = {
       {"since_us", param(q.since)}, {"until_us", param(q.until)}, {"client_ip", param(q.client)}};
   WhatifTally tally(policy);
-  store->query_rows("whatif", params, *row_relay(tally));
+  store->query_rows("whatif", params, *row_relay(tally, kRelayBatchesForBursts));
   write_output(q.output, [&](std::ostream& out) {
     auto writer = row_relay(
         listing_writer(QuerySpec{"whatif", false, false, nullptr, WhatifTally::kTableColumns,

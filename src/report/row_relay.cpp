@@ -2,7 +2,8 @@
 // own (see the header for the contract).
 #include "report/row_relay.h"
 
-#include <array>
+#include <algorithm>
+
 #include <atomic>
 #include <condition_variable>
 #include <exception>
@@ -20,8 +21,8 @@ struct Batch {
 
 class RowRelay final : public RowSink {
  public:
-  RowRelay(std::unique_ptr<RowSink> owned, RowSink& inner)
-      : owned_(std::move(owned)), inner_(inner) {
+  RowRelay(std::unique_ptr<RowSink> owned, RowSink& inner, std::size_t batches)
+      : owned_(std::move(owned)), inner_(inner), batches_(std::max<std::size_t>(batches, 1)) {
     for (Batch& b : batches_) b.rows.resize(kRelayBatchRows);
   }
   RowRelay(const RowRelay&) = delete;
@@ -73,10 +74,10 @@ class RowRelay final : public RowSink {
     if (!worker_.joinable() || failed_.load(std::memory_order_relaxed)) return nullptr;
     if (pending_ == 0) {
       std::unique_lock lock(mu_);
-      slot_free_.wait(lock, [&] { return fill_ - drained_ < kRelayBatches || failed_; });
+      slot_free_.wait(lock, [&] { return fill_ - drained_ < batches_.size() || failed_; });
       if (failed_) return nullptr;
     }
-    return &batches_[fill_ % kRelayBatches].rows[pending_];
+    return &batches_[fill_ % batches_.size()].rows[pending_];
   }
 
   void filled() {
@@ -85,7 +86,7 @@ class RowRelay final : public RowSink {
 
   // The batch being filled is full (or the last): the writer may take it.
   void publish() {
-    batches_[fill_ % kRelayBatches].used = std::exchange(pending_, 0);
+    batches_[fill_ % batches_.size()].used = std::exchange(pending_, 0);
     std::lock_guard lock(mu_);
     ++fill_;
     batch_ready_.notify_one();
@@ -110,7 +111,7 @@ class RowRelay final : public RowSink {
         if (drained_ == fill_) return;  // closing, and nothing left
         next = drained_;
       }
-      Batch& b = batches_[next % kRelayBatches];
+      Batch& b = batches_[next % batches_.size()];
       bool go_on = true;
       try {
         for (std::size_t i = 0; i < b.used && go_on; ++i) go_on = inner_.take_row(b.rows[i]);
@@ -128,7 +129,7 @@ class RowRelay final : public RowSink {
 
   std::unique_ptr<RowSink> owned_;
   RowSink& inner_;
-  std::array<Batch, kRelayBatches> batches_;
+  std::vector<Batch> batches_;  // never resized: rows are filled in place
   std::thread worker_;
   std::mutex mu_;
   std::condition_variable batch_ready_;  // fill_ grew, or closing_
@@ -143,13 +144,13 @@ class RowRelay final : public RowSink {
 
 }  // namespace
 
-std::unique_ptr<RowSink> row_relay(std::unique_ptr<RowSink> inner) {
+std::unique_ptr<RowSink> row_relay(std::unique_ptr<RowSink> inner, std::size_t batches) {
   RowSink& ref = *inner;
-  return std::make_unique<RowRelay>(std::move(inner), ref);
+  return std::make_unique<RowRelay>(std::move(inner), ref, batches);
 }
 
-std::unique_ptr<RowSink> row_relay(RowSink& inner) {
-  return std::make_unique<RowRelay>(nullptr, inner);
+std::unique_ptr<RowSink> row_relay(RowSink& inner, std::size_t batches) {
+  return std::make_unique<RowRelay>(nullptr, inner, batches);
 }
 
 }  // namespace pftls

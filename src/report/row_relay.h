@@ -8,8 +8,9 @@
 //   reach `inner` in their order, on the relay's thread; end() waits until
 //   every row is through, then calls inner's end() on the caller's thread.
 // - Bounded: rows travel in batches of kRelayBatchRows, and at most
-//   kRelayBatches batches exist, full or being filled; row() waits while all
-//   are full. The cells' buffers are reused from batch to batch, and
+//   `batches` batches exist (kRelayBatches unless given), full or being
+//   filled; row() waits while all are full. The cells' buffers are reused
+//   from batch to batch, and
 //   `inner` gets each row by take_row(): it may keep the cells' text.
 // - row() returns false once `inner` has returned false or thrown; an
 //   exception thrown by `inner` is thrown again from end() (or from the
@@ -30,10 +31,15 @@ namespace pftls {
 
 inline constexpr std::size_t kRelayBatchRows = 1024;
 inline constexpr std::size_t kRelayBatches = 4;
+// For a sink that works in bursts (whatif's tally, which sorts and writes
+// 8 MiB of records now and then): the rows of its bursts wait here instead
+// of stopping the database's thread.
+inline constexpr std::size_t kRelayBatchesForBursts = 16;
 
 // Wraps `inner` (owned) in a relay.
-std::unique_ptr<RowSink> row_relay(std::unique_ptr<RowSink> inner);
+std::unique_ptr<RowSink> row_relay(std::unique_ptr<RowSink> inner,
+                                   std::size_t batches = kRelayBatches);
 // Wraps `inner` (not owned; it must outlive the relay).
-std::unique_ptr<RowSink> row_relay(RowSink& inner);
+std::unique_ptr<RowSink> row_relay(RowSink& inner, std::size_t batches = kRelayBatches);
 
 }  // namespace pftls

@@ -180,19 +180,21 @@ class Slow final : public RowSink {
 };
 
 TEST(RowRelay, RowsInFlightAreBounded) {
-  std::atomic<std::size_t> sent{0};
-  Slow inner(sent);
-  auto relay = row_relay(inner);
-  relay->begin({"n"});
-  const std::size_t n = kRelayBatchRows * kRelayBatches * 8;
-  for (std::size_t i = 0; i < n; ++i) {
-    ASSERT_TRUE(relay->row(row_of(i)));
-    sent.store(i + 1);
+  for (const std::size_t batches : {kRelayBatches, kRelayBatchesForBursts}) {
+    std::atomic<std::size_t> sent{0};
+    Slow inner(sent);
+    auto relay = row_relay(inner, batches);
+    relay->begin({"n"});
+    const std::size_t n = kRelayBatchRows * batches * 4;
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(relay->row(row_of(i)));
+      sent.store(i + 1);
+    }
+    relay->end();
+    EXPECT_EQ(inner.taken_, n);
+    EXPECT_LE(inner.most_ahead_, kRelayBatchRows * batches) << batches;
+    EXPECT_GT(inner.most_ahead_, kRelayBatchRows) << batches;  // the sender did run ahead
   }
-  relay->end();
-  EXPECT_EQ(inner.taken_, n);
-  EXPECT_LE(inner.most_ahead_, kRelayBatchRows * kRelayBatches);
-  EXPECT_GT(inner.most_ahead_, kRelayBatchRows);  // the sender did run ahead
 }
 
 TEST(RowRelay, OwnsItsSinkWhenGivenOne) {
