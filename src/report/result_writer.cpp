@@ -451,39 +451,15 @@ class ColumnPicker final : public RowSink {
     repeats_ = std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end();
     inner_->begin(picked);
   }
-  // The picked cells keep their buffers from row to row (no allocation per
-  // cell once the widest values have been seen).
   bool row(const std::vector<Cell>& cells) override {
-    picked_.resize(index_.size());
-    for (std::size_t k = 0; k < index_.size(); ++k) {
-      const std::size_t i = index_[k];
-      Cell& out = picked_[k];
-      if (i < cells.size()) {
-        out.type = cells[i].type;
-        out.text.assign(cells[i].text);
-      } else {
-        out.type = Cell::Type::kNull;
-        out.text.clear();
-      }
-    }
+    pick<false>(cells);
     return inner_->row(picked_);
   }
   // The picked cells' text taken, not copied, when no column is picked
   // twice: the sender gets other buffers back, as take_row() allows.
   bool take_row(std::vector<Cell>& cells) override {
     if (repeats_) return row(cells);
-    picked_.resize(index_.size());
-    for (std::size_t k = 0; k < index_.size(); ++k) {
-      const std::size_t i = index_[k];
-      Cell& out = picked_[k];
-      if (i < cells.size()) {
-        out.type = cells[i].type;
-        out.text.swap(cells[i].text);
-      } else {
-        out.type = Cell::Type::kNull;
-        out.text.clear();
-      }
-    }
+    pick<true>(cells);
     return inner_->take_row(picked_);
   }
   void end() override { inner_->end(); }
@@ -492,6 +468,28 @@ class ColumnPicker final : public RowSink {
   std::vector<std::string> names_;
   bool strict_;
   std::unique_ptr<RowSink> inner_;
+  // The picked cells, from `cells`: their text copied, or taken (kTake).
+  // picked_ keeps its buffers from row to row (no allocation per cell once
+  // the widest values have been seen).
+  template <bool kTake, typename Cells>
+  void pick(Cells& cells) {
+    picked_.resize(index_.size());
+    for (std::size_t k = 0; k < index_.size(); ++k) {
+      const std::size_t i = index_[k];
+      Cell& out = picked_[k];
+      if (i >= cells.size()) {
+        out.type = Cell::Type::kNull;
+        out.text.clear();
+        continue;
+      }
+      out.type = cells[i].type;
+      if constexpr (kTake)
+        out.text.swap(cells[i].text);
+      else
+        out.text.assign(cells[i].text);
+    }
+  }
+
   std::vector<std::size_t> index_;
   bool repeats_ = false;  // a column picked twice
   std::vector<Cell> picked_;
