@@ -297,15 +297,7 @@ constexpr const char* kOutboundFailuresTable =
 void PgStore::ensure_schema(Mode mode) {
   const std::string& label = conn_->label();
   const auto version = [&]() -> std::optional<std::int64_t> {
-    // pg_class through the statement's snapshot, not to_regclass: that one
-    // reads the catalog cache, which may not yet show the tables another
-    // host's first run committed while this one waited for the lock.
-    PgResult exists = conn_->exec(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-        "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
-        "AND c.relname = 'pftls_schema')",
-        "read schema");
-    if (exists.text(0, 0) != "t") return std::nullopt;
+    if (!has_relation("pftls_schema")) return std::nullopt;
     PgResult v = conn_->exec("SELECT max(version) FROM pftls_schema", "read schema version");
     return v.int64(0, 0);
   };
@@ -386,12 +378,7 @@ void PgStore::ensure_schema(Mode mode) {
 // `failures --direction out` answers with no rows; the next ingest makes the
 // real one.
 void PgStore::shadow_outbound_failures() {
-  PgResult r = conn_->exec(
-      "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-      "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
-      "AND c.relname = 'outbound_failures'",
-      "read schema");
-  if (r.int64(0, 0) != 0) return;
+  if (has_relation("outbound_failures")) return;
   std::string temp = kOutboundFailuresTable;
   const std::string_view from = "CREATE TABLE", to = "CREATE TEMP TABLE";
   temp.replace(temp.find(from), from.size(), to);
@@ -401,12 +388,7 @@ void PgStore::shadow_outbound_failures() {
 // Likewise the cross-host marks (only their columns: the queries read no
 // more).
 void PgStore::shadow_marks() {
-  PgResult r = conn_->exec(
-      "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-      "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
-      "AND c.relname = 'plain_marks'",
-      "read schema");
-  if (r.int64(0, 0) != 0) {
+  if (has_relation("plain_marks")) {
     // Marks stored before their evidence columns: read with empty ones.
     if (conn_->exec(kMarkColumnsExist, "read schema").int64(0, 0) == 0) {
       PgResult schema = conn_->exec("SELECT quote_ident(current_schema())", "read schema");
@@ -433,21 +415,29 @@ void PgStore::shadow_marks() {
       "make an empty table for reading");
 }
 
+// Whether this schema has a relation (table, view or index) of that name:
+// pg_class through the statement's snapshot, not to_regclass, which reads
+// the catalog cache, and that may not yet show the tables another host's
+// first run committed while this one waited for the lock.
+bool PgStore::has_relation(std::string_view name) {
+  PgParams p;
+  p.add_text(name);
+  return conn_
+             ->exec(
+                 "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN "
+                 "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
+                 "current_schema() AND c.relname = $1)",
+                 p, "read schema")
+             .text(0, 0) == "t";
+}
+
 void PgStore::shadow_tls_mix() {
-  PgResult r = conn_->exec(
-      "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-      "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = 'tls_mix'",
-      "read schema");
-  if (r.int64(0, 0) != 0) return;
+  if (has_relation("tls_mix")) return;
   conn_->exec_script(std::string("CREATE TEMP ") + kTlsMixView, "make a view for reading");
 }
 
 void PgStore::shadow_tls_peers() {
-  PgResult r = conn_->exec(
-      "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-      "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relname = 'tls_peers'",
-      "read schema");
-  if (r.int64(0, 0) != 0) return;
+  if (has_relation("tls_peers")) return;
   conn_->exec_script("CREATE TEMP VIEW tls_peers AS " + tls_peers_select("tls_inventory"),
                      "make a view for reading");
 }

@@ -104,6 +104,7 @@ class PgStore final : public Store {
   // Tables added to queries/pg/schema.sql within its version, made for a
   // database of that version opened for writing.
   void ensure_added_tables();
+  bool has_relation(std::string_view name);
   void shadow_outbound_failures();
   void shadow_marks();
   void shadow_tls_mix();
