@@ -54,6 +54,8 @@ class WhatifTally final : public RowSink {
 
   explicit WhatifTally(const WhatifPolicy& policy, std::size_t sort_budget = kSortBudget)
       : policy_(policy), sorted_(sort_budget) {}
+  // The tally keeps a reference to the policy: not to a temporary one.
+  explicit WhatifTally(WhatifPolicy&& policy, std::size_t sort_budget = kSortBudget) = delete;
   void begin(const std::vector<std::string>& columns) override;
   bool row(const std::vector<Cell>& cells) override;
   void end() override;

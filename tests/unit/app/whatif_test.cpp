@@ -216,7 +216,8 @@ TEST(Whatif, OneRowWithTheClientsList) {
   append_negotiation(listed, "", "", 1);
   append_negotiation(listed, "TLSv1", "A B=1;2: x;", 2);  // the same one again
   row.back() = Cell{Cell::Type::kText, listed};
-  WhatifTally tally(strict());
+  const WhatifPolicy policy = strict();  // the tally keeps a reference
+  WhatifTally tally(policy);
   tally.begin(kCols);
   ASSERT_TRUE(tally.row(row));
   tally.end();
@@ -234,7 +235,8 @@ TEST(Whatif, ADamagedListIsAnError) {
   for (const char* bad : {"7:TLSv1.2 3:AES 5", "7:TLSv1.2 30:AES 5;", "x", "7:TLSv1.2 3:AES x;"}) {
     std::vector<Cell> row = cells({"10.0.0.1", 1, 0, 0, 1, "", "", 0});
     row.back() = Cell{Cell::Type::kText, bad};
-    WhatifTally tally(strict());
+    const WhatifPolicy policy = strict();  // the tally keeps a reference
+    WhatifTally tally(policy);
     tally.begin(kCols);
     EXPECT_THROW(tally.row(row), std::runtime_error) << bad;
   }
