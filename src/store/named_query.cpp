@@ -99,18 +99,19 @@ namespace {
 void read_cells(const Statement& st, int from, int count, std::vector<Cell>& row, std::size_t at) {
   for (int i = 0; i < count; ++i) {
     Cell& c = row[at + static_cast<std::size_t>(i)];
-    const int col = from + i;
-    c.text.clear();
-    switch (st.column_type(col)) {
+    std::int64_t n = 0;
+    std::string_view text;
+    switch (st.column_value(from + i, n, text)) {
       case Statement::Type::kNull:
         c.type = Cell::Type::kNull;
+        c.text.clear();
         continue;
       case Statement::Type::kInteger: {
         // SQLite's own text of an integer is the same digits, made in a
         // buffer of its own first.
         c.type = Cell::Type::kInteger;
         char digits[24];
-        const auto r = std::to_chars(digits, digits + sizeof digits, st.column_int(col));
+        const auto r = std::to_chars(digits, digits + sizeof digits, n);
         c.text.assign(digits, r.ptr);
         continue;
       }
@@ -121,7 +122,7 @@ void read_cells(const Statement& st, int from, int count, std::vector<Cell>& row
         c.type = Cell::Type::kText;
         break;
     }
-    c.text.assign(st.column_view(col));
+    c.text.assign(text);
   }
 }
 

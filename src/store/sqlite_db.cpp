@@ -90,6 +90,25 @@ std::string_view Statement::column_view(int i) const {
                               static_cast<std::size_t>(sqlite3_column_bytes(st_, i)))
            : std::string_view();
 }
+Statement::Type Statement::column_value(int i, std::int64_t& integer,
+                                        std::string_view& text) const {
+  // The value is only read here, on the connection's one thread (SQLite
+  // calls an unprotected value's use not thread-safe, nothing more).
+  sqlite3_value* v = sqlite3_column_value(st_, i);
+  // The type before sqlite3_value_text() converts a number.
+  const int type = sqlite3_value_type(v);
+  if (type == SQLITE_NULL) return Type::kNull;
+  if (type == SQLITE_INTEGER) {
+    integer = sqlite3_value_int64(v);
+    return Type::kInteger;
+  }
+  const unsigned char* p = sqlite3_value_text(v);
+  text = p ? std::string_view(reinterpret_cast<const char*>(p),
+                              static_cast<std::size_t>(sqlite3_value_bytes(v)))
+           : std::string_view();
+  return type == SQLITE_FLOAT ? Type::kReal : Type::kText;
+}
+
 std::string Statement::column_blob(int i) const {
   const void* p = sqlite3_column_blob(st_, i);
   return p ? std::string(static_cast<const char*>(p),

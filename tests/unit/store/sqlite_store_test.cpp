@@ -4,7 +4,9 @@
 #include "store/sqlite_store.h"
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include <limits>
 
 #include <cstdlib>
 #include <fstream>
@@ -223,6 +225,44 @@ TEST_F(SqliteStoreTest, RolledBackRunLeavesTheFileAsItWas) {
   SqliteStore store(path_, Store::Mode::kReadOnly);
   EXPECT_EQ(store.setting("window_seconds"), "3600");
   EXPECT_TRUE(store.query("status_runs", {{"limit", std::int64_t{10}}}).rows.empty());
+}
+
+// Statement::column_value gives what column_type() with column_int() or
+// column_view() give: NULL, integers (the extremes too), reals as SQLite's
+// text of them, text and blobs as their bytes.
+TEST_F(SqliteStoreTest, ColumnValueIsTheColumnReadOneWay) {
+  Db db(path_, Db::Mode::kReadWrite, 0);
+  Statement st = db.prepare(
+      "SELECT NULL, 0, -9223372036854775808, 9223372036854775807, 2.5, 1e300, '', "
+      "'caf' || char(233), x'00ff41', 7.0",
+      "test");
+  ASSERT_TRUE(st.step());
+  for (int i = 0; i < st.column_count(); ++i) {
+    const Statement::Type want = st.column_type(i);
+    std::int64_t n = -1;
+    std::string_view text;
+    const Statement::Type got = st.column_value(i, n, text);
+    ASSERT_EQ(got, want) << i;
+    if (got == Statement::Type::kInteger) {
+      EXPECT_EQ(n, st.column_int(i)) << i;
+    } else if (got != Statement::Type::kNull) {
+      EXPECT_EQ(std::string(text), std::string(st.column_view(i))) << i;
+    }
+  }
+  // Again, each column read first by column_value (a type read after a
+  // conversion to text is not SQLite's to promise).
+  st.reset();
+  ASSERT_TRUE(st.step());
+  std::int64_t n = 0;
+  std::string_view text;
+  EXPECT_EQ(st.column_value(2, n, text), Statement::Type::kInteger);
+  EXPECT_EQ(n, std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(st.column_value(4, n, text), Statement::Type::kReal);
+  EXPECT_EQ(text, "2.5");
+  EXPECT_EQ(st.column_value(8, n, text), Statement::Type::kText);  // a blob reads as text
+  EXPECT_EQ(text, std::string_view("\0\xff"
+                                   "A",
+                                   3));
 }
 
 TEST_F(SqliteStoreTest, SettingsRoundTrip) {
