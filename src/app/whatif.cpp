@@ -191,13 +191,6 @@ bool WhatifTally::row(const std::vector<Cell>& cells) {
   const bool whole = for_each_negotiation(
       listed.text, [&](std::string_view protocol, std::string_view cipher, std::int64_t n) {
         if (n <= 0) return;
-        if (seen_count_ > 0) {
-          Negotiation& last = seen_[seen_count_ - 1];
-          if (last.protocol == protocol && last.cipher == cipher) {
-            last.sessions += n;
-            return;
-          }
-        }
         if (seen_count_ == seen_.size()) seen_.emplace_back();
         Negotiation& slot = seen_[seen_count_++];
         slot.protocol.assign(protocol);

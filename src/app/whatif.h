@@ -87,8 +87,8 @@ class WhatifTally final : public RowSink {
 
   const WhatifPolicy& policy_;
   // The current client's negotiations (slots reused from client to
-  // client): seen_count_ of them, entries of one negotiation summed when
-  // adjacent.
+  // client): seen_count_ of them, as they came; close_client() sums those
+  // of one protocol and cipher.
   std::vector<Negotiation> seen_;
   std::size_t seen_count_ = 0;
   std::vector<std::size_t> at_;  // the query's column of each field we read

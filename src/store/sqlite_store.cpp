@@ -254,12 +254,17 @@ constexpr std::array<std::pair<const char*, const char*>, 6> kAddedMarkColumns =
 
 // Whether main.plain_marks exists and lacks the added columns.
 bool SqliteStore::marks_lack_columns() {
+  return !has_main_column("plain_marks", kAddedMarkColumns.back().first) &&
+         has_main_table("plain_marks");
+}
+
+// Whether main.`table` exists with a column of that name.
+bool SqliteStore::has_main_column(std::string_view table, std::string_view column) {
   Statement st =
-      db_->prepare("SELECT count(*) FROM pragma_table_info('plain_marks', 'main') WHERE name = ?1",
-                   "read schema");
-  st.bind_kept(1, std::string_view(kAddedMarkColumns.back().first));
-  if (!st.step() || st.column_int(0) != 0) return false;
-  return has_main_table("plain_marks");
+      db_->prepare("SELECT 1 FROM pragma_table_info(?1, 'main') WHERE name = ?2", "read schema");
+  st.bind_kept(1, table);
+  st.bind_kept(2, column);
+  return st.step();
 }
 
 bool SqliteStore::has_main_table(std::string_view name) {
@@ -331,12 +336,7 @@ void SqliteStore::shadow_tls_mix() {
 
 // Whether main.tls_peers exists with every column (a pftls before the
 // negotiations column made it without).
-bool SqliteStore::has_tls_peers() {
-  Statement st = db_->prepare(
-      "SELECT 1 FROM pragma_table_info('tls_peers', 'main') WHERE name = 'negotiations'",
-      "read schema");
-  return st.step();
-}
+bool SqliteStore::has_tls_peers() { return has_main_column("tls_peers", "negotiations"); }
 
 // Makes tls_peers in a database that lacks it (or has it without the
 // negotiations), whole or not at all (one transaction; a year's inventory

@@ -144,6 +144,7 @@ class SqliteStore final : public Store {
   bool marks_lack_columns();
   // Whether the database file itself (not a TEMP shadow) has table `name`.
   bool has_main_table(std::string_view name);
+  bool has_main_column(std::string_view table, std::string_view column);
   void add_mark_columns();
   // schema_migration.cpp: from `version` (< kSchemaVersion) to the current
   // schema, inside the caller's transaction.
